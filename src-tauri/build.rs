@@ -1,0 +1,9 @@
+fn main() {
+    // Every app command is declared, so the ACL knows them and refuses them to any window
+    // without a capability (the login window), whatever Tauri version would otherwise allow.
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(&["vault_status", "unlock_vault"])),
+    )
+    .expect("failed to run tauri-build");
+}

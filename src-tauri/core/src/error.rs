@@ -1,0 +1,93 @@
+//! The one error type of OAuth Desk, with a stable `code()` that the faces branch on
+//! (CLI exit codes, `{code, message}` in the window and the REST API).
+//!
+//! Messages are written for the person reading them and never carry a secret: no key, token,
+//! client secret or passphrase is ever formatted into one.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("{0}")]
+    NotFound(String),
+
+    /// No keyring answered and no passphrase was given.
+    #[error(
+        "the vault at {path} needs a passphrase: no OS keyring is available ({reason}). \
+         Set OAUTH_DESK_PASSPHRASE, pass --passphrase-stdin, or unlock it in the window"
+    )]
+    PassphraseRequired { path: PathBuf, reason: String, exists: bool },
+
+    /// The keyring answers but holds no key for this existing vault.
+    #[error(
+        "the OS keyring has no key for the vault at {path} (vault id {vault_id}). If this vault \
+         uses a passphrase, set OAUTH_DESK_PASSPHRASE or pass --passphrase-stdin; otherwise its \
+         key was removed from the keyring and the vault cannot be opened"
+    )]
+    KeyMissing { path: PathBuf, vault_id: String },
+
+    #[error("the key does not open the vault at {path}: wrong passphrase, or a keyring entry that belongs to another vault")]
+    WrongKey { path: PathBuf },
+
+    #[error("the vault at {path} is truncated ({detail}); it was left as it is. Restore it from a backup")]
+    VaultTruncated { path: PathBuf, detail: String },
+
+    #[error("the vault at {path} is damaged ({detail}); it was left as it is. Restore it from a backup")]
+    VaultCorrupt { path: PathBuf, detail: String },
+
+    #[error("{path} is a plain, unencrypted SQLite file, not an OAuth Desk vault; it was left as it is")]
+    NotEncrypted { path: PathBuf },
+
+    #[error("the vault at {path} has schema version {found}, newer than this build knows ({supported}); update OAuth Desk")]
+    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("this build of OAuth Desk is not linked with SQLCipher; refusing to store secrets unencrypted")]
+    NoCipher,
+
+    #[error("the OS keyring failed: {0}")]
+    Keyring(String),
+
+    #[error("vault storage error: {0}")]
+    Storage(String),
+
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+impl Error {
+    /// A stable, machine-readable code. Faces branch on this, never on the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput(_) => "invalid_input",
+            Error::NotFound(_) => "not_found",
+            Error::PassphraseRequired { .. } => "vault_locked",
+            Error::KeyMissing { .. } => "key_missing",
+            Error::WrongKey { .. } => "wrong_key",
+            Error::VaultTruncated { .. } => "vault_truncated",
+            Error::VaultCorrupt { .. } => "vault_corrupt",
+            Error::NotEncrypted { .. } => "vault_not_encrypted",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::NoCipher => "no_cipher",
+            Error::Keyring(_) => "keyring",
+            Error::Storage(_) => "storage",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        // rusqlite's Display carries SQLite's message and, at most, a column name: statements
+        // bind their values as parameters, so no secret can end up in it.
+        Error::Storage(e.to_string())
+    }
+}

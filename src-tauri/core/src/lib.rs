@@ -1,0 +1,10 @@
+//! OAuth Desk's core: the encrypted vault and (later) the OAuth flows. No GUI here: the desktop
+//! app, the CLI and the REST API are thin faces over what this crate offers.
+
+pub mod error;
+pub mod secret;
+pub mod time;
+pub mod vault;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

@@ -1,0 +1,176 @@
+//! The tokens table: one row per provider and account. Token values are `Secret`s; the
+//! summary that lists show has none of them.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    NeedsSignin,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Expired => "expired",
+            TokenStatus::NeedsSignin => "needs_signin",
+            TokenStatus::Revoked => "revoked",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "expired" => TokenStatus::Expired,
+            "needs_signin" => TokenStatus::NeedsSignin,
+            "revoked" => TokenStatus::Revoked,
+            _ => TokenStatus::Active,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub account: String,
+    pub subject: Option<String>,
+    pub access_token: Option<Secret<String>>,
+    pub token_type: Option<String>,
+    pub refresh_token: Option<Secret<String>>,
+    pub id_token: Option<Secret<String>>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<i64>,
+    pub status: TokenStatus,
+}
+
+/// What the token table shows: no token value.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenSummary {
+    pub provider: String,
+    pub account: String,
+    pub status: TokenStatus,
+    pub expires_at: Option<i64>,
+    pub scopes: Vec<String>,
+    pub obtained_at: i64,
+    pub refreshed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Stores the token of `record.account` at provider `provider_id`, replacing the one it had.
+pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) -> Result<()> {
+    let expose = |s: &Option<Secret<String>>| s.as_ref().map(|s| s.expose().clone());
+    conn.execute(
+        "INSERT INTO tokens (provider_id, account, subject, access_token, token_type, refresh_token,
+             id_token, scopes, expires_at, obtained_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (provider_id, account) DO UPDATE SET subject = excluded.subject,
+             access_token = excluded.access_token, token_type = excluded.token_type,
+             refresh_token = excluded.refresh_token, id_token = excluded.id_token,
+             scopes = excluded.scopes, expires_at = excluded.expires_at,
+             obtained_at = excluded.obtained_at, status = excluded.status, last_error = NULL",
+        params![
+            provider_id,
+            t.account,
+            t.subject,
+            expose(&t.access_token),
+            t.token_type,
+            expose(&t.refresh_token),
+            expose(&t.id_token),
+            serde_json::to_string(&t.scopes).expect("a list of strings serializes"),
+            t.expires_at,
+            now,
+            t.status.as_str(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenRecord> {
+    conn.query_row(
+        "SELECT t.account, t.subject, t.access_token, t.token_type, t.refresh_token, t.id_token,
+                t.scopes, t.expires_at, t.status
+         FROM tokens t JOIN providers p ON p.id = t.provider_id
+         WHERE p.name = ?1 AND t.account = ?2",
+        [provider, account],
+        |r| {
+            Ok(TokenRecord {
+                account: r.get(0)?,
+                subject: r.get(1)?,
+                access_token: r.get::<_, Option<String>>(2)?.map(Secret::new),
+                token_type: r.get(3)?,
+                refresh_token: r.get::<_, Option<String>>(4)?.map(Secret::new),
+                id_token: r.get::<_, Option<String>>(5)?.map(Secret::new),
+                scopes: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                expires_at: r.get(7)?,
+                status: TokenStatus::parse(&r.get::<_, String>(8)?),
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound(format!("no token for account {account:?} of provider {provider:?}")))
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.name, t.account, t.status, t.expires_at, t.scopes, t.obtained_at, t.refreshed_at, t.last_error
+         FROM tokens t JOIN providers p ON p.id = t.provider_id
+         ORDER BY p.name COLLATE NOCASE, t.account COLLATE NOCASE",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(TokenSummary {
+            provider: r.get(0)?,
+            account: r.get(1)?,
+            status: TokenStatus::parse(&r.get::<_, String>(2)?),
+            expires_at: r.get(3)?,
+            scopes: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+            obtained_at: r.get(5)?,
+            refreshed_at: r.get(6)?,
+            last_error: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample(account: &str) -> TokenRecord {
+        TokenRecord {
+            account: account.into(),
+            subject: Some(account.into()),
+            access_token: Some("at-value".into()),
+            token_type: Some("Bearer".into()),
+            refresh_token: Some("rt-value".into()),
+            id_token: None,
+            scopes: vec!["openid".into()],
+            expires_at: Some(100),
+            status: TokenStatus::Active,
+        }
+    }
+
+    #[test]
+    fn one_row_per_account_and_signing_in_again_replaces_it() {
+        let v = crate::vault::Vault::open_in_memory().unwrap();
+        let pid = crate::vault::providers::upsert(
+            v.conn(),
+            &crate::vault::providers::ProviderRecord { name: "idp".into(), client_id: "c".into(), ..Default::default() },
+            1,
+        )
+        .unwrap();
+        upsert(v.conn(), pid, &sample("alice"), 1).unwrap();
+        upsert(v.conn(), pid, &sample("bob"), 1).unwrap();
+        let mut again = sample("alice");
+        again.access_token = Some("at-new".into());
+        upsert(v.conn(), pid, &again, 2).unwrap();
+        assert_eq!(list(v.conn()).unwrap().len(), 2);
+        assert_eq!(get(v.conn(), "idp", "alice").unwrap().access_token.unwrap().expose(), "at-new");
+        let listed = serde_json::to_string(&list(v.conn()).unwrap()).unwrap();
+        assert!(!listed.contains("at-"), "a list must carry no token: {listed}");
+    }
+}

@@ -1,0 +1,1 @@
+fn main(){ oauth_desk_app::run() }
