@@ -3,7 +3,13 @@ fn main() {
     // without a capability (the login window), whatever Tauri version would otherwise allow.
     tauri_build::try_build(
         tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&["vault_status", "unlock_vault"])),
+            .app_manifest(tauri_build::AppManifest::new().commands(&[
+                "vault_status",
+                "unlock_vault",
+                "list_providers",
+                "list_tokens",
+                "list_activity",
+            ])),
     )
     .expect("failed to run tauri-build");
 }

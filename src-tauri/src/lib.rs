@@ -1,1 +1,33 @@
-pub fn run(){ tauri::Builder::default().run(tauri::generate_context!()).unwrap(); }
+//! The OAuth Desk window: Tauri setup, the app's state and its commands. Everything that
+//! matters lives in `oauth-desk-core`; this crate only connects it to the window.
+
+mod commands;
+mod error;
+mod state;
+
+use tauri::{Manager, Runtime};
+
+pub use state::AppState;
+
+/// Adds the app's state and commands to a builder; generic over the runtime so that tests can
+/// pass `tauri::test::mock_builder()`.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .setup(|app| {
+            app.manage(AppState::from_env()?);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::vault::vault_status,
+            commands::vault::unlock_vault,
+            commands::vault::list_providers,
+            commands::vault::list_tokens,
+            commands::vault::list_activity,
+        ])
+}
+
+pub fn run() {
+    builder(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .expect("error while running OAuth Desk");
+}

@@ -1,1 +1,45 @@
-fn main(){}
+//! `oauth-desk`: OAuth Desk on the command line. It links no GUI library, so that scripts
+//! calling it pay for a process start and a vault read, nothing more. With no arguments it
+//! starts the window (the `oauth-desk-app` binary installed beside it).
+
+mod args;
+mod launch;
+mod output;
+mod unlock;
+mod vault_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Exit codes of the CLI contract (shared/DESIGN.md §4).
+pub mod exit {
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NEEDS_SIGNIN: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let json = cli.json_errors();
+    let result = match cli.command {
+        None => launch::start_gui(&cli.global),
+        Some(Command::Vault(cmd)) => vault_cmd::run(&cli.global, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&e, json);
+            ExitCode::from(output::exit_code(&e))
+        }
+    }
+}

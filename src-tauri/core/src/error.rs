@@ -17,10 +17,7 @@ pub enum Error {
     NotFound(String),
 
     /// No keyring answered and no passphrase was given.
-    #[error(
-        "the vault at {path} needs a passphrase: no OS keyring is available ({reason}). \
-         Set OAUTH_DESK_PASSPHRASE, pass --passphrase-stdin, or unlock it in the window"
-    )]
+    #[error("{}", passphrase_required(path, reason, *exists))]
     PassphraseRequired { path: PathBuf, reason: String, exists: bool },
 
     /// The keyring answers but holds no key for this existing vault.
@@ -90,4 +87,16 @@ impl From<rusqlite::Error> for Error {
         // bind their values as parameters, so no secret can end up in it.
         Error::Storage(e.to_string())
     }
+}
+
+fn passphrase_required(path: &std::path::Path, reason: &str, exists: bool) -> String {
+    let what = if exists {
+        format!("the vault at {} needs its passphrase", path.display())
+    } else {
+        format!("a new vault at {} needs a passphrase to protect it", path.display())
+    };
+    format!(
+        "{what}: no OS keyring is available ({reason}). Set OAUTH_DESK_PASSPHRASE, \
+         pass --passphrase-stdin, or unlock it in the window"
+    )
 }

@@ -1,0 +1,3 @@
+//! Thin `#[tauri::command]`s: take arguments, call the core off the UI thread, map the error.
+
+pub mod vault;

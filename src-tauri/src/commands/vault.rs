@@ -1,0 +1,81 @@
+//! The vault's commands: its status, unlocking with a passphrase, and the lists the views show.
+
+use oauth_desk_core::vault::{
+    activity::{self, ActivityEntry},
+    providers::{self, ProviderSummary},
+    tokens::{self, TokenSummary},
+    Create, OsKeyring, Unlock, Vault, VaultStatus,
+};
+use oauth_desk_core::{Error, Secret};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::CommandResult;
+use crate::state::AppState;
+
+/// The vault as the window shows it: open (with its status), or locked and why.
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum VaultView {
+    Open { status: VaultStatus },
+    /// A passphrase is needed: to unlock an existing vault, or to protect a new one.
+    Locked { path: String, exists: bool, code: &'static str, message: String },
+}
+
+/// Opens the vault through the keyring when it is not open yet, creating it on first run.
+#[tauri::command]
+pub async fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultView> {
+    open_and_report(&state, Unlock::Keyring).await
+}
+
+/// Unlocks (or creates) the vault with a passphrase the user typed.
+#[tauri::command]
+pub async fn unlock_vault(state: State<'_, AppState>, passphrase: String) -> CommandResult<VaultView> {
+    if passphrase.is_empty() {
+        return Err(Error::InvalidInput("Type the vault's passphrase.".into()).into());
+    }
+    open_and_report(&state, Unlock::Passphrase(Secret::new(passphrase))).await
+}
+
+async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<VaultView> {
+    let path = state.vault_path.clone();
+    let slot = state.vault.clone();
+    let view = tauri::async_runtime::spawn_blocking(move || -> Result<VaultView, Error> {
+        let mut guard = slot.lock().map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+        if guard.is_none() {
+            match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
+                Ok(v) => *guard = Some(v),
+                Err(e @ (Error::PassphraseRequired { .. } | Error::KeyMissing { .. })) => {
+                    let exists = !matches!(e, Error::PassphraseRequired { exists: false, .. });
+                    return Ok(VaultView::Locked {
+                        path: path.display().to_string(),
+                        exists,
+                        code: e.code(),
+                        message: e.to_string(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let vault = guard.as_ref().expect("opened above");
+        Ok(VaultView::Open { status: vault.status()? })
+    })
+    .await
+    .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn list_providers(state: State<'_, AppState>) -> CommandResult<Vec<ProviderSummary>> {
+    Ok(state.with_vault(|v| providers::list(v.conn())).await?)
+}
+
+#[tauri::command]
+pub async fn list_tokens(state: State<'_, AppState>) -> CommandResult<Vec<TokenSummary>> {
+    Ok(state.with_vault(|v| tokens::list(v.conn())).await?)
+}
+
+#[tauri::command]
+pub async fn list_activity(state: State<'_, AppState>) -> CommandResult<Vec<ActivityEntry>> {
+    Ok(state.with_vault(|v| activity::list_recent(v.conn(), 200)).await?)
+}

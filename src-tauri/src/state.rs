@@ -1,0 +1,45 @@
+//! What setup() builds once: the vault path and the vault, opened lazily off the UI thread
+//! (opening may wait on the keyring or a slow KDF).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use oauth_desk_core::vault::{self, Vault};
+use oauth_desk_core::{Error, Result};
+
+pub struct AppState {
+    pub vault_path: PathBuf,
+    pub vault: Arc<Mutex<Option<Vault>>>,
+}
+
+impl AppState {
+    /// The vault path from OAUTH_DESK_VAULT (which `oauth-desk --vault` sets) or the default.
+    pub fn from_env() -> Result<AppState> {
+        let vault_path = match std::env::var_os("OAUTH_DESK_VAULT").filter(|v| !v.is_empty()) {
+            Some(p) => PathBuf::from(p),
+            None => vault::default_path()?,
+        };
+        Ok(AppState { vault_path, vault: Arc::new(Mutex::new(None)) })
+    }
+
+    /// Runs `f` with the open vault on a blocking thread.
+    pub async fn with_vault<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let vault = self.vault.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let guard = vault.lock().map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+            match guard.as_ref() {
+                Some(v) => f(v),
+                None => Err(Error::PassphraseRequired {
+                    path: PathBuf::new(),
+                    reason: "the vault is not unlocked yet".into(),
+                    exists: true,
+                }),
+            }
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("background task failed: {e}")))?
+    }
+}

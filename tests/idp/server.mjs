@@ -1,0 +1,81 @@
+// The OpenID provider OAuth Desk's tests sign in against: oidc-provider on 127.0.0.1.
+// It prints one JSON line {"issuer": ...} on stdout once it listens; its notices go to stderr.
+//
+// Environment: IDP_PORT (default 0: any free port), IDP_ACCESS_TTL (seconds, default 3600),
+// IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate).
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+console.info = (...args) => console.error(...args);
+console.warn = (...args) => console.error(...args);
+
+const accessTtl = Number(process.env.IDP_ACCESS_TTL || 3600);
+const rotate = process.env.IDP_ROTATE_REFRESH !== '0';
+const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+// Native clients accept any port on a loopback redirect URI (RFC 8252 §7.3).
+const common = {
+  application_type: 'native',
+  redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+  response_types: ['code'],
+  scope: 'openid offline_access profile email api:read',
+};
+
+const clients = [
+  { ...common, client_id: 'desk-basic', client_secret: 'desk-basic-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
+  { ...common, client_id: 'desk-post', client_secret: 'desk-post-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
+  { ...common, client_id: 'desk-public', token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token', DEVICE] },
+];
+
+const configuration = {
+  clients,
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
+  pkce: { required: () => true },
+  features: {
+    devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    clientCredentials: { enabled: true },
+  },
+  // Refresh tokens for every client allowed the grant, without the offline_access + consent dance.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: rotate,
+  ttl: {
+    AccessToken: accessTtl,
+    ClientCredentials: accessTtl,
+    IdToken: 3600,
+    DeviceCode: 600,
+    Interaction: 600,
+    Session: 3600,
+    Grant: 3600,
+    RefreshToken: 86400,
+  },
+  cookies: { keys: ['oauth-desk-test-cookie-key'] },
+  // The login name becomes the subject; the tests sign in as whoever they like.
+  findAccount: async (ctx, sub) => ({
+    accountId: sub,
+    async claims() {
+      return { sub, email: `${sub}@example.test`, email_verified: true, preferred_username: sub, name: sub };
+    },
+  }),
+};
+
+const server = http.createServer();
+server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const provider = new Provider(issuer, configuration);
+  server.on('request', provider.callback());
+  process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+});
+
+// Exit with the test that started us, even when it dies without a word.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

@@ -1,0 +1,160 @@
+//! The window under test: a private Xvfb display, `tauri-driver` in front of WebKitWebDriver,
+//! and a WebDriver client (fantoccini) that drives the real app as a person would.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::session::Session;
+
+/// An Xvfb display of its own.
+pub struct Display {
+    pub name: String,
+    child: Child,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        // -displayfd: Xvfb picks a free display number and writes it on that fd when ready.
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (apt package xvfb; `make test` installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("Xvfb reports its display");
+        let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb printed {line:?}"));
+        Display { name: format!(":{number}"), child }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `tauri-driver`, found on PATH or in ~/.cargo/bin (`make test` installs it).
+pub fn tauri_driver_path() -> PathBuf {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("tauri-driver")).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tauri-driver")));
+    for c in candidates {
+        if c.is_file() {
+            return c;
+        }
+    }
+    panic!("tauri-driver is not installed: `cargo install tauri-driver --version ^2 --locked` (`make test` does)")
+}
+
+/// The app running in a real window, driven over WebDriver. Dropping it closes the app.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    _display: Display,
+}
+
+impl App {
+    /// Starts the GUI binary in `session` (its HOME, D-Bus and keyring) on a new display.
+    pub async fn launch(session: &Session, extra_env: &[(&str, &str)]) -> App {
+        let display = Display::start();
+        let port = crate::free_port();
+        let native_port = crate::free_port();
+        let mut cmd = Command::new(tauri_driver_path());
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        session.apply(&mut cmd);
+        cmd.env("DISPLAY", &display.name).env_remove("WAYLAND_DISPLAY");
+        // Fewer WebKit processes and no GPU paths under Xvfb.
+        cmd.env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let driver = cmd.spawn().expect("tauri-driver starts");
+
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": crate::bins::gui_path() }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app within 60 s: {e}"),
+            }
+        };
+        App { client, driver, _display: display }
+    }
+
+    /// Waits for an element found by XPath; panics with `what` if it never comes.
+    pub async fn find(&self, xpath: &str, what: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("{what} did not appear ({xpath}): {e}"))
+    }
+
+    /// A button with exactly this visible text, as a person finds it.
+    pub async fn button(&self, text: &str) -> fantoccini::elements::Element {
+        self.find(&format!("//button[normalize-space()={}]", xpath_literal(text)), &format!("button {text:?}")).await
+    }
+
+    /// Any element with exactly this visible text.
+    pub async fn text(&self, text: &str) -> fantoccini::elements::Element {
+        self.find(&format!("//*[normalize-space()={}]", xpath_literal(text)), &format!("text {text:?}")).await
+    }
+
+    /// The input labelled `label`, as a person finds it.
+    pub async fn field(&self, label: &str) -> fantoccini::elements::Element {
+        let xpath = format!("//input[@id=//label[normalize-space()={}]/@for]", xpath_literal(label));
+        self.find(&xpath, &format!("field labelled {label:?}")).await
+    }
+
+    /// Saves a screenshot of the window under `<target>/test-artifacts/NAME.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("WebDriver takes a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        let path = crate::artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else {
+        format!("concat('{}')", s.replace('\'', "', \"'\", '"))
+    }
+}

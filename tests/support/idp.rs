@@ -1,0 +1,83 @@
+//! The test OpenID provider (`tests/idp/server.mjs`, oidc-provider) on a free loopback port.
+//!
+//! Clients: `desk-basic` (secret `desk-basic-secret`, HTTP Basic), `desk-post` (secret
+//! `desk-post-secret`, form body), `desk-public` (no secret). All are native clients whose
+//! loopback redirect `http://127.0.0.1:<any port>/callback` is accepted; all get refresh tokens.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use serde_json::Value;
+
+pub struct Idp {
+    pub issuer: String,
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+pub struct Client {
+    pub id: &'static str,
+    pub secret: Option<&'static str>,
+}
+
+pub const BASIC: Client = Client { id: "desk-basic", secret: Some("desk-basic-secret") };
+pub const POST: Client = Client { id: "desk-post", secret: Some("desk-post-secret") };
+pub const PUBLIC: Client = Client { id: "desk-public", secret: None };
+
+#[derive(Default)]
+pub struct Options {
+    /// Access-token lifetime in seconds (default 3600).
+    pub access_ttl: Option<u64>,
+    /// Keep refresh tokens instead of rotating them.
+    pub keep_refresh_tokens: bool,
+}
+
+impl Idp {
+    pub fn start() -> Idp {
+        Idp::start_with(Options::default())
+    }
+
+    pub fn start_with(opts: Options) -> Idp {
+        let dir = crate::workspace_root().join("tests/idp");
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "tests/idp has no node_modules: run `npm ci --prefix tests/idp` (`make test` does)"
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg("server.mjs").current_dir(&dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        if let Some(ttl) = opts.access_ttl {
+            cmd.env("IDP_ACCESS_TTL", ttl.to_string());
+        }
+        if opts.keep_refresh_tokens {
+            cmd.env("IDP_ROTATE_REFRESH", "0");
+        }
+        let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
+        // The provider exits when this pipe closes, even if the test dies without dropping us.
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the IdP prints its issuer");
+        let v: Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|e| panic!("the IdP did not start (it printed {line:?}): {e}"));
+        let issuer = v["issuer"].as_str().expect("issuer in the IdP's first line").to_owned();
+        Idp { issuer, child, _stdin: stdin }
+    }
+
+    /// The provider's discovery document.
+    pub fn metadata(&self) -> Value {
+        reqwest::blocking::get(format!("{}/.well-known/openid-configuration", self.issuer))
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .expect("the IdP serves its discovery document")
+    }
+
+    pub fn endpoint(&self, name: &str) -> String {
+        self.metadata()[name].as_str().unwrap_or_else(|| panic!("the IdP's metadata names {name}")).to_owned()
+    }
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

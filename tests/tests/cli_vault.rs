@@ -1,0 +1,202 @@
+//! The `oauth-desk` command and the vault, with a real Secret Service keyring (gnome-keyring on
+//! a private D-Bus), with no D-Bus at all, and with passphrases.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use oauth_desk_tests::bins;
+use oauth_desk_tests::session::Session;
+use serde_json::Value;
+
+/// Runs the CLI in `session` with `args`, feeding `stdin`; gives up after 60 s, so that a hang
+/// fails the test instead of the whole run.
+fn run(session: &Session, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd: Command = bins::cli();
+    session.apply(&mut cmd);
+    cmd.args(args).envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the CLI starts");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("oauth-desk {args:?} hung for 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+fn error_code(o: &Output) -> String {
+    let v: Value = serde_json::from_str(stderr(o).trim()).unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(o)));
+    v["code"].as_str().unwrap().to_owned()
+}
+
+fn sha(path: &std::path::Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+}
+
+#[test]
+fn help_version_and_usage_errors_follow_the_contract() {
+    let s = Session::without_keyring();
+    let help = run(&s, &["--help"], &[], "");
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("vault"), "help lists the vault commands: {}", stdout(&help));
+    assert!(stdout(&help).contains("Exit codes"), "help states the exit codes");
+    let version = run(&s, &["--version"], &[], "");
+    assert_eq!(stdout(&version).trim(), format!("oauth-desk {}", env!("CARGO_PKG_VERSION")));
+    let bad = run(&s, &["vault", "no-such-command"], &[], "");
+    assert_eq!(bad.status.code(), Some(2), "a usage error exits 2: {}", stderr(&bad));
+}
+
+#[test]
+fn the_cli_links_no_gui_library() {
+    let out = Command::new("ldd").arg(bins::cli_path()).output().expect("ldd runs");
+    let libs = String::from_utf8_lossy(&out.stdout);
+    for gui in ["webkit", "gtk", "gdk", "javascriptcore", "soup"] {
+        assert!(!libs.to_lowercase().contains(gui), "the CLI must not link {gui}:\n{libs}");
+    }
+    let gui = Command::new("ldd").arg(bins::gui_path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&gui.stdout).contains("webkit2gtk"), "the window binary is the one with WebKit");
+}
+
+#[test]
+fn status_of_a_missing_vault_creates_nothing() {
+    let s = Session::with_keyring();
+    let out = run(&s, &["vault", "status", "--json"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["exists"], false);
+    assert_eq!(v["path"], s.default_vault().display().to_string(), "the default vault sits under XDG_DATA_HOME");
+    assert!(!s.default_vault().exists(), "status must not create a vault");
+}
+
+#[test]
+fn with_a_real_keyring_the_key_lives_in_the_keyring_and_the_file_is_encrypted() {
+    let s = Session::with_keyring();
+    let init = run(&s, &["vault", "init"], &[], "");
+    assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+    assert!(stdout(&init).contains("keyring mode"), "{}", stdout(&init));
+
+    let out = run(&s, &["vault", "status", "--json"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["key_mode"], "keyring");
+    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["activity"], 1);
+    let text = run(&s, &["vault", "status"], &[], "");
+    assert!(stdout(&text).contains("OS keyring"), "the text status says the mode: {}", stdout(&text));
+
+    let bytes = std::fs::read(s.default_vault()).unwrap();
+    assert!(!bytes.windows(15).any(|w| w == b"SQLite format 3"), "the vault file must be encrypted");
+
+    // The key is in the Secret Service: a look-up by our service name finds exactly one item.
+    let mut lookup = Command::new("secret-tool");
+    s.apply(&mut lookup);
+    let found = lookup.args(["search", "--all", "service", "oauth-desk"]).output().expect("secret-tool runs (apt libsecret-tools)");
+    let listing = String::from_utf8_lossy(&found.stdout) + String::from_utf8_lossy(&found.stderr);
+    assert_eq!(listing.matches("attribute.service = oauth-desk").count(), 1, "the keyring holds the vault key: {listing}");
+
+    let again = run(&s, &["vault", "init"], &[], "");
+    assert_eq!(again.status.code(), Some(1), "init over an existing vault is refused");
+    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_keyring_without_the_vaults_key_says_so_and_changes_nothing() {
+    let a = Session::with_keyring();
+    assert!(run(&a, &["vault", "init"], &[], "").status.success());
+    // The same vault file, seen from another session whose keyring never held its key.
+    let b = Session::with_keyring();
+    let path = a.default_vault();
+    let before = sha(&path);
+    let out = run(&b, &["--vault", path.to_str().unwrap(), "vault", "status", "--json"], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(error_code(&out), "key_missing", "{}", stderr(&out));
+    assert_eq!(sha(&path), before, "the vault must be left as it was");
+    let vault_dir: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(vault_dir.len(), 1, "no new vault or key file may appear");
+}
+
+#[test]
+fn without_dbus_the_vault_uses_a_passphrase_and_says_so() {
+    let s = Session::without_keyring();
+    let started = Instant::now();
+    let locked = run(&s, &["vault", "init"], &[], "");
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(stderr(&locked).contains("needs a passphrase"), "{}", stderr(&locked));
+    assert!(!s.default_vault().exists(), "no vault without a key");
+    assert!(started.elapsed() < Duration::from_secs(30), "no keyring must not mean a long wait");
+
+    let pass = [("OAUTH_DESK_PASSPHRASE", "a passphrase for tests")];
+    let init = run(&s, &["vault", "init"], &pass, "");
+    assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+    assert!(stdout(&init).contains("passphrase mode"));
+
+    let status = run(&s, &["vault", "status", "--json"], &pass, "");
+    assert_eq!(json(&status)["key_mode"], "passphrase");
+    let stdin_status = run(&s, &["--passphrase-stdin", "vault", "status"], &[], "a passphrase for tests\n");
+    assert!(stdout(&stdin_status).contains("passphrase (Argon2id)"), "{}", stderr(&stdin_status));
+
+    let before = sha(&s.default_vault());
+    let wrong = run(&s, &["vault", "status", "--json"], &[("OAUTH_DESK_PASSPHRASE", "not it")], "");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(error_code(&wrong), "wrong_key");
+    assert!(!stderr(&wrong).contains("not it"), "the passphrase must not be echoed");
+    let locked = run(&s, &["vault", "status", "--json"], &[], "");
+    assert_eq!(error_code(&locked), "vault_locked");
+    assert_eq!(sha(&s.default_vault()), before);
+}
+
+#[test]
+fn damaged_and_foreign_files_each_get_their_own_error() {
+    let s = Session::without_keyring();
+    let pass = [("OAUTH_DESK_PASSPHRASE", "p")];
+    assert!(run(&s, &["vault", "init"], &pass, "").status.success());
+    let good = std::fs::read(s.default_vault()).unwrap();
+    let dir = s.home().join("cases");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let plain = dir.join("plain.db");
+    let mut sqlite_header = b"SQLite format 3\0".to_vec();
+    sqlite_header.resize(4096, 0);
+    std::fs::write(&plain, &sqlite_header).unwrap();
+    let truncated = dir.join("truncated.db");
+    std::fs::write(&truncated, &good[..good.len() - 4096]).unwrap();
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let damaged = dir.join("damaged.db");
+    let mut bytes = good.clone();
+    bytes[100] ^= 0xff;
+    std::fs::write(&damaged, &bytes).unwrap();
+
+    for (path, code) in [
+        (&plain, "vault_not_encrypted"),
+        (&truncated, "vault_truncated"),
+        (&empty, "vault_truncated"),
+        (&damaged, "vault_corrupt"),
+    ] {
+        let before = sha(path);
+        let out = run(&s, &["--vault", path.to_str().unwrap(), "vault", "status", "--json"], &pass, "");
+        assert_eq!(out.status.code(), Some(1), "{}", path.display());
+        assert_eq!(error_code(&out), code, "{}: {}", path.display(), stderr(&out));
+        assert_eq!(sha(path), before, "{} must be left as it was", path.display());
+    }
+}

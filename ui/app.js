@@ -1,0 +1,115 @@
+// The window's shell: navigation, the vault badge and the unlock dialog.
+import * as api from './api.js';
+import { toast } from './dom.js';
+import * as providers from './views/providers.js';
+import * as tokens from './views/tokens.js';
+import * as activity from './views/activity.js';
+import * as settings from './views/settings.js';
+
+const views = { providers, tokens, activity, settings };
+const order = ['providers', 'tokens', 'activity', 'settings'];
+let current = 'providers';
+let unlocked = false;
+
+async function show(name) {
+  current = name;
+  for (const b of document.querySelectorAll('.nav button')) {
+    b.toggleAttribute('aria-current', b.dataset.view === name);
+    if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
+  }
+  const view = document.getElementById('view');
+  document.getElementById('view-title').textContent = views[name].title;
+  view.replaceChildren();
+  if (!unlocked) return;
+  try {
+    await views[name].render(view);
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+}
+
+function showVault(v) {
+  const mode = document.getElementById('vault-mode');
+  const path = document.getElementById('vault-path');
+  mode.classList.remove('locked', 'error');
+  if (v.state === 'open') {
+    mode.textContent = v.status.key_mode === 'keyring' ? 'Vault: OS keyring' : 'Vault: passphrase';
+    path.textContent = v.status.path;
+  } else {
+    mode.textContent = 'Vault: locked';
+    mode.classList.add('locked');
+    path.textContent = v.path;
+  }
+}
+
+async function openVault() {
+  try {
+    const v = await api.vaultStatus();
+    showVault(v);
+    if (v.state === 'open') {
+      unlocked = true;
+      await show(current);
+    } else {
+      askPassphrase(v);
+    }
+  } catch (e) {
+    const mode = document.getElementById('vault-mode');
+    mode.textContent = 'Vault: cannot open';
+    mode.classList.add('error');
+    document.getElementById('view').replaceChildren();
+    toast(e.message, 'error');
+    document.getElementById('vault-path').textContent = e.message;
+  }
+}
+
+function askPassphrase(v) {
+  const dialog = document.getElementById('unlock-dialog');
+  const form = document.getElementById('unlock-form');
+  const creating = !v.exists;
+  document.getElementById('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
+  document.getElementById('unlock-reason').textContent = creating
+    ? 'No OS keyring is available to hold the vault key, so choose a passphrase. It cannot be recovered if lost.'
+    : (v.code === 'key_missing'
+      ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
+      : 'No OS keyring is available. Type the vault passphrase.');
+  document.getElementById('unlock-confirm-row').hidden = !creating;
+  document.getElementById('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
+  const error = document.getElementById('unlock-error');
+  error.textContent = '';
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    const pass = data.get('passphrase');
+    if (!pass) { error.textContent = 'Type a passphrase.'; return; }
+    if (creating && pass !== data.get('confirm')) { error.textContent = 'The two passphrases differ.'; return; }
+    error.textContent = creating ? 'Creating the vault…' : 'Unlocking…';
+    try {
+      const opened = await api.unlockVault(pass);
+      form.reset();
+      dialog.close();
+      showVault(opened);
+      unlocked = true;
+      await show(current);
+    } catch (e) {
+      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.' : e.message;
+    }
+  };
+  // The vault is needed for everything: the dialog stays until it is unlocked.
+  dialog.addEventListener('cancel', (ev) => ev.preventDefault());
+  dialog.showModal();
+}
+
+document.addEventListener('click', (ev) => {
+  const nav = ev.target.closest('[data-view]');
+  if (nav) show(nav.dataset.view);
+});
+
+document.addEventListener('keydown', (ev) => {
+  if (ev.altKey && !ev.ctrlKey && !ev.metaKey && /^[1-4]$/.test(ev.key)) {
+    ev.preventDefault();
+    show(order[Number(ev.key) - 1]);
+  }
+});
+
+show(current);
+openVault();
