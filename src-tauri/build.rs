@@ -1,15 +1,14 @@
 fn main() {
     // Every app command is declared, so the ACL knows them and refuses them to any window
     // without a capability (the login window), whatever Tauri version would otherwise allow.
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&[
-                "vault_status",
-                "unlock_vault",
-                "list_providers",
-                "list_tokens",
-                "list_activity",
-            ])),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "vault_status",
+            "unlock_vault",
+            "list_providers",
+            "list_tokens",
+            "list_activity",
+        ]),
+    ))
     .expect("failed to run tauri-build");
 }

@@ -10,7 +10,10 @@ pub struct CommandError {
 
 impl From<oauth_desk_core::Error> for CommandError {
     fn from(e: oauth_desk_core::Error) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
+        CommandError {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }
 

@@ -19,7 +19,10 @@ impl AppState {
             Some(p) => PathBuf::from(p),
             None => vault::default_path()?,
         };
-        Ok(AppState { vault_path, vault: Arc::new(Mutex::new(None)) })
+        Ok(AppState {
+            vault_path,
+            vault: Arc::new(Mutex::new(None)),
+        })
     }
 
     /// Runs `f` with the open vault on a blocking thread.
@@ -29,7 +32,9 @@ impl AppState {
     ) -> Result<T> {
         let vault = self.vault.clone();
         tauri::async_runtime::spawn_blocking(move || {
-            let guard = vault.lock().map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+            let guard = vault
+                .lock()
+                .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
             match guard.as_ref() {
                 Some(v) => f(v),
                 None => Err(Error::PassphraseRequired {

@@ -8,11 +8,17 @@ use std::process::Command;
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     // <target>/<profile>/deps/<test binary>
-    exe.parent().and_then(|deps| deps.parent()).expect("tests run from <target>/<profile>/deps").to_owned()
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests run from <target>/<profile>/deps")
+        .to_owned()
 }
 
 pub fn target_dir() -> PathBuf {
-    profile_dir().parent().expect("the profile directory sits in the target directory").to_owned()
+    profile_dir()
+        .parent()
+        .expect("the profile directory sits in the target directory")
+        .to_owned()
 }
 
 fn binary(name: &str) -> PathBuf {
@@ -39,7 +45,13 @@ pub fn gui_path() -> PathBuf {
 /// session, so that each test says exactly what the CLI gets.
 pub fn cli() -> Command {
     let mut cmd = Command::new(cli_path());
-    for var in ["OAUTH_DESK_VAULT", "OAUTH_DESK_PASSPHRASE", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"] {
+    for var in [
+        "OAUTH_DESK_VAULT",
+        "OAUTH_DESK_PASSPHRASE",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+    ] {
         cmd.env_remove(var);
     }
     cmd

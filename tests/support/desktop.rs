@@ -20,15 +20,31 @@ impl Display {
     pub fn start() -> Display {
         // -displayfd: Xvfb picks a free display number and writes it on that fd when ready.
         let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb runs (apt package xvfb; `make test` installs it)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("Xvfb reports its display");
-        let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb printed {line:?}"));
-        Display { name: format!(":{number}"), child }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("Xvfb reports its display");
+        let number: u32 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb printed {line:?}"));
+        Display {
+            name: format!(":{number}"),
+            child,
+        }
     }
 }
 
@@ -42,7 +58,11 @@ impl Drop for Display {
 /// `tauri-driver`, found on PATH or in ~/.cargo/bin (`make test` installs it).
 pub fn tauri_driver_path() -> PathBuf {
     let candidates = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("tauri-driver")).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("tauri-driver"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tauri-driver")));
@@ -58,7 +78,7 @@ pub fn tauri_driver_path() -> PathBuf {
 pub struct App {
     pub client: Client,
     driver: Child,
-    _display: Display,
+    display: Display,
 }
 
 impl App {
@@ -68,12 +88,20 @@ impl App {
         let port = crate::free_port();
         let native_port = crate::free_port();
         let mut cmd = Command::new(tauri_driver_path());
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
+        // What the driver and the app print goes to a log beside the screenshots, for failures.
+        let log_path = crate::artifacts_dir().join(format!("app-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the app's log");
+        cmd.stdout(log.try_clone().unwrap()).stderr(log);
         session.apply(&mut cmd);
-        cmd.env("DISPLAY", &display.name).env_remove("WAYLAND_DISPLAY");
+        cmd.env("DISPLAY", &display.name)
+            .env_remove("WAYLAND_DISPLAY");
         // Fewer WebKit processes and no GPU paths under Xvfb.
         cmd.env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
         for (k, v) in extra_env {
@@ -90,7 +118,11 @@ impl App {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = loop {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(c) => break c,
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
@@ -99,7 +131,11 @@ impl App {
                 Err(e) => panic!("no WebDriver session with the app within 60 s: {e}"),
             }
         };
-        App { client, driver, _display: display }
+        App {
+            client,
+            driver,
+            display,
+        }
     }
 
     /// Waits for an element found by XPath; panics with `what` if it never comes.
@@ -114,26 +150,58 @@ impl App {
 
     /// A button with exactly this visible text, as a person finds it.
     pub async fn button(&self, text: &str) -> fantoccini::elements::Element {
-        self.find(&format!("//button[normalize-space()={}]", xpath_literal(text)), &format!("button {text:?}")).await
+        self.find(
+            &format!("//button[normalize-space()={}]", xpath_literal(text)),
+            &format!("button {text:?}"),
+        )
+        .await
     }
 
     /// Any element with exactly this visible text.
     pub async fn text(&self, text: &str) -> fantoccini::elements::Element {
-        self.find(&format!("//*[normalize-space()={}]", xpath_literal(text)), &format!("text {text:?}")).await
+        self.find(
+            &format!("//*[normalize-space()={}]", xpath_literal(text)),
+            &format!("text {text:?}"),
+        )
+        .await
     }
 
     /// The input labelled `label`, as a person finds it.
     pub async fn field(&self, label: &str) -> fantoccini::elements::Element {
-        let xpath = format!("//input[@id=//label[normalize-space()={}]/@for]", xpath_literal(label));
-        self.find(&xpath, &format!("field labelled {label:?}")).await
+        let xpath = format!(
+            "//input[@id=//label[normalize-space()={}]/@for]",
+            xpath_literal(label)
+        );
+        self.find(&xpath, &format!("field labelled {label:?}"))
+            .await
     }
 
-    /// Saves a screenshot of the window under `<target>/test-artifacts/NAME.png`.
+    /// Saves a screenshot of the window, as the X server shows it, under
+    /// `<target>/test-artifacts/NAME.png`. (X rather than WebDriver: WebKitWebDriver's own
+    /// screenshot command was seen to hang for good with the accessibility bus up.)
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.client.screenshot().await.expect("WebDriver takes a screenshot");
-        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        // Let the page paint what the last command changed.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let path = crate::artifacts_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
+        let window = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", "^OAuth Desk$"])
+            .env("DISPLAY", &self.display.name)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.lines().next().map(str::to_owned))
+            .unwrap_or_else(|| "root".to_owned());
+        let status = Command::new("import")
+            .args(["-window", &window, path.to_str().unwrap()])
+            .env("DISPLAY", &self.display.name)
+            .status()
+            .expect("ImageMagick's import runs (`make test` installs it)");
+        assert!(
+            status.success(),
+            "import could not take a screenshot: {status}"
+        );
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         path
     }
 

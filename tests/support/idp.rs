@@ -20,9 +20,18 @@ pub struct Client {
     pub secret: Option<&'static str>,
 }
 
-pub const BASIC: Client = Client { id: "desk-basic", secret: Some("desk-basic-secret") };
-pub const POST: Client = Client { id: "desk-post", secret: Some("desk-post-secret") };
-pub const PUBLIC: Client = Client { id: "desk-public", secret: None };
+pub const BASIC: Client = Client {
+    id: "desk-basic",
+    secret: Some("desk-basic-secret"),
+};
+pub const POST: Client = Client {
+    id: "desk-post",
+    secret: Some("desk-post-secret"),
+};
+pub const PUBLIC: Client = Client {
+    id: "desk-public",
+    secret: None,
+};
 
 #[derive(Default)]
 pub struct Options {
@@ -44,7 +53,11 @@ impl Idp {
             "tests/idp has no node_modules: run `npm ci --prefix tests/idp` (`make test` does)"
         );
         let mut cmd = Command::new("node");
-        cmd.arg("server.mjs").current_dir(&dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.arg("server.mjs")
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
         if let Some(ttl) = opts.access_ttl {
             cmd.env("IDP_ACCESS_TTL", ttl.to_string());
         }
@@ -55,11 +68,20 @@ impl Idp {
         // The provider exits when this pipe closes, even if the test dies without dropping us.
         let stdin = child.stdin.take().unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the IdP prints its issuer");
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the IdP prints its issuer");
         let v: Value = serde_json::from_str(line.trim())
             .unwrap_or_else(|e| panic!("the IdP did not start (it printed {line:?}): {e}"));
-        let issuer = v["issuer"].as_str().expect("issuer in the IdP's first line").to_owned();
-        Idp { issuer, child, _stdin: stdin }
+        let issuer = v["issuer"]
+            .as_str()
+            .expect("issuer in the IdP's first line")
+            .to_owned();
+        Idp {
+            issuer,
+            child,
+            _stdin: stdin,
+        }
     }
 
     /// The provider's discovery document.
@@ -71,7 +93,10 @@ impl Idp {
     }
 
     pub fn endpoint(&self, name: &str) -> String {
-        self.metadata()[name].as_str().unwrap_or_else(|| panic!("the IdP's metadata names {name}")).to_owned()
+        self.metadata()[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the IdP's metadata names {name}"))
+            .to_owned()
     }
 }
 

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 
 /// The workspace's root directory.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_owned()
 }
 
 /// Where tests put what a person should look at (screenshots): `<target>/test-artifacts`.
@@ -26,5 +29,9 @@ pub fn artifacts_dir() -> PathBuf {
 
 /// A free TCP port on 127.0.0.1 (free now; the caller binds it soon after).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -15,7 +15,11 @@ pub struct Session {
 impl Session {
     /// A throwaway HOME with no D-Bus at all: the machine without a keyring.
     pub fn without_keyring() -> Session {
-        Session { home: tempfile::tempdir().expect("temp HOME"), bus: None, bus_address: None }
+        Session {
+            home: tempfile::tempdir().expect("temp HOME"),
+            bus: None,
+            bus_address: None,
+        }
     }
 
     /// A throwaway HOME, a private session bus, and gnome-keyring unlocked on it.
@@ -29,9 +33,14 @@ impl Session {
             .spawn()
             .expect("dbus-daemon runs (apt package dbus; `make test` installs it)");
         let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).expect("dbus-daemon prints its address");
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .expect("dbus-daemon prints its address");
         let address = address.trim().to_owned();
-        assert!(address.starts_with("unix:"), "unexpected bus address {address:?}");
+        assert!(
+            address.starts_with("unix:"),
+            "unexpected bus address {address:?}"
+        );
         s.bus = Some(bus);
         s.bus_address = Some(address);
 
@@ -44,10 +53,20 @@ impl Session {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("gnome-keyring-daemon runs (apt package gnome-keyring; `make test` installs it)");
-        keyring.stdin.take().unwrap().write_all(b"scratch-login-password").unwrap();
+            .expect(
+                "gnome-keyring-daemon runs (apt package gnome-keyring; `make test` installs it)",
+            );
+        keyring
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"scratch-login-password")
+            .unwrap();
         let status = keyring.wait().unwrap();
-        assert!(status.success(), "gnome-keyring-daemon --unlock failed: {status}");
+        assert!(
+            status.success(),
+            "gnome-keyring-daemon --unlock failed: {status}"
+        );
         s
     }
 

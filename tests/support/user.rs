@@ -29,7 +29,11 @@ impl User {
             .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("an HTTP client");
-        User { http, login: login.into(), password: "any password".into() }
+        User {
+            http,
+            login: login.into(),
+            password: "any password".into(),
+        }
     }
 
     /// Follows `auth_url` through the provider's login and consent pages and returns where the
@@ -65,19 +69,24 @@ impl User {
             let status = resp.status().as_u16();
             let body = resp.text().map_err(|e| e.to_string())?;
             if status != 200 {
-                return Err(format!("device page {url} answered {status}: {}", snippet(&body)));
+                return Err(format!(
+                    "device page {url} answered {status}: {}",
+                    snippet(&body)
+                ));
             }
             let Some(form) = parse_form(&body) else {
-                return if body.contains("Sign-in Success") || body.to_lowercase().contains("success") {
+                return if body.contains("Sign-in Success")
+                    || body.to_lowercase().contains("success")
+                {
                     Ok(())
                 } else {
-                    Err(format!("device flow ended on a page without a form: {}", snippet(&body)))
+                    Err(format!(
+                        "device flow ended on a page without a form: {}",
+                        snippet(&body)
+                    ))
                 };
             };
-            let fields = self.fill(&form, Some(user_code));
-            let action = url.join(&form.action).map_err(|e| e.to_string())?;
-            resp = self.http.post(action.clone()).form(&fields).send().map_err(|e| e.to_string())?;
-            url = action;
+            (url, resp) = self.submit(&url, &form, Some(user_code))?;
         }
         Err("the device flow did not finish in 20 steps".into())
     }
@@ -98,22 +107,51 @@ impl User {
             }
             let status = resp.status().as_u16();
             let body = resp.text().map_err(|e| e.to_string())?;
-            let form = parse_form(&body)
-                .ok_or_else(|| format!("the provider answered {status} at {url} with no form: {}", snippet(&body)))?;
-            let is_consent = form.fields.iter().any(|(_, n, v)| n == "prompt" && v == "consent");
+            let form = parse_form(&body).ok_or_else(|| {
+                format!(
+                    "the provider answered {status} at {url} with no form: {}",
+                    snippet(&body)
+                )
+            })?;
+            let is_consent = form
+                .fields
+                .iter()
+                .any(|(_, n, v)| n == "prompt" && v == "consent");
             if is_consent && choice == Choice::Refuse {
-                // devInteractions' cancel link.
-                let abort = url.join(&form.action.replace("/confirm", "/abort")).map_err(|e| e.to_string())?;
-                url = abort;
+                // The page's cancel link, as a person would click it.
+                let href = body
+                    .split("href=\"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+                    .find(|h| h.ends_with("/abort"))
+                    .ok_or("the consent page has no cancel link")?;
+                url = url
+                    .join(&decode_entities(href))
+                    .map_err(|e| e.to_string())?;
                 resp = self.get(&url)?;
                 continue;
             }
-            let fields = self.fill(&form, None);
-            let action = url.join(&form.action).map_err(|e| e.to_string())?;
-            resp = self.http.post(action.clone()).form(&fields).send().map_err(|e| e.to_string())?;
-            url = action;
+            (url, resp) = self.submit(&url, &form, None)?;
         }
         Err("the sign-in did not finish in 20 steps".into())
+    }
+
+    /// Fills and posts a form; returns where it went and the answer.
+    fn submit(
+        &self,
+        page: &Url,
+        form: &Form,
+        user_code: Option<&str>,
+    ) -> Result<(Url, reqwest::blocking::Response), String> {
+        let fields = self.fill(form, user_code);
+        let action = page.join(&form.action).map_err(|e| e.to_string())?;
+        let resp = self
+            .http
+            .post(action.clone())
+            .form(&fields)
+            .send()
+            .map_err(|e| e.to_string())?;
+        Ok((action, resp))
     }
 
     fn fill(&self, form: &Form, user_code: Option<&str>) -> Vec<(String, String)> {
@@ -132,7 +170,10 @@ impl User {
     }
 
     fn get(&self, url: &Url) -> Result<Response, String> {
-        self.http.get(url.clone()).send().map_err(|e| format!("GET {url}: {e}"))
+        self.http
+            .get(url.clone())
+            .send()
+            .map_err(|e| format!("GET {url}: {e}"))
     }
 }
 
@@ -160,8 +201,14 @@ fn location(base: &Url, resp: &Response) -> Result<Option<Url>, String> {
     if !resp.status().is_redirection() {
         return Ok(None);
     }
-    let loc = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or("a redirect without Location")?;
-    base.join(loc).map(Some).map_err(|e| format!("bad Location {loc:?}: {e}"))
+    let loc = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("a redirect without Location")?;
+    base.join(loc)
+        .map(Some)
+        .map_err(|e| format!("bad Location {loc:?}: {e}"))
 }
 
 fn snippet(body: &str) -> String {
@@ -171,7 +218,9 @@ fn snippet(body: &str) -> String {
 /// The first form of a page, with its inputs: enough HTML for oidc-provider's own pages.
 fn parse_form(html: &str) -> Option<Form> {
     let start = html.find("<form")?;
-    let end = html[start..].find("</form>").map_or(html.len(), |e| start + e);
+    let end = html[start..]
+        .find("</form>")
+        .map_or(html.len(), |e| start + e);
     let form_html = &html[start..end];
     let tag_end = form_html.find('>')?;
     let action = attr(&form_html[..tag_end], "action").unwrap_or_default();
@@ -186,7 +235,10 @@ fn parse_form(html: &str) -> Option<Form> {
         }
         rest = &rest[tag_close..];
     }
-    Some(Form { action: decode_entities(&action), fields })
+    Some(Form {
+        action: decode_entities(&action),
+        fields,
+    })
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -207,7 +259,11 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 fn decode_entities(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -223,8 +279,14 @@ mod tests {
     value="AB&amp;CD" type="text" name="user_code" placeholder="Enter code"></input></form>"#;
         let f = parse_form(html).unwrap();
         assert_eq!(f.action, "/interaction/abc/login");
-        assert_eq!(f.fields[0], ("hidden".into(), "prompt".into(), "login".into()));
+        assert_eq!(
+            f.fields[0],
+            ("hidden".into(), "prompt".into(), "login".into())
+        );
         assert_eq!(f.fields[1].1, "login");
-        assert_eq!(f.fields[2], ("text".into(), "user_code".into(), "AB&CD".into()));
+        assert_eq!(
+            f.fields[2],
+            ("text".into(), "user_code".into(), "AB&CD".into())
+        );
     }
 }

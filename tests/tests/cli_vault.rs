@@ -13,7 +13,11 @@ use serde_json::Value;
 fn run(session: &Session, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut cmd: Command = bins::cli();
     session.apply(&mut cmd);
-    cmd.args(args).envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the CLI starts");
     {
         use std::io::Write;
@@ -44,7 +48,8 @@ fn json(o: &Output) -> Value {
 }
 
 fn error_code(o: &Output) -> String {
-    let v: Value = serde_json::from_str(stderr(o).trim()).unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(o)));
+    let v: Value = serde_json::from_str(stderr(o).trim())
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(o)));
     v["code"].as_str().unwrap().to_owned()
 }
 
@@ -58,23 +63,47 @@ fn help_version_and_usage_errors_follow_the_contract() {
     let s = Session::without_keyring();
     let help = run(&s, &["--help"], &[], "");
     assert_eq!(help.status.code(), Some(0));
-    assert!(stdout(&help).contains("vault"), "help lists the vault commands: {}", stdout(&help));
-    assert!(stdout(&help).contains("Exit codes"), "help states the exit codes");
+    assert!(
+        stdout(&help).contains("vault"),
+        "help lists the vault commands: {}",
+        stdout(&help)
+    );
+    assert!(
+        stdout(&help).contains("Exit codes"),
+        "help states the exit codes"
+    );
     let version = run(&s, &["--version"], &[], "");
-    assert_eq!(stdout(&version).trim(), format!("oauth-desk {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("oauth-desk {}", env!("CARGO_PKG_VERSION"))
+    );
     let bad = run(&s, &["vault", "no-such-command"], &[], "");
-    assert_eq!(bad.status.code(), Some(2), "a usage error exits 2: {}", stderr(&bad));
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a usage error exits 2: {}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn the_cli_links_no_gui_library() {
-    let out = Command::new("ldd").arg(bins::cli_path()).output().expect("ldd runs");
+    let out = Command::new("ldd")
+        .arg(bins::cli_path())
+        .output()
+        .expect("ldd runs");
     let libs = String::from_utf8_lossy(&out.stdout);
     for gui in ["webkit", "gtk", "gdk", "javascriptcore", "soup"] {
-        assert!(!libs.to_lowercase().contains(gui), "the CLI must not link {gui}:\n{libs}");
+        assert!(
+            !libs.to_lowercase().contains(gui),
+            "the CLI must not link {gui}:\n{libs}"
+        );
     }
     let gui = Command::new("ldd").arg(bins::gui_path()).output().unwrap();
-    assert!(String::from_utf8_lossy(&gui.stdout).contains("webkit2gtk"), "the window binary is the one with WebKit");
+    assert!(
+        String::from_utf8_lossy(&gui.stdout).contains("webkit2gtk"),
+        "the window binary is the one with WebKit"
+    );
 }
 
 #[test]
@@ -84,8 +113,15 @@ fn status_of_a_missing_vault_creates_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["exists"], false);
-    assert_eq!(v["path"], s.default_vault().display().to_string(), "the default vault sits under XDG_DATA_HOME");
-    assert!(!s.default_vault().exists(), "status must not create a vault");
+    assert_eq!(
+        v["path"],
+        s.default_vault().display().to_string(),
+        "the default vault sits under XDG_DATA_HOME"
+    );
+    assert!(
+        !s.default_vault().exists(),
+        "status must not create a vault"
+    );
 }
 
 #[test]
@@ -102,21 +138,43 @@ fn with_a_real_keyring_the_key_lives_in_the_keyring_and_the_file_is_encrypted() 
     assert_eq!(v["schema_version"], 2);
     assert_eq!(v["activity"], 1);
     let text = run(&s, &["vault", "status"], &[], "");
-    assert!(stdout(&text).contains("OS keyring"), "the text status says the mode: {}", stdout(&text));
+    assert!(
+        stdout(&text).contains("OS keyring"),
+        "the text status says the mode: {}",
+        stdout(&text)
+    );
 
     let bytes = std::fs::read(s.default_vault()).unwrap();
-    assert!(!bytes.windows(15).any(|w| w == b"SQLite format 3"), "the vault file must be encrypted");
+    assert!(
+        !bytes.windows(15).any(|w| w == b"SQLite format 3"),
+        "the vault file must be encrypted"
+    );
 
     // The key is in the Secret Service: a look-up by our service name finds exactly one item.
     let mut lookup = Command::new("secret-tool");
     s.apply(&mut lookup);
-    let found = lookup.args(["search", "--all", "service", "oauth-desk"]).output().expect("secret-tool runs (apt libsecret-tools)");
+    let found = lookup
+        .args(["search", "--all", "service", "oauth-desk"])
+        .output()
+        .expect("secret-tool runs (apt libsecret-tools)");
     let listing = String::from_utf8_lossy(&found.stdout) + String::from_utf8_lossy(&found.stderr);
-    assert_eq!(listing.matches("attribute.service = oauth-desk").count(), 1, "the keyring holds the vault key: {listing}");
+    assert_eq!(
+        listing.matches("attribute.service = oauth-desk").count(),
+        1,
+        "the keyring holds the vault key: {listing}"
+    );
 
     let again = run(&s, &["vault", "init"], &[], "");
-    assert_eq!(again.status.code(), Some(1), "init over an existing vault is refused");
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "init over an existing vault is refused"
+    );
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 #[test]
@@ -127,7 +185,18 @@ fn a_keyring_without_the_vaults_key_says_so_and_changes_nothing() {
     let b = Session::with_keyring();
     let path = a.default_vault();
     let before = sha(&path);
-    let out = run(&b, &["--vault", path.to_str().unwrap(), "vault", "status", "--json"], &[], "");
+    let out = run(
+        &b,
+        &[
+            "--vault",
+            path.to_str().unwrap(),
+            "vault",
+            "status",
+            "--json",
+        ],
+        &[],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(error_code(&out), "key_missing", "{}", stderr(&out));
     assert_eq!(sha(&path), before, "the vault must be left as it was");
@@ -141,9 +210,16 @@ fn without_dbus_the_vault_uses_a_passphrase_and_says_so() {
     let started = Instant::now();
     let locked = run(&s, &["vault", "init"], &[], "");
     assert_eq!(locked.status.code(), Some(1));
-    assert!(stderr(&locked).contains("needs a passphrase"), "{}", stderr(&locked));
+    assert!(
+        stderr(&locked).contains("needs a passphrase"),
+        "{}",
+        stderr(&locked)
+    );
     assert!(!s.default_vault().exists(), "no vault without a key");
-    assert!(started.elapsed() < Duration::from_secs(30), "no keyring must not mean a long wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no keyring must not mean a long wait"
+    );
 
     let pass = [("OAUTH_DESK_PASSPHRASE", "a passphrase for tests")];
     let init = run(&s, &["vault", "init"], &pass, "");
@@ -152,14 +228,31 @@ fn without_dbus_the_vault_uses_a_passphrase_and_says_so() {
 
     let status = run(&s, &["vault", "status", "--json"], &pass, "");
     assert_eq!(json(&status)["key_mode"], "passphrase");
-    let stdin_status = run(&s, &["--passphrase-stdin", "vault", "status"], &[], "a passphrase for tests\n");
-    assert!(stdout(&stdin_status).contains("passphrase (Argon2id)"), "{}", stderr(&stdin_status));
+    let stdin_status = run(
+        &s,
+        &["--passphrase-stdin", "vault", "status"],
+        &[],
+        "a passphrase for tests\n",
+    );
+    assert!(
+        stdout(&stdin_status).contains("passphrase (Argon2id)"),
+        "{}",
+        stderr(&stdin_status)
+    );
 
     let before = sha(&s.default_vault());
-    let wrong = run(&s, &["vault", "status", "--json"], &[("OAUTH_DESK_PASSPHRASE", "not it")], "");
+    let wrong = run(
+        &s,
+        &["vault", "status", "--json"],
+        &[("OAUTH_DESK_PASSPHRASE", "not it")],
+        "",
+    );
     assert_eq!(wrong.status.code(), Some(1));
     assert_eq!(error_code(&wrong), "wrong_key");
-    assert!(!stderr(&wrong).contains("not it"), "the passphrase must not be echoed");
+    assert!(
+        !stderr(&wrong).contains("not it"),
+        "the passphrase must not be echoed"
+    );
     let locked = run(&s, &["vault", "status", "--json"], &[], "");
     assert_eq!(error_code(&locked), "vault_locked");
     assert_eq!(sha(&s.default_vault()), before);
@@ -194,9 +287,31 @@ fn damaged_and_foreign_files_each_get_their_own_error() {
         (&damaged, "vault_corrupt"),
     ] {
         let before = sha(path);
-        let out = run(&s, &["--vault", path.to_str().unwrap(), "vault", "status", "--json"], &pass, "");
+        let out = run(
+            &s,
+            &[
+                "--vault",
+                path.to_str().unwrap(),
+                "vault",
+                "status",
+                "--json",
+            ],
+            &pass,
+            "",
+        );
         assert_eq!(out.status.code(), Some(1), "{}", path.display());
-        assert_eq!(error_code(&out), code, "{}: {}", path.display(), stderr(&out));
-        assert_eq!(sha(path), before, "{} must be left as it was", path.display());
+        assert_eq!(
+            error_code(&out),
+            code,
+            "{}: {}",
+            path.display(),
+            stderr(&out)
+        );
+        assert_eq!(
+            sha(path),
+            before,
+            "{} must be left as it was",
+            path.display()
+        );
     }
 }

@@ -11,7 +11,8 @@ use crate::args::Global;
 pub const GUI_BINARY: &str = "oauth-desk-app";
 
 fn gui_path() -> Result<PathBuf> {
-    let me = std::env::current_exe().map_err(|e| Error::Storage(format!("cannot locate this program: {e}")))?;
+    let me = std::env::current_exe()
+        .map_err(|e| Error::Storage(format!("cannot locate this program: {e}")))?;
     let gui = me.with_file_name(GUI_BINARY);
     if gui.is_file() {
         Ok(gui)
@@ -32,5 +33,8 @@ pub fn start_gui(global: &Global) -> Result<()> {
     }
     // exec only returns on failure.
     let e = cmd.exec();
-    Err(Error::Storage(format!("cannot start {}: {e}", gui.display())))
+    Err(Error::Storage(format!(
+        "cannot start {}: {e}",
+        gui.display()
+    )))
 }

@@ -26,7 +26,13 @@ pub fn print_error(e: &Error, json: bool) {
 /// from a file name or a provider can never drive the user's terminal.
 pub fn printable(s: &str) -> String {
     s.chars()
-        .flat_map(|c| if c.is_control() && c != '\n' { c.escape_unicode().collect::<Vec<_>>() } else { vec![c] })
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_unicode().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
         .collect()
 }
 

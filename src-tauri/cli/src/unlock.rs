@@ -12,7 +12,9 @@ use crate::args::Global;
 
 pub fn vault_path(global: &Global) -> Result<PathBuf> {
     match &global.vault {
-        Some(p) if p.as_os_str().is_empty() => Err(Error::InvalidInput("--vault needs a path".into())),
+        Some(p) if p.as_os_str().is_empty() => {
+            Err(Error::InvalidInput("--vault needs a path".into()))
+        }
         Some(p) => Ok(p.clone()),
         None => vault::default_path(),
     }
@@ -21,10 +23,11 @@ pub fn vault_path(global: &Global) -> Result<PathBuf> {
 fn unlock(global: &Global) -> Result<Unlock> {
     if global.passphrase_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::InvalidInput(format!("cannot read the passphrase from standard input: {e}")))?;
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Error::InvalidInput(format!(
+                "cannot read the passphrase from standard input: {e}"
+            ))
+        })?;
         let pass = line.trim_end_matches(['\n', '\r']).to_owned();
         line.zeroize();
         return passphrase(pass, "standard input");
@@ -37,7 +40,9 @@ fn unlock(global: &Global) -> Result<Unlock> {
 
 fn passphrase(p: String, from: &str) -> Result<Unlock> {
     if p.is_empty() {
-        return Err(Error::InvalidInput(format!("the passphrase from {from} is empty")));
+        return Err(Error::InvalidInput(format!(
+            "the passphrase from {from} is empty"
+        )));
     }
     Ok(Unlock::Passphrase(Secret::new(p)))
 }

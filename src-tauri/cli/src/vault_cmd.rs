@@ -14,7 +14,10 @@ pub fn run(global: &Global, cmd: VaultCmd) -> Result<()> {
         VaultCmd::Check => {
             let v = unlock::open(global, Create::Never)?;
             v.check_integrity()?;
-            println!("The vault at {} is intact.", printable(&v.path().display().to_string()));
+            println!(
+                "The vault at {} is intact.",
+                printable(&v.path().display().to_string())
+            );
             Ok(())
         }
     }
@@ -26,7 +29,10 @@ fn status(global: &Global, json: bool) -> Result<()> {
         if json {
             println!("{}", serde_json::json!({ "path": path, "exists": false }));
         } else {
-            println!("Vault      {} (not created yet: it is made on first use)", printable(&path.display().to_string()));
+            println!(
+                "Vault      {} (not created yet: it is made on first use)",
+                printable(&path.display().to_string())
+            );
         }
         return Ok(());
     }
@@ -61,6 +67,10 @@ fn init(global: &Global) -> Result<()> {
         )));
     }
     let v = unlock::open(global, Create::IfMissing)?;
-    println!("Created the vault at {} ({} mode).", printable(&v.path().display().to_string()), v.key_mode().as_str());
+    println!(
+        "Created the vault at {} ({} mode).",
+        printable(&v.path().display().to_string()),
+        v.key_mode().as_str()
+    );
     Ok(())
 }

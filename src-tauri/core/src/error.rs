@@ -18,7 +18,11 @@ pub enum Error {
 
     /// No keyring answered and no passphrase was given.
     #[error("{}", passphrase_required(path, reason, *exists))]
-    PassphraseRequired { path: PathBuf, reason: String, exists: bool },
+    PassphraseRequired {
+        path: PathBuf,
+        reason: String,
+        exists: bool,
+    },
 
     /// The keyring answers but holds no key for this existing vault.
     #[error(
@@ -34,14 +38,22 @@ pub enum Error {
     #[error("the vault at {path} is truncated ({detail}); it was left as it is. Restore it from a backup")]
     VaultTruncated { path: PathBuf, detail: String },
 
-    #[error("the vault at {path} is damaged ({detail}); it was left as it is. Restore it from a backup")]
+    #[error(
+        "the vault at {path} is damaged ({detail}); it was left as it is. Restore it from a backup"
+    )]
     VaultCorrupt { path: PathBuf, detail: String },
 
-    #[error("{path} is a plain, unencrypted SQLite file, not an OAuth Desk vault; it was left as it is")]
+    #[error(
+        "{path} is a plain, unencrypted SQLite file, not an OAuth Desk vault; it was left as it is"
+    )]
     NotEncrypted { path: PathBuf },
 
     #[error("the vault at {path} has schema version {found}, newer than this build knows ({supported}); update OAuth Desk")]
-    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
 
     #[error("this build of OAuth Desk is not linked with SQLCipher; refusing to store secrets unencrypted")]
     NoCipher,
@@ -53,7 +65,10 @@ pub enum Error {
     Storage(String),
 
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -77,7 +92,10 @@ impl Error {
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -93,7 +111,10 @@ fn passphrase_required(path: &std::path::Path, reason: &str, exists: bool) -> St
     let what = if exists {
         format!("the vault at {} needs its passphrase", path.display())
     } else {
-        format!("a new vault at {} needs a passphrase to protect it", path.display())
+        format!(
+            "a new vault at {} needs a passphrase to protect it",
+            path.display()
+        )
     };
     format!(
         "{what}: no OS keyring is available ({reason}). Set OAUTH_DESK_PASSPHRASE, \

@@ -17,9 +17,16 @@ use crate::state::AppState;
 #[derive(Debug, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum VaultView {
-    Open { status: VaultStatus },
+    Open {
+        status: VaultStatus,
+    },
     /// A passphrase is needed: to unlock an existing vault, or to protect a new one.
-    Locked { path: String, exists: bool, code: &'static str, message: String },
+    Locked {
+        path: String,
+        exists: bool,
+        code: &'static str,
+        message: String,
+    },
 }
 
 /// Opens the vault through the keyring when it is not open yet, creating it on first run.
@@ -30,7 +37,10 @@ pub async fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultView
 
 /// Unlocks (or creates) the vault with a passphrase the user typed.
 #[tauri::command]
-pub async fn unlock_vault(state: State<'_, AppState>, passphrase: String) -> CommandResult<VaultView> {
+pub async fn unlock_vault(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<VaultView> {
     if passphrase.is_empty() {
         return Err(Error::InvalidInput("Type the vault's passphrase.".into()).into());
     }
@@ -41,7 +51,9 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
     let path = state.vault_path.clone();
     let slot = state.vault.clone();
     let view = tauri::async_runtime::spawn_blocking(move || -> Result<VaultView, Error> {
-        let mut guard = slot.lock().map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+        let mut guard = slot
+            .lock()
+            .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
         if guard.is_none() {
             match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
                 Ok(v) => *guard = Some(v),
@@ -58,7 +70,9 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
             }
         }
         let vault = guard.as_ref().expect("opened above");
-        Ok(VaultView::Open { status: vault.status()? })
+        Ok(VaultView::Open {
+            status: vault.status()?,
+        })
     })
     .await
     .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
@@ -77,5 +91,7 @@ pub async fn list_tokens(state: State<'_, AppState>) -> CommandResult<Vec<TokenS
 
 #[tauri::command]
 pub async fn list_activity(state: State<'_, AppState>) -> CommandResult<Vec<ActivityEntry>> {
-    Ok(state.with_vault(|v| activity::list_recent(v.conn(), 200)).await?)
+    Ok(state
+        .with_vault(|v| activity::list_recent(v.conn(), 200))
+        .await?)
 }

@@ -23,7 +23,11 @@ const FAST_KDF_ITER: u32 = 2;
 
 /// Gives SQLCipher the raw 256-bit key, and the salt when the file is new (for an existing file
 /// SQLCipher reads the salt from the file). Must be the first statement on a connection.
-pub fn apply_key(conn: &Connection, key: &Secret<Vec<u8>>, new_salt: Option<&[u8; SALT_LEN]>) -> Result<()> {
+pub fn apply_key(
+    conn: &Connection,
+    key: &Secret<Vec<u8>>,
+    new_salt: Option<&[u8; SALT_LEN]>,
+) -> Result<()> {
     // Keeps SQLCipher from printing HMAC failures to stderr when a key is wrong.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     let mut stmt = Zeroizing::new(String::with_capacity(160));
@@ -35,14 +39,17 @@ pub fn apply_key(conn: &Connection, key: &Secret<Vec<u8>>, new_salt: Option<&[u8
     stmt.push_str("'\";");
     // PRAGMA key itself never fails; a wrong key shows on the first read. Its text is not
     // reported even if it did, so the key cannot reach an error message.
-    conn.execute_batch(&stmt).map_err(|_| Error::Storage("SQLCipher refused the key".into()))?;
+    conn.execute_batch(&stmt)
+        .map_err(|_| Error::Storage("SQLCipher refused the key".into()))?;
     Ok(())
 }
 
 /// SQLCipher's version, or `NoCipher` when the library is plain SQLite (the PRAGMA is then
 /// unknown and answers nothing), so that secrets are never stored in clear.
 pub fn cipher_version(conn: &Connection) -> Result<String> {
-    let version: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).ok();
+    let version: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .ok();
     version.filter(|v| !v.is_empty()).ok_or(Error::NoCipher)
 }
 
@@ -86,12 +93,17 @@ pub fn header_page_count(page1: &[u8], key: &[u8]) -> Option<u64> {
         let start = SALT_LEN + 16 * i;
         let mut b = GenericArray::clone_from_slice(&page1[start..start + 16]);
         aes.decrypt_block(&mut b);
-        let prev = if i == 0 { iv } else { &page1[start - 16..start] };
+        let prev = if i == 0 {
+            iv
+        } else {
+            &page1[start - 16..start]
+        };
         std::array::from_fn(|j| b[j] ^ prev[j])
     };
     let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     let first = block(0); // header offsets 16..32: change counter at 24, size at 28
     let fifth = block(4); // header offsets 80..96: version-valid-for at 92
-    let (change_counter, size, valid_for) = (be(&first[8..12]), be(&first[12..16]), be(&fifth[12..16]));
+    let (change_counter, size, valid_for) =
+        (be(&first[8..12]), be(&first[12..16]), be(&fifth[12..16]));
     (size > 0 && valid_for == change_counter).then_some(size as u64)
 }

@@ -29,21 +29,33 @@ pub fn inspect(path: &Path) -> Result<VaultFile> {
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
     if !meta.is_file() {
-        return Err(Error::InvalidInput(format!("{} is not a regular file", path.display())));
+        return Err(Error::InvalidInput(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
     }
     let len = meta.len();
-    let truncated = |detail: String| Error::VaultTruncated { path: path.to_owned(), detail };
+    let truncated = |detail: String| Error::VaultTruncated {
+        path: path.to_owned(),
+        detail,
+    };
     if len == 0 {
         return Err(truncated("the file is empty".into()));
     }
     let mut head = [0u8; SALT_LEN];
-    let mut f = fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-    f.read_exact(&mut head).map_err(|_| truncated(format!("{len} bytes, shorter than a header")))?;
+    let mut f = fs::File::open(path)
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    f.read_exact(&mut head)
+        .map_err(|_| truncated(format!("{len} bytes, shorter than a header")))?;
     if &head == SQLITE_MAGIC {
-        return Err(Error::NotEncrypted { path: path.to_owned() });
+        return Err(Error::NotEncrypted {
+            path: path.to_owned(),
+        });
     }
     if len % PAGE_SIZE as u64 != 0 {
-        return Err(truncated(format!("{len} bytes, not a whole number of {PAGE_SIZE}-byte pages")));
+        return Err(truncated(format!(
+            "{len} bytes, not a whole number of {PAGE_SIZE}-byte pages"
+        )));
     }
     Ok(VaultFile::Present { salt: head, len })
 }
@@ -77,7 +89,11 @@ pub fn create_private(path: &Path) -> Result<()> {
 /// Tightens the vault and its -wal/-shm to 0600 (SQLite gives them the database's mode, but a
 /// file copied in by hand may be looser).
 pub fn restrict_modes(path: &Path) {
-    for p in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+    for p in [
+        path.to_owned(),
+        sidecar(path, "-wal"),
+        sidecar(path, "-shm"),
+    ] {
         if let Ok(meta) = fs::metadata(&p) {
             if meta.permissions().mode() & 0o077 != 0 {
                 let _ = fs::set_permissions(&p, fs::Permissions::from_mode(0o600));
@@ -95,7 +111,8 @@ pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// Moves a finished new vault into place without ever replacing a file that appeared there
 /// meanwhile: a hard link fails when the target exists, a rename would not.
 pub fn publish_new(tmp: &Path, path: &Path) -> Result<()> {
-    fs::hard_link(tmp, path).map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    fs::hard_link(tmp, path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
     let _ = fs::remove_file(tmp);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         // Makes the new directory entry durable before anyone relies on it.

@@ -12,7 +12,8 @@ const PASSES: u32 = 3;
 const LANES: u32 = 1;
 
 pub fn derive_key(passphrase: &Secret<String>, salt: &[u8; 16]) -> Secret<Vec<u8>> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, Some(32)).expect("constant Argon2 parameters are valid");
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, Some(32))
+        .expect("constant Argon2 parameters are valid");
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut key = vec![0u8; 32];
     argon

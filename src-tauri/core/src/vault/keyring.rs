@@ -40,9 +40,9 @@ fn entry_user(vault_id: &str) -> String {
 fn map_err(e: keyring::Error) -> KeyringError {
     match e {
         keyring::Error::PlatformFailure(inner) => KeyringError::Unavailable(inner.to_string()),
-        keyring::Error::NoStorageAccess(inner) => {
-            KeyringError::Unavailable(format!("the keyring is locked or has no default collection ({inner})"))
-        }
+        keyring::Error::NoStorageAccess(inner) => KeyringError::Unavailable(format!(
+            "the keyring is locked or has no default collection ({inner})"
+        )),
         other => KeyringError::Failed(other.to_string()),
     }
 }
@@ -106,10 +106,19 @@ pub struct MemoryKeyring(Mutex<HashMap<String, Vec<u8>>>);
 
 impl KeyStore for MemoryKeyring {
     fn get(&self, vault_id: &str) -> Result<Option<Secret<Vec<u8>>>, KeyringError> {
-        Ok(self.0.lock().unwrap().get(vault_id).cloned().map(Secret::new))
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(vault_id)
+            .cloned()
+            .map(Secret::new))
     }
     fn set(&self, vault_id: &str, key: &Secret<Vec<u8>>) -> Result<(), KeyringError> {
-        self.0.lock().unwrap().insert(vault_id.to_owned(), key.expose().clone());
+        self.0
+            .lock()
+            .unwrap()
+            .insert(vault_id.to_owned(), key.expose().clone());
         Ok(())
     }
     fn delete(&self, vault_id: &str) -> Result<(), KeyringError> {

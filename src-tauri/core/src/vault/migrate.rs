@@ -13,8 +13,16 @@ pub struct Migration {
 }
 
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "init", sql: include_str!("../../migrations/0001_init.sql") },
-    Migration { version: 2, name: "settings", sql: include_str!("../../migrations/0002_settings.sql") },
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "settings",
+        sql: include_str!("../../migrations/0002_settings.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -51,20 +59,37 @@ mod tests {
     #[test]
     fn versions_are_numbered_in_order_without_gaps() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i as i64 + 1, "migration {} is out of sequence", m.name);
+            assert_eq!(
+                m.version,
+                i as i64 + 1,
+                "migration {} is out of sequence",
+                m.name
+            );
         }
     }
 
     #[test]
     fn running_twice_changes_nothing() {
         let mut conn = Connection::open_in_memory().unwrap();
-        assert_eq!(migrate_to(&mut conn, latest_version()).unwrap(), MIGRATIONS.len());
+        assert_eq!(
+            migrate_to(&mut conn, latest_version()).unwrap(),
+            MIGRATIONS.len()
+        );
         let schema = |c: &Connection| -> Vec<String> {
-            let mut st = c.prepare("SELECT sql FROM sqlite_schema ORDER BY name").unwrap();
-            st.query_map([], |r| r.get::<_, Option<String>>(0)).unwrap().map(|r| r.unwrap().unwrap_or_default()).collect()
+            let mut st = c
+                .prepare("SELECT sql FROM sqlite_schema ORDER BY name")
+                .unwrap();
+            st.query_map([], |r| r.get::<_, Option<String>>(0))
+                .unwrap()
+                .map(|r| r.unwrap().unwrap_or_default())
+                .collect()
         };
         let before = schema(&conn);
-        assert_eq!(migrate_to(&mut conn, latest_version()).unwrap(), 0, "a second run must find nothing to do");
+        assert_eq!(
+            migrate_to(&mut conn, latest_version()).unwrap(),
+            0,
+            "a second run must find nothing to do"
+        );
         assert_eq!(schema(&conn), before);
         assert_eq!(schema_version(&conn).unwrap(), latest_version());
     }
@@ -77,6 +102,10 @@ mod tests {
         // and must roll back whole, version included.
         conn.execute_batch("CREATE TABLE settings (x)").unwrap();
         assert!(migrate_to(&mut conn, 2).is_err());
-        assert_eq!(schema_version(&conn).unwrap(), 1, "a failed migration must not bump the version");
+        assert_eq!(
+            schema_version(&conn).unwrap(),
+            1,
+            "a failed migration must not bump the version"
+        );
     }
 }

@@ -63,7 +63,11 @@ pub enum Create {
 pub fn default_path() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "oauth-desk")
         .map(|d| d.data_dir().join("vault.db"))
-        .ok_or_else(|| Error::InvalidInput("no home directory: pass --vault PATH or set OAUTH_DESK_VAULT".into()))
+        .ok_or_else(|| {
+            Error::InvalidInput(
+                "no home directory: pass --vault PATH or set OAUTH_DESK_VAULT".into(),
+            )
+        })
 }
 
 /// What stands at a vault path, read without a key.
@@ -79,7 +83,10 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("path", &self.path).field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +111,10 @@ impl Vault {
                 Self::connect(path, &key, None, mode, Some(len))
             }
             VaultFile::Missing if create == Create::IfMissing => Self::create(path, unlock, keys),
-            VaultFile::Missing => Err(Error::NotFound(format!("no vault at {} yet", path.display()))),
+            VaultFile::Missing => Err(Error::NotFound(format!(
+                "no vault at {} yet",
+                path.display()
+            ))),
         }
     }
 
@@ -113,7 +123,11 @@ impl Vault {
         let mut conn = Connection::open_in_memory()?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrate::migrate_to(&mut conn, migrate::latest_version())?;
-        Ok(Vault { conn, path: PathBuf::from(":memory:"), mode: KeyMode::Keyring })
+        Ok(Vault {
+            conn,
+            path: PathBuf::from(":memory:"),
+            mode: KeyMode::Keyring,
+        })
     }
 
     /// Builds a new vault in a private temporary file, stores its key, and only then moves it to
@@ -130,7 +144,11 @@ impl Vault {
                 match keys.get(&id) {
                     Ok(_) => {}
                     Err(KeyringError::Unavailable(reason)) => {
-                        return Err(Error::PassphraseRequired { path: path.to_owned(), reason, exists: false })
+                        return Err(Error::PassphraseRequired {
+                            path: path.to_owned(),
+                            reason,
+                            exists: false,
+                        })
                     }
                     Err(KeyringError::Failed(m)) => return Err(Error::Keyring(m)),
                 }
@@ -142,18 +160,33 @@ impl Vault {
         file::create_private(&tmp)?;
         let built = (|| {
             let vault = Self::connect(&tmp, &key, Some(&salt), mode, None)?;
-            activity::record(&vault.conn, crate::time::now(), "vault_created", None, None, Some(mode.as_str()))?;
+            activity::record(
+                &vault.conn,
+                crate::time::now(),
+                "vault_created",
+                None,
+                None,
+                Some(mode.as_str()),
+            )?;
             drop(vault); // closes cleanly: the WAL is checkpointed into the file and removed
             if mode == KeyMode::Keyring {
                 keys.set(&id, &key).map_err(|e| match e {
-                    KeyringError::Unavailable(reason) => Error::PassphraseRequired { path: path.to_owned(), reason, exists: false },
+                    KeyringError::Unavailable(reason) => Error::PassphraseRequired {
+                        path: path.to_owned(),
+                        reason,
+                        exists: false,
+                    },
                     KeyringError::Failed(m) => Error::Keyring(m),
                 })?;
             }
             file::publish_new(&tmp, path)
         })();
         if let Err(e) = built {
-            for p in [file::sidecar(&tmp, "-wal"), file::sidecar(&tmp, "-shm"), tmp] {
+            for p in [
+                file::sidecar(&tmp, "-wal"),
+                file::sidecar(&tmp, "-shm"),
+                tmp,
+            ] {
                 let _ = std::fs::remove_file(p);
             }
             return Err(e);
@@ -181,16 +214,21 @@ impl Vault {
         let unreadable = |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::NotADatabase) => diagnose_unreadable(path, key),
             Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-                diagnose_truncation(path, key, file_len, wal_in_use).unwrap_or_else(|| Error::VaultCorrupt {
-                    path: path.to_owned(),
-                    detail: e.to_string(),
+                diagnose_truncation(path, key, file_len, wal_in_use).unwrap_or_else(|| {
+                    Error::VaultCorrupt {
+                        path: path.to_owned(),
+                        detail: e.to_string(),
+                    }
                 })
             }
             _ => e.into(),
         };
         // The first read decrypts page 1 and loads the schema: it proves the key, or shows
         // the damage.
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).map_err(unreadable)?;
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(unreadable)?;
 
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -200,14 +238,25 @@ impl Vault {
         let found = migrate::schema_version(&conn)?;
         let supported = migrate::latest_version();
         if found > supported {
-            return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported });
+            return Err(Error::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                supported,
+            });
         }
         migrate::migrate_to(&mut conn, supported).map_err(|e| match e {
-            Error::Storage(detail) if is_corruption(&detail) => Error::VaultCorrupt { path: path.to_owned(), detail },
+            Error::Storage(detail) if is_corruption(&detail) => Error::VaultCorrupt {
+                path: path.to_owned(),
+                detail,
+            },
             other => other,
         })?;
         file::restrict_modes(path);
-        Ok(Vault { conn, path: path.to_owned(), mode })
+        Ok(Vault {
+            conn,
+            path: path.to_owned(),
+            mode,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -247,8 +296,13 @@ impl Vault {
     pub fn check_integrity(&self) -> Result<()> {
         let mut problems: Vec<String> = Vec::new();
         for pragma in ["quick_check", "cipher_integrity_check"] {
-            let mut stmt = self.conn.prepare(&format!("PRAGMA {pragma}")).map_err(|e| self.storage_error(e))?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.storage_error(e))?;
+            let mut stmt = self
+                .conn
+                .prepare(&format!("PRAGMA {pragma}"))
+                .map_err(|e| self.storage_error(e))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| self.storage_error(e))?;
             for row in rows {
                 let row = row.map_err(|e| self.storage_error(e))?;
                 if row != "ok" {
@@ -260,7 +314,10 @@ impl Vault {
             Ok(())
         } else {
             problems.truncate(5);
-            Err(Error::VaultCorrupt { path: self.path.clone(), detail: problems.join("; ") })
+            Err(Error::VaultCorrupt {
+                path: self.path.clone(),
+                detail: problems.join("; "),
+            })
         }
     }
 
@@ -268,7 +325,10 @@ impl Vault {
     pub fn storage_error(&self, e: rusqlite::Error) -> Error {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
-                Error::VaultCorrupt { path: self.path.clone(), detail: e.to_string() }
+                Error::VaultCorrupt {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                }
             }
             _ => e.into(),
         }
@@ -280,15 +340,27 @@ fn is_corruption(detail: &str) -> bool {
 }
 
 /// The key for an existing vault, from the passphrase or the keyring.
-fn existing_key(path: &Path, salt: &[u8; SALT_LEN], unlock: Unlock, keys: &dyn KeyStore) -> Result<(Secret<Vec<u8>>, KeyMode)> {
+fn existing_key(
+    path: &Path,
+    salt: &[u8; SALT_LEN],
+    unlock: Unlock,
+    keys: &dyn KeyStore,
+) -> Result<(Secret<Vec<u8>>, KeyMode)> {
     match unlock {
         Unlock::Passphrase(p) => Ok((kdf::derive_key(&p, salt), KeyMode::Passphrase)),
         Unlock::Keyring => {
             let id = file::vault_id(salt);
             match keys.get(&id) {
                 Ok(Some(key)) => Ok((key, KeyMode::Keyring)),
-                Ok(None) => Err(Error::KeyMissing { path: path.to_owned(), vault_id: id }),
-                Err(KeyringError::Unavailable(reason)) => Err(Error::PassphraseRequired { path: path.to_owned(), reason, exists: true }),
+                Ok(None) => Err(Error::KeyMissing {
+                    path: path.to_owned(),
+                    vault_id: id,
+                }),
+                Err(KeyringError::Unavailable(reason)) => Err(Error::PassphraseRequired {
+                    path: path.to_owned(),
+                    reason,
+                    exists: true,
+                }),
                 Err(KeyringError::Failed(m)) => Err(Error::Keyring(m)),
             }
         }
@@ -299,18 +371,30 @@ fn existing_key(path: &Path, salt: &[u8; SALT_LEN], unlock: Unlock, keys: &dyn K
 /// later page, the key is right and page 1 is damaged.
 fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
     let Ok(bytes) = std::fs::read(path) else {
-        return Error::WrongKey { path: path.to_owned() };
+        return Error::WrongKey {
+            path: path.to_owned(),
+        };
     };
     let pages = bytes.len() / PAGE_SIZE;
     if (2..=pages.min(16)).any(|pgno| cipher::key_authenticates_page(&bytes, pgno, key.expose())) {
-        Error::VaultCorrupt { path: path.to_owned(), detail: "its first page does not decrypt, though the key is right".into() }
+        Error::VaultCorrupt {
+            path: path.to_owned(),
+            detail: "its first page does not decrypt, though the key is right".into(),
+        }
     } else {
-        Error::WrongKey { path: path.to_owned() }
+        Error::WrongKey {
+            path: path.to_owned(),
+        }
     }
 }
 
 /// SQLite calls a file shorter than its header's page count corrupt; name that truncation.
-fn diagnose_truncation(path: &Path, key: &Secret<Vec<u8>>, file_len: Option<u64>, wal_in_use: bool) -> Option<Error> {
+fn diagnose_truncation(
+    path: &Path,
+    key: &Secret<Vec<u8>>,
+    file_len: Option<u64>,
+    wal_in_use: bool,
+) -> Option<Error> {
     let len = file_len?;
     if wal_in_use {
         return None; // the WAL may legitimately hold pages past the file's end

@@ -211,7 +211,10 @@ mod tests {
         upsert(v.conn(), &edited, 2).unwrap();
         let got = get(v.conn(), "idp").unwrap();
         assert_eq!(got.client_id, "desk2");
-        assert_eq!(got.client_secret.as_ref().map(|s| s.expose().as_str()), Some("s3cret"));
+        assert_eq!(
+            got.client_secret.as_ref().map(|s| s.expose().as_str()),
+            Some("s3cret")
+        );
         assert_eq!(got.scopes, ["openid", "offline_access"]);
     }
 
@@ -219,9 +222,18 @@ mod tests {
     fn list_carries_no_secret_and_delete_says_how_many_tokens_went() {
         let v = Vault::open_in_memory().unwrap();
         let id = upsert(v.conn(), &sample("idp"), 1).unwrap();
-        crate::vault::tokens::upsert(v.conn(), id, &crate::vault::tokens::tests::sample("alice"), 1).unwrap();
+        crate::vault::tokens::upsert(
+            v.conn(),
+            id,
+            &crate::vault::tokens::tests::sample("alice"),
+            1,
+        )
+        .unwrap();
         let listed = serde_json::to_string(&list(v.conn()).unwrap()).unwrap();
-        assert!(!listed.contains("s3cret"), "a list must never carry the secret: {listed}");
+        assert!(
+            !listed.contains("s3cret"),
+            "a list must never carry the secret: {listed}"
+        );
         assert!(listed.contains("\"accounts\":1"));
         assert_eq!(delete(v.conn(), "idp").unwrap(), 1);
         assert!(matches!(get(v.conn(), "idp"), Err(Error::NotFound(_))));

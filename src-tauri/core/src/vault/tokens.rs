@@ -112,7 +112,11 @@ pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenReco
         },
     )
     .optional()?
-    .ok_or_else(|| Error::NotFound(format!("no token for account {account:?} of provider {provider:?}")))
+    .ok_or_else(|| {
+        Error::NotFound(format!(
+            "no token for account {account:?} of provider {provider:?}"
+        ))
+    })
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {
@@ -159,7 +163,11 @@ pub(crate) mod tests {
         let v = crate::vault::Vault::open_in_memory().unwrap();
         let pid = crate::vault::providers::upsert(
             v.conn(),
-            &crate::vault::providers::ProviderRecord { name: "idp".into(), client_id: "c".into(), ..Default::default() },
+            &crate::vault::providers::ProviderRecord {
+                name: "idp".into(),
+                client_id: "c".into(),
+                ..Default::default()
+            },
             1,
         )
         .unwrap();
@@ -169,8 +177,18 @@ pub(crate) mod tests {
         again.access_token = Some("at-new".into());
         upsert(v.conn(), pid, &again, 2).unwrap();
         assert_eq!(list(v.conn()).unwrap().len(), 2);
-        assert_eq!(get(v.conn(), "idp", "alice").unwrap().access_token.unwrap().expose(), "at-new");
+        assert_eq!(
+            get(v.conn(), "idp", "alice")
+                .unwrap()
+                .access_token
+                .unwrap()
+                .expose(),
+            "at-new"
+        );
         let listed = serde_json::to_string(&list(v.conn()).unwrap()).unwrap();
-        assert!(!listed.contains("at-"), "a list must carry no token: {listed}");
+        assert!(
+            !listed.contains("at-"),
+            "a list must carry no token: {listed}"
+        );
     }
 }

@@ -1,0 +1,40 @@
+# OAuth Desk. Every target installs what it needs first (scripts/setup.sh), and only what is missing.
+#
+#   make run    build and start the app (under a virtual display when there is no screen)
+#   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+# Where cargo builds; CI points it outside the clone so a later run reuses it.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+export CARGO_TARGET_DIR := $(TARGET_DIR)
+
+.PHONY: run test build setup-run setup-test fmt lint
+
+run: setup-run build
+	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
+		exec "$(TARGET_DIR)/debug/oauth-desk"; \
+	else \
+		echo "make run: no display; starting OAuth Desk on a virtual one (xvfb-run)" >&2; \
+		exec xvfb-run -a -s "-screen 0 1280x800x24" "$(TARGET_DIR)/debug/oauth-desk"; \
+	fi
+
+test: setup-test fmt lint
+	$(CARGO) build --workspace --bins --locked
+	$(CARGO) test --workspace --locked
+
+build:
+	$(CARGO) build --locked -p oauth-desk -p oauth-desk-app
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+setup-run:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test

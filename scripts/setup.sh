@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what OAuth Desk needs on Debian or Ubuntu, and only what is missing,
+# so a second run takes about a second.
+#
+#   scripts/setup.sh run    build the app and start it
+#   scripts/setup.sh test   also the test tools: Xvfb, WebDriver, D-Bus, gnome-keyring, the test IdP
+set -euo pipefail
+
+purpose="${1:-run}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31msetup:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Build: WebKitGTK for the window, OpenSSL for SQLCipher's crypto.
+packages=(libwebkit2gtk-4.1-dev libssl-dev build-essential pkg-config file fonts-dejavu-core)
+# Running without a display needs a virtual one.
+packages+=(xvfb xauth)
+if [[ "$purpose" == test ]]; then
+    # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
+    # shows an "Unlock Login Keyring" dialog on the test screen.
+    packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null || die "apt-get not found: install by hand: ${missing[*]}"
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || die "run as root or install sudo; missing: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    # No recommends: they would pull in dbus-x11 (see above) and a desktop's worth of extras.
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and run this again"
+
+if [[ "$purpose" == test ]]; then
+    cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+    if ! command -v tauri-driver >/dev/null && [[ ! -x "$cargo_bin/tauri-driver" ]]; then
+        say "installing tauri-driver (WebDriver for Tauri windows)"
+        cargo install tauri-driver --version '^2' --locked --quiet
+    fi
+    command -v node >/dev/null || die "node not found: install Node.js 20 or newer (the test IdP runs on it)"
+    idp="$root/tests/idp"
+    # npm ci only when the lockfile changed since the last install.
+    if [[ ! -f "$idp/node_modules/.package-lock.json" || "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]]; then
+        say "installing the test OpenID provider (oidc-provider, from npm)"
+        (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+fi

@@ -1,0 +1,83 @@
+//! The real window under Xvfb, driven through WebDriver as a person would: by button text and
+//! field labels. Screenshots land in <target>/test-artifacts/.
+
+use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::session::Session;
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_window_opens_with_its_navigation_vault_status_and_first_step() {
+    let session = Session::with_keyring();
+    let app = App::launch(&session, &[]).await;
+    assert_eq!(app.client.title().await.unwrap(), "OAuth Desk");
+    for nav in ["Providers", "Tokens", "Activity", "Settings"] {
+        app.button(nav).await;
+    }
+    // A new user is told what to do first, and where the vault is and how it is locked.
+    app.text("Add your first provider").await;
+    app.text("Vault: OS keyring").await;
+    let path = session.default_vault().display().to_string();
+    app.text(&path).await;
+    let shot = app.screenshot("window-first-run").await;
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "the screenshot shows a rendered window"
+    );
+
+    app.button("Tokens").await.click().await.unwrap();
+    app.text("No tokens yet").await;
+    app.button("Activity").await.click().await.unwrap();
+    app.text("vault created").await;
+    app.button("Settings").await.click().await.unwrap();
+    app.text("OS keyring: a random 256-bit key kept in the Secret Service")
+        .await;
+    app.screenshot("window-settings").await;
+    app.close().await;
+    assert!(
+        session.default_vault().is_file(),
+        "the first run created the vault"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn without_a_keyring_the_window_asks_for_a_passphrase_and_says_so() {
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+
+    app.text("Protect your new vault").await;
+    app.screenshot("window-passphrase-prompt").await;
+    app.field("Passphrase")
+        .await
+        .send_keys("window passphrase")
+        .await
+        .unwrap();
+    app.field("Repeat the passphrase")
+        .await
+        .send_keys("a different one")
+        .await
+        .unwrap();
+    app.button("Create vault").await.click().await.unwrap();
+    app.text("The two passphrases differ.").await;
+    assert!(
+        !session.default_vault().exists(),
+        "nothing is created before the passphrases match"
+    );
+
+    let confirm = app.field("Repeat the passphrase").await;
+    confirm.clear().await.unwrap();
+    confirm.send_keys("window passphrase").await.unwrap();
+    app.button("Create vault").await.click().await.unwrap();
+    app.text("Vault: passphrase").await;
+    app.text("Add your first provider").await;
+    app.close().await;
+
+    // The CLI opens the same vault with that passphrase.
+    let mut cli = oauth_desk_tests::bins::cli();
+    session.apply(&mut cli);
+    let out = cli
+        .args(["vault", "status", "--json"])
+        .env("OAUTH_DESK_PASSPHRASE", "window passphrase")
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["key_mode"], "passphrase");
+}
