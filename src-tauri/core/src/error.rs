@@ -13,8 +13,20 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// One or more fields of a form or a command line are wrong; each says which and why.
+    #[error("{}", fields_message(.0))]
+    InvalidFields(Vec<FieldError>),
+
     #[error("{0}")]
     NotFound(String),
+
+    /// A provider could not be reached: DNS, connect, TLS or a time limit.
+    #[error("{0}")]
+    Network(String),
+
+    /// A provider answered, but not with what the protocol asks for.
+    #[error("{0}")]
+    ProviderError(String),
 
     /// No keyring answered and no passphrase was given.
     #[error("{}", passphrase_required(path, reason, *exists))]
@@ -75,8 +87,10 @@ impl Error {
     /// A stable, machine-readable code. Faces branch on this, never on the message.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidInput(_) => "invalid_input",
+            Error::InvalidInput(_) | Error::InvalidFields(_) => "invalid_input",
             Error::NotFound(_) => "not_found",
+            Error::Network(_) => "network",
+            Error::ProviderError(_) => "provider_error",
             Error::PassphraseRequired { .. } => "vault_locked",
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",
@@ -89,6 +103,11 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Io { .. } => "io",
         }
+    }
+
+    /// One field is wrong.
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidFields(vec![FieldError::new(field, message)])
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
@@ -105,6 +124,31 @@ impl From<rusqlite::Error> for Error {
         // bind their values as parameters, so no secret can end up in it.
         Error::Storage(e.to_string())
     }
+}
+
+/// What is wrong with one field. `field` is the name the JSON, the form and (with dashes) the
+/// command line use.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+fn fields_message(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn passphrase_required(path: &std::path::Path, reason: &str, exists: bool) -> String {

@@ -2,9 +2,12 @@
 //! app, the CLI and the REST API are thin faces over what this crate offers.
 
 pub mod error;
+pub mod http;
+pub mod oauth;
+pub mod providers;
 pub mod secret;
 pub mod time;
 pub mod vault;
 
-pub use error::{Error, Result};
+pub use error::{Error, FieldError, Result};
 pub use secret::Secret;

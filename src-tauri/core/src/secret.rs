@@ -1,5 +1,5 @@
 //! `Secret<T>`: a value that must not leak. Its Debug prints `[redacted]`, it has no Display and
-//! no Serialize, and it is wiped from memory when dropped. Reading it takes an explicit
+//! no Serialize (it does deserialize, from a form or a request), and it is wiped from memory when dropped. Reading it takes an explicit
 //! `expose()`, which makes every use easy to find.
 
 use zeroize::Zeroize;
@@ -31,6 +31,20 @@ impl<T: Zeroize> Drop for Secret<T> {
 impl<T: Zeroize> std::fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+impl<T: Zeroize + PartialEq> PartialEq for Secret<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+/// Reading a secret from a form or a request is fine; writing one out is what must not happen
+/// by accident, so there is no `Serialize`.
+impl<'de> serde::Deserialize<'de> for Secret<String> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
     }
 }
 

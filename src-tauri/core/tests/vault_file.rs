@@ -35,7 +35,7 @@ fn hash(path: &Path) -> Vec<u8> {
 /// A passphrase vault with a provider and a token, closed cleanly.
 fn filled_vault(path: &Path) {
     let v = Vault::open(path, pass(PASS), &NoKeyring, Create::IfMissing).unwrap();
-    let id = providers::upsert(
+    let id = providers::insert(
         v.conn(),
         &ProviderRecord {
             name: "idp".into(),
@@ -131,7 +131,7 @@ fn secrets_written_through_the_core_api_never_reach_the_file_or_wal_in_clear() {
         "canary-access-token-91ab",
         "canary-refresh-token-c0de",
     ];
-    let id = providers::upsert(
+    let id = providers::insert(
         v.conn(),
         &ProviderRecord {
             name: "idp".into(),
@@ -347,7 +347,7 @@ fn make_schema1_fixture() {
         Create::IfMissing,
     )
     .unwrap();
-    let id = providers::upsert(
+    let id = providers::insert(
         v.conn(),
         &ProviderRecord {
             name: "fixture-idp".into(),

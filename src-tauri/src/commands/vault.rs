@@ -2,7 +2,7 @@
 
 use oauth_desk_core::vault::{
     activity::{self, ActivityEntry},
-    providers::{self, ProviderSummary},
+    providers::{self, ProviderView},
     tokens::{self, TokenSummary},
     Create, OsKeyring, Unlock, Vault, VaultStatus,
 };
@@ -80,7 +80,7 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
 }
 
 #[tauri::command]
-pub async fn list_providers(state: State<'_, AppState>) -> CommandResult<Vec<ProviderSummary>> {
+pub async fn list_providers(state: State<'_, AppState>) -> CommandResult<Vec<ProviderView>> {
     Ok(state.with_vault(|v| providers::list(v.conn())).await?)
 }
 

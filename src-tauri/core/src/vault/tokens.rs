@@ -161,7 +161,7 @@ pub(crate) mod tests {
     #[test]
     fn one_row_per_account_and_signing_in_again_replaces_it() {
         let v = crate::vault::Vault::open_in_memory().unwrap();
-        let pid = crate::vault::providers::upsert(
+        let pid = crate::vault::providers::insert(
             v.conn(),
             &crate::vault::providers::ProviderRecord {
                 name: "idp".into(),

@@ -1,0 +1,6 @@
+//! OAuth: the provider model and its validation, discovery, presets (and, later, the flows).
+
+pub mod check;
+pub mod discovery;
+pub mod presets;
+pub mod provider;

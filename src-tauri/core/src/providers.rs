@@ -1,0 +1,241 @@
+//! What a person does with providers, for every face: add, update, remove, list, show and
+//! check a form as it is typed. Each change is one transaction with its activity entry, which
+//! names the fields that changed and never a value.
+
+use crate::error::{Error, FieldError, Result};
+use crate::oauth::provider::ProviderInput;
+use crate::vault::providers::{self as table, ProviderRecord, ProviderView};
+use crate::vault::{activity, Vault};
+
+pub fn list(vault: &Vault) -> Result<Vec<ProviderView>> {
+    table::list(vault.conn())
+}
+
+pub fn show(vault: &Vault, name: &str) -> Result<ProviderView> {
+    table::view(vault.conn(), name)
+}
+
+/// Every problem with `input`, the name's uniqueness included, without saving anything.
+/// `editing` is the name of the provider being edited, if any.
+pub fn check(
+    vault: &Vault,
+    input: &ProviderInput,
+    editing: Option<&str>,
+) -> Result<Vec<FieldError>> {
+    let stored = match editing {
+        Some(name) => Some(table::get(vault.conn(), name)?),
+        None => None,
+    };
+    let mut errors = match input.validate(stored.as_ref().and_then(|s| s.client_secret.as_ref())) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    };
+    let name = input.name.as_deref().unwrap_or("").trim_matches(' ');
+    let taken =
+        !name.is_empty() && Some(name) != editing && table::view(vault.conn(), name).is_ok();
+    if taken && !errors.iter().any(|e| e.field == "name") {
+        errors.insert(
+            0,
+            FieldError::new(
+                "name",
+                "a provider with this name already exists; choose another name",
+            ),
+        );
+    }
+    Ok(errors)
+}
+
+pub fn add(vault: &Vault, input: &ProviderInput, now: i64) -> Result<ProviderView> {
+    let record = input.validate(None).map_err(Error::InvalidFields)?;
+    let tx = vault.conn().unchecked_transaction()?;
+    table::insert(&tx, &record, now)?;
+    activity::record(
+        &tx,
+        now,
+        "provider added",
+        Some(&record.name),
+        None,
+        Some(&summary(&record)),
+    )?;
+    tx.commit()?;
+    table::view(vault.conn(), &record.name)
+}
+
+/// Replaces provider `name` with `input`; an empty client secret keeps the stored one.
+pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<ProviderView> {
+    let tx = vault.conn().unchecked_transaction()?;
+    let id = table::view(&tx, name)?.id;
+    let old = table::get(&tx, name)?;
+    let new = input
+        .validate(old.client_secret.as_ref())
+        .map_err(Error::InvalidFields)?;
+    let changed = changed_fields(&old, &new);
+    if changed.is_empty() {
+        return table::view(vault.conn(), name);
+    }
+    table::update(&tx, id, &new, now)?;
+    let detail = format!("changed {}", changed.join(", "));
+    activity::record(
+        &tx,
+        now,
+        "provider updated",
+        Some(&new.name),
+        None,
+        Some(&detail),
+    )?;
+    tx.commit()?;
+    table::view(vault.conn(), &new.name)
+}
+
+/// Removes provider `name` and its tokens; returns how many tokens went with it.
+pub fn remove(vault: &Vault, name: &str, now: i64) -> Result<i64> {
+    let tx = vault.conn().unchecked_transaction()?;
+    let tokens = table::delete(&tx, name)?;
+    let detail = match tokens {
+        0 => "no tokens".to_owned(),
+        1 => "1 token removed with it".to_owned(),
+        n => format!("{n} tokens removed with it"),
+    };
+    activity::record(
+        &tx,
+        now,
+        "provider removed",
+        Some(name),
+        None,
+        Some(&detail),
+    )?;
+    tx.commit()?;
+    Ok(tokens)
+}
+
+fn summary(r: &ProviderRecord) -> String {
+    let host = r
+        .token_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!(
+        "token endpoint at {host}, client authentication {}",
+        r.client_auth.as_str()
+    )
+}
+
+/// The names of the fields that differ; the secret appears as "client secret", never its value.
+fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    macro_rules! cmp {
+        ($($field:ident),*) => {$(
+            if old.$field != new.$field {
+                changed.push(stringify!($field));
+            }
+        )*};
+    }
+    cmp!(
+        name,
+        preset,
+        issuer,
+        authorization_url,
+        token_url,
+        refresh_url,
+        revocation_url,
+        userinfo_url,
+        device_authorization_url,
+        introspection_url,
+        jwks_uri,
+        client_id
+    );
+    if old.client_secret != new.client_secret {
+        changed.push("client secret");
+    }
+    cmp!(
+        client_auth,
+        scopes,
+        extra_params,
+        redirect_port,
+        redirect_path,
+        redirect_url,
+        sign_in_with,
+        color
+    );
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::provider::ListOrText;
+
+    fn input(name: &str) -> ProviderInput {
+        ProviderInput {
+            name: Some(name.into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("desk".into()),
+            client_secret: Some("canary-secret-1".into()),
+            ..Default::default()
+        }
+    }
+
+    fn activity_text(v: &Vault) -> String {
+        serde_json::to_string(&activity::list_recent(v.conn(), 100).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn changes_are_logged_by_field_without_values() {
+        let v = Vault::open_in_memory().unwrap();
+        add(&v, &input("idp"), 1).unwrap();
+        let mut edit = input("idp");
+        edit.client_secret = Some("canary-secret-2".into());
+        edit.scopes = Some(ListOrText::Text("openid".into()));
+        update(&v, "idp", &edit, 2).unwrap();
+        let log = activity_text(&v);
+        assert!(log.contains("changed client secret, scopes"), "{log}");
+        assert!(
+            !log.contains("canary"),
+            "no secret in the activity log: {log}"
+        );
+        assert_eq!(remove(&v, "idp", 3).unwrap(), 0);
+        assert!(activity_text(&v).contains("provider removed"));
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        let v = Vault::open_in_memory().unwrap();
+        add(&v, &input("idp"), 1).unwrap();
+        let before = (list(&v).unwrap().len(), activity_text(&v));
+        let bad = ProviderInput {
+            token_url: Some("ftp://x".into()),
+            ..input("other")
+        };
+        assert_eq!(add(&v, &bad, 2).unwrap_err().code(), "invalid_input");
+        assert_eq!(
+            add(&v, &input("idp"), 2).unwrap_err().code(),
+            "invalid_input"
+        );
+        assert_eq!(
+            update(&v, "idp", &bad, 2).unwrap_err().code(),
+            "invalid_input"
+        );
+        assert_eq!(
+            update(&v, "nope", &input("x"), 2).unwrap_err().code(),
+            "not_found"
+        );
+        assert_eq!(remove(&v, "nope", 2).unwrap_err().code(), "not_found");
+        assert_eq!((list(&v).unwrap().len(), activity_text(&v)), before);
+    }
+
+    #[test]
+    fn check_reports_a_taken_name_but_not_the_provider_being_edited() {
+        let v = Vault::open_in_memory().unwrap();
+        add(&v, &input("idp"), 1).unwrap();
+        let errs = check(&v, &input("idp"), None).unwrap();
+        assert_eq!(errs[0].field, "name");
+        assert!(check(&v, &input("idp"), Some("idp")).unwrap().is_empty());
+        // Editing without retyping the secret is fine.
+        let no_secret = ProviderInput {
+            client_secret: None,
+            ..input("idp")
+        };
+        assert!(check(&v, &no_secret, Some("idp")).unwrap().is_empty());
+    }
+}
