@@ -5,6 +5,8 @@
 //! Every piece starts on demand, on loopback or a private display, and stops when dropped.
 
 pub mod bins;
+pub mod canned;
+pub mod cli;
 pub mod desktop;
 pub mod idp;
 pub mod session;

@@ -25,6 +25,7 @@ impl Cli {
     pub fn json_errors(&self) -> bool {
         match &self.command {
             Some(Command::Vault(VaultCmd::Status { json })) => *json,
+            Some(Command::Provider(cmd)) => cmd.json(),
             _ => false,
         }
     }
@@ -47,6 +48,10 @@ pub enum Command {
     /// The encrypted vault: where it is, how it is unlocked, what it holds
     #[command(subcommand)]
     Vault(VaultCmd),
+
+    /// OAuth providers: add (by hand, by discovery or from a preset), list, show, update, remove
+    #[command(subcommand)]
+    Provider(Box<ProviderCmd>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,4 +66,129 @@ pub enum VaultCmd {
     Init,
     /// Read every page and verify the vault's structure and encryption
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCmd {
+    /// Register a provider. With --issuer, its endpoints come from the issuer's discovery
+    /// document; with --preset, from a built-in preset. Flags win over both.
+    Add {
+        /// A name of your choice, used by `login`, `token get` and the window
+        name: String,
+        #[command(flatten)]
+        fields: ProviderFields,
+        /// Print the new provider as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the providers
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one provider (its client secret only as set or not)
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a provider: only the flags given change. --issuer runs discovery again.
+    Update {
+        name: String,
+        /// A new name
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        #[command(flatten)]
+        fields: ProviderFields,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a provider and every token of it. Asks first on a terminal.
+    Remove {
+        name: String,
+        /// Remove without asking (for scripts)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The built-in presets and the values each needs
+    Presets {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl ProviderCmd {
+    pub fn json(&self) -> bool {
+        match self {
+            ProviderCmd::Add { json, .. }
+            | ProviderCmd::List { json }
+            | ProviderCmd::Show { json, .. }
+            | ProviderCmd::Update { json, .. }
+            | ProviderCmd::Remove { json, .. }
+            | ProviderCmd::Presets { json } => *json,
+        }
+    }
+}
+
+/// A provider's fields as flags. Values are checked by the core, as the window's form is.
+#[derive(Debug, Args, Default)]
+pub struct ProviderFields {
+    /// Fill the endpoints from this issuer's OpenID Connect / RFC 8414 metadata
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// With --issuer: keep the issuer but fetch nothing
+    #[arg(long)]
+    pub no_discovery: bool,
+    /// Start from a built-in preset (see `oauth-desk provider presets`)
+    #[arg(long, value_name = "ID")]
+    pub preset: Option<String>,
+    /// A value the preset needs, such as tenant=contoso.onmicrosoft.com
+    #[arg(long = "preset-param", value_name = "KEY=VALUE")]
+    pub preset_params: Vec<String>,
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the client secret from standard input (its first line, or the line after the
+    /// passphrase with --passphrase-stdin); secrets never come through arguments
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// How the client authenticates at the token endpoint
+    #[arg(long, value_name = "basic|post|none")]
+    pub client_auth: Option<String>,
+    #[arg(long = "auth-url", value_name = "URL")]
+    pub authorization_url: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
+    /// Where refresh requests go [default: the token URL]
+    #[arg(long, value_name = "URL")]
+    pub refresh_url: Option<String>,
+    #[arg(long = "revoke-url", value_name = "URL")]
+    pub revocation_url: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub userinfo_url: Option<String>,
+    #[arg(long = "device-url", value_name = "URL")]
+    pub device_authorization_url: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub introspection_url: Option<String>,
+    /// A default scope; repeat the flag, or give several separated by spaces
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// The loopback redirect's port; 0 picks a free one at each sign-in
+    #[arg(long, value_name = "PORT")]
+    pub redirect_port: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub redirect_path: Option<String>,
+    /// A registered redirect URL that the login window catches, instead of the loopback one
+    #[arg(long, value_name = "URL")]
+    pub redirect_url: Option<String>,
+    /// Where the user signs in
+    #[arg(long, value_name = "window|browser")]
+    pub sign_in_with: Option<String>,
+    /// The provider's colour in the window, such as #1f6feb
+    #[arg(long, value_name = "COLOR")]
+    pub color: Option<String>,
 }

@@ -5,6 +5,7 @@
 mod args;
 mod launch;
 mod output;
+mod provider_cmd;
 mod unlock;
 mod vault_cmd;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => launch::start_gui(&cli.global),
         Some(Command::Vault(cmd)) => vault_cmd::run(&cli.global, cmd),
+        Some(Command::Provider(cmd)) => provider_cmd::run(&cli.global, *cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

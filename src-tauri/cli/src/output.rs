@@ -15,8 +15,16 @@ pub fn exit_code(e: &Error) -> u8 {
 
 pub fn print_error(e: &Error, json: bool) {
     if json {
-        let body = serde_json::json!({ "code": e.code(), "message": e.to_string() });
+        let mut body = serde_json::json!({ "code": e.code(), "message": e.to_string() });
+        if let Error::InvalidFields(fields) = e {
+            body["fields"] = serde_json::json!(fields);
+        }
         eprintln!("{body}");
+    } else if let Error::InvalidFields(fields) = e {
+        eprintln!("oauth-desk: nothing was saved; fix these and try again:");
+        for f in fields {
+            eprintln!("  {}: {}", f.field, printable(&f.message));
+        }
     } else {
         eprintln!("oauth-desk: {}", printable(&e.to_string()));
     }

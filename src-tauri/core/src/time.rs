@@ -16,6 +16,11 @@ pub fn to_rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
+/// For `#[serde(serialize_with)]`: Unix seconds written as RFC 3339, as every `--json` prints times.
+pub fn serialize_rfc3339<S: serde::Serializer>(unix: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_rfc3339(*unix))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

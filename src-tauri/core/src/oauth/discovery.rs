@@ -68,8 +68,20 @@ pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
 /// Fetches and checks the metadata of `issuer`.
 pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
     let issuer = issuer.trim_matches(' ');
+    let candidates = candidate_urls(issuer)?;
+    fetch(http, issuer, candidates).map_err(|e| {
+        let context = format!("discovery from the issuer {} failed", check::shown(issuer));
+        match e {
+            Error::Network(m) => Error::Network(format!("{context}: {m}")),
+            Error::ProviderError(m) => Error::ProviderError(format!("{context}: {m}")),
+            other => other,
+        }
+    })
+}
+
+fn fetch(http: &Http, issuer: &str, candidates: Vec<String>) -> Result<Metadata> {
     let mut tried = Vec::new();
-    for url in candidate_urls(issuer)? {
+    for url in candidates {
         let fetched = http.get(&url, "application/json", MAX_METADATA)?;
         match fetched.status {
             200 => {

@@ -154,7 +154,9 @@ pub struct ProviderView {
     pub color: Option<String>,
     /// How many accounts have a token for this provider.
     pub accounts: i64,
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub updated_at: i64,
 }
 

@@ -1,0 +1,97 @@
+//! A tiny HTTP server on 127.0.0.1 that answers fixed responses by path: the hostile provider
+//! that a real one cannot be made to be (HTML metadata, huge or deeply nested documents,
+//! another issuer, redirects). Tests that use it say so.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Canned {
+    pub fn json(body: impl Into<Vec<u8>>) -> Canned {
+        Canned::with_type("application/json", body)
+    }
+    pub fn with_type(content_type: &str, body: impl Into<Vec<u8>>) -> Canned {
+        Canned {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+    pub fn redirect(to: &str) -> Canned {
+        Canned {
+            status: 302,
+            headers: vec![("Location".into(), to.into())],
+            body: Vec::new(),
+        }
+    }
+}
+
+pub struct CannedServer {
+    pub base: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl CannedServer {
+    /// Serves `routes` (exact path -> response); anything else is a 404.
+    pub fn start(routes: Vec<(String, Canned)>) -> CannedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+                let resp = routes
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or(Canned {
+                        status: 404,
+                        headers: vec![],
+                        body: b"not found".to_vec(),
+                    });
+                let mut head = format!(
+                    "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    resp.status,
+                    resp.body.len()
+                );
+                for (k, v) in &resp.headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&resp.body);
+            }
+        });
+        CannedServer { base, stop }
+    }
+}
+
+impl Drop for CannedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.base.trim_start_matches("http://"));
+    }
+}

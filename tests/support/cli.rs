@@ -1,0 +1,59 @@
+//! Running the `oauth-desk` command in a test session and reading what it printed.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::bins;
+use crate::session::Session;
+
+/// Runs the CLI in `session` with `args`, feeding `stdin`; gives up after 60 s, so that a hang
+/// fails the test instead of the whole run.
+pub fn run(session: &Session, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd: Command = bins::cli();
+    session.apply(&mut cmd);
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the CLI starts");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("oauth-desk {args:?} hung for 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+pub fn error_code(o: &Output) -> String {
+    let v: Value = serde_json::from_str(stderr(o).trim())
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", stderr(o)));
+    v["code"].as_str().unwrap().to_owned()
+}
+
+pub fn sha(path: &std::path::Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+}
