@@ -34,3 +34,32 @@ export function toast(message, kind = 'info') {
 export function localTime(unix) {
   return unix == null ? '' : new Date(unix * 1000).toLocaleString();
 }
+
+// Bidi overrides, zero-width and control characters change how text reads without being seen:
+// write them out as <U+XXXX>, as the CLI does.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+export function visible(text) {
+  return String(text ?? '').replace(INVISIBLE, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
+// Asks before something is destroyed. Resolves true only on the explicit button; Escape,
+// Cancel and closing the dialog all mean no. Cancel has the focus, so Enter does not destroy.
+export function confirmDialog({ title, text, confirm }) {
+  return new Promise((resolve) => {
+    const dialog = el('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' });
+    const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const ok = el('button', { type: 'button', class: 'danger' }, confirm);
+    dialog.append(
+      el('h2', { id: 'confirm-title' }, title),
+      el('p', { id: 'confirm-text', class: 'muted' }, text),
+      el('div', { class: 'actions' }, cancel, ok),
+    );
+    let answer = false;
+    cancel.addEventListener('click', () => dialog.close());
+    ok.addEventListener('click', () => { answer = true; dialog.close(); });
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}

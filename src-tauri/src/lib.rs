@@ -20,7 +20,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .invoke_handler(tauri::generate_handler![
             commands::vault::vault_status,
             commands::vault::unlock_vault,
-            commands::vault::list_providers,
+            commands::providers::list_providers,
+            commands::providers::provider_form,
+            commands::providers::check_provider,
+            commands::providers::add_provider,
+            commands::providers::update_provider,
+            commands::providers::remove_provider,
+            commands::providers::discover_provider,
+            commands::providers::list_presets,
+            commands::providers::apply_preset,
             commands::vault::list_tokens,
             commands::vault::list_activity,
         ])

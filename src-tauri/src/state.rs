@@ -25,7 +25,7 @@ impl AppState {
         })
     }
 
-    /// Runs `f` with the open vault on a blocking thread.
+    /// Runs `f` with the open vault on a blocking thread (the UI thread never waits on the disk).
     pub async fn with_vault<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
@@ -47,4 +47,13 @@ impl AppState {
         .await
         .map_err(|e| Error::Storage(format!("background task failed: {e}")))?
     }
+}
+
+/// Runs `f` on a blocking thread: network and disk work never runs on the UI thread.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Storage(format!("background task failed: {e}")))?
 }

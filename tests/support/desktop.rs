@@ -166,14 +166,88 @@ impl App {
         .await
     }
 
-    /// The input labelled `label`, as a person finds it.
+    /// The input, select or text area labelled `label`, as a person finds it.
     pub async fn field(&self, label: &str) -> fantoccini::elements::Element {
         let xpath = format!(
-            "//input[@id=//label[normalize-space()={}]/@for]",
+            "//*[self::input or self::select or self::textarea][@id=//label[normalize-space()={}]/@for]",
             xpath_literal(label)
         );
         self.find(&xpath, &format!("field labelled {label:?}"))
             .await
+    }
+
+    /// Replaces what the field labelled `label` holds with `text`, typing it.
+    pub async fn type_into(&self, label: &str, text: &str) {
+        let f = self.field(label).await;
+        f.clear().await.unwrap();
+        f.send_keys(text).await.unwrap();
+    }
+
+    /// The current value of the field labelled `label`.
+    pub async fn value(&self, label: &str) -> String {
+        self.field(label)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Waits until the field labelled `label` holds `expected`.
+    pub async fn wait_value(&self, label: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = self.value(label).await;
+            if v == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "field {label:?} holds {v:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the error shown beside the field labelled `label` contains `says`.
+    pub async fn error_beside(&self, label: &str, says: &str) -> String {
+        let xpath = format!(
+            "//*[@id=concat(//label[normalize-space()={}]/@for, '-error')]",
+            xpath_literal(label)
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self
+                .find(&xpath, &format!("the error slot of {label:?}"))
+                .await
+                .text()
+                .await
+                .unwrap_or_default();
+            if text.contains(says) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "beside {label:?} the window shows {text:?}, not {says:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no element has exactly this visible text.
+    pub async fn text_gone(&self, text: &str) {
+        let xpath = format!("//*[normalize-space()={}]", xpath_literal(text));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self
+            .client
+            .find_all(Locator::XPath(&xpath))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "{text:?} is still shown");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Saves a screenshot of the window, as the X server shows it, under

@@ -1,3 +1,4 @@
 //! Thin `#[tauri::command]`s: take arguments, call the core off the UI thread, map the error.
 
+pub mod providers;
 pub mod vault;

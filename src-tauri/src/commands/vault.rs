@@ -2,7 +2,6 @@
 
 use oauth_desk_core::vault::{
     activity::{self, ActivityEntry},
-    providers::{self, ProviderView},
     tokens::{self, TokenSummary},
     Create, OsKeyring, Unlock, Vault, VaultStatus,
 };
@@ -77,11 +76,6 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
     .await
     .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
     Ok(view)
-}
-
-#[tauri::command]
-pub async fn list_providers(state: State<'_, AppState>) -> CommandResult<Vec<ProviderView>> {
-    Ok(state.with_vault(|v| providers::list(v.conn())).await?)
 }
 
 #[tauri::command]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::check::{self, shown};
 use super::presets;
@@ -78,7 +78,79 @@ pub enum NumberOrText {
     Text(String),
 }
 
+/// The form's fields as the window shows them: every value as text (scopes separated by
+/// spaces, extra parameters one `key=value` a line), and never the secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProviderForm {
+    pub name: String,
+    pub preset: String,
+    pub issuer: String,
+    pub authorization_url: String,
+    pub token_url: String,
+    pub refresh_url: String,
+    pub revocation_url: String,
+    pub userinfo_url: String,
+    pub device_authorization_url: String,
+    pub introspection_url: String,
+    pub jwks_uri: String,
+    pub client_id: String,
+    pub client_auth: String,
+    pub scopes: String,
+    pub extra_params: String,
+    pub redirect_port: String,
+    pub redirect_path: String,
+    pub redirect_url: String,
+    pub sign_in_with: String,
+    pub color: String,
+}
+
 impl ProviderInput {
+    /// The form showing this input (its secret left out).
+    pub fn to_form(&self) -> ProviderForm {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        ProviderForm {
+            name: s(&self.name),
+            preset: s(&self.preset),
+            issuer: s(&self.issuer),
+            authorization_url: s(&self.authorization_url),
+            token_url: s(&self.token_url),
+            refresh_url: s(&self.refresh_url),
+            revocation_url: s(&self.revocation_url),
+            userinfo_url: s(&self.userinfo_url),
+            device_authorization_url: s(&self.device_authorization_url),
+            introspection_url: s(&self.introspection_url),
+            jwks_uri: s(&self.jwks_uri),
+            client_id: s(&self.client_id),
+            client_auth: s(&self.client_auth),
+            scopes: match &self.scopes {
+                None => String::new(),
+                Some(ListOrText::List(l)) => l.join(" "),
+                Some(ListOrText::Text(t)) => t.clone(),
+            },
+            extra_params: match &self.extra_params {
+                None => String::new(),
+                Some(MapOrText::Map(m)) => m
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Some(MapOrText::Text(t)) => t.clone(),
+            },
+            redirect_port: match &self.redirect_port {
+                None => "0".into(),
+                Some(NumberOrText::Number(n)) => n.to_string(),
+                Some(NumberOrText::Text(t)) => t.clone(),
+            },
+            redirect_path: self
+                .redirect_path
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REDIRECT_PATH.into()),
+            redirect_url: s(&self.redirect_url),
+            sign_in_with: self.sign_in_with.clone().unwrap_or_else(|| "window".into()),
+            color: s(&self.color),
+        }
+    }
+
     /// The input that would produce `record` (without its secret): the start of an edit.
     pub fn from_record(r: &ProviderRecord) -> ProviderInput {
         ProviderInput {
@@ -722,6 +794,30 @@ mod tests {
             .validate(r.client_secret.as_ref())
             .unwrap();
         assert_eq!(again, r);
+    }
+
+    #[test]
+    fn the_form_shows_lists_as_text_and_reads_back_the_same() {
+        let mut input = good();
+        input.extra_params = Some(MapOrText::Map(
+            [
+                ("a".to_string(), "1".to_string()),
+                ("b".to_string(), "2".to_string()),
+            ]
+            .into(),
+        ));
+        let r = input.validate(None).unwrap();
+        let form = ProviderInput::from_record(&r).to_form();
+        assert_eq!(form.scopes, "openid email offline_access");
+        assert_eq!(form.extra_params, "a=1\nb=2");
+        let json = serde_json::to_value(&form).unwrap();
+        assert!(
+            json.get("client_secret").is_none(),
+            "the form never carries the secret"
+        );
+        let mut back: ProviderInput = serde_json::from_value(json).unwrap();
+        back.client_secret = Some("s3cret".into());
+        assert_eq!(back.validate(None).unwrap(), r);
     }
 
     #[test]

@@ -1,0 +1,273 @@
+//! The Providers view in the real window, driven as a person would: by labels and button text.
+//! Screenshots: <target>/test-artifacts/providers-*.png.
+
+use oauth_desk_core::vault::tokens::{self, TokenRecord, TokenStatus};
+use oauth_desk_core::vault::{providers as table, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_tests::cli::{json, run};
+use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::session::Session;
+
+const PASSPHRASE: &str = "gui providers passphrase";
+
+/// Gives the provider `name` a token, as a sign-in would, so that removing it has a cost.
+fn give_a_token(session: &Session, name: &str) {
+    let vault = Vault::open(
+        &session.default_vault(),
+        Unlock::Passphrase(PASSPHRASE.into()),
+        &NoKeyring,
+        Create::Never,
+    )
+    .unwrap();
+    let id = table::view(vault.conn(), name).unwrap().id;
+    let token = TokenRecord {
+        account: "alice@example.com".into(),
+        subject: Some("alice".into()),
+        access_token: Some("canary-access-token".into()),
+        token_type: Some("Bearer".into()),
+        refresh_token: None,
+        id_token: None,
+        scopes: vec!["openid".into()],
+        expires_at: None,
+        status: TokenStatus::Active,
+    };
+    tokens::upsert(vault.conn(), id, &token, 1).unwrap();
+}
+
+fn card(name: &str) -> String {
+    format!("//li[contains(@class,'card')][.//*[contains(@class,'card-title') and normalize-space()='{name}']]")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn add_by_discovery_see_it_listed_edit_it_and_remove_it_after_confirming() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.type_into("Passphrase", PASSPHRASE).await;
+    app.type_into("Repeat the passphrase", PASSPHRASE).await;
+    app.button("Create vault").await.click().await.unwrap();
+
+    // Add: the issuer's metadata fills the endpoints.
+    app.text("Add your first provider").await;
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
+        .await;
+    assert_eq!(
+        app.value("Device authorization endpoint").await,
+        format!("{}/device/auth", idp.issuer)
+    );
+    assert_eq!(
+        app.value("Default scopes").await,
+        "openid profile email offline_access"
+    );
+    app.type_into("Name", "Test IdP").await;
+    app.type_into("Client ID", idp::BASIC.id).await;
+    app.type_into("Client secret", idp::BASIC.secret.unwrap())
+        .await;
+    let secret = app.field("Client secret").await;
+    assert_eq!(
+        secret.attr("type").await.unwrap().as_deref(),
+        Some("password"),
+        "masked by default"
+    );
+    app.button("Show").await.click().await.unwrap();
+    assert_eq!(
+        secret.attr("type").await.unwrap().as_deref(),
+        Some("text"),
+        "shown on request"
+    );
+    app.button("Hide").await.click().await.unwrap();
+    assert_eq!(
+        secret.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    app.button("Save provider").await.click().await.unwrap();
+    app.find(&card("Test IdP"), "the new provider in the list")
+        .await;
+
+    // A second provider, by hand, after the form has shown its errors as they were typed.
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Name", "Test IdP").await;
+    app.error_beside("Name", "already exists").await;
+    app.type_into("Token endpoint", "http://evil.example/token")
+        .await;
+    app.error_beside("Token endpoint", "must use https").await;
+    app.type_into("Default scopes", "openid bad\"scope").await;
+    app.error_beside("Default scopes", "RFC 6749").await;
+    app.screenshot("providers-form-validation-error").await;
+    app.button("Save provider").await.click().await.unwrap();
+    app.error_beside("Token endpoint", "must use https").await;
+    app.type_into("Name", "Second provider").await;
+    app.type_into("Token endpoint", "https://second.example/oauth/token")
+        .await;
+    app.type_into(
+        "Authorization endpoint",
+        "https://second.example/oauth/authorize",
+    )
+    .await;
+    app.type_into("Default scopes", "read write").await;
+    app.type_into("Client ID", "second-client").await;
+    app.type_into("Colour", "#d9480f").await;
+    app.button("Save provider").await.click().await.unwrap();
+    app.find(&card("Second provider"), "the second provider in the list")
+        .await;
+    app.text("2 providers").await;
+    app.screenshot("providers-list-two").await;
+
+    // Edit: rename and change the scopes; the stored secret stays without being retyped.
+    app.find(
+        &format!("{}//button[normalize-space()='Edit']", card("Test IdP")),
+        "Edit",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.wait_value("Name", "Test IdP").await;
+    app.type_into("Name", "Test IdP (staging)").await;
+    app.type_into("Default scopes", "openid email").await;
+    app.button("Save changes").await.click().await.unwrap();
+    app.find(&card("Test IdP (staging)"), "the renamed provider")
+        .await;
+    let mut cli = oauth_desk_tests::cli::run(
+        &session,
+        &["provider", "show", "Test IdP (staging)", "--json"],
+        &[("OAUTH_DESK_PASSPHRASE", PASSPHRASE)],
+        "",
+    );
+    let shown = json(&cli);
+    assert_eq!(shown["scopes"], serde_json::json!(["openid", "email"]));
+    assert_eq!(shown["has_client_secret"], true, "editing kept the secret");
+    assert_eq!(shown["client_auth"], "basic");
+
+    // Remove: the confirmation says how many tokens go; Cancel keeps everything.
+    give_a_token(&session, "Test IdP (staging)");
+    app.button("Tokens").await.click().await.unwrap();
+    app.button("Providers").await.click().await.unwrap();
+    let remove = format!(
+        "{}//button[normalize-space()='Remove']",
+        card("Test IdP (staging)")
+    );
+    app.find(&remove, "Remove").await.click().await.unwrap();
+    app.text("This deletes the provider and its 1 token from the vault. This cannot be undone.")
+        .await;
+    app.screenshot("providers-remove-confirmation").await;
+    app.button("Cancel").await.click().await.unwrap();
+    app.find(
+        &card("Test IdP (staging)"),
+        "the provider, kept after Cancel",
+    )
+    .await;
+    app.find(&remove, "Remove").await.click().await.unwrap();
+    app.button("Remove provider").await.click().await.unwrap();
+    app.text_gone("Test IdP (staging)").await;
+    app.text("1 provider").await;
+    app.close().await;
+
+    cli = run(
+        &session,
+        &["provider", "list", "--json"],
+        &[("OAUTH_DESK_PASSPHRASE", PASSPHRASE)],
+        "",
+    );
+    let list = json(&cli);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Second provider"]);
+    assert_eq!(list[0]["color"], "#d9480f");
+    assert_eq!(
+        list[0]["client_auth"], "none",
+        "no secret makes a public client"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_preset_fills_the_form_with_its_quirks_and_escape_leaves_it() {
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.type_into("Passphrase", PASSPHRASE).await;
+    app.type_into("Repeat the passphrase", PASSPHRASE).await;
+    app.button("Create vault").await.click().await.unwrap();
+    app.button("Add provider").await.click().await.unwrap();
+
+    app.field("Preset").await.click().await.unwrap();
+    app.find(
+        "//select[@id='preset-picker']/option[normalize-space()='Microsoft Entra ID']",
+        "the Entra preset",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    // A tenant that would escape the URL path is refused beside its own field.
+    app.type_into(
+        "Tenant (id, domain, or common / organizations / consumers)",
+        "../evil",
+    )
+    .await;
+    app.button("Apply preset").await.click().await.unwrap();
+    app.error_beside(
+        "Tenant (id, domain, or common / organizations / consumers)",
+        "letters, digits",
+    )
+    .await;
+    assert_eq!(
+        app.value("Token endpoint").await,
+        "",
+        "nothing is filled from a bad tenant"
+    );
+    app.type_into(
+        "Tenant (id, domain, or common / organizations / consumers)",
+        "contoso.onmicrosoft.com",
+    )
+    .await;
+    app.button("Apply preset").await.click().await.unwrap();
+    app.wait_value(
+        "Token endpoint",
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+    )
+    .await;
+    assert_eq!(app.value("Name").await, "Microsoft Entra ID");
+    assert_eq!(
+        app.value("Default scopes").await,
+        "openid profile email offline_access"
+    );
+    app.client
+        .execute("document.querySelector('main').scrollTop = 0", vec![])
+        .await
+        .unwrap();
+    app.screenshot("providers-form-preset").await;
+
+    // Google's preset signs in through the system browser and asks for offline access.
+    app.find(
+        "//select[@id='preset-picker']/option[normalize-space()='Google']",
+        "the Google preset",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.button("Apply preset").await.click().await.unwrap();
+    app.wait_value("Sign in with", "browser").await;
+    assert_eq!(
+        app.value("Extra parameters").await,
+        "access_type=offline\nprompt=consent"
+    );
+
+    // Escape leaves the form; having typed, the window asks before discarding.
+    app.field("Client ID")
+        .await
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap();
+    app.text("Discard your changes?").await;
+    app.button("Discard").await.click().await.unwrap();
+    app.text("Add your first provider").await;
+    app.close().await;
+}
