@@ -462,3 +462,54 @@ fn hostile_discovery_documents_are_refused_and_change_nothing() {
         assert!(after.file == before.file, "{case} changed the vault file");
     }
 }
+
+/// On a terminal, `remove` asks and only "y" removes. `script` gives the command a real pty.
+#[test]
+fn remove_asks_on_a_terminal() {
+    let s = vault_with_one_provider();
+    let cli = oauth_desk_tests::bins::cli_path();
+    let ask = |answer: &str| -> String {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} provider remove Existing", cli.display()),
+            "/dev/null",
+        ]);
+        let out = {
+            let mut c = cmd;
+            s.apply(&mut c);
+            c.env("OAUTH_DESK_PASSPHRASE", PASS.1)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped());
+            let mut child = c.spawn().expect("script (bsdutils) runs");
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(answer.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let no = ask("n\n");
+    assert!(
+        no.contains("Remove provider Existing and its 0 tokens? [y/N]"),
+        "{no}"
+    );
+    assert!(no.contains("Nothing was removed."), "{no}");
+    assert_eq!(
+        json(&ok(desk(&s, &["provider", "list", "--json"])))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let yes = ask("y\n");
+    assert!(yes.contains("Removed provider Existing"), "{yes}");
+    assert_eq!(
+        json(&ok(desk(&s, &["provider", "list", "--json"]))),
+        serde_json::json!([])
+    );
+}

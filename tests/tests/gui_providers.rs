@@ -271,3 +271,46 @@ async fn a_preset_fills_the_form_with_its_quirks_and_escape_leaves_it() {
     app.text("Add your first provider").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn names_with_markup_or_invisible_characters_are_shown_escaped_and_visibly() {
+    let session = Session::without_keyring();
+    let odd = "<img src=x onerror=alert(1)> pay\u{202E}lap\u{200B}";
+    let pass = [("OAUTH_DESK_PASSPHRASE", PASSPHRASE)];
+    let add = [
+        "provider",
+        "add",
+        odd,
+        "--token-url",
+        "https://idp.example/token",
+        "--client-id",
+        "c",
+    ];
+    let out = run(&session, &add, &pass, "");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let app = App::launch(&session, &[]).await;
+    app.text("Unlock the vault").await;
+    app.type_into("Passphrase", PASSPHRASE).await;
+    app.button("Unlock").await.click().await.unwrap();
+    app.find(
+        &card("<img src=x onerror=alert(1)> pay<U+202E>lap<U+200B>"),
+        "the name as typed, markup as text and invisible characters written out",
+    )
+    .await;
+    let images = app
+        .client
+        .find_all(fantoccini::Locator::Css("main img"))
+        .await
+        .unwrap();
+    assert!(
+        images.is_empty(),
+        "the markup in a name must never become an element"
+    );
+    app.close().await;
+}
