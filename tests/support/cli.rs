@@ -57,3 +57,74 @@ pub fn sha(path: &std::path::Path) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
+
+/// The CLI running in the background (a sign-in waiting for its redirect): read its standard
+/// output line by line, then collect the rest when it exits.
+pub struct Running {
+    child: std::process::Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
+    pub lines: Vec<String>,
+}
+
+impl Running {
+    pub fn start(session: &Session, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut cmd: Command = bins::cli();
+        session.apply(&mut cmd);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("the CLI starts");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        Running {
+            child,
+            out,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The next line of standard output (without its newline); panics if the CLI ends first.
+    pub fn line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let n = self.out.read_line(&mut line).unwrap();
+        if n == 0 {
+            let status = self.child.wait().unwrap();
+            let mut err = String::new();
+            use std::io::Read;
+            let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("the CLI ended ({status}) before printing a line: {err}");
+        }
+        let line = line.trim_end().to_owned();
+        self.lines.push(line.clone());
+        line
+    }
+
+    /// Waits (at most 60 s) for the CLI to end; returns all it printed.
+    pub fn finish(mut self) -> Output {
+        use std::io::Read;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the CLI did not end within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut rest = Vec::new();
+        let _ = self.out.read_to_end(&mut rest);
+        let mut stdout = self.lines.join("\n").into_bytes();
+        if !self.lines.is_empty() {
+            stdout.push(b'\n');
+        }
+        stdout.extend(rest);
+        let mut stderr = Vec::new();
+        let _ = self.child.stderr.take().unwrap().read_to_end(&mut stderr);
+        Output {
+            status: self.child.wait().unwrap(),
+            stdout,
+            stderr,
+        }
+    }
+}

@@ -60,7 +60,7 @@ const SECTIONS = [
     ],
   },
 ];
-const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(['preset']);
+const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(['preset', 'iss_required']);
 
 export async function render(view) {
   await showList(view);
@@ -150,7 +150,7 @@ async function showForm(view, existing = null) {
   let submitted = false;
   let dirty = false;
 
-  form.append(el('input', { type: 'hidden', name: 'preset' }));
+  form.append(el('input', { type: 'hidden', name: 'preset' }), el('input', { type: 'hidden', name: 'iss_required' }));
   if (!editing) form.append(presetSection(presets, form, () => { dirty = true; check(); }));
   for (const section of SECTIONS) {
     const fieldset = el('fieldset', {}, el('legend', {}, section.title));

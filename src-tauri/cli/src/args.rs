@@ -26,6 +26,7 @@ impl Cli {
         match &self.command {
             Some(Command::Vault(VaultCmd::Status { json })) => *json,
             Some(Command::Provider(cmd)) => cmd.json(),
+            Some(Command::Login(a)) => a.json,
             _ => false,
         }
     }
@@ -52,6 +53,37 @@ pub enum Command {
     /// OAuth providers: add (by hand, by discovery or from a preset), list, show, update, remove
     #[command(subcommand)]
     Provider(Box<ProviderCmd>),
+
+    /// Sign in to a provider and store the account's token: in the browser (authorization code
+    /// + PKCE, redirected to 127.0.0.1), with the device flow, or with client credentials
+    Login(LoginArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("how").multiple(false))]
+pub struct LoginArgs {
+    /// The provider's name
+    pub name: String,
+    /// Store the token under this account label [default: the email, user name or subject the
+    /// provider reports; the client id for client credentials]
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
+    /// Ask for these scopes instead of the provider's defaults (repeatable)
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Do not open a browser: print the authorization URL alone on the first line of standard
+    /// output, then wait for the redirect
+    #[arg(long, group = "how")]
+    pub no_browser: bool,
+    /// Use the device flow (RFC 8628): print a code to enter on another device
+    #[arg(long, group = "how")]
+    pub device: bool,
+    /// Use client credentials (RFC 6749 §4.4): a token for the client itself
+    #[arg(long, group = "how")]
+    pub client_credentials: bool,
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

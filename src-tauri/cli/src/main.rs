@@ -4,6 +4,7 @@
 
 mod args;
 mod launch;
+mod login_cmd;
 mod output;
 mod provider_cmd;
 mod unlock;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         None => launch::start_gui(&cli.global),
         Some(Command::Vault(cmd)) => vault_cmd::run(&cli.global, cmd),
         Some(Command::Provider(cmd)) => provider_cmd::run(&cli.global, *cmd),
+        Some(Command::Login(args)) => login_cmd::run(&cli.global, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,18 @@ pub enum Error {
     #[error("{0}")]
     ProviderError(String),
 
+    /// The user (or the window closing) stopped a sign-in.
+    #[error("{0}")]
+    Cancelled(String),
+
+    /// A sign-in or a request ran out of time.
+    #[error("{0}")]
+    TimedOut(String),
+
+    /// The token cannot be refreshed: the account has to sign in again.
+    #[error("{0}")]
+    NeedsSignin(String),
+
     /// No keyring answered and no passphrase was given.
     #[error("{}", passphrase_required(path, reason, *exists))]
     PassphraseRequired {
@@ -91,6 +103,9 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::Network(_) => "network",
             Error::ProviderError(_) => "provider_error",
+            Error::Cancelled(_) => "cancelled",
+            Error::TimedOut(_) => "timed_out",
+            Error::NeedsSignin(_) => "needs_signin",
             Error::PassphraseRequired { .. } => "vault_locked",
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",

@@ -3,12 +3,14 @@
 //! taken from the URL the user configured, never from wherever it points).
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a token or metadata response may weigh.
+pub const MAX_RESPONSE: usize = 1024 * 1024;
 
 /// A provider's answer, read whole (up to the caller's limit).
 #[derive(Debug)]
@@ -22,11 +24,20 @@ pub struct Fetched {
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::blocking::Client,
+    total: Duration,
 }
 
 impl Http {
+    /// The default limits; `OAUTH_DESK_HTTP_TIMEOUT` (seconds) changes the total one, for slow
+    /// networks (and for tests of a provider that hangs).
     pub fn new() -> Result<Http> {
-        Self::with_timeouts(CONNECT_TIMEOUT, TOTAL_TIMEOUT)
+        let total = std::env::var("OAUTH_DESK_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(TOTAL_TIMEOUT);
+        Self::with_timeouts(CONNECT_TIMEOUT.min(total), total)
     }
 
     pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Http> {
@@ -37,22 +48,73 @@ impl Http {
             .user_agent(concat!("OAuthDesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(format!("cannot start the HTTP client: {e}")))?;
-        Ok(Http { client })
+        Ok(Http { client, total })
+    }
+
+    /// GETs `url` with a bearer token (userinfo).
+    pub fn get_bearer(&self, url: &str, token: &str, limit: usize) -> Result<Fetched> {
+        let started = Instant::now();
+        let resp = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| network_error(url, &e))?;
+        read(url, resp, limit, started + self.total)
+    }
+
+    /// Sends a request the `oauth2` crate built; the answer is capped and time-limited.
+    pub fn call(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let started = Instant::now();
+        let url = request.uri().to_string();
+        let (parts, body) = request.into_parts();
+        let resp = self
+            .client
+            .request(parts.method, &url)
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .map_err(|e| network_error(&url, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let fetched = read(&url, resp, MAX_RESPONSE, started + self.total)?;
+        let mut out = http::Response::builder().status(status);
+        if let Some(h) = out.headers_mut() {
+            *h = headers;
+        }
+        out.body(fetched.body)
+            .map_err(|e| Error::Network(format!("{url}: {e}")))
     }
 
     /// GETs `url` asking for `accept`; reads at most `limit` bytes of body.
     pub fn get(&self, url: &str, accept: &str, limit: usize) -> Result<Fetched> {
+        let started = Instant::now();
         let resp = self
             .client
             .get(url)
             .header(reqwest::header::ACCEPT, accept)
             .send()
             .map_err(|e| network_error(url, &e))?;
-        read(url, resp, limit)
+        read(url, resp, limit, started + self.total)
     }
 }
 
-fn read(url: &str, resp: reqwest::blocking::Response, limit: usize) -> Result<Fetched> {
+impl oauth2::SyncHttpClient for Http {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        Http::call(self, request)
+    }
+}
+
+/// Reads the body in pieces until `deadline`: a provider that sends a byte a second is cut off
+/// as surely as one that sends nothing.
+fn read(
+    url: &str,
+    mut resp: reqwest::blocking::Response,
+    limit: usize,
+    deadline: Instant,
+) -> Result<Fetched> {
     let header = |name| {
         resp.headers()
             .get(name)
@@ -68,11 +130,29 @@ fn read(url: &str, resp: reqwest::blocking::Response, limit: usize) -> Result<Fe
         }
     }
     let mut body = Vec::new();
-    resp.take(limit as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| Error::Network(format!("reading the answer of {url} failed: {e}")))?;
-    if body.len() > limit {
-        return Err(too_large(url, limit));
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if Instant::now() > deadline {
+            return Err(Error::TimedOut(format!(
+                "{url} did not finish answering in time; the request was abandoned"
+            )));
+        }
+        let n = resp.read(&mut chunk).map_err(|e| {
+            if e.to_string().contains("timed out") {
+                Error::TimedOut(format!(
+                    "{url} did not answer in time; the request was abandoned"
+                ))
+            } else {
+                Error::Network(format!("reading the answer of {url} failed: {e}"))
+            }
+        })?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+        if body.len() > limit {
+            return Err(too_large(url, limit));
+        }
     }
     Ok(Fetched {
         status,
@@ -90,8 +170,13 @@ fn too_large(url: &str, limit: usize) -> Error {
 }
 
 fn network_error(url: &str, e: &reqwest::Error) -> Error {
-    let why = if e.is_timeout() {
-        "it did not answer in time".to_owned()
+    if e.is_timeout() {
+        return Error::TimedOut(format!(
+            "{url} did not answer in time; the request was abandoned"
+        ));
+    }
+    let why = if false {
+        String::new()
     } else if e.is_connect() {
         "could not connect".to_owned()
     } else {

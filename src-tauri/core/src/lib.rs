@@ -6,6 +6,7 @@ pub mod http;
 pub mod oauth;
 pub mod providers;
 pub mod secret;
+pub mod signin;
 pub mod time;
 pub mod vault;
 

@@ -256,6 +256,9 @@ impl Metadata {
         );
         set(&mut input.introspection_url, &self.introspection_endpoint);
         set(&mut input.jwks_uri, &self.jwks_uri);
+        input.iss_required = Some(super::provider::BoolOrText::Bool(
+            self.authorization_response_iss_parameter_supported,
+        ));
 
         let no_scopes = match &input.scopes {
             None => true,

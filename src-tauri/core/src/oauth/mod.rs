@@ -1,6 +1,10 @@
-//! OAuth: the provider model and its validation, discovery, presets (and, later, the flows).
+//! OAuth: the provider model and its validation, discovery, presets, and the flows (the
+//! authorization code with its loopback redirect, device authorization, client credentials).
 
+pub mod callback;
 pub mod check;
 pub mod discovery;
+pub mod flow;
+pub mod loopback;
 pub mod presets;
 pub mod provider;

@@ -53,6 +53,15 @@ pub struct ProviderInput {
     pub redirect_url: Option<String>,
     pub sign_in_with: Option<String>,
     pub color: Option<String>,
+    /// Set by discovery from the metadata (RFC 9207), not typed.
+    pub iss_required: Option<BoolOrText>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum BoolOrText {
+    Bool(bool),
+    Text(String),
 }
 
 /// Scopes as a JSON list, or as text separated by spaces (how the form and RFC 6749 write them).
@@ -102,6 +111,7 @@ pub struct ProviderForm {
     pub redirect_url: String,
     pub sign_in_with: String,
     pub color: String,
+    pub iss_required: String,
 }
 
 impl ProviderInput {
@@ -148,6 +158,11 @@ impl ProviderInput {
             redirect_url: s(&self.redirect_url),
             sign_in_with: self.sign_in_with.clone().unwrap_or_else(|| "window".into()),
             color: s(&self.color),
+            iss_required: match &self.iss_required {
+                Some(BoolOrText::Bool(true)) => "true".into(),
+                Some(BoolOrText::Text(t)) if t == "true" => "true".into(),
+                _ => "false".into(),
+            },
         }
     }
 
@@ -175,6 +190,7 @@ impl ProviderInput {
             redirect_url: r.redirect_url.clone(),
             sign_in_with: Some(r.sign_in_with.as_str().into()),
             color: r.color.clone(),
+            iss_required: Some(BoolOrText::Bool(r.iss_required)),
         }
     }
 
@@ -287,6 +303,21 @@ impl ProviderInput {
             );
         }
         let color = v.color(&self.color);
+        let iss_required = match &self.iss_required {
+            None => false,
+            Some(BoolOrText::Bool(b)) => *b,
+            Some(BoolOrText::Text(t)) => match t.as_str() {
+                "true" => true,
+                "" | "false" => false,
+                other => {
+                    v.error(
+                        "iss_required",
+                        format!("must be true or false, not {}", shown(other)),
+                    );
+                    false
+                }
+            },
+        };
 
         if !v.errors.is_empty() {
             return Err(v.errors);
@@ -313,6 +344,7 @@ impl ProviderInput {
             redirect_url,
             sign_in_with,
             color,
+            iss_required,
         })
     }
 }

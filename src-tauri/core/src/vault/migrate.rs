@@ -23,6 +23,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "settings",
         sql: include_str!("../../migrations/0002_settings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "iss_required",
+        sql: include_str!("../../migrations/0003_iss_required.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -96,6 +96,8 @@ pub struct ProviderRecord {
     pub redirect_url: Option<String>,
     pub sign_in_with: SignInWith,
     pub color: Option<String>,
+    /// The metadata promises the RFC 9207 `iss` response parameter.
+    pub iss_required: bool,
 }
 
 impl Default for ProviderRecord {
@@ -122,6 +124,7 @@ impl Default for ProviderRecord {
             redirect_url: None,
             sign_in_with: SignInWith::Window,
             color: None,
+            iss_required: false,
         }
     }
 }
@@ -152,6 +155,7 @@ pub struct ProviderView {
     pub redirect_url: Option<String>,
     pub sign_in_with: SignInWith,
     pub color: Option<String>,
+    pub iss_required: bool,
     /// How many accounts have a token for this provider.
     pub accounts: i64,
     #[serde(serialize_with = "crate::time::serialize_rfc3339")]
@@ -185,6 +189,7 @@ impl ProviderView {
             redirect_url: self.redirect_url.clone(),
             sign_in_with: self.sign_in_with,
             color: self.color.clone(),
+            iss_required: self.iss_required,
         }
     }
 }
@@ -192,7 +197,7 @@ impl ProviderView {
 const COLUMNS: &str = "name, preset, issuer, authorization_url, token_url, refresh_url,
     revocation_url, userinfo_url, device_authorization_url, introspection_url, jwks_uri,
     client_id, client_secret, client_auth, scopes, extra_params, redirect_port, redirect_path,
-    redirect_url, sign_in_with, color";
+    redirect_url, sign_in_with, color, iss_required";
 
 /// Adds a provider; returns its id. A taken name is an error on the `name` field.
 pub fn insert(conn: &Connection, p: &ProviderRecord, now: i64) -> Result<i64> {
@@ -202,7 +207,7 @@ pub fn insert(conn: &Connection, p: &ProviderRecord, now: i64) -> Result<i64> {
     let sql = format!(
         "INSERT INTO providers ({COLUMNS}, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?22)
+                 ?19, ?20, ?21, ?22, ?23, ?23)
          RETURNING id"
     );
     let values = record_values(p, now);
@@ -223,8 +228,8 @@ pub fn update(conn: &Connection, id: i64, p: &ProviderRecord, now: i64) -> Resul
              device_authorization_url = ?9, introspection_url = ?10, jwks_uri = ?11,
              client_id = ?12, client_secret = ?13, client_auth = ?14, scopes = ?15,
              extra_params = ?16, redirect_port = ?17, redirect_path = ?18, redirect_url = ?19,
-             sign_in_with = ?20, color = ?21, updated_at = ?22
-         WHERE id = ?23",
+             sign_in_with = ?20, color = ?21, iss_required = ?22, updated_at = ?23
+         WHERE id = ?24",
         params_from_iter(
             bind(&record_values(p, now))
                 .into_iter()
@@ -277,6 +282,7 @@ type Values<'a> = (
     Option<&'a str>,
     &'static str,
     Option<&'a str>,
+    bool,
     i64,
 );
 
@@ -303,15 +309,16 @@ fn record_values(p: &ProviderRecord, now: i64) -> Values<'_> {
         p.redirect_url.as_deref(),
         p.sign_in_with.as_str(),
         p.color.as_deref(),
+        p.iss_required,
         now,
     )
 }
 
-/// The values in the order of `COLUMNS` and then `now`, as SQL parameters ?1..?22.
-fn bind<'a>(v: &'a Values<'a>) -> [&'a dyn ToSql; 22] {
+/// The values in the order of `COLUMNS` and then `now`, as SQL parameters ?1..?23.
+fn bind<'a>(v: &'a Values<'a>) -> [&'a dyn ToSql; 23] {
     [
         &v.0, &v.1, &v.2, &v.3, &v.4, &v.5, &v.6, &v.7, &v.8, &v.9, &v.10, &v.11, &v.12, &v.13,
-        &v.14, &v.15, &v.16, &v.17, &v.18, &v.19, &v.20, &v.21,
+        &v.14, &v.15, &v.16, &v.17, &v.18, &v.19, &v.20, &v.21, &v.22,
     ]
 }
 
@@ -353,6 +360,7 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderRecord> {
         redirect_url: r.get(18)?,
         sign_in_with: SignInWith::parse(&r.get::<_, String>(19)?).unwrap_or_default(),
         color: r.get(20)?,
+        iss_required: r.get(21)?,
     })
 }
 
@@ -361,7 +369,7 @@ const VIEW: &str = "SELECT p.id, p.name, p.preset, p.issuer, p.authorization_url
         p.introspection_url, p.jwks_uri, p.client_id, p.client_secret IS NOT NULL, p.client_auth,
         p.scopes, p.extra_params, p.redirect_port, p.redirect_path, p.redirect_url,
         p.sign_in_with, p.color, (SELECT count(*) FROM tokens t WHERE t.provider_id = p.id),
-        p.created_at, p.updated_at
+        p.created_at, p.updated_at, p.iss_required
     FROM providers p";
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
@@ -388,6 +396,7 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
         redirect_url: r.get(19)?,
         sign_in_with: SignInWith::parse(&r.get::<_, String>(20)?).unwrap_or_default(),
         color: r.get(21)?,
+        iss_required: r.get(25)?,
         accounts: r.get(22)?,
         created_at: r.get(23)?,
         updated_at: r.get(24)?,

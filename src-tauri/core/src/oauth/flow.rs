@@ -1,0 +1,625 @@
+//! The grants, with the `oauth2` crate: authorization code + PKCE S256, device authorization
+//! (RFC 8628), client credentials (RFC 6749 §4.4) and refresh (§6). Every token response is
+//! checked before it becomes a `Grant`: bearer only, a sane lifetime, and an ID token verified
+//! as OIDC Core §3.1.3.7 asks (signature against the provider's JWKS, issuer, audience, expiry,
+//! nonce) with the `openidconnect` crate.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    DeviceAuthorizationUrl, EndpointMaybeSet, EndpointNotSet, ExtraTokenFields, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardDeviceAuthorizationResponse, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse, TokenUrl,
+};
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+use openidconnect::{IssuerUrl, Nonce};
+use serde::{Deserialize, Serialize};
+
+use super::callback::{self, inert, Expected};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::secret::Secret;
+use crate::vault::providers::{ClientAuth, ProviderRecord};
+
+/// The longest lifetime a token response may claim: ten years. More is a broken provider.
+pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+
+/// The token response with the one extra field OpenID Connect adds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+
+type TokenResp = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResp,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+>;
+
+/// What a successful grant gives, checked.
+#[derive(Debug)]
+pub struct Grant {
+    pub access_token: Secret<String>,
+    pub token_type: String,
+    pub refresh_token: Option<Secret<String>>,
+    pub id_token: Option<Secret<String>>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<i64>,
+    /// Who signed in, from the verified ID token.
+    pub subject: Option<String>,
+    pub email: Option<String>,
+    pub preferred_username: Option<String>,
+}
+
+fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
+    fn url_err(what: &'static str) -> impl Fn(url::ParseError) -> Error {
+        move |e| Error::InvalidInput(format!("the provider's {what} is not a URL: {e}"))
+    }
+    let mut c = oauth2::Client::new(ClientId::new(p.client_id.clone()))
+        .set_auth_uri_option(
+            p.authorization_url
+                .clone()
+                .map(AuthUrl::new)
+                .transpose()
+                .map_err(url_err("authorization endpoint"))?,
+        )
+        .set_token_uri_option(
+            p.token_url
+                .clone()
+                .map(TokenUrl::new)
+                .transpose()
+                .map_err(url_err("token endpoint"))?,
+        )
+        .set_device_authorization_url_option(
+            p.device_authorization_url
+                .clone()
+                .map(DeviceAuthorizationUrl::new)
+                .transpose()
+                .map_err(url_err("device authorization endpoint"))?,
+        )
+        .set_auth_type(match p.client_auth {
+            ClientAuth::Post => AuthType::RequestBody,
+            _ => AuthType::BasicAuth,
+        });
+    if p.client_auth != ClientAuth::None {
+        if let Some(secret) = &p.client_secret {
+            c = c.set_client_secret(ClientSecret::new(secret.expose().clone()));
+        }
+    }
+    if let Some(r) = redirect_uri {
+        c = c.set_redirect_uri(RedirectUrl::new(r.to_owned()).map_err(url_err("redirect URI"))?);
+    }
+    Ok(c)
+}
+
+fn scopes_or_default<'a>(p: &'a ProviderRecord, scopes: &'a [String]) -> &'a [String] {
+    if scopes.is_empty() {
+        &p.scopes
+    } else {
+        scopes
+    }
+}
+
+/// A sign-in in progress: the authorization URL to open, and what the redirect must match.
+/// `finish` consumes it, so a state is used once.
+pub struct CodeFlow {
+    pub url: String,
+    state: Secret<String>,
+    verifier: PkceCodeVerifier,
+    nonce: Option<Nonce>,
+    started_at: i64,
+    provider: ProviderRecord,
+    scopes: Vec<String>,
+}
+
+impl CodeFlow {
+    pub fn start(
+        p: &ProviderRecord,
+        redirect_uri: &str,
+        scopes: &[String],
+        now: i64,
+    ) -> Result<CodeFlow> {
+        if p.authorization_url.is_none() {
+            return Err(Error::InvalidInput(format!(
+                "{} has no authorization endpoint: add it, or sign in with the device flow or client credentials",
+                super::check::shown(&p.name)
+            )));
+        }
+        let scopes = scopes_or_default(p, scopes).to_vec();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let client = client(p, Some(redirect_uri))?;
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .set_pkce_challenge(challenge)
+            .add_scopes(scopes.iter().cloned().map(Scope::new));
+        let nonce = scopes.iter().any(|s| s == "openid").then(Nonce::new_random);
+        if let Some(n) = &nonce {
+            request = request.add_extra_param("nonce", n.secret().clone());
+        }
+        for (k, v) in &p.extra_params {
+            request = request.add_extra_param(k.clone(), v.clone());
+        }
+        let (url, state) = request.url();
+        Ok(CodeFlow {
+            url: url.to_string(),
+            state: Secret::new(state.secret().clone()),
+            verifier,
+            nonce,
+            started_at: now,
+            provider: p.clone(),
+            scopes,
+        })
+    }
+
+    /// Checks the redirect and exchanges its code.
+    pub fn finish(self, params: &[(String, String)], http: &Http, now: i64) -> Result<Grant> {
+        let expected = Expected {
+            state: self.state.expose(),
+            issuer: self.provider.issuer.as_deref(),
+            iss_required: self.provider.iss_required,
+            started_at: self.started_at,
+        };
+        let code = callback::code_from(params, &expected, now)?;
+        let client = client(&self.provider, Some(&redirect_uri_of(&self.url)?))?;
+        let response = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .set_pkce_verifier(self.verifier)
+            .request(http);
+        let response = token_result(response)?;
+        grant(
+            response,
+            &self.provider,
+            &self.scopes,
+            self.nonce.as_ref(),
+            http,
+            now,
+        )
+    }
+}
+
+/// The redirect_uri the authorization URL carried, which the exchange must repeat.
+fn redirect_uri_of(auth_url: &str) -> Result<String> {
+    url::Url::parse(auth_url)
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| v.into_owned())
+        })
+        .ok_or_else(|| Error::InvalidInput("the authorization URL has no redirect_uri".into()))
+}
+
+/// A device authorization in progress (RFC 8628): what the user must do, and the polling.
+pub struct DeviceFlow {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: u64,
+    response: StandardDeviceAuthorizationResponse,
+    provider: ProviderRecord,
+    scopes: Vec<String>,
+}
+
+impl DeviceFlow {
+    pub fn start(p: &ProviderRecord, scopes: &[String], http: &Http) -> Result<DeviceFlow> {
+        if p.device_authorization_url.is_none() {
+            return Err(Error::InvalidInput(format!(
+                "{} has no device authorization endpoint",
+                super::check::shown(&p.name)
+            )));
+        }
+        let scopes = scopes_or_default(p, scopes).to_vec();
+        let response: StandardDeviceAuthorizationResponse = client(p, None)?
+            .exchange_device_code()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .request(http)
+            .map_err(|e| request_error("device authorization endpoint", e))?;
+        Ok(DeviceFlow {
+            user_code: response.user_code().secret().clone(),
+            verification_uri: response.verification_uri().to_string(),
+            verification_uri_complete: response
+                .verification_uri_complete()
+                .map(|u| u.secret().clone()),
+            expires_in: response.expires_in().as_secs(),
+            response,
+            provider: p.clone(),
+            scopes,
+        })
+    }
+
+    /// Polls the token endpoint at the interval the provider asks (5 s when it says nothing,
+    /// 5 s more on each slow_down) until the user approves, refuses, the code expires, or
+    /// `cancel` is set.
+    pub fn finish(self, http: &Http, cancel: &AtomicBool, now: impl Fn() -> i64) -> Result<Grant> {
+        let client = client(&self.provider, None)?;
+        let polling = CancellableHttp { http, cancel };
+        let sleep = |d: Duration| {
+            let until = std::time::Instant::now() + d;
+            while std::time::Instant::now() < until && !cancel.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        let result = client
+            .exchange_device_access_token(&self.response)
+            .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .request(&polling, sleep, None);
+        if cancel.load(Ordering::SeqCst) {
+            return Err(Error::Cancelled("the sign-in was cancelled".into()));
+        }
+        let response = result.map_err(|e| match e {
+            RequestTokenError::ServerResponse(r) => {
+                let code = r.error().as_ref();
+                let what = match code {
+                    "access_denied" => {
+                        "the sign-in was refused at the provider (access_denied)".to_owned()
+                    }
+                    "expired_token" => {
+                        "the device code expired before the sign-in was approved (expired_token)"
+                            .to_owned()
+                    }
+                    other => format!(
+                        "the token endpoint answered with the error {}",
+                        inert(other)
+                    ),
+                };
+                let description = r
+                    .error_description()
+                    .map(|d| format!(": {}", inert(d)))
+                    .unwrap_or_default();
+                Error::ProviderError(format!("{what}{description}"))
+            }
+            RequestTokenError::Other(m) if m.contains("timed out") || m.contains("Timed out") => {
+                Error::TimedOut("the device code expired before the sign-in was approved".into())
+            }
+            other => request_error("token endpoint", other),
+        })?;
+        grant(response, &self.provider, &self.scopes, None, http, now())
+    }
+}
+
+/// The HTTP client with a cancel switch: once set, no further request goes out.
+struct CancellableHttp<'a> {
+    http: &'a Http,
+    cancel: &'a AtomicBool,
+}
+
+impl oauth2::SyncHttpClient for CancellableHttp<'_> {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(Error::Cancelled("the sign-in was cancelled".into()));
+        }
+        self.http.call(request)
+    }
+}
+
+/// Client credentials (RFC 6749 §4.4): a token for the client itself, no user.
+pub fn client_credentials(
+    p: &ProviderRecord,
+    scopes: &[String],
+    http: &Http,
+    now: i64,
+) -> Result<Grant> {
+    if p.client_auth == ClientAuth::None || p.client_secret.is_none() {
+        return Err(Error::InvalidInput(format!(
+            "{} is a public client; client credentials need a client secret",
+            super::check::shown(&p.name)
+        )));
+    }
+    let scopes = scopes_or_default(p, scopes).to_vec();
+    let response = client(p, None)?
+        .exchange_client_credentials()
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .request(http);
+    grant(token_result(response)?, p, &scopes, None, http, now)
+}
+
+/// Refresh (RFC 6749 §6). The token endpoint may or may not send a new refresh token.
+pub fn refresh(
+    p: &ProviderRecord,
+    refresh_token: &Secret<String>,
+    http: &Http,
+    now: i64,
+) -> Result<Grant> {
+    let mut p = p.clone();
+    if p.refresh_url.is_some() {
+        p.token_url = p.refresh_url.clone();
+    }
+    let p = &p;
+    let c = client(p, None)?;
+    let token = RefreshToken::new(refresh_token.expose().clone());
+    let response = c
+        .exchange_refresh_token(&token)
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .request(http);
+    let response = token_result(response).map_err(|e| match e {
+        Error::ProviderError(m) if m.contains("invalid_grant") => Error::NeedsSignin(format!(
+            "{m}. The refresh token is no longer accepted: sign in again"
+        )),
+        other => other,
+    })?;
+    grant(response, p, &p.scopes, None, http, now)
+}
+
+fn token_result(
+    r: std::result::Result<TokenResp, RequestTokenError<Error, BasicErrorResponse>>,
+) -> Result<TokenResp> {
+    r.map_err(|e| request_error("token endpoint", e))
+}
+
+/// A failed request as a person reads it. Bodies are never quoted: they may hold tokens.
+fn request_error<TE: oauth2::ErrorResponse + 'static>(
+    endpoint: &str,
+    e: RequestTokenError<Error, TE>,
+) -> Error {
+    match e {
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::ServerResponse(r) => {
+            let v = serde_json::to_value(&r).unwrap_or_default();
+            let code = v["error"].as_str().unwrap_or("unknown_error");
+            let description = v["error_description"]
+                .as_str()
+                .map(|d| format!(": {}", inert(d)))
+                .unwrap_or_default();
+            Error::ProviderError(format!(
+                "the {endpoint} answered with the error {}{description}",
+                inert(code)
+            ))
+        }
+        RequestTokenError::Parse(err, body) => {
+            // An OAuth error sent with status 200 is still an error, not a malformed token.
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+                if let Some(code) = v.get("error").and_then(|c| c.as_str()) {
+                    let description = v["error_description"]
+                        .as_str()
+                        .map(|d| format!(": {}", inert(d)))
+                        .unwrap_or_default();
+                    return Error::ProviderError(format!(
+                        "the {endpoint} answered HTTP 200 with the error {}{description}",
+                        inert(code)
+                    ));
+                }
+            }
+            let path = err.path().to_string();
+            let what = err.inner().to_string();
+            // serde's message may quote a value; keep only its kind for anything but numbers.
+            let what = what.split(", expected").next().unwrap_or(&what).to_owned();
+            let what = if what.contains("invalid type: string") {
+                "a string where a number belongs".to_owned()
+            } else {
+                what
+            };
+            Error::ProviderError(format!(
+                "the {endpoint} answered with a token response that is not valid ({}{}); nothing was stored",
+                if path == "." { String::new() } else { format!("{path}: ") },
+                inert(&what)
+            ))
+        }
+        RequestTokenError::Other(m) => {
+            let m = if m.contains("Content-Type") {
+                "a body that is not JSON (its Content-Type is not application/json)".to_owned()
+            } else {
+                m
+            };
+            Error::ProviderError(format!(
+                "the {endpoint} answered with {}; nothing was stored",
+                inert(&m)
+            ))
+        }
+    }
+}
+
+fn grant(
+    r: TokenResp,
+    p: &ProviderRecord,
+    requested: &[String],
+    nonce: Option<&Nonce>,
+    http: &Http,
+    now: i64,
+) -> Result<Grant> {
+    let bad = |m: String| {
+        Error::ProviderError(format!(
+            "the token response was refused: {m}; nothing was stored"
+        ))
+    };
+    match r.token_type() {
+        BasicTokenType::Bearer => {}
+        other => {
+            return Err(bad(format!(
+                "its token_type is {}, not bearer",
+                inert(other.as_ref())
+            )))
+        }
+    }
+    if r.access_token().secret().is_empty() {
+        return Err(bad("its access_token is empty".into()));
+    }
+    let expires_at = match r.expires_in() {
+        None => None,
+        Some(d) if d.as_secs() == 0 || d.as_secs() > MAX_EXPIRES_IN => {
+            return Err(bad(format!(
+                "its expires_in of {} seconds is not a plausible lifetime",
+                d.as_secs()
+            )))
+        }
+        Some(d) => Some(now + d.as_secs() as i64),
+    };
+    let scopes = match r.scopes() {
+        Some(s) => s.iter().map(|s| s.to_string()).collect(),
+        None => requested.to_vec(),
+    };
+    let mut g = Grant {
+        access_token: Secret::new(r.access_token().secret().clone()),
+        token_type: "Bearer".into(),
+        refresh_token: r.refresh_token().map(|t| Secret::new(t.secret().clone())),
+        id_token: None,
+        scopes,
+        expires_at,
+        subject: None,
+        email: None,
+        preferred_username: None,
+    };
+    match &r.extra_fields().id_token {
+        Some(raw) => {
+            verify_id_token(raw, p, nonce, http, &mut g)?;
+            g.id_token = Some(Secret::new(raw.clone()));
+        }
+        None if nonce.is_some() => {
+            // openid was asked but no ID token came: allowed for refresh, odd for sign-in.
+            tracing::debug!("no ID token in the response although openid was requested");
+        }
+        None => {}
+    }
+    Ok(g)
+}
+
+fn verify_id_token(
+    raw: &str,
+    p: &ProviderRecord,
+    nonce: Option<&Nonce>,
+    http: &Http,
+    g: &mut Grant,
+) -> Result<()> {
+    let bad = |m: String| {
+        Error::ProviderError(format!("the ID token was refused: {m}; nothing was stored"))
+    };
+    let issuer = p.issuer.clone().ok_or_else(|| {
+        bad(
+            "the provider has no issuer to check it against; set the issuer (or press Discover)"
+                .into(),
+        )
+    })?;
+    let token: CoreIdToken = serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+        .map_err(|e| bad(format!("it is not a JWT ({})", inert(&e.to_string()))))?;
+    let jwks = match &p.jwks_uri {
+        Some(uri) => {
+            let fetched = http.get(uri, "application/json", 1024 * 1024)?;
+            if fetched.status != 200 {
+                return Err(bad(format!(
+                    "the JWKS at {uri} answered HTTP {}",
+                    fetched.status
+                )));
+            }
+            serde_json::from_slice::<CoreJsonWebKeySet>(&fetched.body)
+                .map_err(|e| bad(format!("the JWKS at {uri} is not a key set ({e})")))?
+        }
+        None => CoreJsonWebKeySet::new(Vec::new()),
+    };
+    let issuer = IssuerUrl::new(issuer).map_err(|e| bad(e.to_string()))?;
+    let client_id = ClientId::new(p.client_id.clone());
+    let verifier = match (&p.client_secret, p.client_auth) {
+        (Some(secret), ClientAuth::Basic | ClientAuth::Post) => {
+            CoreIdTokenVerifier::new_confidential_client(
+                client_id,
+                ClientSecret::new(secret.expose().clone()),
+                issuer,
+                jwks,
+            )
+        }
+        _ => CoreIdTokenVerifier::new_public_client(client_id, issuer, jwks),
+    };
+    let claims = match nonce {
+        Some(n) => token.claims(&verifier, n),
+        None => token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+    }
+    .map_err(|e| bad(inert(&e.to_string())))?;
+    g.subject = Some(claims.subject().to_string());
+    g.email = claims.email().map(|e| e.to_string());
+    g.preferred_username = claims.preferred_username().map(|u| u.to_string());
+    Ok(())
+}
+
+/// The account's label: the email or user name of the ID token, else of the userinfo
+/// endpoint (email, preferred_username, login), else the subject (or userinfo's sub or id).
+pub fn account_label(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<String> {
+    if let Some(l) = g.email.clone().or(g.preferred_username.clone()) {
+        return Some(l);
+    }
+    let info = userinfo(p, g, http);
+    let pick = |keys: &[&str]| -> Option<String> {
+        let v = info.as_ref()?;
+        keys.iter().find_map(|k| match &v[*k] {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    pick(&["email", "preferred_username", "login"])
+        .or(g.subject.clone())
+        .or_else(|| pick(&["sub", "id"]))
+        .filter(|s| super::check::plain_text(s).is_ok())
+}
+
+fn userinfo(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<serde_json::Value> {
+    let url = p.userinfo_url.as_deref()?;
+    let resp = http
+        .get_bearer(url, g.access_token.expose(), 256 * 1024)
+        .ok()?;
+    if resp.status != 200 {
+        return None;
+    }
+    serde_json::from_slice(&resp.body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> ProviderRecord {
+        ProviderRecord {
+            name: "idp".into(),
+            issuer: Some("https://idp.example".into()),
+            authorization_url: Some("https://idp.example/auth".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: "desk".into(),
+            scopes: vec!["openid".into(), "email".into()],
+            extra_params: [("audience".to_string(), "https://api".to_string())].into(),
+            client_auth: ClientAuth::None,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_authorization_url_carries_pkce_state_nonce_and_extra_params() {
+        let flow = CodeFlow::start(&provider(), "http://127.0.0.1:5000/callback", &[], 1).unwrap();
+        let url = url::Url::parse(&flow.url).unwrap();
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:5000/callback");
+        assert_eq!(q["scope"], "openid email");
+        assert_eq!(q["audience"], "https://api");
+        assert_eq!(q["state"].len(), 22, "a random state");
+        assert!(q.contains_key("nonce"), "openid asks for a nonce");
+        let other = CodeFlow::start(
+            &provider(),
+            "http://127.0.0.1:5000/callback",
+            &["read".into()],
+            1,
+        )
+        .unwrap();
+        assert!(!other.url.contains("nonce="), "no openid, no nonce");
+        assert_ne!(flow.state.expose(), other.state.expose());
+    }
+}
