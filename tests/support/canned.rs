@@ -12,6 +12,17 @@ pub struct Canned {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub pace: Pace,
+}
+
+/// How the answer is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    AtOnce,
+    /// Headers, then one byte of body a second.
+    Trickle,
+    /// Nothing at all, for two minutes.
+    Hang,
 }
 
 impl Canned {
@@ -23,13 +34,23 @@ impl Canned {
             status: 200,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
+            pace: Pace::AtOnce,
         }
+    }
+    pub fn with_status(mut self, status: u16) -> Canned {
+        self.status = status;
+        self
+    }
+    pub fn paced(mut self, pace: Pace) -> Canned {
+        self.pace = pace;
+        self
     }
     pub fn redirect(to: &str) -> Canned {
         Canned {
             status: 302,
             headers: vec![("Location".into(), to.into())],
             body: Vec::new(),
+            pace: Pace::AtOnce,
         }
     }
 }
@@ -42,7 +63,12 @@ pub struct CannedServer {
 impl CannedServer {
     /// Serves `routes` (exact path -> response); anything else is a 404.
     pub fn start(routes: Vec<(String, Canned)>) -> CannedServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0, routes)
+    }
+
+    /// On a given port (0 for any), for answers that must name the server's own address.
+    pub fn start_on(port: u16, routes: Vec<(String, Canned)>) -> CannedServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
@@ -51,40 +77,60 @@ impl CannedServer {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
-                let Ok(mut conn) = conn else { continue };
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut request_line = String::new();
-                let _ = reader.read_line(&mut request_line);
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                }
-                let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
-                let resp = routes
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, c)| c.clone())
-                    .unwrap_or(Canned {
-                        status: 404,
-                        headers: vec![],
-                        body: b"not found".to_vec(),
-                    });
-                let mut head = format!(
-                    "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    resp.status,
-                    resp.body.len()
-                );
-                for (k, v) in &resp.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                let _ = conn.write_all(head.as_bytes());
-                let _ = conn.write_all(&resp.body);
+                let Ok(conn) = conn else { continue };
+                let routes = routes.clone();
+                // A connection each: a hanging answer must not hold up the next request.
+                std::thread::spawn(move || serve(conn, &routes));
             }
         });
         CannedServer { base, stop }
+    }
+}
+
+fn serve(mut conn: std::net::TcpStream, routes: &[(String, Canned)]) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut request_line = String::new();
+    let _ = reader.read_line(&mut request_line);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+    let resp = routes
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, c)| c.clone())
+        .unwrap_or(Canned {
+            status: 404,
+            headers: vec![],
+            body: b"not found".to_vec(),
+            pace: Pace::AtOnce,
+        });
+    if resp.pace == Pace::Hang {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        return;
+    }
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        resp.status,
+        resp.body.len()
+    );
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = conn.write_all(head.as_bytes());
+    if resp.pace == Pace::Trickle {
+        for b in &resp.body {
+            if conn.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    } else {
+        let _ = conn.write_all(&resp.body);
     }
 }
 

@@ -528,6 +528,21 @@ fn verify_id_token(
     };
     let issuer = IssuerUrl::new(issuer).map_err(|e| bad(e.to_string()))?;
     let client_id = ClientId::new(p.client_id.clone());
+    use openidconnect::core::CoreJwsSigningAlgorithm as Alg;
+    let asymmetric = [
+        Alg::RsaSsaPkcs1V15Sha256,
+        Alg::RsaSsaPkcs1V15Sha384,
+        Alg::RsaSsaPkcs1V15Sha512,
+        Alg::RsaSsaPssSha256,
+        Alg::RsaSsaPssSha384,
+        Alg::RsaSsaPssSha512,
+        Alg::EcdsaP256Sha256,
+        Alg::EcdsaP384Sha384,
+        Alg::EcdsaP521Sha512,
+        Alg::EdDsa,
+    ];
+    // Never "none". HMAC (keyed with the client secret, OIDC Core §10.1) only for clients
+    // that have a secret.
     let verifier = match (&p.client_secret, p.client_auth) {
         (Some(secret), ClientAuth::Basic | ClientAuth::Post) => {
             CoreIdTokenVerifier::new_confidential_client(
@@ -536,14 +551,29 @@ fn verify_id_token(
                 issuer,
                 jwks,
             )
+            .set_allowed_algs(asymmetric.into_iter().chain([
+                Alg::HmacSha256,
+                Alg::HmacSha384,
+                Alg::HmacSha512,
+            ]))
         }
-        _ => CoreIdTokenVerifier::new_public_client(client_id, issuer, jwks),
+        _ => CoreIdTokenVerifier::new_public_client(client_id, issuer, jwks)
+            .set_allowed_algs(asymmetric),
     };
     let claims = match nonce {
         Some(n) => token.claims(&verifier, n),
         None => token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
     }
-    .map_err(|e| bad(inert(&e.to_string())))?;
+    .map_err(|e| {
+        // The outer message is generic ("Signature verification failed"); the cause says why.
+        let mut why = e.to_string();
+        let mut cause: &dyn std::error::Error = &e;
+        while let Some(next) = cause.source() {
+            why.push_str(&format!(": {next}"));
+            cause = next;
+        }
+        bad(inert(&why))
+    })?;
     g.subject = Some(claims.subject().to_string());
     g.email = claims.email().map(|e| e.to_string());
     g.preferred_username = claims.preferred_username().map(|u| u.to_string());
