@@ -23,3 +23,11 @@ export const removeProvider = (name) => call('remove_provider', { name });
 export const discoverProvider = (input) => call('discover_provider', { input });
 export const listPresets = () => call('list_presets');
 export const applyPreset = (id, params) => call('apply_preset', { id, params });
+export const startSignin = (name, account) => call('start_signin', { name, account });
+export const openSigninInBrowser = (id) => call('open_signin_in_browser', { id });
+export const cancelSignin = (id) => call('cancel_signin', { id });
+export const startDeviceSignin = (name, account) => call('start_device_signin', { name, account });
+export const signinClientCredentials = (name, account) => call('signin_client_credentials', { name, account });
+
+// Events from the app: `signin-finished` ({id, provider, signed_in, error}), `tokens-changed`.
+export const onEvent = (name, handler) => window.__TAURI__.event.listen(name, (e) => handler(e.payload));

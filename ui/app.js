@@ -5,6 +5,7 @@ import * as providers from './views/providers.js';
 import * as tokens from './views/tokens.js';
 import * as activity from './views/activity.js';
 import * as settings from './views/settings.js';
+import './views/signin.js';
 
 const views = { providers, tokens, activity, settings };
 const order = ['providers', 'tokens', 'activity', 'settings'];
@@ -109,6 +110,11 @@ document.addEventListener('keydown', (ev) => {
     ev.preventDefault();
     show(order[Number(ev.key) - 1]);
   }
+});
+
+// A sign-in elsewhere changed the tokens: refresh what shows them, without a reload.
+api.onEvent('tokens-changed', () => {
+  if (unlocked && ['tokens', 'providers', 'activity'].includes(current) && !document.querySelector('form.provider-form')) show(current);
 });
 
 show(current);

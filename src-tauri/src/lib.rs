@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod login_window;
 mod state;
 
 use tauri::{Manager, Runtime};
@@ -13,6 +14,7 @@ pub use state::AppState;
 /// pass `tauri::test::mock_builder()`.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             app.manage(AppState::from_env()?);
             Ok(())
@@ -29,6 +31,11 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::providers::discover_provider,
             commands::providers::list_presets,
             commands::providers::apply_preset,
+            commands::signin::start_signin,
+            commands::signin::open_signin_in_browser,
+            commands::signin::cancel_signin,
+            commands::signin::start_device_signin,
+            commands::signin::signin_client_credentials,
             commands::vault::list_tokens,
             commands::vault::list_activity,
         ])

@@ -1,7 +1,9 @@
 //! What setup() builds once: the vault path and the vault, opened lazily off the UI thread
 //! (opening may wait on the keyring or a slow KDF).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use oauth_desk_core::vault::{self, Vault};
@@ -10,6 +12,15 @@ use oauth_desk_core::{Error, Result};
 pub struct AppState {
     pub vault_path: PathBuf,
     pub vault: Arc<Mutex<Option<Vault>>>,
+    /// Sign-ins in progress, by id: how to cancel them or move them to the browser.
+    pub signins: Mutex<HashMap<u64, Signin>>,
+    next_signin: AtomicU64,
+}
+
+pub struct Signin {
+    pub cancel: Arc<AtomicBool>,
+    pub moved_to_browser: Arc<AtomicBool>,
+    pub url: String,
 }
 
 impl AppState {
@@ -22,7 +33,13 @@ impl AppState {
         Ok(AppState {
             vault_path,
             vault: Arc::new(Mutex::new(None)),
+            signins: Mutex::new(HashMap::new()),
+            next_signin: AtomicU64::new(1),
         })
+    }
+
+    pub fn next_signin_id(&self) -> u64 {
+        self.next_signin.fetch_add(1, Ordering::SeqCst)
     }
 
     /// Runs `f` with the open vault on a blocking thread (the UI thread never waits on the disk).

@@ -55,9 +55,13 @@ impl Canned {
     }
 }
 
+/// Requests received: path and body.
+type Received = std::sync::Mutex<Vec<(String, Vec<u8>)>>;
+
 pub struct CannedServer {
     pub base: String,
     stop: Arc<AtomicBool>,
+    received: Arc<Received>,
 }
 
 impl CannedServer {
@@ -72,6 +76,8 @@ impl CannedServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = received.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
@@ -79,25 +85,51 @@ impl CannedServer {
                 }
                 let Ok(conn) = conn else { continue };
                 let routes = routes.clone();
+                let log = log.clone();
                 // A connection each: a hanging answer must not hold up the next request.
-                std::thread::spawn(move || serve(conn, &routes));
+                std::thread::spawn(move || serve(conn, &routes, &log));
             }
         });
-        CannedServer { base, stop }
+        CannedServer {
+            base,
+            stop,
+            received,
+        }
+    }
+
+    /// The bodies of the requests received at `path`, so far.
+    pub fn received(&self, path: &str) -> Vec<Vec<u8>> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 }
 
-fn serve(mut conn: std::net::TcpStream, routes: &[(String, Canned)]) {
+fn serve(mut conn: std::net::TcpStream, routes: &[(String, Canned)], log: &Received) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut request_line = String::new();
     let _ = reader.read_line(&mut request_line);
+    let mut length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
     }
-    let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+    let mut body = vec![0u8; length.min(1 << 20)];
+    let _ = std::io::Read::read_exact(&mut reader, &mut body);
+    let target = request_line.split(' ').nth(1).unwrap_or("");
+    let path = target.split('?').next().unwrap_or("").to_owned();
+    log.lock().unwrap().push((path.clone(), body));
     let resp = routes
         .iter()
         .find(|(p, _)| *p == path)

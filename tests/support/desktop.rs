@@ -138,6 +138,37 @@ impl App {
         }
     }
 
+    pub fn display_name(&self) -> &str {
+        &self.display.name
+    }
+
+    /// Answers the passphrase dialog: creates the vault with `passphrase` (typed twice) when
+    /// it is new, unlocks it otherwise; returns once the vault is open.
+    pub async fn enter_passphrase(&self, passphrase: &str) {
+        let dialog = self
+            .find(
+                "//dialog[@id='unlock-dialog' and @open]",
+                "the passphrase dialog",
+            )
+            .await;
+        let creating = self
+            .find("//*[@id='unlock-title']", "its title")
+            .await
+            .text()
+            .await
+            .unwrap()
+            == "Protect your new vault";
+        let _ = dialog;
+        self.type_into("Passphrase", passphrase).await;
+        if creating {
+            self.type_into("Repeat the passphrase", passphrase).await;
+            self.button("Create vault").await.click().await.unwrap();
+        } else {
+            self.button("Unlock").await.click().await.unwrap();
+        }
+        self.text("Vault: passphrase").await;
+    }
+
     /// Waits for an element found by XPath; panics with `what` if it never comes.
     pub async fn find(&self, xpath: &str, what: &str) -> fantoccini::elements::Element {
         self.client
@@ -254,11 +285,106 @@ impl App {
     /// `<target>/test-artifacts/NAME.png`. (X rather than WebDriver: WebKitWebDriver's own
     /// screenshot command was seen to hang for good with the accessibility bus up.)
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        self.screenshot_of("^OAuth Desk$", name).await
+    }
+
+    /// Types into the window whose title matches `title` (a regular expression), through the X
+    /// server as a keyboard would: for windows WebDriver cannot drive (the login window's
+    /// private, incognito web context is outside the automation session). Each step is either
+    /// text to type or a key name such as "Tab" or "Return".
+    pub async fn keyboard(&self, title: &str, steps: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let window = loop {
+            let out = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--name", title])
+                .env("DISPLAY", &self.display.name)
+                .output()
+                .expect("xdotool runs (`make test` installs it)");
+            if let Some(w) = String::from_utf8_lossy(&out.stdout).lines().next() {
+                break w.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no window titled {title:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let xdo = |args: &[&str]| {
+            let status = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.display.name)
+                .status()
+                .unwrap();
+            assert!(status.success(), "xdotool {args:?} failed");
+        };
+        xdo(&["windowfocus", "--sync", &window]);
+        for step in steps {
+            if ["Tab", "Return", "Escape"].contains(step) {
+                xdo(&["key", "--clearmodifiers", step]);
+            } else {
+                xdo(&["type", "--delay", "20", step]);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Closes the window titled like `title` as its close button would: a WM_DELETE_WINDOW
+    /// message, which GTK answers by closing the window cleanly.
+    pub async fn close_window(&self, title: &str) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask};
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .env("DISPLAY", &self.display.name)
+            .output()
+            .unwrap();
+        let window: u32 = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no window titled {title:?}"))
+            .parse()
+            .unwrap();
+        let (conn, _) = x11rb::connect(Some(&self.display.name)).expect("connect to Xvfb");
+        let atom = |name: &str| {
+            conn.intern_atom(false, name.as_bytes())
+                .unwrap()
+                .reply()
+                .unwrap()
+                .atom
+        };
+        let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
+        let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+        conn.send_event(false, window, EventMask::NO_EVENT, event)
+            .unwrap();
+        conn.flush().unwrap();
+        let _ = AtomEnum::NONE;
+    }
+
+    /// Waits until a window titled like `title` is shown (true) or gone (false).
+    pub async fn wait_window(&self, title: &str, shown: bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--name", title])
+                .env("DISPLAY", &self.display.name)
+                .output()
+                .unwrap();
+            if out.stdout.is_empty() != shown {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "window {title:?} never became {}",
+                if shown { "shown" } else { "gone" }
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A screenshot of the window whose title matches `title` (a regular expression).
+    pub async fn screenshot_of(&self, title: &str, name: &str) -> PathBuf {
         // Let the page paint what the last command changed.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let path = crate::artifacts_dir().join(format!("{name}.png"));
         let window = Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", "^OAuth Desk$"])
+            .args(["search", "--onlyvisible", "--name", title])
             .env("DISPLAY", &self.display.name)
             .output()
             .ok()

@@ -85,7 +85,10 @@ fn with_a_real_keyring_the_key_lives_in_the_keyring_and_the_file_is_encrypted() 
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["key_mode"], "keyring");
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(
+        v["schema_version"],
+        oauth_desk_core::vault::migrate::latest_version()
+    );
     assert_eq!(v["activity"], 1);
     let text = run(&s, &["vault", "status"], &[], "");
     assert!(

@@ -43,9 +43,7 @@ async fn add_by_discovery_see_it_listed_edit_it_and_remove_it_after_confirming()
     let idp = Idp::start();
     let session = Session::without_keyring();
     let app = App::launch(&session, &[]).await;
-    app.type_into("Passphrase", PASSPHRASE).await;
-    app.type_into("Repeat the passphrase", PASSPHRASE).await;
-    app.button("Create vault").await.click().await.unwrap();
+    app.enter_passphrase(PASSPHRASE).await;
 
     // Add: the issuer's metadata fills the endpoints.
     app.text("Add your first provider").await;
@@ -191,9 +189,7 @@ async fn add_by_discovery_see_it_listed_edit_it_and_remove_it_after_confirming()
 async fn a_preset_fills_the_form_with_its_quirks_and_escape_leaves_it() {
     let session = Session::without_keyring();
     let app = App::launch(&session, &[]).await;
-    app.type_into("Passphrase", PASSPHRASE).await;
-    app.type_into("Repeat the passphrase", PASSPHRASE).await;
-    app.button("Create vault").await.click().await.unwrap();
+    app.enter_passphrase(PASSPHRASE).await;
     app.button("Add provider").await.click().await.unwrap();
 
     app.field("Preset").await.click().await.unwrap();
@@ -296,8 +292,7 @@ async fn names_with_markup_or_invisible_characters_are_shown_escaped_and_visibly
 
     let app = App::launch(&session, &[]).await;
     app.text("Unlock the vault").await;
-    app.type_into("Passphrase", PASSPHRASE).await;
-    app.button("Unlock").await.click().await.unwrap();
+    app.enter_passphrase(PASSPHRASE).await;
     app.find(
         &card("<img src=x onerror=alert(1)> pay<U+202E>lap<U+200B>"),
         "the name as typed, markup as text and invisible characters written out",

@@ -3,6 +3,7 @@
 // change, so the window, the CLI and the REST API refuse exactly the same things.
 import * as api from '../api.js';
 import { confirmDialog, el, empty, toast, visible } from '../dom.js';
+import { openSignin } from './signin.js';
 
 export const title = 'Providers';
 
@@ -106,6 +107,7 @@ function row(view, p) {
       el('div', { class: 'card-title' }, name),
       el('div', { class: 'muted' }, hostOf(p.authorization_url || p.token_url), ' · ', p.client_id ? `client ${visible(p.client_id)}` : '', ' · ', accounts)),
     el('div', { class: 'card-actions' },
+      el('button', { type: 'button', class: 'small-primary', 'aria-label': `Sign in to ${name}`, onclick: () => openSignin(p) }, 'Sign in'),
       el('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${name}`, onclick: () => showForm(view, p) }, 'Edit'),
       el('button', { type: 'button', class: 'secondary danger-text', 'aria-label': `Remove ${name}`, onclick: () => remove(view, p) }, 'Remove')));
   card.dataset.name = p.name;

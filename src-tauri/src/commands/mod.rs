@@ -1,4 +1,5 @@
 //! Thin `#[tauri::command]`s: take arguments, call the core off the UI thread, map the error.
 
 pub mod providers;
+pub mod signin;
 pub mod vault;

@@ -1,0 +1,218 @@
+//! Signing in from the window: "Sign in" on a provider opens the login window with the
+//! provider's page; the test types into its login and consent forms through the X server, as a
+//! person would (its incognito web context is outside WebDriver's reach); the window closes and
+//! the account appears. A hostile provider page in the login window cannot call the app.
+
+use std::time::{Duration, Instant};
+
+use oauth_desk_tests::canned::{Canned, CannedServer};
+use oauth_desk_tests::cli::run;
+use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::session::Session;
+
+const PASSPHRASE: &str = "gui signin passphrase";
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
+
+/// Every command the app declares (src-tauri/build.rs).
+const COMMANDS: &[&str] = &[
+    "vault_status",
+    "unlock_vault",
+    "list_providers",
+    "provider_form",
+    "check_provider",
+    "add_provider",
+    "update_provider",
+    "remove_provider",
+    "discover_provider",
+    "list_presets",
+    "apply_preset",
+    "start_signin",
+    "open_signin_in_browser",
+    "cancel_signin",
+    "start_device_signin",
+    "signin_client_credentials",
+    "list_tokens",
+    "list_activity",
+];
+
+async fn unlocked_app(session: &Session) -> App {
+    let app = App::launch(session, &[]).await;
+    app.find(
+        "//dialog[@open]//h2[normalize-space()='Unlock the vault']",
+        "the unlock dialog",
+    )
+    .await;
+    app.type_into("Passphrase", PASSPHRASE).await;
+    app.button("Unlock").await.click().await.unwrap();
+    app.text("Vault: passphrase").await;
+    app
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sign_in_through_the_login_window_and_see_the_account() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let secret = format!("{}\n", idp::BASIC.secret.unwrap());
+    let add = [
+        "provider",
+        "add",
+        "Test IdP",
+        "--issuer",
+        &idp.issuer,
+        "--client-id",
+        idp::BASIC.id,
+        "--client-secret-stdin",
+    ];
+    assert_eq!(run(&session, &add, &[PASS], &secret).status.code(), Some(0));
+
+    let app = unlocked_app(&session).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    app.text("Sign in in the login window. It closes by itself when you are done.")
+        .await;
+    app.screenshot("signin-progress").await;
+
+    // The login window shows the provider's page and its origin in the title.
+    let origin = idp.issuer.replace('.', "\\.");
+    let title = format!("^Sign in to Test IdP — {origin}$");
+    app.wait_window(&title, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
+    app.screenshot_of(&title, "signin-login-window").await;
+    // The login form focuses its login field; Tab to the password; Enter submits.
+    app.keyboard(&title, &["alice", "Tab", "pw", "Return"])
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The consent page focuses its Continue button.
+    app.keyboard(&title, &["Return"]).await;
+
+    // The redirect is caught, the window closes, and the account shows up by itself.
+    app.wait_window("^Sign in to", false).await;
+    app.text("Signed in to Test IdP as alice@example.test.")
+        .await;
+    app.find(
+        "//*[contains(@class,'card')]//*[contains(normalize-space(), '1 account')]",
+        "the provider's account count, updated through the event",
+    )
+    .await;
+    app.button("Tokens").await.click().await.unwrap();
+    app.text("alice@example.test").await;
+    app.screenshot("signin-token-table").await;
+    app.button("Activity").await.click().await.unwrap();
+    app.text("signed in").await;
+    app.close().await;
+
+    let status = run(&session, &["vault", "status", "--json"], &[PASS], "");
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tokens"], 1);
+}
+
+/// The provider's page is hostile: a canned page that tries every command through
+/// `window.__TAURI_INTERNALS__` and reports what happened. (A real provider cannot be made to
+/// serve this page; the canned one is the attacker.)
+#[tokio::test(flavor = "current_thread")]
+async fn a_page_in_the_login_window_cannot_call_the_app() {
+    let page = format!(
+        r#"<!doctype html><title>Evil login</title><p>Signing you in…</p><script>
+        const commands = {commands};
+        (async () => {{
+          const ipc = window.__TAURI_INTERNALS__;
+          const results = {{}};
+          if (!ipc) {{ results.ipc = 'absent'; }} else {{
+            for (const c of commands) {{
+              try {{ await ipc.invoke(c, {{ name: 'x', id: 1, input: {{}}, passphrase: 'x' }}); results[c] = 'allowed'; }}
+              catch (e) {{ results[c] = 'refused: ' + String(e); }}
+            }}
+          }}
+          await fetch('/report', {{ method: 'POST', body: JSON.stringify(results) }});
+        }})();
+        </script>"#,
+        commands = serde_json::json!(COMMANDS)
+    );
+    let evil = CannedServer::start(vec![
+        ("/login".into(), Canned::with_type("text/html", page)),
+        ("/report".into(), Canned::json("{}")),
+    ]);
+    let session = Session::without_keyring();
+    let auth = format!("{}/login", evil.base);
+    let token = format!("{}/token", evil.base);
+    let add = [
+        "provider",
+        "add",
+        "Evil",
+        "--auth-url",
+        &auth,
+        "--token-url",
+        &token,
+        "--client-id",
+        "x",
+    ];
+    assert_eq!(run(&session, &add, &[PASS], "").status.code(), Some(0));
+
+    let app = unlocked_app(&session).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let report = loop {
+        if let Some(body) = evil.received("/report").pop() {
+            break serde_json::from_slice::<serde_json::Value>(&body).unwrap();
+        }
+        assert!(Instant::now() < deadline, "the page never reported");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    if report.get("ipc").is_none() {
+        for c in COMMANDS {
+            let r = report[c]
+                .as_str()
+                .unwrap_or_else(|| panic!("no result for {c}: {report}"));
+            assert!(
+                r.starts_with("refused") && r.contains("not allowed"),
+                "{c} from the login window: {r}"
+            );
+        }
+    }
+    // The main window still works, and nothing was changed by the page.
+    app.button("Cancel sign-in").await.click().await.unwrap();
+    app.wait_window("^Sign in to", false).await;
+    app.text("Evil").await;
+    app.close().await;
+    let list = run(&session, &["provider", "list", "--json"], &[PASS], "");
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        1,
+        "the page removed or added nothing"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn closing_the_login_window_cancels_the_sign_in() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let add = [
+        "provider",
+        "add",
+        "Public IdP",
+        "--issuer",
+        &idp.issuer,
+        "--client-id",
+        idp::PUBLIC.id,
+    ];
+    assert_eq!(run(&session, &add, &[PASS], "").status.code(), Some(0));
+    let app = unlocked_app(&session).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    app.wait_window("^Sign in to Public IdP", true).await;
+    // As a person would: once the provider's page is there.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.close_window("^Sign in to Public IdP").await;
+    // The dialog goes away, the failure is logged as a cancel, and nothing is stored.
+    app.text_gone("Sign in in the login window. It closes by itself when you are done.")
+        .await;
+    app.button("Activity").await.click().await.unwrap();
+    app.text("sign-in failed").await;
+    app.close().await;
+    let status = run(&session, &["vault", "status", "--json"], &[PASS], "");
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tokens"], 0);
+}
