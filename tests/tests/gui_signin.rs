@@ -14,27 +14,25 @@ use oauth_desk_tests::session::Session;
 const PASSPHRASE: &str = "gui signin passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
 
-/// Every command the app declares (src-tauri/build.rs).
-const COMMANDS: &[&str] = &[
-    "vault_status",
-    "unlock_vault",
-    "list_providers",
-    "provider_form",
-    "check_provider",
-    "add_provider",
-    "update_provider",
-    "remove_provider",
-    "discover_provider",
-    "list_presets",
-    "apply_preset",
-    "start_signin",
-    "open_signin_in_browser",
-    "cancel_signin",
-    "start_device_signin",
-    "signin_client_credentials",
-    "list_tokens",
-    "list_activity",
-];
+/// Every command the app declares, read from src-tauri/build.rs, so that a new command is
+/// covered without anyone remembering to add it here.
+fn commands() -> Vec<String> {
+    let build =
+        std::fs::read_to_string(oauth_desk_tests::workspace_root().join("src-tauri/build.rs"))
+            .unwrap();
+    let list = &build[build
+        .find(".commands(&[")
+        .expect("build.rs declares its commands")..];
+    let list = &list[..list.find("])").unwrap()];
+    let names: Vec<String> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() > 10, "found the command list: {names:?}");
+    names
+}
 
 async fn unlocked_app(session: &Session) -> App {
     let app = App::launch(session, &[]).await;
@@ -127,7 +125,7 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
           await fetch('/report', {{ method: 'POST', body: JSON.stringify(results) }});
         }})();
         </script>"#,
-        commands = serde_json::json!(COMMANDS)
+        commands = serde_json::json!(commands())
     );
     let evil = CannedServer::start(vec![
         ("/login".into(), Canned::with_type("text/html", page)),
@@ -161,8 +159,8 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     if report.get("ipc").is_none() {
-        for c in COMMANDS {
-            let r = report[c]
+        for c in commands() {
+            let r = report[&c]
                 .as_str()
                 .unwrap_or_else(|| panic!("no result for {c}: {report}"));
             assert!(
