@@ -214,3 +214,140 @@ async fn closing_the_login_window_cancels_the_sign_in() {
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["tokens"], 0);
 }
+
+/// A fake `xdg-open` first on the app's PATH stands in for the system browser (the machine has
+/// none): it writes the URL it was given where the test reads it, and the test's user then
+/// plays the browser's part against the real provider.
+fn fake_browser() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = dir.path().join("opened-url");
+    let script = dir.path().join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, opened)
+}
+
+async fn wait_file(path: &std::path::Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if !s.is_empty() {
+                return s;
+            }
+        }
+        assert!(Instant::now() < deadline, "the browser was never opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn open_in_browser_instead_finishes_through_the_loopback_redirect() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let add = [
+        "provider",
+        "add",
+        "Test IdP",
+        "--issuer",
+        &idp.issuer,
+        "--client-id",
+        idp::PUBLIC.id,
+    ];
+    assert_eq!(run(&session, &add, &[PASS], "").status.code(), Some(0));
+    let (bin, opened) = fake_browser();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let app = App::launch(&session, &[("PATH", &path)]).await;
+    app.text("Unlock the vault").await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    app.wait_window("^Sign in to Test IdP", true).await;
+    app.button("Open in browser instead")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_window("^Sign in to Test IdP", false).await;
+    app.text("Sign in in your browser; this dialog closes when you are done.")
+        .await;
+    let url = wait_file(&opened).await;
+    let (status, page) = tokio::task::spawn_blocking(move || {
+        oauth_desk_tests::user::User::new("frank").sign_in(&url)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    app.text("Signed in to Test IdP as frank@example.test.")
+        .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_device_flow_shows_the_code_and_finishes_when_approved() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let secret = format!("{}\n", idp::BASIC.secret.unwrap());
+    let add = [
+        "provider",
+        "add",
+        "Test IdP",
+        "--issuer",
+        &idp.issuer,
+        "--client-id",
+        idp::BASIC.id,
+        "--client-secret-stdin",
+    ];
+    assert_eq!(run(&session, &add, &[PASS], &secret).status.code(), Some(0));
+    let app = App::launch(&session, &[]).await;
+    app.text("Unlock the vault").await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.field("How").await.click().await.unwrap();
+    app.find(
+        "//select[@id='signin-method']/option[normalize-space()='With a device code']",
+        "the device option",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    let code = app
+        .find("//*[contains(@class,'user-code')]", "the user code")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let uri = app
+        .find(
+            "//dialog//*[contains(@class,'mono')]",
+            "the verification URI",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(uri.starts_with(&idp.issuer), "{uri}");
+    app.screenshot("signin-device-code").await;
+    // The user's part runs off the test's async thread (it uses a blocking HTTP client).
+    tokio::task::spawn_blocking(move || {
+        oauth_desk_tests::user::User::new("grace").confirm_device(&uri, &code)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    app.text("Signed in to Test IdP as grace@example.test.")
+        .await;
+    app.wait_window("^Sign in to Test IdP", false).await;
+    app.close().await;
+}
