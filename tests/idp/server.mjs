@@ -71,7 +71,22 @@ const server = http.createServer();
 server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, configuration);
-  server.on('request', provider.callback());
+  // Successful grants by type, so that tests can count the requests a feature makes
+  // (GET /test/grants -> {"refresh_token": 1, ...}).
+  const grants = {};
+  provider.on('grant.success', (ctx) => {
+    const type = ctx.oidc.params.grant_type;
+    grants[type] = (grants[type] || 0) + 1;
+  });
+  const handle = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.method === 'GET' && req.url === '/test/grants') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(grants));
+      return;
+    }
+    handle(req, res);
+  });
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 });
 

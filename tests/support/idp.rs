@@ -92,6 +92,28 @@ impl Idp {
             .expect("the IdP serves its discovery document")
     }
 
+    /// How many grants of `grant_type` the provider has issued so far.
+    pub fn grants(&self, grant_type: &str) -> u64 {
+        let v: Value = reqwest::blocking::get(format!("{}/test/grants", self.issuer))
+            .and_then(|r| r.json())
+            .expect("the IdP counts its grants");
+        v[grant_type].as_u64().unwrap_or(0)
+    }
+
+    /// Asks the provider whether `token` is active (RFC 7662), as `client`.
+    pub fn introspect(&self, client: &Client, token: &str) -> bool {
+        let v: Value = reqwest::blocking::Client::new()
+            .post(self.endpoint("introspection_endpoint"))
+            .basic_auth(client.id, client.secret)
+            .form(&[("token", token)])
+            .send()
+            .and_then(|r| r.json())
+            .expect("the IdP introspects");
+        v["active"]
+            .as_bool()
+            .expect("introspection says active or not")
+    }
+
     pub fn endpoint(&self, name: &str) -> String {
         self.metadata()[name]
             .as_str()

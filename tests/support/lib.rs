@@ -10,6 +10,7 @@ pub mod cli;
 pub mod desktop;
 pub mod idp;
 pub mod session;
+pub mod signin;
 pub mod user;
 
 use std::path::PathBuf;

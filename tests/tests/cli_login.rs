@@ -8,77 +8,29 @@ use oauth_desk_core::vault::{activity, tokens, Create, NoKeyring, Unlock, Vault}
 use oauth_desk_tests::cli::{json, run, stderr, stdout, Running};
 use oauth_desk_tests::idp::{self, Client, Idp};
 use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{self, outcome};
 use oauth_desk_tests::user::{self, User};
 use url::Url;
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "login tests");
 
 fn ok(o: Output) -> Output {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "failed: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    o
+    signin::ok(o)
 }
 
 /// A vault with provider `name` registered by discovery for `client`.
 fn with_provider(idp: &Idp, name: &str, client: &Client) -> Session {
     let s = Session::without_keyring();
-    add_provider(&s, idp, name, client);
+    signin::add_provider(&s, &[PASS], idp, name, client);
     s
 }
 
-fn add_provider(s: &Session, idp: &Idp, name: &str, client: &Client) {
-    let mut args = vec![
-        "provider",
-        "add",
-        name,
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        client.id,
-    ];
-    let stdin = match client.secret {
-        Some(secret) => {
-            args.push("--client-secret-stdin");
-            format!("{secret}\n")
-        }
-        None => String::new(),
-    };
-    ok(run(s, &args, &[PASS], &stdin));
-}
-
-/// `login NAME --no-browser`: returns the running CLI and the authorization URL it printed.
 fn start_login(s: &Session, name: &str, extra: &[&str]) -> (Running, String) {
-    let mut args = vec!["login", name, "--no-browser", "--json"];
-    args.extend(extra);
-    let mut running = Running::start(s, &args, &[PASS]);
-    let url = running.line();
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "the first line is the authorization URL: {url}"
-    );
-    (running, url)
+    signin::start_login(s, &[PASS], name, extra)
 }
 
 fn login_as(s: &Session, name: &str, who: &str) -> serde_json::Value {
-    let (running, url) = start_login(s, name, &[]);
-    let (status, page) = User::new(who).sign_in(&url).expect("the user signs in");
-    assert_eq!(status, 200, "the listener thanks the browser: {page}");
-    assert!(page.contains("You can close this window"), "{page}");
-    outcome(&ok(running.finish()))
-}
-
-/// The JSON the CLI printed after the authorization URL (or the device instructions).
-fn outcome(o: &Output) -> serde_json::Value {
-    let text = stdout(o);
-    let start = text
-        .find('{')
-        .unwrap_or_else(|| panic!("no JSON in {text}"));
-    serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    signin::login_as(s, &[PASS], name, who)
 }
 
 fn open_vault(s: &Session) -> Vault {

@@ -27,6 +27,7 @@ impl Cli {
             Some(Command::Vault(VaultCmd::Status { json })) => *json,
             Some(Command::Provider(cmd)) => cmd.json(),
             Some(Command::Login(a)) => a.json,
+            Some(Command::Token(t)) => t.json(),
             _ => false,
         }
     }
@@ -57,6 +58,79 @@ pub enum Command {
     /// Sign in to a provider and store the account's token: in the browser (authorization code
     /// + PKCE, redirected to 127.0.0.1), with the device flow, or with client credentials
     Login(LoginArgs),
+
+    /// Tokens: list them, print a fresh one, refresh, revoke, import, rename an account
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Every account's token: status, expiry, scopes (never a token)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the access token alone, refreshed first when it expires within --min-valid
+    /// seconds. Exit code 3 when the account must sign in again
+    Get {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Refresh first when the token expires within this many seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        min_valid: i64,
+    },
+    /// Refresh now (RFC 6749 §6)
+    Refresh {
+        /// The provider [required unless --all]
+        #[arg(required_unless_present = "all")]
+        name: Option<String>,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Every account that has a refresh token
+        #[arg(long, conflicts_with_all = ["name", "account"])]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke at the provider (RFC 7009) and forget the token here
+    Revoke {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a token obtained elsewhere: a token response as JSON on standard input
+    /// (access_token, refresh_token, expires_in or expires_at, scope)
+    Import {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give an account another label
+    Rename {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: String,
+        #[arg(long, value_name = "LABEL")]
+        to: String,
+    },
+}
+
+impl TokenCmd {
+    pub fn json(&self) -> bool {
+        match self {
+            TokenCmd::List { json }
+            | TokenCmd::Refresh { json, .. }
+            | TokenCmd::Revoke { json, .. }
+            | TokenCmd::Import { json, .. } => *json,
+            TokenCmd::Get { .. } | TokenCmd::Rename { .. } => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod launch;
 mod login_cmd;
 mod output;
 mod provider_cmd;
+mod token_cmd;
 mod unlock;
 mod vault_cmd;
 
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Some(Command::Vault(cmd)) => vault_cmd::run(&cli.global, cmd),
         Some(Command::Provider(cmd)) => provider_cmd::run(&cli.global, *cmd),
         Some(Command::Login(args)) => login_cmd::run(&cli.global, args),
+        Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

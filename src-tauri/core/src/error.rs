@@ -125,7 +125,7 @@ impl Error {
         Error::InvalidFields(vec![FieldError::new(field, message)])
     }
 
-    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,

@@ -2,9 +2,12 @@
 //! app, the CLI and the REST API are thin faces over what this crate offers.
 
 pub mod error;
+pub mod fresh;
 pub mod http;
+pub mod import;
 pub mod oauth;
 pub mod providers;
+pub mod revoke;
 pub mod secret;
 pub mod signin;
 pub mod time;

@@ -39,17 +39,10 @@ pub struct SignedIn {
     /// The account had a token, which this one replaced.
     pub replaced: bool,
     pub grant: Grantee,
-    #[serde(serialize_with = "serialize_opt_time")]
+    #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
     pub expires_at: Option<i64>,
     pub scopes: Vec<String>,
     pub has_refresh_token: bool,
-}
-
-fn serialize_opt_time<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => crate::time::serialize_rfc3339(t, s),
-        None => s.serialize_none(),
-    }
 }
 
 /// Stores `grant` for provider `p`. `account` is the label the user asked for, if any.

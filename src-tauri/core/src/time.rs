@@ -21,6 +21,16 @@ pub fn serialize_rfc3339<S: serde::Serializer>(unix: &i64, s: S) -> Result<S::Ok
     s.serialize_str(&to_rfc3339(*unix))
 }
 
+pub fn serialize_opt_rfc3339<S: serde::Serializer>(
+    unix: &Option<i64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match unix {
+        Some(t) => serialize_rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

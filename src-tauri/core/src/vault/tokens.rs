@@ -112,11 +112,108 @@ pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenReco
         },
     )
     .optional()?
-    .ok_or_else(|| {
-        Error::NotFound(format!(
-            "no token for account {account:?} of provider {provider:?}"
-        ))
-    })
+    .ok_or_else(|| not_found(provider, account))
+}
+
+/// The accounts of `provider`, by name.
+pub fn accounts(conn: &Connection, provider: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT t.account FROM tokens t JOIN providers p ON p.id = t.provider_id
+         WHERE p.name = ?1 ORDER BY t.account COLLATE NOCASE",
+    )?;
+    let rows = stmt.query_map([provider], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What a refresh brings: a new access token, and whatever else the provider sent.
+pub struct Refreshed<'a> {
+    pub access_token: &'a Secret<String>,
+    /// None keeps the refresh token the row has (RFC 6749 §6: the provider may not rotate).
+    pub refresh_token: Option<&'a Secret<String>>,
+    pub id_token: Option<&'a Secret<String>>,
+    pub scopes: &'a [String],
+    pub expires_at: Option<i64>,
+}
+
+pub fn store_refreshed(
+    conn: &Connection,
+    provider: &str,
+    account: &str,
+    r: &Refreshed,
+    now: i64,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE tokens SET access_token = ?3, refresh_token = coalesce(?4, refresh_token),
+             id_token = coalesce(?5, id_token), scopes = ?6, expires_at = ?7, refreshed_at = ?8,
+             status = 'active', last_error = NULL
+         WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
+        params![
+            provider,
+            account,
+            r.access_token.expose(),
+            r.refresh_token.map(|s| s.expose().as_str()),
+            r.id_token.map(|s| s.expose().as_str()),
+            serde_json::to_string(r.scopes).expect("a list of strings serializes"),
+            r.expires_at,
+            now,
+        ],
+    )?;
+    if changed == 0 {
+        return Err(not_found(provider, account));
+    }
+    Ok(())
+}
+
+/// Sets the status (and the error a face shows), keeping the secrets.
+pub fn mark(
+    conn: &Connection,
+    provider: &str,
+    account: &str,
+    status: TokenStatus,
+    error: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE tokens SET status = ?3, last_error = ?4
+         WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
+        params![provider, account, status.as_str(), error],
+    )?;
+    Ok(())
+}
+
+/// Forgets the token's secrets; the row stays, saying "revoked".
+pub fn wipe(conn: &Connection, provider: &str, account: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
+             status = 'revoked', last_error = NULL
+         WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
+        params![provider, account],
+    )?;
+    Ok(())
+}
+
+/// Renames an account; the new label must be free at that provider.
+pub fn rename(conn: &Connection, provider: &str, account: &str, to: &str) -> Result<()> {
+    if get(conn, provider, to).is_ok() {
+        return Err(Error::field(
+            "account",
+            format!("{provider} already has an account named {to:?}"),
+        ));
+    }
+    let changed = conn.execute(
+        "UPDATE tokens SET account = ?3
+         WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
+        params![provider, account, to],
+    )?;
+    if changed == 0 {
+        return Err(not_found(provider, account));
+    }
+    Ok(())
+}
+
+fn not_found(provider: &str, account: &str) -> Error {
+    Error::NotFound(format!(
+        "no token for account {account:?} of provider {provider:?}"
+    ))
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {

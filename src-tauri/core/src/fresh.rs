@@ -1,0 +1,293 @@
+//! A fresh access token, and the refresh behind it (RFC 6749 §6), once at a time.
+//!
+//! Every refresh of a vault happens under one file lock beside it, held by whichever thread or
+//! process refreshes, so that many callers (the window, several CLIs, the REST API) make one
+//! request to the provider and all get the same new token: with rotating refresh tokens, a
+//! second request with the old one would look like reuse and revoke the grant. After taking the
+//! lock the token is read again, because the previous holder may have just refreshed it. The
+//! new tokens are committed (synchronous=FULL) before the access token is handed out.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::callback::inert;
+use crate::oauth::check::shown;
+use crate::oauth::flow;
+use crate::secret::Secret;
+use crate::vault::providers as ptable;
+use crate::vault::tokens::{self, Refreshed, TokenRecord, TokenStatus};
+use crate::vault::{activity, Vault};
+
+/// Refresh when the token has less than this left (seconds).
+pub const DEFAULT_MARGIN: i64 = 60;
+/// How long a caller waits for another's refresh before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(90);
+
+/// The account meant: the one given, or the provider's only one.
+pub fn resolve_account(vault: &Vault, provider: &str, account: Option<&str>) -> Result<String> {
+    if let Some(a) = account {
+        return Ok(a.to_owned());
+    }
+    ptable::get(vault.conn(), provider)?;
+    let accounts = tokens::accounts(vault.conn(), provider)?;
+    match accounts.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::NeedsSignin(format!(
+            "{} has no signed-in account: run `oauth-desk login {}`",
+            shown(provider),
+            provider
+        ))),
+        many => Err(Error::InvalidInput(format!(
+            "{} has {} accounts ({}): choose one with --account",
+            shown(provider),
+            many.len(),
+            many.iter().map(|a| shown(a)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn usable(t: &TokenRecord, provider: &str) -> Result<()> {
+    match t.status {
+        TokenStatus::Revoked => Err(Error::NeedsSignin(format!(
+            "the token of {} at {} was revoked: sign in again",
+            shown(&t.account),
+            shown(provider)
+        ))),
+        TokenStatus::NeedsSignin => Err(Error::NeedsSignin(format!(
+            "{} at {} needs to sign in again",
+            shown(&t.account),
+            shown(provider)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn valid_for(t: &TokenRecord, min_valid: i64, now: i64) -> bool {
+    t.access_token.is_some() && t.expires_at.is_none_or(|e| e - now > min_valid)
+}
+
+/// The access token of `provider`/`account`, valid for more than `min_valid` seconds,
+/// refreshed first when it is not.
+pub fn access_token(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    min_valid: i64,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<Secret<String>> {
+    let account = resolve_account(vault, provider, account)?;
+    let t = tokens::get(vault.conn(), provider, &account)?;
+    usable(&t, provider)?;
+    if valid_for(&t, min_valid, now()) {
+        return Ok(t.access_token.expect("checked by valid_for"));
+    }
+    refresh_locked(vault, provider, &account, Some(min_valid), http, now).map(|r| r.access_token)
+}
+
+/// What a refresh did, for the faces.
+#[derive(Debug, Serialize)]
+pub struct RefreshOutcome {
+    pub provider: String,
+    pub account: String,
+    #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
+    pub expires_at: Option<i64>,
+    /// The provider sent a new refresh token (rotation).
+    pub rotated: bool,
+    /// Another caller had just refreshed it; no request was made.
+    pub shared: bool,
+    #[serde(skip)]
+    pub access_token: Secret<String>,
+}
+
+/// Refreshes now, whatever the expiry (the table's Refresh, `token refresh`).
+pub fn refresh(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<RefreshOutcome> {
+    let account = resolve_account(vault, provider, account)?;
+    let t = tokens::get(vault.conn(), provider, &account)?;
+    usable(&t, provider)?;
+    refresh_locked(vault, provider, &account, None, http, now)
+}
+
+/// `min_valid`: refresh only if still needed once the lock is held; None: refresh anyway.
+fn refresh_locked(
+    vault: &Vault,
+    provider: &str,
+    account: &str,
+    min_valid: Option<i64>,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<RefreshOutcome> {
+    let _lock = RefreshLock::acquire(vault.path())?;
+    let t = tokens::get(vault.conn(), provider, account)?;
+    usable(&t, provider)?;
+    if let Some(min) = min_valid {
+        if valid_for(&t, min, now()) {
+            return Ok(RefreshOutcome {
+                provider: provider.to_owned(),
+                account: account.to_owned(),
+                expires_at: t.expires_at,
+                rotated: false,
+                shared: true,
+                access_token: t.access_token.expect("checked by valid_for"),
+            });
+        }
+    }
+    let refresh_token = match &t.refresh_token {
+        Some(r) => r.clone(),
+        None => {
+            let e = Error::NeedsSignin(format!(
+                "the token of {} at {} expired and there is no refresh token: sign in again",
+                shown(account),
+                shown(provider)
+            ));
+            record_failure(vault, provider, account, &e, now())?;
+            return Err(e);
+        }
+    };
+    let p = ptable::get(vault.conn(), provider)?;
+    let grant = match http().and_then(|h| flow::refresh(&p, &refresh_token, &h, now())) {
+        Ok(g) => g,
+        Err(e) => {
+            record_failure(vault, provider, account, &e, now())?;
+            return Err(e);
+        }
+    };
+    let rotated = grant
+        .refresh_token
+        .as_ref()
+        .is_some_and(|n| n.expose() != refresh_token.expose());
+    let tx = vault.conn().unchecked_transaction()?;
+    tokens::store_refreshed(
+        &tx,
+        provider,
+        account,
+        &Refreshed {
+            access_token: &grant.access_token,
+            refresh_token: grant.refresh_token.as_ref(),
+            id_token: grant.id_token.as_ref(),
+            scopes: &grant.scopes,
+            expires_at: grant.expires_at,
+        },
+        now(),
+    )?;
+    let detail = if rotated {
+        "refresh token rotated"
+    } else {
+        "refresh token kept"
+    };
+    activity::record(
+        &tx,
+        now(),
+        "refreshed",
+        Some(provider),
+        Some(account),
+        Some(detail),
+    )?;
+    tx.commit()?;
+    Ok(RefreshOutcome {
+        provider: provider.to_owned(),
+        account: account.to_owned(),
+        expires_at: grant.expires_at,
+        rotated,
+        shared: false,
+        access_token: grant.access_token,
+    })
+}
+
+fn record_failure(vault: &Vault, provider: &str, account: &str, e: &Error, now: i64) -> Result<()> {
+    let message = inert(&e.to_string());
+    let status = match e {
+        Error::NeedsSignin(_) => TokenStatus::NeedsSignin,
+        _ => tokens::get(vault.conn(), provider, account)?.status,
+    };
+    let tx = vault.conn().unchecked_transaction()?;
+    tokens::mark(&tx, provider, account, status, Some(&message))?;
+    activity::record(
+        &tx,
+        now,
+        "refresh failed",
+        Some(provider),
+        Some(account),
+        Some(&message),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The vault's refresh lock: an exclusive lock on `<vault>.refresh-lock`, released on drop.
+struct RefreshLock {
+    _file: Option<File>,
+}
+
+impl RefreshLock {
+    fn acquire(vault: &Path) -> Result<RefreshLock> {
+        if vault.as_os_str() == ":memory:" {
+            return Ok(RefreshLock { _file: None });
+        }
+        let path = lock_path(vault);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(format!("opening the refresh lock {}", path.display()), e))?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RefreshLock { _file: Some(file) }),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::TimedOut(
+                        "another refresh of this vault did not finish within 90 seconds".into(),
+                    ))
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io("taking the refresh lock", e))
+                }
+            }
+        }
+    }
+}
+
+fn lock_path(vault: &Path) -> PathBuf {
+    let mut name = vault.file_name().unwrap_or_default().to_os_string();
+    name.push(".refresh-lock");
+    vault.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_excludes_a_second_holder_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.db");
+        let first = RefreshLock::acquire(&vault).unwrap();
+        let path = lock_path(&vault);
+        let other = OpenOptions::new().write(true).open(&path).unwrap();
+        assert!(other.try_lock().is_err(), "held by the first");
+        drop(first);
+        assert!(other.try_lock().is_ok(), "free once dropped");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}

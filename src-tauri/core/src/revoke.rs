@@ -1,0 +1,145 @@
+//! Revocation (RFC 7009): the refresh token, then the access token, each with its
+//! token_type_hint and the client's authentication; then the secrets are wiped locally and the
+//! row says "revoked". Without a revocation endpoint the token is only forgotten, and the faces
+//! say exactly that.
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::callback::inert;
+use crate::oauth::check::shown;
+use crate::vault::providers::{self as ptable, ClientAuth, ProviderRecord};
+use crate::vault::{activity, tokens, Vault};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revoked {
+    /// The provider confirmed the revocation.
+    AtProvider,
+    /// The provider has no revocation endpoint: the token was only forgotten here.
+    ForgottenLocally,
+}
+
+pub fn revoke(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    http: &Http,
+    now: i64,
+) -> Result<(String, Revoked)> {
+    let account = crate::fresh::resolve_account(vault, provider, account)?;
+    let p = ptable::get(vault.conn(), provider)?;
+    let t = tokens::get(vault.conn(), provider, &account)?;
+    let outcome = match &p.revocation_url {
+        Some(url) => {
+            for (token, hint) in [
+                (&t.refresh_token, "refresh_token"),
+                (&t.access_token, "access_token"),
+            ] {
+                if let Some(token) = token {
+                    post(&p, url, token.expose(), hint, http)?;
+                }
+            }
+            Revoked::AtProvider
+        }
+        None => Revoked::ForgottenLocally,
+    };
+    let tx = vault.conn().unchecked_transaction()?;
+    tokens::wipe(&tx, provider, &account)?;
+    let detail = match outcome {
+        Revoked::AtProvider => "revoked at the provider",
+        Revoked::ForgottenLocally => {
+            "forgotten locally only: the provider has no revocation endpoint"
+        }
+    };
+    activity::record(
+        &tx,
+        now,
+        "revoked",
+        Some(provider),
+        Some(&account),
+        Some(detail),
+    )?;
+    tx.commit()?;
+    Ok((account, outcome))
+}
+
+fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> Result<()> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token)
+        .append_pair("token_type_hint", hint);
+    let mut request = http::Request::post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json");
+    let secret = p.client_secret.as_ref().map(|s| s.expose().as_str());
+    match (p.client_auth, secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            // RFC 6749 §2.3.1: each part form-encoded before Base64.
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", enc(&p.client_id), enc(secret));
+            let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+            request = request.header("Authorization", format!("Basic {b64}"));
+        }
+        (ClientAuth::Post, Some(secret)) => {
+            form.append_pair("client_id", &p.client_id)
+                .append_pair("client_secret", secret);
+        }
+        _ => {
+            form.append_pair("client_id", &p.client_id);
+        }
+    }
+    let body = form.finish().into_bytes();
+    for attempt in 0..3 {
+        let request = request_clone(&request, &body)?;
+        let response = http.call(request)?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            return Ok(());
+        }
+        if status == 503 && attempt < 2 {
+            // Bounded back-off: what Retry-After asks, at most 5 s.
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+                .min(5);
+            std::thread::sleep(Duration::from_secs(wait));
+            continue;
+        }
+        let error = serde_json::from_slice::<serde_json::Value>(response.body())
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+        return Err(Error::ProviderError(match error.as_deref() {
+            Some("unsupported_token_type") => format!(
+                "{} does not revoke {hint}s (unsupported_token_type); nothing was changed here",
+                shown(&p.name)
+            ),
+            Some(e) => format!(
+                "the revocation endpoint answered HTTP {status} with the error {}; nothing was changed here",
+                inert(e)
+            ),
+            None => format!("the revocation endpoint answered HTTP {status}; nothing was changed here"),
+        }));
+    }
+    Err(Error::ProviderError(
+        "the revocation endpoint stayed unavailable (503); nothing was changed here".into(),
+    ))
+}
+
+fn request_clone(b: &http::request::Builder, body: &[u8]) -> Result<http::Request<Vec<u8>>> {
+    let mut out = http::Request::builder()
+        .method(b.method_ref().cloned().unwrap_or(http::Method::POST))
+        .uri(b.uri_ref().cloned().unwrap_or_default());
+    if let (Some(h), Some(src)) = (out.headers_mut(), b.headers_ref()) {
+        *h = src.clone();
+    }
+    out.body(body.to_vec())
+        .map_err(|e| Error::InvalidInput(format!("cannot build the revocation request: {e}")))
+}

@@ -1,0 +1,287 @@
+//! `oauth-desk token ...` against the real test provider: a fresh token (refreshed when
+//! needed, with and without rotation), revocation, import, renaming, one refresh for many
+//! concurrent callers, and refreshes killed halfway.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_tests::bins;
+use oauth_desk_tests::cli::{json, run, stderr, stdout};
+use oauth_desk_tests::idp::{self, Idp, Options};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as, ok};
+
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "token tests");
+
+fn stored(s: &Session) -> tokens::TokenRecord {
+    let v = Vault::open(
+        &s.default_vault(),
+        Unlock::Passphrase(PASS.1.into()),
+        &NoKeyring,
+        Create::Never,
+    )
+    .unwrap();
+    tokens::get(v.conn(), "Test IdP", "alice@example.test").unwrap()
+}
+
+fn signed_in(idp: &Idp) -> Session {
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+    s
+}
+
+fn token_get(s: &Session, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["token", "get", "Test IdP"];
+    args.extend(extra);
+    run(s, &args, &[PASS], "")
+}
+
+#[test]
+fn token_get_prints_the_token_and_refreshes_it_when_needed_with_and_without_rotation() {
+    for keep in [false, true] {
+        let idp = Idp::start_with(Options {
+            access_ttl: Some(600),
+            keep_refresh_tokens: keep,
+        });
+        let s = signed_in(&idp);
+        let before = stored(&s);
+        let first = stdout(&ok(token_get(&s, &[])));
+        assert_eq!(
+            first.trim(),
+            before.access_token.as_ref().unwrap().expose(),
+            "a valid token is printed as stored"
+        );
+        assert_eq!(first.lines().count(), 1, "the token alone");
+        assert_eq!(
+            idp.grants("refresh_token"),
+            0,
+            "no refresh while it is valid"
+        );
+
+        // Asking for more validity than it has left forces a refresh.
+        let second = stdout(&ok(token_get(&s, &["--min-valid", "3600"])));
+        assert_ne!(second.trim(), first.trim(), "a new access token");
+        assert_eq!(idp.grants("refresh_token"), 1);
+        let after = stored(&s);
+        assert_eq!(after.access_token.as_ref().unwrap().expose(), second.trim());
+        let rotated = after.refresh_token.as_ref().unwrap().expose()
+            != before.refresh_token.as_ref().unwrap().expose();
+        assert_eq!(
+            rotated, !keep,
+            "the new refresh token is stored when it rotates, the old kept when not"
+        );
+        // The stored refresh token still works: refresh again.
+        let third = stdout(&ok(token_get(&s, &["--min-valid", "3600"])));
+        assert_ne!(third.trim(), second.trim());
+        assert_eq!(idp.grants("refresh_token"), 2);
+        assert!(
+            idp.introspect(&idp::BASIC, third.trim()),
+            "the provider accepts the new token"
+        );
+    }
+}
+
+#[test]
+fn after_revoke_the_provider_says_inactive_and_token_get_exits_3() {
+    let idp = Idp::start();
+    let s = signed_in(&idp);
+    let access = stored(&s).access_token.unwrap().expose().clone();
+    assert!(idp.introspect(&idp::BASIC, &access));
+    let out = ok(run(
+        &s,
+        &["token", "revoke", "Test IdP", "--json"],
+        &[PASS],
+        "",
+    ));
+    assert_eq!(json(&out)["outcome"], "at_provider");
+    assert!(
+        !idp.introspect(&idp::BASIC, &access),
+        "revoked at the provider"
+    );
+    let row = stored(&s);
+    assert!(
+        row.access_token.is_none() && row.refresh_token.is_none(),
+        "the secrets are wiped locally"
+    );
+    let get = token_get(&s, &[]);
+    assert_eq!(
+        get.status.code(),
+        Some(3),
+        "needs sign-in: {}",
+        stderr(&get)
+    );
+    let list = json(&ok(run(&s, &["token", "list", "--json"], &[PASS], "")));
+    assert_eq!(list[0]["status"], "revoked");
+}
+
+#[test]
+fn without_a_revocation_endpoint_the_token_is_only_forgotten_and_said_so() {
+    let idp = Idp::start();
+    let s = signed_in(&idp);
+    // The endpoint cannot be removed by update (empty keeps nothing): set it by hand to none.
+    let v = Vault::open(
+        &s.default_vault(),
+        Unlock::Passphrase(PASS.1.into()),
+        &NoKeyring,
+        Create::Never,
+    )
+    .unwrap();
+    v.conn()
+        .execute("UPDATE providers SET revocation_url = NULL", [])
+        .unwrap();
+    drop(v);
+    let out = ok(run(&s, &["token", "revoke", "Test IdP"], &[PASS], ""));
+    assert!(stdout(&out).contains("NOT revoked"), "{}", stdout(&out));
+}
+
+#[test]
+fn import_and_rename() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    let token = r#"{"access_token":"imported-access","token_type":"Bearer","expires_in":3600,"refresh_token":"imported-refresh","scope":"openid"}"#;
+    ok(run(
+        &s,
+        &["token", "import", "Test IdP", "--account", "ci-bot"],
+        &[PASS],
+        token,
+    ));
+    assert_eq!(stdout(&ok(token_get(&s, &[]))).trim(), "imported-access");
+    let bad = run(
+        &s,
+        &["token", "import", "Test IdP", "--account", "x", "--json"],
+        &[PASS],
+        r#"{"access_token":"a","expires_in":"3600"}"#,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_str(stderr(&bad).trim()).unwrap();
+    assert_eq!(err["fields"][0]["field"], "expires_in");
+    ok(run(
+        &s,
+        &[
+            "token",
+            "rename",
+            "Test IdP",
+            "--account",
+            "ci-bot",
+            "--to",
+            "deploy-bot",
+        ],
+        &[PASS],
+        "",
+    ));
+    let list = json(&ok(run(&s, &["token", "list", "--json"], &[PASS], "")));
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the bad import stored nothing"
+    );
+    assert_eq!(list[0]["account"], "deploy-bot");
+}
+
+/// Many processes want a fresh token at once; the provider rotates refresh tokens, so a second
+/// refresh with the same one would be reuse. One refresh, one token for all.
+#[test]
+fn fifty_concurrent_token_gets_make_one_refresh_and_print_one_token() {
+    let idp = Idp::start_with(Options {
+        access_ttl: Some(600),
+        keep_refresh_tokens: false,
+    });
+    // A keyring session: fifty passphrase derivations at once would only measure Argon2.
+    let s = Session::with_keyring();
+    add_provider(&s, &[], &idp, "Test IdP", &idp::BASIC);
+    let signed = login_as(&s, &[], "Test IdP", "alice");
+    // Callers want a little less validity than a new token has: the signed-in token, a few
+    // seconds older, needs a refresh; the refreshed one satisfies everyone after it.
+    let expires = time::OffsetDateTime::parse(
+        signed["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .unix_timestamp();
+    let lifetime = expires - oauth_desk_core::time::now();
+    let min_valid = (lifetime - 3).to_string();
+    std::thread::sleep(Duration::from_secs(5));
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            let mut cmd: Command = bins::cli();
+            s.apply(&mut cmd);
+            cmd.args(["token", "get", "Test IdP", "--min-valid", &min_valid])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let tokens: std::collections::BTreeSet<String> = outputs
+        .iter()
+        .map(|o| {
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            String::from_utf8_lossy(&o.stdout).trim().to_owned()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 1, "all fifty print the same token");
+    assert_eq!(
+        idp.grants("refresh_token"),
+        1,
+        "the provider saw exactly one refresh"
+    );
+}
+
+/// A refresh killed at any moment leaves a vault that opens, checks clean, and holds a token.
+#[test]
+fn a_refresh_killed_halfway_loses_nothing() {
+    let idp = Idp::start_with(Options {
+        access_ttl: Some(3600),
+        keep_refresh_tokens: true,
+    });
+    let s = signed_in(&idp);
+    let original = stored(&s).access_token.unwrap().expose().clone();
+    let mut known = std::collections::BTreeSet::from([original]);
+    for i in 0..20u64 {
+        let mut cmd: Command = bins::cli();
+        s.apply(&mut cmd);
+        let mut child = cmd
+            .args(["token", "refresh", "Test IdP"])
+            .env(PASS.0, PASS.1)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill at a different point each time: before, during and after the request.
+        std::thread::sleep(Duration::from_millis(60 + (i * 37) % 400));
+        let _ = child.kill();
+        let _ = child.wait();
+        let check = run(&s, &["vault", "check"], &[PASS], "");
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "round {i}: {}",
+            stderr(&check)
+        );
+        let got = stdout(&ok(token_get(&s, &["--min-valid", "0"])))
+            .trim()
+            .to_owned();
+        // Old or new: either one the provider issued and still accepts.
+        assert!(
+            idp.introspect(&idp::BASIC, &got),
+            "round {i}: the token is valid"
+        );
+        known.insert(got);
+    }
+    assert!(
+        known.len() > 1,
+        "some of the refreshes completed before the kill"
+    );
+}
