@@ -31,3 +31,6 @@ export const signinClientCredentials = (name, account) => call('signin_client_cr
 
 // Events from the app: `signin-finished` ({id, provider, signed_in, error}), `tokens-changed`.
 export const onEvent = (name, handler) => window.__TAURI__.event.listen(name, (e) => handler(e.payload));
+export const queryTokens = (query) => call('query_tokens', { query });
+export const refreshToken = (provider, account) => call('refresh_token', { provider, account });
+export const revokeToken = (provider, account) => call('revoke_token', { provider, account });

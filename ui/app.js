@@ -114,7 +114,8 @@ document.addEventListener('keydown', (ev) => {
 
 // A sign-in elsewhere changed the tokens: refresh what shows them, without a reload.
 api.onEvent('tokens-changed', () => {
-  if (unlocked && ['tokens', 'providers', 'activity'].includes(current) && !document.querySelector('form.provider-form')) show(current);
+  const busy = document.querySelector('form.provider-form, dialog[open]');
+  if (unlocked && ['tokens', 'providers', 'activity'].includes(current) && !busy) show(current);
 });
 
 show(current);

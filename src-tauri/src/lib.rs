@@ -4,6 +4,7 @@
 mod commands;
 mod error;
 mod login_window;
+mod refresher;
 mod state;
 
 use tauri::{Manager, Runtime};
@@ -17,6 +18,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             app.manage(AppState::from_env()?);
+            refresher::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -36,6 +38,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::signin::cancel_signin,
             commands::signin::start_device_signin,
             commands::signin::signin_client_credentials,
+            commands::tokens::query_tokens,
+            commands::tokens::refresh_token,
+            commands::tokens::revoke_token,
             commands::vault::list_tokens,
             commands::vault::list_activity,
         ])

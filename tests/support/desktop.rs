@@ -211,7 +211,10 @@ impl App {
     pub async fn type_into(&self, label: &str, text: &str) {
         let f = self.field(label).await;
         f.clear().await.unwrap();
-        f.send_keys(text).await.unwrap();
+        // Emptying by typing (a character and Backspace) fires the input events a person's
+        // typing would; `clear` alone does not.
+        let keys = if text.is_empty() { "x\u{E003}" } else { text };
+        f.send_keys(keys).await.unwrap();
     }
 
     /// The current value of the field labelled `label`.

@@ -1,22 +1,150 @@
+// The token table: every account's token with a live countdown; search, filters and sorting
+// are done by the core in SQL, one page at a time, so a vault of 100,000 tokens stays quick.
 import * as api from '../api.js';
-import { empty, localTime, table } from '../dom.js';
+import { confirmDialog, el, empty, localTime, toast, visible } from '../dom.js';
 
 export const title = 'Tokens';
 
+const PAGE = 200;
+// Kept across re-renders (a refresh elsewhere re-renders the view).
+const state = { search: '', provider: '', status: '', sort: 'provider', descending: false, offset: 0 };
+let ticker = null;
+
+const STATUSES = [['', 'Any status'], ['active', 'Active'], ['expiring', 'Expiring'], ['expired', 'Expired'], ['needs_signin', 'Needs sign-in'], ['revoked', 'Revoked']];
+const COLUMNS = [['provider', 'Provider'], ['account', 'Account'], ['status', 'Status'], ['expires_at', 'Expires'], [null, 'Scopes'], ['refreshed_at', 'Last refreshed'], [null, 'Actions']];
+
 export async function render(view) {
-  const tokens = await api.listTokens();
-  if (tokens.length === 0) {
-    view.append(empty({
+  const [page, providers] = await Promise.all([
+    api.queryTokens({ ...state, provider: state.provider || null, status: state.status || null, limit: PAGE }),
+    api.listProviders(),
+  ]);
+  const filtering = state.search || state.provider || state.status;
+  if (page.total === 0 && !filtering) {
+    view.replaceChildren(empty({
       title: 'No tokens yet',
       text: 'Tokens appear here once you sign in to a provider. Add a provider first, then sign in with it.',
     }));
     return;
   }
-  view.append(table([
-    { label: 'Provider', value: (t) => t.provider },
-    { label: 'Account', value: (t) => t.account },
-    { label: 'Status', value: (t) => t.status.replace('_', ' ') },
-    { label: 'Expires', value: (t) => localTime(t.expires_at) },
-    { label: 'Scopes', value: (t) => t.scopes.join(' ') },
-  ], tokens));
+  view.replaceChildren(toolbar(view, providers, page), table(view, page));
+  startTicker(view);
+}
+
+function toolbar(view, providers, page) {
+  const rerender = () => { state.offset = 0; render(view); };
+  const search = el('input', { id: 'tokens-search', type: 'search', placeholder: 'Provider or account', value: state.search, spellcheck: 'false' });
+  let timer;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => { state.search = search.value; state.offset = 0; await render(view); view.querySelector('#tokens-search')?.focus(); }, 200);
+  });
+  const provider = el('select', { id: 'tokens-provider' }, el('option', { value: '' }, 'Every provider'),
+    ...providers.map((p) => el('option', { value: p.name }, visible(p.name))));
+  provider.value = state.provider;
+  provider.addEventListener('change', () => { state.provider = provider.value; rerender(); });
+  const status = el('select', { id: 'tokens-status' }, ...STATUSES.map(([v, t]) => el('option', { value: v }, t)));
+  status.value = state.status;
+  status.addEventListener('change', () => { state.status = status.value; rerender(); });
+  const shown = page.total === 0 ? 'No tokens match.'
+    : `Showing ${state.offset + 1}–${state.offset + page.rows.length} of ${page.total}`;
+  const pager = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
+  if (state.offset > 0) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset = Math.max(0, state.offset - PAGE); render(view); } }, 'Previous'));
+  if (state.offset + page.rows.length < page.total) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset += PAGE; render(view); } }, 'Next'));
+  return el('div', { class: 'filters' },
+    el('div', { class: 'field' }, el('label', { for: 'tokens-search' }, 'Search'), search),
+    el('div', { class: 'field' }, el('label', { for: 'tokens-provider' }, 'Provider'), provider),
+    el('div', { class: 'field' }, el('label', { for: 'tokens-status' }, 'Status'), status),
+    pager);
+}
+
+function table(view, page) {
+  const head = el('tr', {}, ...COLUMNS.map(([key, label]) => {
+    if (!key) return el('th', { scope: 'col' }, label);
+    const active = state.sort === key;
+    const button = el('button', { type: 'button', class: 'sort' }, label, active ? (state.descending ? ' ↓' : ' ↑') : '');
+    button.addEventListener('click', () => {
+      state.descending = active ? !state.descending : false;
+      state.sort = key;
+      render(view);
+    });
+    const th = el('th', { scope: 'col' }, button);
+    if (active) th.setAttribute('aria-sort', state.descending ? 'descending' : 'ascending');
+    return th;
+  }));
+  const rows = page.rows.map((t) => row(view, t));
+  return el('table', { class: 'list tokens' }, el('thead', {}, head), el('tbody', {}, ...rows));
+}
+
+function row(view, t) {
+  const swatch = el('span', { class: 'dot', 'aria-hidden': 'true' });
+  if (t.color) swatch.style.setProperty('--swatch', t.color);
+  const status = el('span', { class: `status ${t.status}` }, t.status.replace('_', ' '));
+  const statusCell = el('td', {}, status);
+  if (t.last_error) statusCell.append(el('div', { class: 'row-error' }, t.last_error));
+  const expires = el('td', { class: 'countdown' });
+  const live = t.expires_at != null && t.status !== 'revoked';
+  if (live) expires.dataset.expires = String(t.expires_at);
+  expires.textContent = t.status === 'revoked' ? '—' : countdown(t.expires_at);
+  if (t.expires_at != null) expires.title = localTime(t.expires_at);
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  const refresh = el('button', { type: 'button', class: 'secondary', 'aria-label': `Refresh ${who}` }, 'Refresh');
+  refresh.disabled = !t.has_refresh_token || t.status === 'revoked';
+  refresh.addEventListener('click', async () => {
+    refresh.disabled = true;
+    refresh.textContent = 'Refreshing…';
+    try {
+      const o = await api.refreshToken(t.provider, t.account);
+      toast(`Refreshed ${who}${o.rotated ? ' (new refresh token)' : ''}.`);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+    await render(view);
+  });
+  const revoke = el('button', { type: 'button', class: 'secondary danger-text', 'aria-label': `Revoke ${who}` }, 'Revoke');
+  revoke.disabled = t.status === 'revoked';
+  revoke.addEventListener('click', async () => {
+    const yes = await confirmDialog({
+      title: `Revoke the token of ${visible(t.account)}?`,
+      text: `${visible(t.provider)} will refuse it from now on, and it is wiped from the vault. Scripts that use it will need a new sign-in.`,
+      confirm: 'Revoke token',
+    });
+    if (!yes) return;
+    try {
+      const outcome = await api.revokeToken(t.provider, t.account);
+      toast(outcome === 'at_provider'
+        ? `Revoked ${who}.`
+        : `${visible(t.provider)} has no revocation endpoint: the token was forgotten here but NOT revoked.`,
+      outcome === 'at_provider' ? 'info' : 'error');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+    await render(view);
+  });
+  return el('tr', {},
+    el('td', {}, swatch, visible(t.provider)),
+    el('td', {}, visible(t.account)),
+    statusCell,
+    expires,
+    el('td', { class: 'scopes' }, t.scopes.join(' ')),
+    el('td', {}, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
+    el('td', { class: 'row-actions' }, refresh, revoke));
+}
+
+function countdown(expiresAt) {
+  if (expiresAt == null) return 'no expiry';
+  const left = expiresAt - Math.floor(Date.now() / 1000);
+  const span = Math.abs(left);
+  const text = span >= 86400 ? `${Math.floor(span / 86400)}d ${Math.floor((span % 86400) / 3600)}h`
+    : span >= 3600 ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m`
+      : span >= 60 ? `${Math.floor(span / 60)}m ${span % 60}s` : `${span}s`;
+  return left > 0 ? `in ${text}` : `expired ${text} ago`;
+}
+
+function startTicker(view) {
+  clearInterval(ticker);
+  ticker = setInterval(() => {
+    const cells = view.querySelectorAll('td.countdown[data-expires]');
+    if (!cells.length || !view.querySelector('table.tokens')) { clearInterval(ticker); return; }
+    for (const c of cells) c.textContent = countdown(Number(c.dataset.expires));
+  }, 1000);
 }

@@ -2,4 +2,5 @@
 
 pub mod providers;
 pub mod signin;
+pub mod tokens;
 pub mod vault;

@@ -1,0 +1,114 @@
+//! The token table in the real window: the accounts signed in, search, refresh, revoke.
+
+use oauth_desk_tests::cli::{json, run};
+use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as, ok};
+
+const PASSPHRASE: &str = "gui tokens passphrase";
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
+
+fn row(account: &str) -> String {
+    format!("//table[contains(@class,'tokens')]//tr[td[normalize-space()='{account}']]")
+}
+
+fn expires_of(s: &Session, account: &str) -> String {
+    let list = json(&ok(run(s, &["token", "list", "--json"], &[PASS], "")));
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["account"] == account)
+        .unwrap()
+        .clone();
+    row["expires_at"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_table_shows_searches_refreshes_and_revokes() {
+    // Signing in uses a blocking HTTP client: off the test's async thread.
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        login_as(&session, &[PASS], "Test IdP", "bob");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let alice_expiry = expires_of(&session, "alice@example.test");
+
+    let app = App::launch(&session, &[]).await;
+    app.text("Unlock the vault").await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Tokens").await.click().await.unwrap();
+    app.find(&row("alice@example.test"), "alice's row").await;
+    app.find(&row("bob@example.test"), "bob's row").await;
+    app.text("Showing 1–2 of 2").await;
+    app.screenshot("tokens-table").await;
+
+    // Search filters, in SQL.
+    app.type_into("Search", "bob").await;
+    app.text("Showing 1–1 of 1").await;
+    app.text_gone("alice@example.test").await;
+    app.type_into("Search", "").await;
+    app.text("Showing 1–2 of 2").await;
+
+    // Refresh changes the expiry and the last refresh.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.find(
+        &format!(
+            "{}//button[normalize-space()='Refresh']",
+            row("alice@example.test")
+        ),
+        "Refresh",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "//*[contains(@class,'toast') and starts-with(normalize-space(), 'Refreshed alice@example.test at Test IdP')]",
+        "the refresh's toast",
+    )
+    .await;
+    app.find(
+        &format!(
+            "{}/td[6][normalize-space()!='never']",
+            row("alice@example.test")
+        ),
+        "alice's last refresh",
+    )
+    .await;
+    assert_ne!(
+        expires_of(&session, "alice@example.test"),
+        alice_expiry,
+        "the refresh moved the expiry"
+    );
+
+    // Revoke asks, then changes the status.
+    app.find(
+        &format!(
+            "{}//button[normalize-space()='Revoke']",
+            row("bob@example.test")
+        ),
+        "Revoke",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.button("Revoke token").await.click().await.unwrap();
+    app.find(
+        &format!(
+            "{}//span[contains(@class,'status') and normalize-space()='revoked']",
+            row("bob@example.test")
+        ),
+        "bob's token revoked",
+    )
+    .await;
+    app.screenshot("tokens-after-revoke").await;
+    app.close().await;
+}
