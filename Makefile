@@ -2,6 +2,7 @@
 #
 #   make run    build and start the app (under a virtual display when there is no screen)
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
+#   make bench  figures: the token table with 100,000 tokens, `token get` from a script
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -10,7 +11,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
-.PHONY: run test build setup-run setup-test fmt lint
+.PHONY: run test bench build setup-run setup-test fmt lint
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -23,6 +24,9 @@ run: setup-run build
 test: setup-test fmt lint
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
+
+bench: setup-test
+	scripts/bench.sh
 
 build:
 	$(CARGO) build --locked -p oauth-desk -p oauth-desk-app
