@@ -34,3 +34,7 @@ export const onEvent = (name, handler) => window.__TAURI__.event.listen(name, (e
 export const queryTokens = (query) => call('query_tokens', { query });
 export const refreshToken = (provider, account) => call('refresh_token', { provider, account });
 export const revokeToken = (provider, account) => call('revoke_token', { provider, account });
+export const tokenDetails = (provider, account) => call('token_details', { provider, account });
+export const revealAccessToken = (provider, account) => call('reveal_access_token', { provider, account });
+export const copyAccessToken = (provider, account) => call('copy_access_token', { provider, account });
+export const importToken = (provider, account, json) => call('import_token', { provider, account, json });

@@ -16,6 +16,7 @@ pub use state::AppState;
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             app.manage(AppState::from_env()?);
             refresher::start(app.handle().clone());
@@ -41,6 +42,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::tokens::query_tokens,
             commands::tokens::refresh_token,
             commands::tokens::revoke_token,
+            commands::tokens::token_details,
+            commands::tokens::reveal_access_token,
+            commands::tokens::copy_access_token,
+            commands::tokens::import_token,
             commands::vault::list_tokens,
             commands::vault::list_activity,
         ])

@@ -112,3 +112,104 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
     app.screenshot("tokens-after-revoke").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        login_as(&session, &[PASS], "Test IdP", "bob");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    app.text("Unlock the vault").await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Tokens").await.click().await.unwrap();
+
+    // Details: the ID token's claims and the provider's introspection; the token only on Reveal.
+    app.find(
+        &format!(
+            "{}//button[normalize-space()='Details']",
+            row("alice@example.test")
+        ),
+        "Details",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "//dialog//pre[contains(., '\"sub\": \"alice\"')]",
+        "the ID token's claims",
+    )
+    .await;
+    app.find(
+        "//dialog//pre[contains(., '\"active\": true')]",
+        "the introspection",
+    )
+    .await;
+    let masked = app
+        .find("//*[@id='access-token-value']", "the masked token")
+        .await;
+    assert!(
+        !masked.text().await.unwrap().contains(char::is_alphanumeric),
+        "masked until asked"
+    );
+    app.screenshot("tokens-details").await;
+    app.button("Reveal").await.click().await.unwrap();
+    let token = oauth_desk_tests::signin::ok(run(
+        &session,
+        &[
+            "token",
+            "get",
+            "Test IdP",
+            "--account",
+            "alice@example.test",
+        ],
+        &[PASS],
+        "",
+    ));
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    app.text(&token).await;
+    app.button("Hide").await.click().await.unwrap();
+    app.text_gone(&token).await;
+    app.button("Close").await.click().await.unwrap();
+
+    // Refresh all, with a summary.
+    app.button("Refresh all").await.click().await.unwrap();
+    app.text("Refreshed all 2 tokens.").await;
+
+    // Import: a bad token is refused by field; a good one shows up.
+    app.button("Import token").await.click().await.unwrap();
+    app.type_into("Account", "ci-bot").await;
+    app.type_into(
+        "Token response (JSON)",
+        r#"{"access_token":"x","expires_in":-1}"#,
+    )
+    .await;
+    app.button("Import").await.click().await.unwrap();
+    app.text("expires_in: must be a whole number of seconds between 1 and ten years")
+        .await;
+    app.type_into(
+        "Token response (JSON)",
+        r#"{"access_token":"imported","expires_in":3600}"#,
+    )
+    .await;
+    app.button("Import").await.click().await.unwrap();
+    app.find(&row("ci-bot"), "the imported token's row").await;
+
+    // The activity log, filtered.
+    app.button("Activity").await.click().await.unwrap();
+    app.type_into("Filter", "imported").await;
+    app.find(
+        "//table//td[normalize-space()='ci-bot']",
+        "the import in the log",
+    )
+    .await;
+    app.text_gone("alice@example.test").await;
+    app.close().await;
+}

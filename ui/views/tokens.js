@@ -50,10 +50,13 @@ function toolbar(view, providers, page) {
   const pager = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
   if (state.offset > 0) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset = Math.max(0, state.offset - PAGE); render(view); } }, 'Previous'));
   if (state.offset + page.rows.length < page.total) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset += PAGE; render(view); } }, 'Next'));
+  const refreshAll = el('button', { type: 'button', class: 'secondary', onclick: () => bulkRefresh(view) }, 'Refresh all');
+  const importButton = el('button', { type: 'button', class: 'secondary', onclick: () => importDialog(view, providers) }, 'Import token');
   return el('div', { class: 'filters' },
     el('div', { class: 'field' }, el('label', { for: 'tokens-search' }, 'Search'), search),
     el('div', { class: 'field' }, el('label', { for: 'tokens-provider' }, 'Provider'), provider),
     el('div', { class: 'field' }, el('label', { for: 'tokens-status' }, 'Status'), status),
+    el('div', { class: 'toolbar-actions' }, refreshAll, importButton),
     pager);
 }
 
@@ -120,6 +123,7 @@ function row(view, t) {
     }
     await render(view);
   });
+  const details = el('button', { type: 'button', class: 'secondary', 'aria-label': `Details of ${who}`, onclick: () => detailsDialog(t) }, 'Details');
   return el('tr', {},
     el('td', {}, swatch, visible(t.provider)),
     el('td', {}, visible(t.account)),
@@ -127,7 +131,7 @@ function row(view, t) {
     expires,
     el('td', { class: 'scopes' }, t.scopes.join(' ')),
     el('td', {}, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
-    el('td', { class: 'row-actions' }, refresh, revoke));
+    el('td', { class: 'row-actions' }, details, refresh, revoke));
 }
 
 function countdown(expiresAt) {
@@ -147,4 +151,121 @@ function startTicker(view) {
     if (!cells.length || !view.querySelector('table.tokens')) { clearInterval(ticker); return; }
     for (const c of cells) c.textContent = countdown(Number(c.dataset.expires));
   }, 1000);
+}
+
+// ---- Details: claims, userinfo, introspection; the token itself only on request ----------
+
+const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time', 'updated_at'];
+
+function claimsText(obj) {
+  return JSON.stringify(obj, (k, v) => (TIME_CLAIMS.includes(k) && typeof v === 'number' ? `${v} (${localTime(v)})` : v), 2);
+}
+
+async function detailsDialog(t) {
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'details-title' });
+  const body = el('div', {}, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Asking the provider…'));
+  const close = el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close');
+  dialog.append(el('h2', { id: 'details-title' }, who), body, el('div', { class: 'actions' }, close));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+
+  const masked = el('code', { class: 'secret', id: 'access-token-value' }, '••••••••••••••••');
+  const reveal = el('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false' }, 'Reveal');
+  reveal.addEventListener('click', async () => {
+    if (reveal.getAttribute('aria-pressed') === 'true') {
+      masked.textContent = '••••••••••••••••';
+      reveal.textContent = 'Reveal';
+      reveal.setAttribute('aria-pressed', 'false');
+      return;
+    }
+    try {
+      masked.textContent = await api.revealAccessToken(t.provider, t.account);
+      reveal.textContent = 'Hide';
+      reveal.setAttribute('aria-pressed', 'true');
+    } catch (e) { toast(e.message, 'error'); }
+  });
+  const copy = el('button', { type: 'button', class: 'secondary' }, 'Copy');
+  copy.addEventListener('click', async () => {
+    try {
+      const secs = await api.copyAccessToken(t.provider, t.account);
+      toast(`Access token copied; the clipboard is cleared in ${secs} seconds.`);
+    } catch (e) { toast(e.message, 'error'); }
+  });
+  const section = (title, content) => el('section', {}, el('h3', {}, title), content);
+  const parts = [section('Access token', el('div', { class: 'input-row' }, masked, reveal, copy))];
+  try {
+    const d = await api.tokenDetails(t.provider, t.account);
+    if (d.id_token) parts.push(section('ID token', el('pre', {}, `${claimsText(d.id_token.header)}\n${claimsText(d.id_token.claims)}`)));
+    if (d.access_token) parts.push(section('Access token claims (JWT)', el('pre', {}, `${claimsText(d.access_token.header)}\n${claimsText(d.access_token.claims)}`)));
+    if (d.userinfo) parts.push(section('Userinfo', el('pre', {}, claimsText(d.userinfo))));
+    if (d.introspection) parts.push(section('Introspection', el('pre', {}, claimsText(d.introspection))));
+    for (const n of d.notes) parts.push(el('p', { class: 'muted' }, n));
+  } catch (e) {
+    parts.push(el('p', { class: 'field-error' }, e.message));
+  }
+  body.replaceChildren(...parts);
+}
+
+// ---- Bulk refresh, with progress and a summary -------------------------------------------
+
+async function bulkRefresh(view) {
+  const page = await api.queryTokens({ ...state, provider: state.provider || null, status: state.status || null, offset: 0, limit: 1000 });
+  const rows = page.rows.filter((t) => t.has_refresh_token && t.status !== 'revoked');
+  if (!rows.length) { toast('No token here can be refreshed.'); return; }
+  const bar = el('progress', { max: String(rows.length), value: '0', 'aria-label': 'Refresh progress' });
+  const label = el('p', { role: 'status' }, `Refreshing 0 of ${rows.length}…`);
+  const dialog = el('dialog', { class: 'signin' }, el('h2', {}, 'Refreshing tokens'), label, bar);
+  document.body.append(dialog);
+  dialog.addEventListener('cancel', (ev) => ev.preventDefault());
+  dialog.showModal();
+  let ok = 0;
+  const failed = [];
+  for (const [i, t] of rows.entries()) {
+    try { await api.refreshToken(t.provider, t.account); ok++; } catch (e) { failed.push(`${visible(t.account)} at ${visible(t.provider)}: ${e.message}`); }
+    bar.value = i + 1;
+    label.textContent = `Refreshing ${i + 1} of ${rows.length}…`;
+  }
+  dialog.close();
+  dialog.remove();
+  toast(failed.length ? `Refreshed ${ok} of ${rows.length}; ${failed.length} failed: ${failed.join('; ')}` : `Refreshed all ${ok} tokens.`, failed.length ? 'error' : 'info');
+  await render(view);
+}
+
+// ---- Import (the Mattermost "set user token") ----------------------------------------------
+
+function importDialog(view, providers) {
+  const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'import-title' });
+  const provider = el('select', { id: 'import-provider' }, ...providers.map((p) => el('option', { value: p.name }, visible(p.name))));
+  const account = el('input', { id: 'import-account', type: 'text', spellcheck: 'false' });
+  const json = el('textarea', { id: 'import-json', rows: '6', spellcheck: 'false', placeholder: '{"access_token": "…", "refresh_token": "…", "expires_in": 3600, "scope": "openid"}' });
+  const error = el('p', { class: 'field-error', role: 'alert' });
+  const form = el('form', { method: 'dialog' },
+    el('h2', { id: 'import-title' }, 'Import a token'),
+    el('div', { class: 'field' }, el('label', { for: 'import-provider' }, 'Provider'), provider),
+    el('div', { class: 'field' }, el('label', { for: 'import-account' }, 'Account'), account),
+    el('div', { class: 'field' }, el('label', { for: 'import-json' }, 'Token response (JSON)'), json),
+    error,
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
+      el('button', { type: 'submit', class: 'primary' }, 'Import')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      await api.importToken(provider.value, account.value, json.value);
+      json.value = '';
+      dialog.close();
+      toast(`Imported the token of ${visible(account.value)}.`);
+      await render(view);
+    } catch (e) {
+      error.textContent = e.fields?.length ? e.fields.map((f) => `${f.field}: ${f.message}`).join('; ') : e.message;
+    }
+  });
+  dialog.append(form);
+  dialog.addEventListener('close', () => { json.value = ''; dialog.remove(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  account.focus();
 }

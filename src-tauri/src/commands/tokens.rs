@@ -8,6 +8,10 @@ use oauth_desk_core::time;
 use oauth_desk_core::vault::tokens::{self, TokenPage, TokenQuery};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
+use oauth_desk_core::details::{self, Details};
+use oauth_desk_core::import;
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
 use crate::error::CommandResult;
 use crate::state::AppState;
 
@@ -50,4 +54,82 @@ pub async fn revoke_token<R: Runtime>(
         .await;
     let _ = app.emit("tokens-changed", ());
     Ok(outcome?)
+}
+
+/// The token's decoded claims, userinfo and introspection, on request.
+#[tauri::command]
+pub async fn token_details(
+    state: State<'_, AppState>,
+    provider: String,
+    account: String,
+) -> CommandResult<Details> {
+    Ok(state
+        .with_vault(move |v| details::details(v, &provider, &account, &Http::new()?))
+        .await?)
+}
+
+/// The access token itself, shown only because the user pressed Reveal.
+#[tauri::command]
+pub async fn reveal_access_token(
+    state: State<'_, AppState>,
+    provider: String,
+    account: String,
+) -> CommandResult<String> {
+    Ok(state
+        .with_vault(move |v| {
+            let t = tokens::get(v.conn(), &provider, &account)?;
+            t.access_token
+                .map(|s| s.expose().clone())
+                .ok_or_else(|| oauth_desk_core::Error::NotFound("this token was revoked".into()))
+        })
+        .await?)
+}
+
+/// How long a copied token stays on the clipboard.
+pub const CLIPBOARD_SECS: u64 = 30;
+
+/// Copies the access token to the clipboard and clears it after `CLIPBOARD_SECS`, unless
+/// something else was copied meanwhile. The token never passes through the page.
+#[tauri::command]
+pub async fn copy_access_token<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider: String,
+    account: String,
+) -> CommandResult<u64> {
+    let token = state
+        .with_vault(move |v| {
+            tokens::get(v.conn(), &provider, &account)?
+                .access_token
+                .ok_or_else(|| oauth_desk_core::Error::NotFound("this token was revoked".into()))
+        })
+        .await?;
+    app.clipboard()
+        .write_text(token.expose().clone())
+        .map_err(|e| {
+            oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
+        })?;
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(CLIPBOARD_SECS));
+        if app.clipboard().read_text().ok().as_deref() == Some(token.expose().as_str()) {
+            let _ = app.clipboard().write_text(String::new());
+        }
+    });
+    Ok(CLIPBOARD_SECS)
+}
+
+/// Stores a token obtained elsewhere (a token response as JSON), checked like one.
+#[tauri::command]
+pub async fn import_token<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider: String,
+    account: String,
+    json: String,
+) -> CommandResult<Option<i64>> {
+    let expires = state
+        .with_vault(move |v| import::import(v, &provider, &account, json.as_bytes(), time::now()))
+        .await?;
+    let _ = app.emit("tokens-changed", ());
+    Ok(expires)
 }
