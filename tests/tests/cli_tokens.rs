@@ -285,3 +285,99 @@ fn a_refresh_killed_halfway_loses_nothing() {
         "some of the refreshes completed before the kill"
     );
 }
+
+/// The provider no longer accepts the refresh token: the account needs sign-in (exit 3), the
+/// row says so, and the next call does not ask the provider again.
+#[test]
+fn invalid_grant_means_needs_sign_in_without_a_retry_loop() {
+    let idp = Idp::start();
+    let s = signed_in(&idp);
+    let refresh = stored(&s).refresh_token.unwrap().expose().clone();
+    let revoked = reqwest::blocking::Client::new()
+        .post(idp.endpoint("revocation_endpoint"))
+        .basic_auth(idp::BASIC.id, idp::BASIC.secret)
+        .form(&[
+            ("token", refresh.as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(
+        revoked.status().as_u16(),
+        200,
+        "revoked behind OAuth Desk's back"
+    );
+    let get = token_get(&s, &["--min-valid", "999999"]);
+    assert_eq!(get.status.code(), Some(3), "{}", stderr(&get));
+    assert!(stderr(&get).contains("sign in again"), "{}", stderr(&get));
+    let list = json(&ok(run(&s, &["token", "list", "--json"], &[PASS], "")));
+    assert_eq!(list[0]["status"], "needs_signin");
+    assert!(list[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("invalid_grant"));
+    let again = token_get(&s, &[]);
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "still needs sign-in, without asking the provider"
+    );
+}
+
+/// Busy and misconfigured token endpoints come from a canned server (the test provider is
+/// never busy and cannot be told to refuse its own client).
+#[test]
+fn a_busy_token_endpoint_gets_a_bounded_back_off_and_a_bad_client_a_clear_error() {
+    use oauth_desk_tests::canned::{Canned, CannedServer};
+    let mut busy = Canned::json(r#"{"error":"temporarily_unavailable"}"#).with_status(503);
+    busy.headers.push(("Retry-After".into(), "1".into()));
+    let server = CannedServer::start(vec![
+        ("/busy".into(), busy),
+        (
+            "/bad-client".into(),
+            Canned::json(r#"{"error":"invalid_client"}"#).with_status(401),
+        ),
+    ]);
+    for (path, says) in [
+        ("/busy", "busy (HTTP 503)"),
+        ("/bad-client", "check the client id"),
+    ] {
+        let s = Session::without_keyring();
+        let token_url = format!("{}{path}", server.base);
+        ok(run(
+            &s,
+            &[
+                "provider",
+                "add",
+                "Canned",
+                "--token-url",
+                &token_url,
+                "--client-id",
+                "c",
+                "--client-secret-stdin",
+            ],
+            &[PASS],
+            "secret\n",
+        ));
+        let token = r#"{"access_token":"a","refresh_token":"r","expires_in":60}"#;
+        ok(run(
+            &s,
+            &["token", "import", "Canned", "--account", "bot"],
+            &[PASS],
+            token,
+        ));
+        let out = run(&s, &["token", "refresh", "Canned"], &[PASS], "");
+        assert_eq!(out.status.code(), Some(1), "{path}: {}", stdout(&out));
+        assert!(stderr(&out).contains(says), "{path}: {}", stderr(&out));
+    }
+    assert_eq!(
+        server.received("/busy").len(),
+        3,
+        "one request and two retries, then it stops"
+    );
+    assert_eq!(
+        server.received("/bad-client").len(),
+        1,
+        "a configuration error is not retried"
+    );
+}

@@ -335,6 +335,53 @@ pub fn client_credentials(
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
+/// The HTTP client of refresh requests: a 429 or 503 is retried after what Retry-After asks
+/// (at most 5 s, twice), so a busy provider gets a bounded back-off rather than a storm.
+struct BackingOff<'a> {
+    http: &'a Http,
+}
+
+pub const REFRESH_RETRIES: u32 = 2;
+
+impl oauth2::SyncHttpClient for BackingOff<'_> {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        let mut attempt = 0;
+        loop {
+            let copy = {
+                let mut b = http::Request::builder()
+                    .method(request.method().clone())
+                    .uri(request.uri().clone());
+                if let Some(h) = b.headers_mut() {
+                    *h = request.headers().clone();
+                }
+                b.body(request.body().clone())
+                    .map_err(|e| Error::InvalidInput(e.to_string()))?
+            };
+            let response = self.http.call(copy)?;
+            let status = response.status().as_u16();
+            if (status == 429 || status == 503) && attempt < REFRESH_RETRIES {
+                let wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(1)
+                    .min(5);
+                std::thread::sleep(Duration::from_secs(wait));
+                attempt += 1;
+                continue;
+            }
+            if status == 429 || status == 503 {
+                return Err(Error::ProviderError(format!(
+                    "the token endpoint is busy (HTTP {status}) and stayed so after {REFRESH_RETRIES} retries; try again later"
+                )));
+            }
+            return Ok(response);
+        }
+    }
+}
+
 /// Refresh (RFC 6749 §6). The token endpoint may or may not send a new refresh token.
 pub fn refresh(
     p: &ProviderRecord,
@@ -352,10 +399,14 @@ pub fn refresh(
     let response = c
         .exchange_refresh_token(&token)
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(http);
+        .request(&BackingOff { http });
     let response = token_result(response).map_err(|e| match e {
         Error::ProviderError(m) if m.contains("invalid_grant") => Error::NeedsSignin(format!(
             "{m}. The refresh token is no longer accepted: sign in again"
+        )),
+        Error::ProviderError(m) if m.contains("invalid_client") => Error::ProviderError(format!(
+            "{m}. The provider does not accept this client's credentials: check the client id, secret and authentication of {}",
+            super::check::shown(&p.name)
         )),
         other => other,
     })?;
