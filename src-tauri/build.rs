@@ -28,6 +28,8 @@ fn main() {
             "import_token",
             "list_tokens",
             "list_activity",
+            "get_settings",
+            "save_settings",
         ]),
     ))
     .expect("failed to run tauri-build");

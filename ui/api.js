@@ -38,3 +38,5 @@ export const tokenDetails = (provider, account) => call('token_details', { provi
 export const revealAccessToken = (provider, account) => call('reveal_access_token', { provider, account });
 export const copyAccessToken = (provider, account) => call('copy_access_token', { provider, account });
 export const importToken = (provider, account, json) => call('import_token', { provider, account, json });
+export const getSettings = () => call('get_settings');
+export const saveSettings = (settings) => call('save_settings', { settings });

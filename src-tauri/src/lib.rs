@@ -48,6 +48,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::tokens::import_token,
             commands::vault::list_tokens,
             commands::vault::list_activity,
+            commands::vault::get_settings,
+            commands::vault::save_settings,
         ])
 }
 

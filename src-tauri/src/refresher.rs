@@ -1,5 +1,5 @@
 //! Background refresh while the app runs: every 30 s, tokens that expire within the window
-//! (5 minutes) are refreshed ahead of time, one by one, through the same lock as every other
+//! (5 minutes unless Settings say otherwise) are refreshed ahead of time, one by one, through the same lock as every other
 //! refresh. Failures land in the table (status, last error) and the activity log; the window
 //! never waits for any of it.
 
@@ -8,12 +8,11 @@ use std::time::Duration;
 use oauth_desk_core::fresh;
 use oauth_desk_core::http::Http;
 use oauth_desk_core::time;
-use oauth_desk_core::vault::tokens;
+use oauth_desk_core::vault::{settings, tokens};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::state::AppState;
 
-pub const WINDOW_SECS: i64 = 5 * 60;
 const EVERY: Duration = Duration::from_secs(30);
 
 pub fn start<R: Runtime>(app: AppHandle<R>) {
@@ -24,7 +23,15 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
         };
         let due = match state.vault.lock() {
             Ok(guard) => match guard.as_ref() {
-                Some(v) => tokens::due(v.conn(), time::now(), WINDOW_SECS).unwrap_or_default(),
+                Some(v) => {
+                    let window = settings::get(v.conn())
+                        .map(|s| s.refresh_window_secs)
+                        .unwrap_or(0);
+                    if window == 0 {
+                        continue;
+                    }
+                    tokens::due(v.conn(), time::now(), window).unwrap_or_default()
+                }
                 None => continue,
             },
             Err(_) => return,

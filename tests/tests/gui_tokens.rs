@@ -76,7 +76,7 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
     .await;
     app.find(
         &format!(
-            "{}/td[6][normalize-space()!='never']",
+            "{}/td[7][normalize-space()!='never']",
             row("alice@example.test")
         ),
         "alice's last refresh",
@@ -179,9 +179,23 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     app.text_gone(&token).await;
     app.button("Close").await.click().await.unwrap();
 
-    // Refresh all, with a summary.
+    // Refresh all, with a summary; then only the selected rows.
     app.button("Refresh all").await.click().await.unwrap();
     app.text("Refreshed all 2 tokens.").await;
+    app.find(
+        &format!("{}//input[@type='checkbox']", row("bob@example.test")),
+        "bob's checkbox",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.button("Refresh selected (1)")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.text("Refreshed 1 token.").await;
 
     // Import: a bad token is refused by field; a good one shows up.
     app.button("Import token").await.click().await.unwrap();
@@ -201,6 +215,17 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     .await;
     app.button("Import").await.click().await.unwrap();
     app.find(&row("ci-bot"), "the imported token's row").await;
+
+    // The background refresh window is a setting.
+    app.button("Settings").await.click().await.unwrap();
+    app.type_into("Refresh tokens this many minutes before they expire", "10")
+        .await;
+    app.button("Save").await.click().await.unwrap();
+    app.text("Settings saved.").await;
+    app.button("Tokens").await.click().await.unwrap();
+    app.button("Settings").await.click().await.unwrap();
+    app.wait_value("Refresh tokens this many minutes before they expire", "10")
+        .await;
 
     // The activity log, filtered.
     app.button("Activity").await.click().await.unwrap();

@@ -1,5 +1,5 @@
 import * as api from '../api.js';
-import { el } from '../dom.js';
+import { el, toast } from '../dom.js';
 
 export const title = 'Settings';
 
@@ -24,4 +24,25 @@ export async function render(view) {
     el('h2', {}, 'Vault'),
     el('dl', { class: 'facts' }, ...facts.flatMap(([k, val]) => [el('dt', {}, k), el('dd', {}, val)])),
   );
+
+  const settings = await api.getSettings();
+  const minutes = el('input', { id: 'refresh-window', type: 'number', min: '0', max: '1440', value: String(Math.round(settings.refresh_window_secs / 60)) });
+  const error = el('p', { class: 'field-error', role: 'alert' });
+  const form = el('form', { class: 'settings-form' },
+    el('div', { class: 'field' },
+      el('label', { for: 'refresh-window' }, 'Refresh tokens this many minutes before they expire'),
+      el('div', { class: 'input-row' }, minutes, el('button', { type: 'submit', class: 'primary' }, 'Save')),
+      el('p', { class: 'hint' }, 'While OAuth Desk is open it refreshes such tokens in the background. 0 turns this off.')),
+    error);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      await api.saveSettings({ refresh_window_secs: Number(minutes.value) * 60 });
+      toast('Settings saved.');
+    } catch (e) {
+      error.textContent = e.fields?.[0]?.message ?? e.message;
+    }
+  });
+  view.append(el('h2', {}, 'Background refresh'), form);
 }

@@ -9,9 +9,11 @@ const PAGE = 200;
 // Kept across re-renders (a refresh elsewhere re-renders the view).
 const state = { search: '', provider: '', status: '', sort: 'provider', descending: false, offset: 0 };
 let ticker = null;
+const selected = new Set(); // "provider\naccount" of the rows ticked for a bulk refresh
+const keyOf = (t) => `${t.provider}\n${t.account}`;
 
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['expiring', 'Expiring'], ['expired', 'Expired'], ['needs_signin', 'Needs sign-in'], ['revoked', 'Revoked']];
-const COLUMNS = [['provider', 'Provider'], ['account', 'Account'], ['status', 'Status'], ['expires_at', 'Expires'], [null, 'Scopes'], ['refreshed_at', 'Last refreshed'], [null, 'Actions']];
+const COLUMNS = [[null, ''], ['provider', 'Provider'], ['account', 'Account'], ['status', 'Status'], ['expires_at', 'Expires'], [null, 'Scopes'], ['refreshed_at', 'Last refreshed'], [null, 'Actions']];
 
 export async function render(view) {
   const [page, providers] = await Promise.all([
@@ -50,7 +52,7 @@ function toolbar(view, providers, page) {
   const pager = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
   if (state.offset > 0) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset = Math.max(0, state.offset - PAGE); render(view); } }, 'Previous'));
   if (state.offset + page.rows.length < page.total) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset += PAGE; render(view); } }, 'Next'));
-  const refreshAll = el('button', { type: 'button', class: 'secondary', onclick: () => bulkRefresh(view) }, 'Refresh all');
+  const refreshAll = el('button', { type: 'button', class: 'secondary', id: 'bulk-refresh', onclick: () => bulkRefresh(view) }, selected.size ? `Refresh selected (${selected.size})` : 'Refresh all');
   const importButton = el('button', { type: 'button', class: 'secondary', onclick: () => importDialog(view, providers) }, 'Import token');
   return el('div', { class: 'filters' },
     el('div', { class: 'field' }, el('label', { for: 'tokens-search' }, 'Search'), search),
@@ -124,7 +126,11 @@ function row(view, t) {
     await render(view);
   });
   const details = el('button', { type: 'button', class: 'secondary', 'aria-label': `Details of ${who}`, onclick: () => detailsDialog(t) }, 'Details');
+  const tick = el('input', { type: 'checkbox', 'aria-label': `Select ${who}` });
+  tick.checked = selected.has(keyOf(t));
+  tick.addEventListener('change', () => { if (tick.checked) selected.add(keyOf(t)); else selected.delete(keyOf(t)); updateBulkLabel(view); });
   return el('tr', {},
+    el('td', {}, tick),
     el('td', {}, swatch, visible(t.provider)),
     el('td', {}, visible(t.account)),
     statusCell,
@@ -210,9 +216,15 @@ async function detailsDialog(t) {
 
 // ---- Bulk refresh, with progress and a summary -------------------------------------------
 
+function updateBulkLabel(view) {
+  const b = view.querySelector('#bulk-refresh');
+  if (b) b.textContent = selected.size ? `Refresh selected (${selected.size})` : 'Refresh all';
+}
+
 async function bulkRefresh(view) {
   const page = await api.queryTokens({ ...state, provider: state.provider || null, status: state.status || null, offset: 0, limit: 1000 });
-  const rows = page.rows.filter((t) => t.has_refresh_token && t.status !== 'revoked');
+  const rows = page.rows.filter((t) => t.has_refresh_token && t.status !== 'revoked' && (!selected.size || selected.has(keyOf(t))));
+  selected.clear();
   if (!rows.length) { toast('No token here can be refreshed.'); return; }
   const bar = el('progress', { max: String(rows.length), value: '0', 'aria-label': 'Refresh progress' });
   const label = el('p', { role: 'status' }, `Refreshing 0 of ${rows.length}…`);
@@ -229,7 +241,10 @@ async function bulkRefresh(view) {
   }
   dialog.close();
   dialog.remove();
-  toast(failed.length ? `Refreshed ${ok} of ${rows.length}; ${failed.length} failed: ${failed.join('; ')}` : `Refreshed all ${ok} tokens.`, failed.length ? 'error' : 'info');
+  const plural = (n) => `${n} token${n === 1 ? '' : 's'}`;
+  toast(failed.length
+    ? `Refreshed ${ok} of ${plural(rows.length)}; ${failed.length} failed: ${failed.join('; ')}`
+    : `Refreshed ${rows.length > 1 ? 'all ' : ''}${plural(ok)}.`, failed.length ? 'error' : 'info');
   await render(view);
 }
 

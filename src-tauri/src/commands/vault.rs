@@ -89,3 +89,22 @@ pub async fn list_activity(state: State<'_, AppState>) -> CommandResult<Vec<Acti
         .with_vault(|v| activity::list_recent(v.conn(), 200))
         .await?)
 }
+
+#[tauri::command]
+pub async fn get_settings(
+    state: State<'_, AppState>,
+) -> CommandResult<oauth_desk_core::vault::settings::Settings> {
+    Ok(state
+        .with_vault(|v| oauth_desk_core::vault::settings::get(v.conn()))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: oauth_desk_core::vault::settings::Settings,
+) -> CommandResult<()> {
+    Ok(state
+        .with_vault(move |v| oauth_desk_core::vault::settings::set(v.conn(), &settings))
+        .await?)
+}

@@ -12,6 +12,7 @@ pub mod migrate;
 
 pub mod activity;
 pub mod providers;
+pub mod settings;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
