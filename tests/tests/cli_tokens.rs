@@ -381,3 +381,27 @@ fn a_busy_token_endpoint_gets_a_bounded_back_off_and_a_bad_client_a_clear_error(
         "a configuration error is not retried"
     );
 }
+
+#[test]
+fn an_expired_token_is_refreshed_by_token_get() {
+    let idp = Idp::start_with(Options {
+        access_ttl: Some(2),
+        keep_refresh_tokens: false,
+    });
+    let s = signed_in(&idp);
+    let old = stored(&s).access_token.unwrap().expose().clone();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !idp.introspect(&idp::BASIC, &old),
+        "the stored token has expired at the provider"
+    );
+    let fresh = stdout(&ok(token_get(&s, &["--min-valid", "0"])))
+        .trim()
+        .to_owned();
+    assert_ne!(fresh, old);
+    assert!(
+        idp.introspect(&idp::BASIC, &fresh),
+        "the printed token works"
+    );
+    assert_eq!(idp.grants("refresh_token"), 1);
+}
