@@ -62,6 +62,27 @@ pub enum Command {
     /// Tokens: list them, print a fresh one, refresh, revoke, import, rename an account
     #[command(subcommand)]
     Token(TokenCmd),
+
+    /// Serve the local REST API on 127.0.0.1 (see `oauth-desk api key`)
+    Serve {
+        /// The port; 0 picks a free one
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+    },
+
+    /// The local REST API's key
+    #[command(subcommand)]
+    Api(ApiCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCmd {
+    /// Print the key clients send as `Authorization: Bearer <key>` (made on first use)
+    Key {
+        /// Replace it: every client needs the new one
+        #[arg(long)]
+        regenerate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

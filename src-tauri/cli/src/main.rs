@@ -2,6 +2,7 @@
 //! calling it pay for a process start and a vault read, nothing more. With no arguments it
 //! starts the window (the `oauth-desk-app` binary installed beside it).
 
+mod api_cmd;
 mod args;
 mod launch;
 mod login_cmd;
@@ -40,6 +41,8 @@ fn main() -> ExitCode {
         Some(Command::Provider(cmd)) => provider_cmd::run(&cli.global, *cmd),
         Some(Command::Login(args)) => login_cmd::run(&cli.global, args),
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
+        Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
+        Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

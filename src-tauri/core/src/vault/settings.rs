@@ -51,6 +51,34 @@ pub fn set(conn: &Connection, s: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// The REST API's key: 32 random bytes as hex, made on first use, kept in the (encrypted)
+/// vault. `regenerate` replaces it, so every client must be given the new one.
+pub fn api_key(conn: &Connection, regenerate: bool) -> Result<crate::secret::Secret<String>> {
+    const KEY_NAME: &str = "api_key";
+    if !regenerate {
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [KEY_NAME],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(k) = existing {
+            return Ok(crate::secret::Secret::new(k));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Storage(format!("no randomness for the API key: {e}")))?;
+    let key = hex::encode(bytes);
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [KEY_NAME, &key],
+    )?;
+    Ok(crate::secret::Secret::new(key))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
