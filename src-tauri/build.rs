@@ -30,6 +30,10 @@ fn main() {
             "list_activity",
             "get_settings",
             "save_settings",
+            "api_status",
+            "start_api",
+            "stop_api",
+            "api_key",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -40,3 +40,7 @@ export const copyAccessToken = (provider, account) => call('copy_access_token', 
 export const importToken = (provider, account, json) => call('import_token', { provider, account, json });
 export const getSettings = () => call('get_settings');
 export const saveSettings = (settings) => call('save_settings', { settings });
+export const apiStatus = () => call('api_status');
+export const startApi = (port) => call('start_api', { port });
+export const stopApi = () => call('stop_api');
+export const apiKey = (regenerate) => call('api_key', { regenerate });

@@ -50,6 +50,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::vault::list_activity,
             commands::vault::get_settings,
             commands::vault::save_settings,
+            commands::api::api_status,
+            commands::api::start_api,
+            commands::api::stop_api,
+            commands::api::api_key,
         ])
 }
 

@@ -15,6 +15,8 @@ pub struct AppState {
     /// Sign-ins in progress, by id: how to cancel them or move them to the browser.
     pub signins: Mutex<HashMap<u64, Signin>>,
     next_signin: AtomicU64,
+    /// The local REST API, when Settings started it.
+    pub api: Mutex<Option<crate::commands::api::RunningApi>>,
 }
 
 pub struct Signin {
@@ -35,6 +37,7 @@ impl AppState {
             vault: Arc::new(Mutex::new(None)),
             signins: Mutex::new(HashMap::new()),
             next_signin: AtomicU64::new(1),
+            api: Mutex::new(None),
         })
     }
 

@@ -128,3 +128,13 @@ impl Running {
         }
     }
 }
+
+impl Drop for Running {
+    /// A CLI left running (a server, a sign-in that never got its redirect) ends with its test.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -238,3 +238,146 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     app.text_gone("alice@example.test").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_rest_api_is_started_from_settings_and_its_key_regenerated() {
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Settings").await.click().await.unwrap();
+    app.text("Off. Scripts can also run `oauth-desk serve`.")
+        .await;
+    app.type_into("Port", "0").await;
+    app.button("Start API").await.click().await.unwrap();
+    let status = app
+        .find(
+            "//*[@id='api-status' and starts-with(normalize-space(), 'Listening on')]",
+            "the API's address",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let base = status.trim_start_matches("Listening on ").trim().to_owned();
+    app.button("Show key").await.click().await.unwrap();
+    let key_cell = app.find("//*[@id='api-key-value']", "the key").await;
+    let key = key_cell.text().await.unwrap();
+    assert_eq!(key.len(), 64, "{key}");
+    let get = |key: String, base: String| async move {
+        tokio::task::spawn_blocking(move || {
+            reqwest::blocking::Client::new()
+                .get(format!("{base}/api/v1/oauth2/app"))
+                .bearer_auth(key)
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        get(key.clone(), base.clone()).await,
+        200,
+        "the window's API answers with its key"
+    );
+    app.button("Regenerate key").await.click().await.unwrap();
+    app.button("Regenerate").await.click().await.unwrap();
+    app.text("A new API key is in use.").await;
+    let new_key = app
+        .find("//*[@id='api-key-value']", "the key")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(new_key, key);
+    assert_eq!(
+        get(key, base.clone()).await,
+        401,
+        "the old key stops working at once"
+    );
+    assert_eq!(get(new_key.clone(), base.clone()).await, 200);
+    app.button("Stop API").await.click().await.unwrap();
+    app.text("Off. Scripts can also run `oauth-desk serve`.")
+        .await;
+    assert_eq!(get(new_key, base).await, 0, "nothing listens any more");
+    app.screenshot("settings-api").await;
+    app.close().await;
+}
+
+/// The window, `oauth-desk serve` and the CLI on one vault at the same time.
+#[tokio::test(flavor = "current_thread")]
+async fn the_window_the_api_and_the_cli_use_one_vault_at_once() {
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    let (server, base, key) = {
+        let s = &session;
+        let key = String::from_utf8_lossy(&ok(run(s, &["api", "key"], &[PASS], "")).stdout)
+            .trim()
+            .to_owned();
+        let mut server =
+            oauth_desk_tests::cli::Running::start(s, &["serve", "--port", "0"], &[PASS]);
+        let base = server.line().trim_start_matches("listening on ").to_owned();
+        (server, base, key)
+    };
+    // The API adds a provider; the window and the CLI see it.
+    let (k, b) = (key.clone(), base.clone());
+    let status = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new()
+            .post(format!("{b}/api/v1/oauth2/app"))
+            .bearer_auth(k)
+            .json(&serde_json::json!({"name": "From the API", "token_url": "https://idp.example/token", "client_id": "c"}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 201);
+    app.button("Tokens").await.click().await.unwrap();
+    app.button("Providers").await.click().await.unwrap();
+    app.find(
+        "//li[contains(@class,'card')]//*[normalize-space()='From the API']",
+        "the API's provider in the window",
+    )
+    .await;
+    // The CLI adds one; the API and the window see it.
+    ok(run(
+        &session,
+        &[
+            "provider",
+            "add",
+            "From the CLI",
+            "--token-url",
+            "https://idp.example/token",
+            "--client-id",
+            "c",
+        ],
+        &[PASS],
+        "",
+    ));
+    let (k, b) = (key.clone(), base.clone());
+    let names = tokio::task::spawn_blocking(move || {
+        let v: serde_json::Value = reqwest::blocking::Client::new()
+            .get(format!("{b}/api/v1/oauth2/app"))
+            .bearer_auth(k)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(names, ["From the API", "From the CLI"]);
+    app.button("Tokens").await.click().await.unwrap();
+    app.button("Providers").await.click().await.unwrap();
+    app.text("2 providers").await;
+    app.close().await;
+    drop(server);
+}

@@ -1,5 +1,5 @@
 import * as api from '../api.js';
-import { el, toast } from '../dom.js';
+import { confirmDialog, el, toast } from '../dom.js';
 
 export const title = 'Settings';
 
@@ -45,4 +45,38 @@ export async function render(view) {
     }
   });
   view.append(el('h2', {}, 'Background refresh'), form);
+  view.append(el('h2', {}, 'Local REST API'), await apiSection());
+}
+
+async function apiSection() {
+  const box = el('div', { class: 'facts-box' });
+  const draw = async () => {
+    const st = await api.apiStatus();
+    const status = el('p', { role: 'status', id: 'api-status' },
+      st.running ? `Listening on http://127.0.0.1:${st.port}` : 'Off. Scripts can also run `oauth-desk serve`.');
+    const port = el('input', { id: 'api-port', type: 'number', min: '0', max: '65535', value: String(st.port ?? 8765) });
+    const toggle = el('button', { type: 'button', class: st.running ? 'secondary' : 'primary' }, st.running ? 'Stop API' : 'Start API');
+    toggle.addEventListener('click', async () => {
+      try {
+        if (st.running) await api.stopApi(); else await api.startApi(Number(port.value));
+      } catch (e) { toast(e.message, 'error'); }
+      await draw();
+    });
+    const key = el('code', { class: 'secret', id: 'api-key-value' }, '••••••••••••••••');
+    const reveal = el('button', { type: 'button', class: 'secondary' }, 'Show key');
+    reveal.addEventListener('click', async () => {
+      try { key.textContent = await api.apiKey(false); } catch (e) { toast(e.message, 'error'); }
+    });
+    const regenerate = el('button', { type: 'button', class: 'secondary danger-text' }, 'Regenerate key');
+    regenerate.addEventListener('click', async () => {
+      const yes = await confirmDialog({ title: 'Regenerate the API key?', text: 'Every script using the current key will get 401 until it is given the new one.', confirm: 'Regenerate' });
+      if (!yes) return;
+      try { key.textContent = await api.apiKey(true); toast('A new API key is in use.'); } catch (e) { toast(e.message, 'error'); }
+    });
+    box.replaceChildren(status,
+      el('div', { class: 'field' }, el('label', { for: 'api-port' }, 'Port'), el('div', { class: 'input-row' }, port, toggle)),
+      el('div', { class: 'field' }, el('label', {}, 'Key (send as Authorization: Bearer <key>)'), el('div', { class: 'input-row' }, key, reveal, regenerate)));
+  };
+  await draw();
+  return box;
 }

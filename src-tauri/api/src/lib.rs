@@ -38,7 +38,7 @@ pub enum SigninState {
 
 pub struct ApiState {
     pub vault: SharedVault,
-    key: Secret<String>,
+    key: std::sync::RwLock<Secret<String>>,
     port: std::sync::atomic::AtomicU16,
     pub signins: Mutex<HashMap<String, SigninState>>,
 }
@@ -47,10 +47,17 @@ impl ApiState {
     pub fn new(vault: SharedVault, key: Secret<String>) -> Arc<ApiState> {
         Arc::new(ApiState {
             vault,
-            key,
+            key: std::sync::RwLock::new(key),
             port: Default::default(),
             signins: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Replaces the key (after it was regenerated); the old one stops working at once.
+    pub fn set_key(&self, key: Secret<String>) {
+        if let Ok(mut k) = self.key.write() {
+            *k = key;
+        }
     }
 
     /// Runs `f` with the vault on a blocking thread.
@@ -83,6 +90,16 @@ pub fn router(state: Arc<ApiState>) -> Router {
 
 /// Serves until the process is stopped. `ready` gets the address once it listens.
 pub async fn serve(state: Arc<ApiState>, port: u16, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    serve_until(state, port, ready, std::future::pending()).await
+}
+
+/// Serves until `stop` completes (the window's Settings switch the API off this way).
+pub async fn serve_until(
+    state: Arc<ApiState>,
+    port: u16,
+    ready: impl FnOnce(SocketAddr),
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .map_err(|e| Error::InvalidInput(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
@@ -94,6 +111,7 @@ pub async fn serve(state: Arc<ApiState>, port: u16, ready: impl FnOnce(SocketAdd
         .store(addr.port(), std::sync::atomic::Ordering::SeqCst);
     ready(addr);
     axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop)
         .await
         .map_err(|e| Error::io("serving the API", e))
 }
@@ -122,7 +140,12 @@ async fn guard(State(state): State<Arc<ApiState>>, request: Request, next: Next)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !constant_time_eq(given.as_bytes(), state.key.expose().as_bytes()) {
+    let matches = state
+        .key
+        .read()
+        .map(|k| constant_time_eq(given.as_bytes(), k.expose().as_bytes()))
+        .unwrap_or(false);
+    if !matches {
         // No detail: nothing to learn from a wrong guess.
         return Response::builder()
             .status(StatusCode::UNAUTHORIZED)

@@ -1,5 +1,6 @@
 //! Thin `#[tauri::command]`s: take arguments, call the core off the UI thread, map the error.
 
+pub mod api;
 pub mod providers;
 pub mod signin;
 pub mod tokens;
