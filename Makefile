@@ -2,6 +2,7 @@
 #
 #   make run    build and start the app (under a virtual display when there is no screen)
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
+#   make deb    the .deb package (offline), in <target>/release/bundle/deb/
 #   make bench  figures: the token table with 100,000 tokens, `token get` from a script
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
-.PHONY: run test bench build setup-run setup-test fmt lint
+.PHONY: run test bench deb build setup-run setup-test fmt lint
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -21,9 +22,12 @@ run: setup-run build
 		exec xvfb-run -a -s "-screen 0 1280x800x24" "$(TARGET_DIR)/debug/oauth-desk"; \
 	fi
 
-test: setup-test fmt lint
+test: setup-test fmt lint deb
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
+
+deb: setup-run
+	scripts/deb.sh
 
 bench: setup-test
 	scripts/bench.sh

@@ -77,13 +77,16 @@ async function showList(view, focusName) {
   view.replaceChildren();
   const add = el('button', { type: 'button', class: 'primary', onclick: () => showForm(view) }, 'Add provider');
   if (providers.length === 0) {
+    const presets = await api.listPresets();
     view.append(empty({
       title: 'Add your first provider',
       text: 'A provider is the OAuth 2.0 or OpenID Connect server you sign in with: '
         + 'its client ID and endpoints, or just its issuer URL to discover them. '
         + 'Once it is here, sign in to get tokens.',
       actions: [add],
-    }));
+    }), el('div', { class: 'preset-chips', role: 'group', 'aria-label': 'Start from a preset' },
+      el('p', { class: 'muted' }, 'Or start from a preset:'),
+      ...presets.map((p) => el('button', { type: 'button', class: 'secondary', onclick: () => showForm(view, null, p.id) }, p.label))));
     return;
   }
   const count = providers.length === 1 ? '1 provider' : `${providers.length} providers`;
@@ -139,7 +142,7 @@ function hostOf(url) {
 
 // ---- The form ---------------------------------------------------------------------------
 
-async function showForm(view, existing = null) {
+async function showForm(view, existing = null, presetId = null) {
   const editing = existing?.name ?? null;
   const [values, presets] = await Promise.all([
     editing ? api.providerForm(editing) : Promise.resolve({ redirect_port: '0', redirect_path: '/callback', sign_in_with: 'window' }),
@@ -224,6 +227,15 @@ async function showForm(view, existing = null) {
 
   view.replaceChildren(form);
   form.querySelector(editing ? '#f-name' : '#preset-picker')?.focus();
+  if (presetId) {
+    const picker = form.querySelector('#preset-picker');
+    picker.value = presetId;
+    picker.dispatchEvent(new Event('change'));
+    // A preset that needs nothing more fills the form at once; others wait for their values.
+    if (!presets.find((p) => p.id === presetId)?.params.length) {
+      [...form.querySelectorAll('button')].find((b) => b.textContent === 'Apply preset')?.click();
+    }
+  }
   if (editing) check();
 }
 

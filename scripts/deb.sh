@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the .deb offline: the window (oauth-desk-app), the `oauth-desk` command beside it on
+# the PATH, a .desktop entry and icons, with the Tauri bundler (from npm, prebuilt).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+if [[ ! -f packaging/node_modules/.package-lock.json || packaging/package-lock.json -nt packaging/node_modules/.package-lock.json ]]; then
+    (cd packaging && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+cargo build --release --locked -p oauth-desk
+host="$(rustc -vV | sed -n 's/^host: //p')"
+mkdir -p src-tauri/binaries
+cp "$target/release/oauth-desk" "src-tauri/binaries/oauth-desk-$host"
+(cd src-tauri && "$root/packaging/node_modules/.bin/tauri" build --bundles deb --ci)
+deb="$(ls -t "$target"/release/bundle/deb/*.deb | head -1)"
+echo "built $deb ($(stat -c %s "$deb") bytes)"
