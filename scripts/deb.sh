@@ -13,6 +13,9 @@ cargo build --release --locked -p oauth-desk
 host="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
 cp "$target/release/oauth-desk" "src-tauri/binaries/oauth-desk-$host"
-(cd src-tauri && "$root/packaging/node_modules/.bin/tauri" build --bundles deb --ci)
+# The CLI rides along as an "external binary" (installed as /usr/bin/oauth-desk). It is named
+# only in this build's extra config: in tauri.conf.json it would make every build, a fresh
+# clone's debug build included, require the file.
+(cd src-tauri && "$root/packaging/node_modules/.bin/tauri" build --bundles deb --ci --config packaging/deb.conf.json)
 deb="$(ls -t "$target"/release/bundle/deb/*.deb | head -1)"
 echo "built $deb ($(stat -c %s "$deb") bytes)"
