@@ -7,7 +7,10 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
 if [[ ! -f packaging/node_modules/.package-lock.json || packaging/package-lock.json -nt packaging/node_modules/.package-lock.json ]]; then
-    (cd packaging && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # `npm install`, not `npm ci`: this registry's metadata leaves the other platforms'
+    # optional CLI packages out of the lockfile, which `npm ci` refuses; install keeps to the
+    # locked versions all the same.
+    (cd packaging && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 cargo build --release --locked -p oauth-desk
 host="$(rustc -vV | sed -n 's/^host: //p')"

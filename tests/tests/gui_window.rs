@@ -81,3 +81,25 @@ async fn without_a_keyring_the_window_asks_for_a_passphrase_and_says_so() {
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
     assert_eq!(status["key_mode"], "passphrase");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_window_comes_back_at_the_size_it_was_left() {
+    let session = Session::with_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.text("Add your first provider").await;
+    app.client.set_window_size(900, 640).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (w, h) = app.client.get_window_size().await.unwrap();
+    assert_eq!((w, h), (900, 640));
+    // Closed as a person closes it (the close button), which is when the size is saved.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.close_window("^OAuth Desk$").await;
+    app.close().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let again = App::launch(&session, &[]).await;
+    again.text("Add your first provider").await;
+    let (w, h) = again.client.get_window_size().await.unwrap();
+    assert_eq!((w, h), (900, 640), "the size was remembered");
+    again.close().await;
+}
