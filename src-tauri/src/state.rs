@@ -51,7 +51,7 @@ impl AppState {
         f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let vault = self.vault.clone();
-        tauri::async_runtime::spawn_blocking(move || {
+        blocking(move || {
             let guard = vault
                 .lock()
                 .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
@@ -65,7 +65,6 @@ impl AppState {
             }
         })
         .await
-        .map_err(|e| Error::Storage(format!("background task failed: {e}")))?
     }
 }
 

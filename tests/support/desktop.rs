@@ -332,7 +332,7 @@ impl App {
     /// message, which GTK answers by closing the window cleanly.
     pub async fn close_window(&self, title: &str) {
         use x11rb::connection::Connection;
-        use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask};
+        use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
         let out = Command::new("xdotool")
             .args(["search", "--onlyvisible", "--name", title])
             .env("DISPLAY", &self.display.name)
@@ -357,7 +357,6 @@ impl App {
         conn.send_event(false, window, EventMask::NO_EVENT, event)
             .unwrap();
         conn.flush().unwrap();
-        let _ = AtomEnum::NONE;
     }
 
     /// Waits until a window titled like `title` is shown (true) or gone (false).

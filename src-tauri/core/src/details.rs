@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::http::Http;
-use crate::vault::providers::{self as ptable, ClientAuth};
+use crate::vault::providers as ptable;
 use crate::vault::{tokens, Vault};
 
 #[derive(Debug, Serialize)]
@@ -65,35 +65,11 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
     }
     match &p.introspection_url {
         Some(url) => {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("token", access.expose())
-                .append_pair("token_type_hint", "access_token");
-            let mut req = http::Request::post(url.as_str())
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Accept", "application/json");
-            match (&p.client_secret, p.client_auth) {
-                (Some(secret), ClientAuth::Basic) => {
-                    let enc = |s: &str| {
-                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                    };
-                    let pair = format!("{}:{}", enc(&p.client_id), enc(secret.expose()));
-                    req = req.header(
-                        "Authorization",
-                        format!(
-                            "Basic {}",
-                            base64::engine::general_purpose::STANDARD.encode(pair)
-                        ),
-                    );
-                }
-                (Some(secret), ClientAuth::Post) => {
-                    form.append_pair("client_id", &p.client_id)
-                        .append_pair("client_secret", secret.expose());
-                }
-                _ => {
-                    form.append_pair("client_id", &p.client_id);
-                }
-            }
-            match req.body(form.finish().into_bytes()).map(|r| http.call(r)) {
+            let pairs = [
+                ("token", access.expose().as_str()),
+                ("token_type_hint", "access_token"),
+            ];
+            match crate::oauth::client_auth::form_post(&p, url, &pairs).map(|r| http.call(r)) {
                 Ok(Ok(r)) if r.status() == 200 => {
                     d.introspection = serde_json::from_slice(r.body()).ok()
                 }

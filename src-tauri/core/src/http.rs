@@ -100,6 +100,15 @@ impl Http {
     }
 }
 
+/// A copy of a request, to send it again (a retry after 429/503).
+pub fn clone_request(r: &http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
+    let mut copy = http::Request::new(r.body().clone());
+    *copy.method_mut() = r.method().clone();
+    *copy.uri_mut() = r.uri().clone();
+    *copy.headers_mut() = r.headers().clone();
+    copy
+}
+
 impl oauth2::SyncHttpClient for Http {
     type Error = Error;
     fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {

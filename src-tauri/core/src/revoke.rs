@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::http::Http;
+use crate::http::{clone_request, Http};
 use crate::oauth::callback::inert;
 use crate::oauth::check::shown;
-use crate::vault::providers::{self as ptable, ClientAuth, ProviderRecord};
+use crate::oauth::client_auth::form_post;
+use crate::vault::providers::{self as ptable, ProviderRecord};
 use crate::vault::{activity, tokens, Vault};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,34 +69,9 @@ pub fn revoke(
 }
 
 fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> Result<()> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", token)
-        .append_pair("token_type_hint", hint);
-    let mut request = http::Request::post(url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json");
-    let secret = p.client_secret.as_ref().map(|s| s.expose().as_str());
-    match (p.client_auth, secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            // RFC 6749 §2.3.1: each part form-encoded before Base64.
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let pair = format!("{}:{}", enc(&p.client_id), enc(secret));
-            let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
-            request = request.header("Authorization", format!("Basic {b64}"));
-        }
-        (ClientAuth::Post, Some(secret)) => {
-            form.append_pair("client_id", &p.client_id)
-                .append_pair("client_secret", secret);
-        }
-        _ => {
-            form.append_pair("client_id", &p.client_id);
-        }
-    }
-    let body = form.finish().into_bytes();
+    let request = form_post(p, url, &[("token", token), ("token_type_hint", hint)])?;
     for attempt in 0..3 {
-        let request = request_clone(&request, &body)?;
-        let response = http.call(request)?;
+        let response = http.call(clone_request(&request))?;
         let status = response.status().as_u16();
         if status == 200 {
             return Ok(());
@@ -131,15 +106,4 @@ fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> 
     Err(Error::ProviderError(
         "the revocation endpoint stayed unavailable (503); nothing was changed here".into(),
     ))
-}
-
-fn request_clone(b: &http::request::Builder, body: &[u8]) -> Result<http::Request<Vec<u8>>> {
-    let mut out = http::Request::builder()
-        .method(b.method_ref().cloned().unwrap_or(http::Method::POST))
-        .uri(b.uri_ref().cloned().unwrap_or_default());
-    if let (Some(h), Some(src)) = (out.headers_mut(), b.headers_ref()) {
-        *h = src.clone();
-    }
-    out.body(body.to_vec())
-        .map_err(|e| Error::InvalidInput(format!("cannot build the revocation request: {e}")))
 }

@@ -75,14 +75,25 @@ pub async fn reveal_access_token(
     provider: String,
     account: String,
 ) -> CommandResult<String> {
-    Ok(state
+    Ok(stored_access_token(&state, provider, account)
+        .await?
+        .expose()
+        .clone())
+}
+
+/// The stored access token (none once revoked), for Reveal and Copy.
+async fn stored_access_token(
+    state: &AppState,
+    provider: String,
+    account: String,
+) -> oauth_desk_core::Result<oauth_desk_core::Secret<String>> {
+    state
         .with_vault(move |v| {
-            let t = tokens::get(v.conn(), &provider, &account)?;
-            t.access_token
-                .map(|s| s.expose().clone())
+            tokens::get(v.conn(), &provider, &account)?
+                .access_token
                 .ok_or_else(|| oauth_desk_core::Error::NotFound("this token was revoked".into()))
         })
-        .await?)
+        .await
 }
 
 /// How long a copied token stays on the clipboard.
@@ -97,13 +108,7 @@ pub async fn copy_access_token<R: Runtime>(
     provider: String,
     account: String,
 ) -> CommandResult<u64> {
-    let token = state
-        .with_vault(move |v| {
-            tokens::get(v.conn(), &provider, &account)?
-                .access_token
-                .ok_or_else(|| oauth_desk_core::Error::NotFound("this token was revoked".into()))
-        })
-        .await?;
+    let token = stored_access_token(&state, provider, account).await?;
     app.clipboard()
         .write_text(token.expose().clone())
         .map_err(|e| {

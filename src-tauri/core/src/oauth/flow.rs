@@ -121,6 +121,8 @@ fn scopes_or_default<'a>(p: &'a ProviderRecord, scopes: &'a [String]) -> &'a [St
 /// `finish` consumes it, so a state is used once.
 pub struct CodeFlow {
     pub url: String,
+    /// Sent again with the code, as RFC 6749 §4.1.3 asks.
+    redirect_uri: String,
     state: Secret<String>,
     verifier: PkceCodeVerifier,
     nonce: Option<Nonce>,
@@ -160,6 +162,7 @@ impl CodeFlow {
         let (url, state) = request.url();
         Ok(CodeFlow {
             url: url.to_string(),
+            redirect_uri: redirect_uri.to_owned(),
             state: Secret::new(state.secret().clone()),
             verifier,
             nonce,
@@ -178,7 +181,7 @@ impl CodeFlow {
             started_at: self.started_at,
         };
         let code = callback::code_from(params, &expected, now)?;
-        let client = client(&self.provider, Some(&redirect_uri_of(&self.url)?))?;
+        let client = client(&self.provider, Some(&self.redirect_uri))?;
         let response = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Error::InvalidInput(e.to_string()))?
@@ -194,18 +197,6 @@ impl CodeFlow {
             now,
         )
     }
-}
-
-/// The redirect_uri the authorization URL carried, which the exchange must repeat.
-fn redirect_uri_of(auth_url: &str) -> Result<String> {
-    url::Url::parse(auth_url)
-        .ok()
-        .and_then(|u| {
-            u.query_pairs()
-                .find(|(k, _)| k == "redirect_uri")
-                .map(|(_, v)| v.into_owned())
-        })
-        .ok_or_else(|| Error::InvalidInput("the authorization URL has no redirect_uri".into()))
 }
 
 /// A device authorization in progress (RFC 8628): what the user must do, and the polling.
@@ -348,17 +339,7 @@ impl oauth2::SyncHttpClient for BackingOff<'_> {
     fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
         let mut attempt = 0;
         loop {
-            let copy = {
-                let mut b = http::Request::builder()
-                    .method(request.method().clone())
-                    .uri(request.uri().clone());
-                if let Some(h) = b.headers_mut() {
-                    *h = request.headers().clone();
-                }
-                b.body(request.body().clone())
-                    .map_err(|e| Error::InvalidInput(e.to_string()))?
-            };
-            let response = self.http.call(copy)?;
+            let response = self.http.call(crate::http::clone_request(&request))?;
             let status = response.status().as_u16();
             if (status == 429 || status == 503) && attempt < REFRESH_RETRIES {
                 let wait = response

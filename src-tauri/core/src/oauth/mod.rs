@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod check;
+pub mod client_auth;
 pub mod discovery;
 pub mod flow;
 pub mod loopback;
