@@ -19,7 +19,7 @@ packages+=(xvfb xauth)
 if [[ "$purpose" == test ]]; then
     # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
     # shows an "Unlock Login Keyring" dialog on the test screen.
-    packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick)
+    packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
 fi
 
 missing=()

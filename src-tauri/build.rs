@@ -34,6 +34,15 @@ fn main() {
             "start_api",
             "stop_api",
             "api_key",
+            "set_proxy_password",
+            "change_vault_key",
+            "suggest_backup_path",
+            "backup_vault",
+            "inspect_backup",
+            "restore_vault",
+            "export_providers",
+            "plan_provider_import",
+            "apply_provider_import",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -5,6 +5,7 @@ mod commands;
 mod error;
 mod login_window;
 mod refresher;
+mod single_instance;
 mod state;
 
 use tauri::{Manager, Runtime};
@@ -12,8 +13,11 @@ use tauri::{Manager, Runtime};
 pub use state::AppState;
 
 /// Adds the app's state and commands to a builder; generic over the runtime so that tests can
-/// pass `tauri::test::mock_builder()`.
-pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+/// pass `tauri::test::mock_builder()`. `single` answers later launches (see single_instance).
+pub fn builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    single: Option<std::os::unix::net::UnixListener>,
+) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
@@ -28,9 +32,19 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .with_filter(|label| label == "main")
                 .build(),
         )
-        .setup(|app| {
+        .setup(move |app| {
             app.manage(AppState::from_env()?);
             refresher::start(app.handle().clone());
+            if let Some(listener) = single {
+                let handle = app.handle().clone();
+                single_instance::serve(listener, move || {
+                    if let Some(w) = handle.get_webview_window("main") {
+                        let _ = w.unminimize();
+                        let _ = w.show();
+                        let _ = w.set_focus();
+                    }
+                });
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -59,8 +73,17 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::tokens::import_token,
             commands::vault::list_tokens,
             commands::vault::list_activity,
-            commands::vault::get_settings,
-            commands::vault::save_settings,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::set_proxy_password,
+            commands::keys::change_vault_key,
+            commands::keys::suggest_backup_path,
+            commands::keys::backup_vault,
+            commands::keys::inspect_backup,
+            commands::keys::restore_vault,
+            commands::sharing::export_providers,
+            commands::sharing::plan_provider_import,
+            commands::sharing::apply_provider_import,
             commands::api::api_status,
             commands::api::start_api,
             commands::api::stop_api,
@@ -69,7 +92,17 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 pub fn run() {
-    builder(tauri::Builder::default())
+    let listener = match AppState::from_env().map(|s| single_instance::claim(&s.vault_path)) {
+        Ok(Some(single_instance::Instance::Running)) => {
+            eprintln!(
+                "OAuth Desk is already open with this vault; brought its window to the front."
+            );
+            return;
+        }
+        Ok(Some(single_instance::Instance::First(l))) => Some(l),
+        _ => None,
+    };
+    builder(tauri::Builder::default(), listener)
         .run(tauri::generate_context!())
         .expect("error while running OAuth Desk");
 }

@@ -50,12 +50,22 @@ impl AppState {
         &self,
         f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.with_vault_mut(move |v| f(v)).await
+    }
+}
+
+impl AppState {
+    /// Like `with_vault`, for what replaces the vault's file (a new key, a restore).
+    pub async fn with_vault_mut<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let vault = self.vault.clone();
         blocking(move || {
-            let guard = vault
+            let mut guard = vault
                 .lock()
                 .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
-            match guard.as_ref() {
+            match guard.as_mut() {
                 Some(v) => f(v),
                 None => Err(Error::PassphraseRequired {
                     path: PathBuf::new(),

@@ -138,3 +138,28 @@ impl Drop for Running {
         }
     }
 }
+
+/// Adds a provider typed by hand (endpoints on idp.example, nothing fetched), with `extra`
+/// flags; panics if the CLI refuses it.
+pub fn add_provider_by_hand(
+    session: &Session,
+    env: &[(&str, &str)],
+    name: &str,
+    extra: &[&str],
+    stdin: &str,
+) {
+    let mut args = vec![
+        "provider",
+        "add",
+        name,
+        "--client-id",
+        "cid",
+        "--auth-url",
+        "https://idp.example/auth",
+        "--token-url",
+        "https://idp.example/token",
+    ];
+    args.extend_from_slice(extra);
+    let out = run(session, &args, env, stdin);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

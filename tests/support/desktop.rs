@@ -179,6 +179,11 @@ impl App {
             .unwrap_or_else(|e| panic!("{what} did not appear ({xpath}): {e}"))
     }
 
+    /// The page as it is now (the DOM serialized).
+    pub async fn page_source(&self) -> String {
+        self.client.source().await.expect("the page source")
+    }
+
     /// A button with exactly this visible text, as a person finds it.
     pub async fn button(&self, text: &str) -> fantoccini::elements::Element {
         self.find(

@@ -103,3 +103,38 @@ async fn the_window_comes_back_at_the_size_it_was_left() {
     assert_eq!((w, h), (900, 640), "the size was remembered");
     again.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_second_launch_shows_the_running_window_instead_of_opening_another() {
+    let session = Session::with_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.text("Add your first provider").await;
+    let windows = |display: &str| {
+        let out = std::process::Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", "^OAuth Desk$"])
+            .env("DISPLAY", display)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(windows(app.display_name()), 1);
+
+    let mut second = std::process::Command::new(oauth_desk_tests::bins::gui_path());
+    session.apply(&mut second);
+    let started = std::time::Instant::now();
+    let out = second
+        .env("DISPLAY", app.display_name())
+        .output()
+        .expect("the second launch runs");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already open"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed().as_secs() < 10, "it hands over and leaves");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(windows(app.display_name()), 1, "still one window");
+    app.text("Add your first provider").await;
+    app.close().await;
+}

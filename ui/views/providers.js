@@ -4,6 +4,7 @@
 import * as api from '../api.js';
 import { confirmDialog, el, empty, toast, visible } from '../dom.js';
 import { openSignin } from './signin.js';
+import { showExport, showImport } from './sharing.js';
 
 export const title = 'Providers';
 
@@ -76,6 +77,9 @@ async function showList(view, focusName) {
   const providers = await api.listProviders();
   view.replaceChildren();
   const add = el('button', { type: 'button', class: 'primary', onclick: () => showForm(view) }, 'Add provider');
+  const back = () => showList(view);
+  const importButton = el('button', { type: 'button', class: 'secondary', onclick: () => showImport(view, back) }, 'Import…');
+  const exportButton = el('button', { type: 'button', class: 'secondary', onclick: () => showExport(view, back) }, 'Export…');
   if (providers.length === 0) {
     const presets = await api.listPresets();
     view.append(empty({
@@ -83,7 +87,7 @@ async function showList(view, focusName) {
       text: 'A provider is the OAuth 2.0 or OpenID Connect server you sign in with: '
         + 'its client ID and endpoints, or just its issuer URL to discover them. '
         + 'Once it is here, sign in to get tokens.',
-      actions: [add],
+      actions: [add, importButton],
     }), el('div', { class: 'preset-chips', role: 'group', 'aria-label': 'Start from a preset' },
       el('p', { class: 'muted' }, 'Or start from a preset:'),
       ...presets.map((p) => el('button', { type: 'button', class: 'secondary', onclick: () => showForm(view, null, p.id) }, p.label))));
@@ -91,7 +95,7 @@ async function showList(view, focusName) {
   }
   const count = providers.length === 1 ? '1 provider' : `${providers.length} providers`;
   view.append(
-    el('div', { class: 'toolbar' }, el('p', { class: 'muted' }, count), add),
+    el('div', { class: 'toolbar' }, el('p', { class: 'muted' }, count), el('div', { class: 'toolbar-actions' }, importButton, exportButton, add)),
     el('ul', { class: 'cards', 'aria-label': 'Providers' }, ...providers.map((p) => row(view, p))),
   );
   if (focusName) {

@@ -196,7 +196,7 @@ async function detailsDialog(t) {
   copy.addEventListener('click', async () => {
     try {
       const secs = await api.copyAccessToken(t.provider, t.account);
-      toast(`Access token copied; the clipboard is cleared in ${secs} seconds.`);
+      toast(secs > 0 ? `Access token copied; the clipboard is cleared in ${secs} seconds.` : 'Access token copied. (Clearing the clipboard is off in Settings.)');
     } catch (e) { toast(e.message, 'error'); }
   });
   const section = (title, content) => el('section', {}, el('h3', {}, title), content);

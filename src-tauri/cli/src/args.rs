@@ -28,6 +28,7 @@ impl Cli {
             Some(Command::Provider(cmd)) => cmd.json(),
             Some(Command::Login(a)) => a.json,
             Some(Command::Token(t)) => t.json(),
+            Some(Command::Settings(SettingsCmd::Get { json, .. })) => *json,
             _ => false,
         }
     }
@@ -73,6 +74,33 @@ pub enum Command {
     /// The local REST API's key
     #[command(subcommand)]
     Api(ApiCmd),
+
+    /// Settings shared with the window: background refresh, clipboard clearing, the REST API,
+    /// the HTTP proxy
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCmd {
+    /// Every setting (or one), never a secret
+    Get {
+        /// refresh-window, clipboard-clear, api, api-port, proxy, proxy-user, proxy-password
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change one setting:
+    ///   refresh-window SECONDS   refresh tokens this long before they expire (0: never)
+    ///   clipboard-clear SECONDS  clear a copied token after this long (0: never)
+    ///   api on|off               the window starts the REST API when it opens
+    ///   api-port PORT            the port it listens on (127.0.0.1)
+    ///   proxy environment|off|URL   HTTPS_PROXY/NO_PROXY, no proxy, or this proxy
+    ///   proxy-user NAME          the proxy's user name ("" for none)
+    ///   proxy-password           read from the terminal, OAUTH_DESK_PROXY_PASSWORD or stdin
+    ///                            (empty: remove it); never given on the command line
+    #[command(verbatim_doc_comment)]
+    Set { name: String, value: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +221,26 @@ pub enum VaultCmd {
     Init,
     /// Read every page and verify the vault's structure and encryption
     Check,
+    /// Protect the vault with a new passphrase: from keyring mode, or to change the passphrase.
+    /// The new one is typed twice on a terminal, or comes from OAUTH_DESK_NEW_PASSPHRASE or the
+    /// next line of standard input
+    Passphrase,
+    /// Keep the vault's key in the OS keyring instead of deriving it from a passphrase
+    UseKeyring,
+    /// Re-encrypt the vault under a fresh random key (same mode; a passphrase vault gets a new
+    /// salt). Every key change is atomic: a crash leaves the old key or the new one working
+    RotateKey,
+    /// Write an encrypted copy of the vault to FILE, under a passphrase you choose (typed twice,
+    /// or OAUTH_DESK_BACKUP_PASSPHRASE, or the next line of standard input), never the keyring key
+    Backup { file: PathBuf },
+    /// Replace the vault's contents with a backup, after showing what it holds and asking.
+    /// The vault it replaces is kept beside it as <vault>.before-restore
+    Restore {
+        file: PathBuf,
+        /// Do not ask (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +292,24 @@ pub enum ProviderCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write providers as JSON to standard output (all, or those named), without client
+    /// secrets or tokens: the file a team shares
+    Export { names: Vec<String> },
+    /// Add or update the providers of a file written by `export`, after listing what changes
+    /// and asking. New clients that need a secret ask for it (typed on a terminal, or one line
+    /// each on standard input with --secrets-stdin, in the file's order)
+    Import {
+        /// The JSON file; - reads standard input
+        file: std::path::PathBuf,
+        /// Do not ask (for scripts)
+        #[arg(long)]
+        yes: bool,
+        /// Read the secrets the new clients need from standard input, one per line
+        #[arg(long)]
+        secrets_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl ProviderCmd {
@@ -254,7 +320,9 @@ impl ProviderCmd {
             | ProviderCmd::Show { json, .. }
             | ProviderCmd::Update { json, .. }
             | ProviderCmd::Remove { json, .. }
-            | ProviderCmd::Presets { json } => *json,
+            | ProviderCmd::Presets { json }
+            | ProviderCmd::Import { json, .. } => *json,
+            ProviderCmd::Export { .. } => false,
         }
     }
 }

@@ -4,10 +4,13 @@
 
 mod api_cmd;
 mod args;
+mod ask;
 mod launch;
 mod login_cmd;
 mod output;
 mod provider_cmd;
+mod provider_share_cmd;
+mod settings_cmd;
 mod token_cmd;
 mod unlock;
 mod vault_cmd;
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
         Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
         Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
+        Some(Command::Settings(cmd)) => settings_cmd::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! `oauth-desk provider add | list | show | update | remove | presets`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::BufRead;
 
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::check::visible;
@@ -18,6 +18,13 @@ use crate::unlock;
 
 pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
     match cmd {
+        ProviderCmd::Export { names } => crate::provider_share_cmd::export(global, &names),
+        ProviderCmd::Import {
+            file,
+            yes,
+            secrets_stdin,
+            json,
+        } => crate::provider_share_cmd::import(global, &file, yes, secrets_stdin, json),
         ProviderCmd::Add { name, fields, json } => {
             let vault = unlock::open(global, Create::IfMissing)?;
             let mut input = ProviderInput::default();
@@ -216,25 +223,11 @@ fn read_secret() -> Result<Secret<String>> {
 }
 
 fn confirm(view: &ProviderView) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::InvalidInput(format!(
-            "removing {} deletes {} with it; pass --yes to confirm in a script",
-            visible(&view.name),
-            count(view.accounts, "token")
-        )));
-    }
-    eprint!(
-        "Remove provider {} and its {}? [y/N] ",
-        visible(&view.name),
-        count(view.accounts, "token")
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::InvalidInput(format!("cannot read the answer: {e}")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+    let (name, tokens) = (visible(&view.name), count(view.accounts, "token"));
+    crate::ask::confirm(
+        &format!("Remove provider {name} and its {tokens}?"),
+        &format!("removing {name} deletes {tokens} with it; pass --yes to confirm in a script"),
+    )
 }
 
 fn count(n: i64, what: &str) -> String {

@@ -20,7 +20,7 @@ pub fn vault_path(global: &Global) -> Result<PathBuf> {
     }
 }
 
-fn unlock(global: &Global) -> Result<Unlock> {
+pub fn unlock(global: &Global) -> Result<Unlock> {
     if global.passphrase_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -47,6 +47,9 @@ fn passphrase(p: String, from: &str) -> Result<Unlock> {
     Ok(Unlock::Passphrase(Secret::new(p)))
 }
 
+/// Opens the vault and makes its network settings (the proxy) those of this process.
 pub fn open(global: &Global, create: Create) -> Result<Vault> {
-    Vault::open(&vault_path(global)?, unlock(global)?, &OsKeyring, create)
+    let vault = Vault::open(&vault_path(global)?, unlock(global)?, &OsKeyring, create)?;
+    vault::settings::apply(vault.conn())?;
+    Ok(vault)
 }

@@ -1,11 +1,15 @@
-//! `oauth-desk vault status | init | check`.
+//! `oauth-desk vault status | init | check | passphrase | use-keyring | rotate-key | backup |
+//! restore`.
 
-use oauth_desk_core::vault::{self, Create, KeyMode, VaultFile};
+use std::path::Path;
+
+use oauth_desk_core::vault::backup::Backup;
+use oauth_desk_core::vault::{self, Create, KeyMode, OsKeyring, Unlock, Vault, VaultFile};
 use oauth_desk_core::{Error, Result};
 
 use crate::args::{Global, VaultCmd};
 use crate::output::printable;
-use crate::unlock;
+use crate::{ask, unlock};
 
 pub fn run(global: &Global, cmd: VaultCmd) -> Result<()> {
     match cmd {
@@ -20,7 +24,125 @@ pub fn run(global: &Global, cmd: VaultCmd) -> Result<()> {
             );
             Ok(())
         }
+        VaultCmd::Passphrase => {
+            let mut v = unlock::open(global, Create::Never)?;
+            let new = ask::new_secret("new passphrase", "OAUTH_DESK_NEW_PASSPHRASE")?;
+            let was = v.key_mode();
+            v.change_key(Unlock::Passphrase(new), &OsKeyring)?;
+            println!(
+                "{} The vault at {} now opens with the new passphrase only.",
+                if was == KeyMode::Keyring {
+                    "Moved the key out of the OS keyring."
+                } else {
+                    "Changed the passphrase."
+                },
+                shown(v.path())
+            );
+            Ok(())
+        }
+        VaultCmd::UseKeyring => {
+            let mut v = unlock::open(global, Create::Never)?;
+            v.change_key(Unlock::Keyring, &OsKeyring)?;
+            println!(
+                "The vault at {} now opens with a random key kept in the OS keyring.",
+                shown(v.path())
+            );
+            Ok(())
+        }
+        VaultCmd::RotateKey => {
+            let how = unlock::unlock(global)?;
+            let again = match &how {
+                Unlock::Keyring => Unlock::Keyring,
+                Unlock::Passphrase(p) => Unlock::Passphrase(p.clone()),
+            };
+            let mut v = Vault::open(&unlock::vault_path(global)?, how, &OsKeyring, Create::Never)?;
+            v.change_key(again, &OsKeyring)?;
+            println!(
+                "The vault at {} is re-encrypted under a fresh key ({} mode).",
+                shown(v.path()),
+                v.key_mode().as_str()
+            );
+            Ok(())
+        }
+        VaultCmd::Backup { file } => {
+            let v = unlock::open(global, Create::Never)?;
+            let pass = ask::new_secret("backup passphrase", "OAUTH_DESK_BACKUP_PASSPHRASE")?;
+            let c = v.backup_to(&file, &pass)?;
+            println!(
+                "Wrote {} ({}, {}), encrypted under the backup passphrase.",
+                shown(&file),
+                count(c.providers.len(), "provider"),
+                count(c.accounts.len(), "token")
+            );
+            Ok(())
+        }
+        VaultCmd::Restore { file, yes } => restore(global, &file, yes),
     }
+}
+
+fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn shown(p: &Path) -> String {
+    printable(&p.display().to_string())
+}
+
+fn restore(global: &Global, file: &Path, yes: bool) -> Result<()> {
+    let mut v = unlock::open(global, Create::IfMissing)?;
+    let pass = ask::known_secret("backup passphrase", "OAUTH_DESK_BACKUP_PASSPHRASE")?;
+    let backup = Backup::open(file, &pass)?;
+    let c = &backup.contents;
+    println!(
+        "{} holds {} and {}:",
+        shown(file),
+        count(c.providers.len(), "provider"),
+        count(c.accounts.len(), "token")
+    );
+    for name in &c.providers {
+        let accounts: Vec<String> = c
+            .accounts
+            .iter()
+            .filter(|(p, _)| p == name)
+            .map(|(_, a)| printable(a))
+            .collect();
+        if accounts.is_empty() {
+            println!("  {}", printable(name));
+        } else {
+            println!("  {}: {}", printable(name), accounts.join(", "));
+        }
+    }
+    let now = v.status()?;
+    if now.providers + now.tokens > 0 && !yes {
+        let held = format!(
+            "{}, {}",
+            count(now.providers as usize, "provider"),
+            count(now.tokens as usize, "token")
+        );
+        let question = format!(
+            "Replace the vault at {} ({held}) with this backup?",
+            shown(v.path())
+        );
+        let hint = format!(
+            "restoring replaces the vault at {} ({held}); pass --yes to confirm in a script. \
+             Nothing was changed",
+            shown(v.path())
+        );
+        if !ask::confirm(&question, &hint)? {
+            return Err(Error::Cancelled("Nothing was changed.".into()));
+        }
+    }
+    v.restore_from(&backup)?;
+    let kept = vault::rekey::before_restore_path(v.path());
+    if kept.exists() {
+        println!(
+            "Restored. The vault it replaced is kept at {} (it opens with the same key).",
+            shown(&kept)
+        );
+    } else {
+        println!("Restored.");
+    }
+    Ok(())
 }
 
 fn status(global: &Global, json: bool) -> Result<()> {

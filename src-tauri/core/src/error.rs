@@ -79,6 +79,15 @@ pub enum Error {
         supported: i64,
     },
 
+    /// A backup file that cannot be restored; `code` is the vault error it amounts to
+    /// (wrong_key, vault_corrupt, vault_truncated, schema_too_new...).
+    #[error("{message}")]
+    BadBackup { code: &'static str, message: String },
+
+    /// Another process has the vault open, or is replacing it.
+    #[error("{0}")]
+    VaultBusy(String),
+
     #[error("this build of OAuth Desk is not linked with SQLCipher; refusing to store secrets unencrypted")]
     NoCipher,
 
@@ -113,6 +122,8 @@ impl Error {
             Error::VaultCorrupt { .. } => "vault_corrupt",
             Error::NotEncrypted { .. } => "vault_not_encrypted",
             Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::VaultBusy(_) => "vault_busy",
+            Error::BadBackup { code, .. } => code,
             Error::NoCipher => "no_cipher",
             Error::Keyring(_) => "keyring",
             Error::Storage(_) => "storage",

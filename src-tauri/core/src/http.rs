@@ -25,6 +25,8 @@ pub struct Fetched {
 pub struct Http {
     client: reqwest::blocking::Client,
     total: Duration,
+    /// The proxy non-loopback calls go through (host:port), named in network errors.
+    proxy: Option<String>,
 }
 
 impl Http {
@@ -41,14 +43,20 @@ impl Http {
     }
 
     pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Http> {
-        let client = reqwest::blocking::Client::builder()
+        let builder = reqwest::blocking::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("OAuthDesk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("OAuthDesk/", env!("CARGO_PKG_VERSION")));
+        let (builder, proxy) = crate::proxy::configure(builder)?;
+        let client = builder
             .build()
             .map_err(|e| Error::Network(format!("cannot start the HTTP client: {e}")))?;
-        Ok(Http { client, total })
+        Ok(Http {
+            client,
+            total,
+            proxy,
+        })
     }
 
     /// GETs `url` with a bearer token (userinfo).
@@ -60,7 +68,7 @@ impl Http {
             .header(reqwest::header::ACCEPT, "application/json")
             .bearer_auth(token)
             .send()
-            .map_err(|e| network_error(url, &e))?;
+            .map_err(|e| self.network_error(url, &e))?;
         read(url, resp, limit, started + self.total)
     }
 
@@ -75,7 +83,7 @@ impl Http {
             .headers(parts.headers)
             .body(body)
             .send()
-            .map_err(|e| network_error(&url, &e))?;
+            .map_err(|e| self.network_error(&url, &e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let fetched = read(&url, resp, MAX_RESPONSE, started + self.total)?;
@@ -87,6 +95,21 @@ impl Http {
             .map_err(|e| Error::Network(format!("{url}: {e}")))
     }
 
+    /// A failed request's error; through a proxy, it names the proxy (a refusing or silent
+    /// proxy is the likelier culprit than the provider).
+    fn network_error(&self, url: &str, e: &reqwest::Error) -> Error {
+        let err = network_error(url, e);
+        let through = match (&self.proxy, is_loopback(url)) {
+            (Some(p), false) => p,
+            _ => return err,
+        };
+        match err {
+            Error::Network(m) => Error::Network(format!("{m}, through the proxy at {through}")),
+            Error::TimedOut(m) => Error::TimedOut(format!("{m} (through the proxy at {through})")),
+            other => other,
+        }
+    }
+
     /// GETs `url` asking for `accept`; reads at most `limit` bytes of body.
     pub fn get(&self, url: &str, accept: &str, limit: usize) -> Result<Fetched> {
         let started = Instant::now();
@@ -95,7 +118,7 @@ impl Http {
             .get(url)
             .header(reqwest::header::ACCEPT, accept)
             .send()
-            .map_err(|e| network_error(url, &e))?;
+            .map_err(|e| self.network_error(url, &e))?;
         read(url, resp, limit, started + self.total)
     }
 }
@@ -176,6 +199,15 @@ fn too_large(url: &str, limit: usize) -> Error {
         "{url} answered with more than {} KB; refusing to read it",
         limit / 1024
     ))
+}
+
+fn is_loopback(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    })
 }
 
 fn network_error(url: &str, e: &reqwest::Error) -> Error {

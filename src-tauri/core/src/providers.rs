@@ -48,41 +48,64 @@ pub fn check(
 pub fn add(vault: &Vault, input: &ProviderInput, now: i64) -> Result<ProviderView> {
     let record = input.validate(None).map_err(Error::InvalidFields)?;
     let tx = vault.conn().unchecked_transaction()?;
-    table::insert(&tx, &record, now)?;
-    activity::record(
-        &tx,
-        now,
-        "provider added",
-        Some(&record.name),
-        None,
-        Some(&summary(&record)),
-    )?;
+    insert_logged(&tx, &record, now)?;
     tx.commit()?;
     table::view(vault.conn(), &record.name)
 }
 
-/// Replaces provider `name` with `input`; an empty client secret keeps the stored one.
-pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<ProviderView> {
-    let tx = vault.conn().unchecked_transaction()?;
-    let id = table::view(&tx, name)?.id;
-    let old = table::get(&tx, name)?;
-    let new = input
-        .validate(old.client_secret.as_ref())
-        .map_err(Error::InvalidFields)?;
-    let changed = changed_fields(&old, &new);
+/// Inserts a checked provider with its activity entry, inside the caller's transaction.
+pub(crate) fn insert_logged(
+    conn: &rusqlite::Connection,
+    record: &ProviderRecord,
+    now: i64,
+) -> Result<()> {
+    table::insert(conn, record, now)?;
+    activity::record(
+        conn,
+        now,
+        "provider added",
+        Some(&record.name),
+        None,
+        Some(&summary(record)),
+    )
+}
+
+/// Replaces a provider with a checked record and logs the changed fields, inside the caller's
+/// transaction. Returns the changed fields (none: nothing was written).
+pub(crate) fn update_logged(
+    conn: &rusqlite::Connection,
+    old: &ProviderRecord,
+    new: &ProviderRecord,
+    now: i64,
+) -> Result<Vec<&'static str>> {
+    let changed = changed_fields(old, new);
     if changed.is_empty() {
-        return table::view(vault.conn(), name);
+        return Ok(changed);
     }
-    table::update(&tx, id, &new, now)?;
+    let id = table::view(conn, &old.name)?.id;
+    table::update(conn, id, new, now)?;
     let detail = format!("changed {}", changed.join(", "));
     activity::record(
-        &tx,
+        conn,
         now,
         "provider updated",
         Some(&new.name),
         None,
         Some(&detail),
     )?;
+    Ok(changed)
+}
+
+/// Replaces provider `name` with `input`; an empty client secret keeps the stored one.
+pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<ProviderView> {
+    let tx = vault.conn().unchecked_transaction()?;
+    let old = table::get(&tx, name)?;
+    let new = input
+        .validate(old.client_secret.as_ref())
+        .map_err(Error::InvalidFields)?;
+    if update_logged(&tx, &old, &new, now)?.is_empty() {
+        return table::view(vault.conn(), name);
+    }
     tx.commit()?;
     table::view(vault.conn(), &new.name)
 }
@@ -122,7 +145,7 @@ fn summary(r: &ProviderRecord) -> String {
 }
 
 /// The names of the fields that differ; the secret appears as "client secret", never its value.
-fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
+pub(crate) fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
     let mut changed = Vec::new();
     macro_rules! cmp {
         ($($field:ident),*) => {$(

@@ -103,15 +103,17 @@ fn a_new_keyring_vault_is_private_encrypted_and_reopens_with_its_stored_key() {
         0o700,
         "the vault's directory must be private"
     );
-    let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+    let mut leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
+    leftovers.sort();
     assert_eq!(
         leftovers,
-        ["vault.db"],
-        "creation must leave no temporary file behind"
+        ["vault.db", "vault.db.lock"],
+        "creation must leave no temporary file behind (the lock says who has the vault open)"
     );
+    assert_eq!(mode(&path.with_file_name("vault.db.lock")), 0o600);
 
     let v = Vault::open(&path, Unlock::Keyring, &keys, Create::Never).unwrap();
     assert_eq!(

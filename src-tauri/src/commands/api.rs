@@ -33,8 +33,28 @@ pub fn api_status(state: State<'_, AppState>) -> ApiStatus {
     }
 }
 
+/// Starts the API and remembers that it is on (and on which port) for the next start.
 #[tauri::command]
 pub async fn start_api(state: State<'_, AppState>, port: u16) -> CommandResult<ApiStatus> {
+    let status = start(&state, port).await?;
+    remember(&state, true, (port != 0).then_some(port)).await?;
+    Ok(status)
+}
+
+async fn remember(state: &AppState, on: bool, port: Option<u16>) -> Result<(), Error> {
+    state
+        .with_vault(move |v| {
+            let mut s = settings::get(v.conn())?;
+            s.api_enabled = on;
+            if let Some(p) = port {
+                s.api_port = p;
+            }
+            settings::set(v.conn(), &s)
+        })
+        .await
+}
+
+pub async fn start(state: &AppState, port: u16) -> Result<ApiStatus, Error> {
     if let Some(a) = state.api.lock().unwrap().as_ref() {
         return Ok(ApiStatus {
             running: true,
@@ -69,7 +89,7 @@ pub async fn start_api(state: State<'_, AppState>, port: u16) -> CommandResult<A
                 .map_err(|e| Error::Storage(e.to_string()))?
                 .err()
                 .unwrap_or_else(|| Error::Storage("the API stopped at once".into()));
-            return Err(e.into());
+            return Err(e);
         }
     };
     *state.api.lock().unwrap() = Some(RunningApi {
@@ -84,14 +104,15 @@ pub async fn start_api(state: State<'_, AppState>, port: u16) -> CommandResult<A
 }
 
 #[tauri::command]
-pub fn stop_api(state: State<'_, AppState>) -> ApiStatus {
+pub async fn stop_api(state: State<'_, AppState>) -> CommandResult<ApiStatus> {
     if let Some(a) = state.api.lock().unwrap().take() {
         let _ = a.stop.send(());
     }
-    ApiStatus {
+    remember(&state, false, None).await?;
+    Ok(ApiStatus {
         running: false,
         port: None,
-    }
+    })
 }
 
 /// The key, shown because the user asked; `regenerate` replaces it (the running API switches

@@ -96,11 +96,9 @@ async fn stored_access_token(
         .await
 }
 
-/// How long a copied token stays on the clipboard.
-pub const CLIPBOARD_SECS: u64 = 30;
-
-/// Copies the access token to the clipboard and clears it after `CLIPBOARD_SECS`, unless
-/// something else was copied meanwhile. The token never passes through the page.
+/// Copies the access token to the clipboard and clears it after the delay in Settings (0:
+/// never), unless something else was copied meanwhile. The token never passes through the
+/// page. Returns the delay.
 #[tauri::command]
 pub async fn copy_access_token<R: Runtime>(
     app: AppHandle<R>,
@@ -109,18 +107,25 @@ pub async fn copy_access_token<R: Runtime>(
     account: String,
 ) -> CommandResult<u64> {
     let token = stored_access_token(&state, provider, account).await?;
+    let delay = state
+        .with_vault(|v| oauth_desk_core::vault::settings::get(v.conn()))
+        .await?
+        .clipboard_clear_secs
+        .max(0) as u64;
     app.clipboard()
         .write_text(token.expose().clone())
         .map_err(|e| {
             oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
         })?;
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(CLIPBOARD_SECS));
-        if app.clipboard().read_text().ok().as_deref() == Some(token.expose().as_str()) {
-            let _ = app.clipboard().write_text(String::new());
-        }
-    });
-    Ok(CLIPBOARD_SECS)
+    if delay > 0 {
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(delay));
+            if app.clipboard().read_text().ok().as_deref() == Some(token.expose().as_str()) {
+                let _ = app.clipboard().write_text(String::new());
+            }
+        });
+    }
+    Ok(delay)
 }
 
 /// Stores a token obtained elsewhere (a token response as JSON), checked like one.

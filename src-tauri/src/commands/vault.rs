@@ -49,32 +49,53 @@ pub async fn unlock_vault(
 async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<VaultView> {
     let path = state.vault_path.clone();
     let slot = state.vault.clone();
-    let view = tauri::async_runtime::spawn_blocking(move || -> Result<VaultView, Error> {
-        let mut guard = slot
-            .lock()
-            .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
-        if guard.is_none() {
-            match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
-                Ok(v) => *guard = Some(v),
-                Err(e @ (Error::PassphraseRequired { .. } | Error::KeyMissing { .. })) => {
-                    let exists = !matches!(e, Error::PassphraseRequired { exists: false, .. });
-                    return Ok(VaultView::Locked {
-                        path: path.display().to_string(),
-                        exists,
-                        code: e.code(),
-                        message: e.to_string(),
-                    });
+    let view =
+        tauri::async_runtime::spawn_blocking(move || -> Result<(VaultView, Option<u16>), Error> {
+            let mut guard = slot
+                .lock()
+                .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+            let mut opened_now = false;
+            if guard.is_none() {
+                match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
+                    Ok(v) => {
+                        oauth_desk_core::vault::settings::apply(v.conn())?;
+                        *guard = Some(v);
+                        opened_now = true;
+                    }
+                    Err(e @ (Error::PassphraseRequired { .. } | Error::KeyMissing { .. })) => {
+                        let exists = !matches!(e, Error::PassphraseRequired { exists: false, .. });
+                        return Ok((
+                            VaultView::Locked {
+                                path: path.display().to_string(),
+                                exists,
+                                code: e.code(),
+                                message: e.to_string(),
+                            },
+                            None,
+                        ));
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
-        }
-        let vault = guard.as_ref().expect("opened above");
-        Ok(VaultView::Open {
-            status: vault.status()?,
+            let vault = guard.as_ref().expect("opened above");
+            let settings = oauth_desk_core::vault::settings::get(vault.conn())?;
+            let start_api = (opened_now && settings.api_enabled).then_some(settings.api_port);
+            Ok((
+                VaultView::Open {
+                    status: vault.status()?,
+                },
+                start_api,
+            ))
         })
-    })
-    .await
-    .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
+        .await
+        .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
+    let (view, start_api) = view;
+    if let Some(port) = start_api {
+        // Settings asked for the REST API whenever the window is open.
+        if let Err(e) = crate::commands::api::start(state, port).await {
+            tracing::warn!(code = e.code(), "the REST API did not start: {e}");
+        }
+    }
     Ok(view)
 }
 
@@ -87,24 +108,5 @@ pub async fn list_tokens(state: State<'_, AppState>) -> CommandResult<Vec<TokenS
 pub async fn list_activity(state: State<'_, AppState>) -> CommandResult<Vec<ActivityEntry>> {
     Ok(state
         .with_vault(|v| activity::list_recent(v.conn(), 200))
-        .await?)
-}
-
-#[tauri::command]
-pub async fn get_settings(
-    state: State<'_, AppState>,
-) -> CommandResult<oauth_desk_core::vault::settings::Settings> {
-    Ok(state
-        .with_vault(|v| oauth_desk_core::vault::settings::get(v.conn()))
-        .await?)
-}
-
-#[tauri::command]
-pub async fn save_settings(
-    state: State<'_, AppState>,
-    settings: oauth_desk_core::vault::settings::Settings,
-) -> CommandResult<()> {
-    Ok(state
-        .with_vault(move |v| oauth_desk_core::vault::settings::set(v.conn(), &settings))
         .await?)
 }

@@ -4,11 +4,14 @@
 //! file byte for byte as it was and names what went wrong: no key in the keyring, a wrong key, a
 //! truncated or damaged file, a plain SQLite file.
 
+pub mod backup;
 mod cipher;
 mod file;
 mod kdf;
 pub mod keyring;
+mod lock;
 pub mod migrate;
+pub mod rekey;
 
 pub mod activity;
 pub mod providers;
@@ -80,6 +83,11 @@ pub struct Vault {
     conn: Connection,
     path: PathBuf,
     mode: KeyMode,
+    /// Kept so that a key change that fails half-way can reopen the vault as it was.
+    key: Secret<Vec<u8>>,
+    salt: [u8; SALT_LEN],
+    /// None for an in-memory vault and for files opened only to be checked.
+    lock: Option<lock::OpenLock>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -106,17 +114,30 @@ pub struct VaultStatus {
 impl Vault {
     /// Opens the vault at `path`, creating it when it is missing and `create` allows.
     pub fn open(path: &Path, unlock: Unlock, keys: &dyn KeyStore, create: Create) -> Result<Vault> {
-        match file::inspect(path)? {
-            VaultFile::Present { salt, len } => {
-                let (key, mode) = existing_key(path, &salt, unlock, keys)?;
-                Self::connect(path, &key, None, mode, Some(len))
-            }
-            VaultFile::Missing if create == Create::IfMissing => Self::create(path, unlock, keys),
-            VaultFile::Missing => Err(Error::NotFound(format!(
+        if let (VaultFile::Missing, Create::Never) = (file::inspect(path)?, create) {
+            return Err(Error::NotFound(format!(
                 "no vault at {} yet",
                 path.display()
-            ))),
+            )));
         }
+        file::ensure_dir(path)?;
+        // Taken before the file is read: a key change or a restore in progress finishes first.
+        let lock = lock::OpenLock::shared(path)?;
+        let mut vault = match file::inspect(path)? {
+            VaultFile::Present { salt, len } => {
+                let (key, mode) = existing_key(path, &salt, unlock, keys)?;
+                Self::connect(path, key, salt, false, mode, Some(len))?
+            }
+            VaultFile::Missing if create == Create::IfMissing => Self::create(path, unlock, keys)?,
+            VaultFile::Missing => {
+                return Err(Error::NotFound(format!(
+                    "no vault at {} yet",
+                    path.display()
+                )))
+            }
+        };
+        vault.lock = Some(lock);
+        Ok(vault)
     }
 
     /// An in-memory vault for unit tests: the same schema and queries, nothing on disk.
@@ -128,6 +149,9 @@ impl Vault {
             conn,
             path: PathBuf::from(":memory:"),
             mode: KeyMode::Keyring,
+            key: Secret::new(Vec::new()),
+            salt: [0; SALT_LEN],
+            lock: None,
         })
     }
 
@@ -160,7 +184,7 @@ impl Vault {
         let tmp = file::sidecar(path, &format!(".new-{}", hex::encode(random_bytes::<6>())));
         file::create_private(&tmp)?;
         let built = (|| {
-            let vault = Self::connect(&tmp, &key, Some(&salt), mode, None)?;
+            let vault = Self::connect(&tmp, key.clone(), salt, true, mode, None)?;
             activity::record(
                 &vault.conn,
                 crate::time::now(),
@@ -193,18 +217,21 @@ impl Vault {
             return Err(e);
         }
         tracing::info!(path = %path.display(), mode = mode.as_str(), "vault created");
-        Self::connect(path, &key, None, mode, None)
+        Self::connect(path, key, salt, false, mode, None)
     }
 
     /// Opens a connection, gives it the key, proves SQLCipher and the key with a read, checks
     /// the file is whole, sets the per-connection PRAGMAs and migrates.
     fn connect(
         path: &Path,
-        key: &Secret<Vec<u8>>,
-        new_salt: Option<&[u8; SALT_LEN]>,
+        key: Secret<Vec<u8>>,
+        salt: [u8; SALT_LEN],
+        new_file: bool,
         mode: KeyMode,
         file_len: Option<u64>,
     ) -> Result<Vault> {
+        let new_salt = new_file.then_some(&salt);
+        let key = &key;
         let wal_in_use = std::fs::metadata(file::sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
@@ -257,6 +284,9 @@ impl Vault {
             conn,
             path: path.to_owned(),
             mode,
+            key: key.clone(),
+            salt,
+            lock: None,
         })
     }
 
@@ -370,7 +400,7 @@ fn existing_key(
 
 /// Page 1 did not decrypt: a wrong key, or a damaged first page? If the key authenticates any
 /// later page, the key is right and page 1 is damaged.
-fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
+pub(super) fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
     let Ok(bytes) = std::fs::read(path) else {
         return Error::WrongKey {
             path: path.to_owned(),
@@ -390,7 +420,7 @@ fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
 }
 
 /// SQLite calls a file shorter than its header's page count corrupt; name that truncation.
-fn diagnose_truncation(
+pub(super) fn diagnose_truncation(
     path: &Path,
     key: &Secret<Vec<u8>>,
     file_len: Option<u64>,

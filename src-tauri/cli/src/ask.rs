@@ -1,0 +1,91 @@
+//! Asking the person at the terminal: secrets without echo (twice when they are new), and
+//! yes/no before anything is replaced. In a script the same secrets come from an environment
+//! variable or, one per line, from standard input, and a confirmation needs `--yes`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use oauth_desk_core::{Error, Result, Secret};
+use zeroize::Zeroize;
+
+/// A secret the user chooses now (a new passphrase): typed twice on a terminal.
+pub fn new_secret(what: &str, env: &str) -> Result<Secret<String>> {
+    secret(what, env, true)
+}
+
+/// A secret the user already has (a backup's passphrase).
+pub fn known_secret(what: &str, env: &str) -> Result<Secret<String>> {
+    secret(what, env, false)
+}
+
+fn secret(what: &str, env: &str, twice: bool) -> Result<Secret<String>> {
+    if let Ok(v) = std::env::var(env) {
+        return non_empty(v, what, env);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = prompt(&format!("{}: ", capitalized(what)))?;
+        if twice {
+            let mut again = prompt(&format!("{} again: ", capitalized(what)))?;
+            let same = again == first;
+            again.zeroize();
+            if !same {
+                let mut first = first;
+                first.zeroize();
+                return Err(Error::InvalidInput(format!(
+                    "the two {what}s differ; nothing was changed"
+                )));
+            }
+        }
+        return non_empty(first, what, "the terminal");
+    }
+    non_empty(
+        stdin_line(what)?,
+        what,
+        &format!("standard input (or set {env})"),
+    )
+}
+
+/// The next line of standard input, without its line ending (a secret in a script).
+pub fn stdin_line(what: &str) -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::InvalidInput(format!("cannot read the {what}: {e}")))?;
+    let value = line.trim_end_matches(['\n', '\r']).to_owned();
+    line.zeroize();
+    Ok(value)
+}
+
+fn prompt(text: &str) -> Result<String> {
+    rpassword::prompt_password(text)
+        .map_err(|e| Error::InvalidInput(format!("cannot read from the terminal: {e}")))
+}
+
+fn non_empty(v: String, what: &str, from: &str) -> Result<Secret<String>> {
+    if v.is_empty() {
+        return Err(Error::InvalidInput(format!("no {what} came from {from}")));
+    }
+    Ok(Secret::new(v))
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Asks `question` on a terminal; without one, refuses with `in_a_script` (which names --yes).
+pub fn confirm(question: &str, in_a_script: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::InvalidInput(in_a_script.to_owned()));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::InvalidInput(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
