@@ -3,7 +3,8 @@
 #   make run    build and start the app (under a virtual display when there is no screen)
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
 #   make deb    the .deb package (offline), in <target>/release/bundle/deb/
-#   make bench  figures: the token table with 100,000 tokens, `token get` from a script
+#   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
+#               Tauri app, plain SQLite), plus the token table at 100,000 tokens
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -29,7 +30,8 @@ test: setup-test fmt lint deb
 deb: setup-run
 	scripts/deb.sh
 
-bench: setup-test
+bench: deb
+	@scripts/setup.sh bench
 	scripts/bench.sh
 
 build:

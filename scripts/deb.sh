@@ -21,4 +21,11 @@ cp "$target/release/oauth-desk" "src-tauri/binaries/oauth-desk-$host"
 # clone's debug build included, require the file.
 (cd src-tauri && "$root/packaging/node_modules/.bin/tauri" build --bundles deb --ci --config packaging/deb.conf.json)
 deb="$(ls -t "$target"/release/bundle/deb/*.deb | head -1)"
+# The bundler compresses with gzip; xz (dpkg's own default) makes the package about 45%
+# smaller. Repacked with dpkg-deb, same files, same control data, owned by root.
+repack="$(mktemp -d)"
+trap 'rm -rf "$repack"' EXIT
+dpkg-deb -R "$deb" "$repack/root"
+dpkg-deb --root-owner-group -Zxz -z9 -b "$repack/root" "$repack/out.deb" >/dev/null
+mv "$repack/out.deb" "$deb"
 echo "built $deb ($(stat -c %s "$deb") bytes)"

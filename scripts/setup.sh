@@ -4,6 +4,8 @@
 #
 #   scripts/setup.sh run    build the app and start it
 #   scripts/setup.sh test   also the test tools: Xvfb, WebDriver, D-Bus, gnome-keyring, the test IdP
+#   scripts/setup.sh bench  the test tools, and the peers the benchmarks compare against
+#                           (oidc-agent's oidc-token, ApacheBench)
 set -euo pipefail
 
 purpose="${1:-run}"
@@ -16,10 +18,13 @@ die() { printf '\033[1;31msetup:\033[0m %s\n' "$*" >&2; exit 1; }
 packages=(libwebkit2gtk-4.1-dev libssl-dev build-essential pkg-config file fonts-dejavu-core)
 # Running without a display needs a virtual one.
 packages+=(xvfb xauth)
-if [[ "$purpose" == test ]]; then
+if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
     # shows an "Unlock Login Keyring" dialog on the test screen.
     packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
+fi
+if [[ "$purpose" == bench ]]; then
+    packages+=(oidc-agent-cli apache2-utils)
 fi
 
 missing=()
@@ -44,7 +49,7 @@ fi
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and run this again"
 
-if [[ "$purpose" == test ]]; then
+if [[ "$purpose" == test || "$purpose" == bench ]]; then
     cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
     if ! command -v tauri-driver >/dev/null && [[ ! -x "$cargo_bin/tauri-driver" ]]; then
         say "installing tauri-driver (WebDriver for Tauri windows)"

@@ -89,14 +89,11 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             };
             let mut failures = 0;
             let mut outcomes = Vec::new();
+            // One client for the whole run: its connections and TLS setup are reused.
+            let http = Http::new()?;
+            let client = || Ok(http.clone());
             for (provider, account) in targets {
-                match fresh::refresh(
-                    &vault,
-                    &provider,
-                    account.as_deref(),
-                    &Http::new,
-                    &time::now,
-                ) {
+                match fresh::refresh(&vault, &provider, account.as_deref(), &client, &time::now) {
                     Ok(o) => {
                         if !json {
                             println!(

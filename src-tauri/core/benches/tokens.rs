@@ -4,10 +4,12 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/fixture.rs"]
+mod fixture;
+
 use oauth_desk_core::fresh;
 use oauth_desk_core::http::Http;
-use oauth_desk_core::vault::providers::{self, ProviderRecord};
-use oauth_desk_core::vault::tokens::{self, TokenQuery, TokenRecord, TokenStatus};
+use oauth_desk_core::vault::tokens::{self, TokenQuery};
 use oauth_desk_core::vault::{Create, NoKeyring, Unlock, Vault};
 
 const TOKENS: usize = 100_000;
@@ -42,32 +44,7 @@ fn main() {
     let now = oauth_desk_core::time::now();
 
     let started = Instant::now();
-    let tx = vault.conn().unchecked_transaction().unwrap();
-    let mut ids = Vec::new();
-    for i in 0..20 {
-        let p = ProviderRecord {
-            name: format!("provider-{i:02}"),
-            client_id: "bench".into(),
-            token_url: Some("https://idp.example/token".into()),
-            ..Default::default()
-        };
-        ids.push(providers::insert(&tx, &p, now).unwrap());
-    }
-    for i in 0..TOKENS {
-        let t = TokenRecord {
-            account: format!("user-{i:06}@example.com"),
-            subject: None,
-            access_token: Some(format!("access-{i:06}-{}", "x".repeat(40)).into()),
-            token_type: Some("Bearer".into()),
-            refresh_token: Some(format!("refresh-{i:06}").into()),
-            id_token: None,
-            scopes: vec!["openid".into(), "email".into()],
-            expires_at: Some(now + (i as i64 % 7200) - 600),
-            status: TokenStatus::Active,
-        };
-        tokens::upsert(&tx, ids[i % ids.len()], &t, now).unwrap();
-    }
-    tx.commit().unwrap();
+    fixture::fill(vault.conn(), TOKENS, now);
     let fill = started.elapsed();
     let size = std::fs::metadata(&path).unwrap().len();
 
@@ -88,17 +65,7 @@ fn main() {
             ..Default::default()
         }),
     );
-    let filtered = time(
-        20,
-        query(TokenQuery {
-            provider: Some("provider-07".into()),
-            status: Some("expiring".into()),
-            sort: Some("expires_at".into()),
-            descending: true,
-            limit: 200,
-            ..Default::default()
-        }),
-    );
+    let filtered = time(20, query(fixture::filter_query()));
     let deep_page = time(
         20,
         query(TokenQuery {
@@ -108,6 +75,14 @@ fn main() {
             ..Default::default()
         }),
     );
+    // The same workload on a plain SQLite file with the same schema and PRAGMAs: what the
+    // encryption costs.
+    let plain_path = dir.path().join("plain.db");
+    let plain = fixture::plain_sqlite(&plain_path);
+    fixture::fill(&plain, TOKENS, now);
+    let filtered_plain = time(20, || {
+        tokens::query(&plain, &fixture::filter_query(), now).unwrap()
+    });
     let account = "user-004000@example.com"; // expires in 3,400 s: valid for the whole run
     let get = time(1000, || {
         fresh::access_token(
@@ -129,5 +104,9 @@ fn main() {
     println!("token table, search \"user-04242\":                  median {search:.2?}");
     println!("token table, provider + status filter, by expiry:   median {filtered:.2?}");
     println!("token table, page at offset 90,000 by account:     median {deep_page:.2?}");
+    println!(
+        "the same filter on plain SQLite:                     median {filtered_plain:.2?} (SQLCipher {:.2}x)",
+        filtered.as_secs_f64() / filtered_plain.as_secs_f64()
+    );
     println!("fresh access token in-process (valid, no refresh): median {get:.2?}");
 }
