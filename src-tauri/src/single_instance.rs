@@ -6,11 +6,9 @@
 //! Not tauri-plugin-single-instance: on Linux it needs a D-Bus session bus, which a desktop
 //! has but a bare X session or a CI display does not, and it is per app, not per vault.
 
-use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const ASK: &[u8] = b"show\n";
@@ -22,42 +20,19 @@ pub enum Instance {
     Running,
 }
 
-fn socket_path(vault: &Path) -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let mut h = std::hash::DefaultHasher::new();
-    vault.hash(&mut h);
-    base.join(format!("oauth-desk-{}", whoami()))
-        .join(format!("{:016x}.sock", h.finish()))
-}
-
-fn whoami() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "user".into())
-}
-
 /// Claims the vault's socket, or hands over to the instance that holds it. Any failure to set
 /// up the socket only costs the single-instance behaviour: the app still starts.
 pub fn claim(vault: &Path) -> Option<Instance> {
-    let path = socket_path(vault);
+    let path = oauth_desk_core::agent::socket_path(vault, "sock");
     if ask_running(&path) {
         return Some(Instance::Running);
     }
-    let dir = path.parent()?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .ok()?;
-    // Nobody answered: whatever is there is left by a crash.
-    let _ = std::fs::remove_file(&path);
-    match UnixListener::bind(&path) {
-        Ok(l) => Some(Instance::First(l)),
+    match oauth_desk_core::agent::bind_private(&path) {
+        Some(l) => Some(Instance::First(l)),
         // Lost a race with another launch: it is the first, so show it.
-        Err(_) if ask_running(&path) => Some(Instance::Running),
-        Err(e) => {
-            tracing::warn!(%e, "no single-instance socket");
+        None if ask_running(&path) => Some(Instance::Running),
+        None => {
+            tracing::warn!("no single-instance socket");
             None
         }
     }
@@ -117,7 +92,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    fn tempfile_dir() -> PathBuf {
+    fn tempfile_dir() -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("oauth-desk-si-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d

@@ -24,7 +24,11 @@ pub fn run(global: &Global, cmd: ApiCmd) -> Result<()> {
 pub fn serve(global: &Global, port: u16) -> Result<()> {
     let vault = unlock::open(global, Create::IfMissing)?;
     let key = settings::api_key(vault.conn(), false)?;
-    let state = ApiState::new(Arc::new(Mutex::new(Some(vault))), key);
+    let path = vault.path().to_owned();
+    let shared = Arc::new(Mutex::new(Some(vault)));
+    // While it runs, `oauth-desk token get` asks it instead of opening the vault.
+    oauth_desk_core::agent::start(&path, shared.clone());
+    let state = ApiState::new(shared, key);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

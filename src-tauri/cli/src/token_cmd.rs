@@ -6,7 +6,7 @@ use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::check::visible;
 use oauth_desk_core::revoke::Revoked;
 use oauth_desk_core::vault::{tokens, Create};
-use oauth_desk_core::{fresh, import, revoke, time, Error, Result};
+use oauth_desk_core::{agent, fresh, import, revoke, time, Error, Result};
 
 use crate::args::{Global, TokenCmd};
 use crate::unlock;
@@ -18,15 +18,27 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             account,
             min_valid,
         } => {
-            let vault = unlock::open(global, Create::Never)?;
-            let token = fresh::access_token(
-                &vault,
+            // A running window or `serve` answers at once; otherwise open the vault here.
+            let asked = agent::ask(
+                &unlock::vault_path(global)?,
                 &name,
                 account.as_deref(),
                 min_valid.max(0),
-                &Http::new,
-                &time::now,
-            )?;
+            );
+            let token = match asked {
+                Some(answer) => answer?,
+                None => {
+                    let vault = unlock::open(global, Create::Never)?;
+                    fresh::access_token(
+                        &vault,
+                        &name,
+                        account.as_deref(),
+                        min_valid.max(0),
+                        &Http::new,
+                        &time::now,
+                    )?
+                }
+            };
             // The token alone, for `$(oauth-desk token get NAME)`.
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", token.expose()).map_err(|e| Error::io("writing the token", e))?;

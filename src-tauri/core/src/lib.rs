@@ -1,6 +1,7 @@
 //! OAuth Desk's core: the encrypted vault and (later) the OAuth flows. No GUI here: the desktop
 //! app, the CLI and the REST API are thin faces over what this crate offers.
 
+pub mod agent;
 pub mod details;
 pub mod error;
 pub mod fresh;

@@ -90,6 +90,11 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
         .await
         .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
     let (view, start_api) = view;
+    if matches!(view, VaultView::Open { .. }) {
+        // `oauth-desk token get` asks the window while it is open (keyring vaults only).
+        static AGENT: std::sync::Once = std::sync::Once::new();
+        AGENT.call_once(|| oauth_desk_core::agent::start(&state.vault_path, state.vault.clone()));
+    }
     if let Some(port) = start_api {
         // Settings asked for the REST API whenever the window is open.
         if let Err(e) = crate::commands::api::start(state, port).await {

@@ -1,0 +1,63 @@
+//! The token agent: while `oauth-desk serve` (or the window) has a keyring vault open,
+//! `oauth-desk token get` gets its token from it over a private socket, without the keyring;
+//! a passphrase vault is never served that way.
+
+use oauth_desk_tests::cli::{run, stderr, stdout, Running};
+use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as};
+
+/// An address where no keyring answers: only the agent can give the token then.
+const NO_KEYRING: (&str, &str) = ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+
+#[test]
+fn token_get_asks_the_running_vault_and_falls_back_to_opening_it() {
+    let idp = Idp::start();
+    let s = Session::with_keyring();
+    add_provider(&s, &[], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[], "Test IdP", "alice");
+    let direct = run(&s, &["token", "get", "Test IdP"], &[], "");
+    assert_eq!(direct.status.code(), Some(0), "{}", stderr(&direct));
+    let token = stdout(&direct);
+
+    let without = run(&s, &["token", "get", "Test IdP"], &[NO_KEYRING], "");
+    assert_eq!(
+        without.status.code(),
+        Some(1),
+        "no agent, no keyring: no token"
+    );
+
+    let mut serve = Running::start(&s, &["serve", "--port", "0"], &[]);
+    assert!(serve.line().starts_with("listening on"));
+    let served = run(&s, &["token", "get", "Test IdP"], &[NO_KEYRING], "");
+    assert_eq!(served.status.code(), Some(0), "{}", stderr(&served));
+    assert_eq!(
+        stdout(&served),
+        token,
+        "the agent gives the same fresh token"
+    );
+    let unknown = run(&s, &["token", "get", "nope"], &[NO_KEYRING], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("nope"), "{}", stderr(&unknown));
+    drop(serve);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let after = run(&s, &["token", "get", "Test IdP"], &[NO_KEYRING], "");
+    assert_eq!(after.status.code(), Some(1), "the agent is gone with serve");
+}
+
+#[test]
+fn a_passphrase_vault_is_not_served_without_its_passphrase() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    let pass = ("OAUTH_DESK_PASSPHRASE", "agent test passphrase");
+    add_provider(&s, &[pass], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[pass], "Test IdP", "alice");
+    let mut serve = Running::start(&s, &["serve", "--port", "0"], &[pass]);
+    assert!(serve.line().starts_with("listening on"));
+    let out = run(&s, &["token", "get", "Test IdP"], &[], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty(), "no token without the passphrase");
+    let with = run(&s, &["token", "get", "Test IdP"], &[pass], "");
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+    drop(serve);
+}
