@@ -64,6 +64,8 @@ fn time_command(runs: usize, mut make: impl FnMut() -> Command) -> f64 {
 
 fn main() {
     let mut rows = Vec::new();
+    // The display first, before this process takes on the scratch session's environment.
+    let display = Display::start();
     // One keyring session for the whole run: the keyring library keeps its first D-Bus
     // connection, so this process can only reach one session's keyring.
     let desktop = Session::with_keyring();
@@ -72,7 +74,7 @@ fn main() {
     eprintln!("2/6 bulk refresh against the raw token endpoint ...");
     rows.push(bulk_refresh_against_raw_rate());
     eprintln!("3-4/6 start and memory against an empty Tauri app ...");
-    rows.extend(window_against_empty_app(&desktop));
+    rows.extend(window_against_empty_app(&desktop, &display));
     eprintln!("5/6 filter query, SQLCipher against plain SQLite ...");
     rows.extend(filter_query());
     eprintln!("6/6 the .deb ...");
@@ -414,13 +416,12 @@ fn empty_app_path() -> PathBuf {
 }
 
 /// In `s`, whose vault already holds the `token get` account.
-fn window_against_empty_app(s: &Session) -> Vec<Row> {
+fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
     {
         let v = open_keyring_vault(s);
         fixture::fill(v.conn(), BULK, oauth_desk_core::time::now());
     }
-    let display = Display::start();
-    let ours = measure_window(s, &display, &bins::gui_path(), "^OAuth Desk$");
+    let ours = measure_window(s, display, &bins::gui_path(), "^OAuth Desk$");
     let empty_path = empty_app_path();
     if !empty_path.is_file() {
         let missing = || format!("n/a (build {})", empty_path.display());
@@ -443,7 +444,7 @@ fn window_against_empty_app(s: &Session) -> Vec<Row> {
             },
         ];
     }
-    let empty = measure_window(s, &display, &empty_path, "^Empty Tauri$");
+    let empty = measure_window(s, display, &empty_path, "^Empty Tauri$");
     let ratio = |a: f64, b: f64| a / b;
     let start = ratio(ours.exec_to_visible, empty.exec_to_visible);
     let pss = ratio(ours.pss_kib as f64, empty.pss_kib as f64);
