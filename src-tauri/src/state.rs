@@ -52,9 +52,7 @@ impl AppState {
     ) -> Result<T> {
         self.with_vault_mut(move |v| f(v)).await
     }
-}
 
-impl AppState {
     /// Like `with_vault`, for what replaces the vault's file (a new key, a restore).
     pub async fn with_vault_mut<T: Send + 'static>(
         &self,

@@ -17,31 +17,43 @@ pub fn known_secret(what: &str, env: &str) -> Result<Secret<String>> {
     secret(what, env, false)
 }
 
+/// A secret that may be empty (an empty proxy password removes the stored one). Only what
+/// was read decides: a failure to read is an error, never an empty secret.
+pub fn optional_secret(what: &str, env: &str) -> Result<Option<Secret<String>>> {
+    let (value, _) = read(what, env, false)?;
+    Ok((!value.is_empty()).then(|| Secret::new(value)))
+}
+
 fn secret(what: &str, env: &str, twice: bool) -> Result<Secret<String>> {
+    let (value, from) = read(what, env, twice)?;
+    if value.is_empty() {
+        return Err(Error::InvalidInput(format!("no {what} came from {from}")));
+    }
+    Ok(Secret::new(value))
+}
+
+/// The secret from the environment, the terminal (twice when asked) or the next stdin line,
+/// with where it came from.
+fn read(what: &str, env: &str, twice: bool) -> Result<(String, String)> {
     if let Ok(v) = std::env::var(env) {
-        return non_empty(v, what, env);
+        return Ok((v, env.to_owned()));
     }
     if std::io::stdin().is_terminal() {
-        let first = prompt(&format!("{}: ", capitalized(what)))?;
+        let mut first = prompt(&format!("{}: ", capitalized(what)))?;
         if twice {
             let mut again = prompt(&format!("{} again: ", capitalized(what)))?;
             let same = again == first;
             again.zeroize();
             if !same {
-                let mut first = first;
                 first.zeroize();
                 return Err(Error::InvalidInput(format!(
                     "the two {what}s differ; nothing was changed"
                 )));
             }
         }
-        return non_empty(first, what, "the terminal");
+        return Ok((first, "the terminal".into()));
     }
-    non_empty(
-        stdin_line(what)?,
-        what,
-        &format!("standard input (or set {env})"),
-    )
+    Ok((stdin_line(what)?, format!("standard input (or set {env})")))
 }
 
 /// The next line of standard input, without its line ending (a secret in a script).
@@ -59,13 +71,6 @@ pub fn stdin_line(what: &str) -> Result<String> {
 fn prompt(text: &str) -> Result<String> {
     rpassword::prompt_password(text)
         .map_err(|e| Error::InvalidInput(format!("cannot read from the terminal: {e}")))
-}
-
-fn non_empty(v: String, what: &str, from: &str) -> Result<Secret<String>> {
-    if v.is_empty() {
-        return Err(Error::InvalidInput(format!("no {what} came from {from}")));
-    }
-    Ok(Secret::new(v))
 }
 
 fn capitalized(s: &str) -> String {

@@ -16,16 +16,9 @@ pub fn run(global: &Global, cmd: SettingsCmd) -> Result<()> {
         SettingsCmd::Get { name, json } => {
             let vault = unlock::open(global, Create::Never)?;
             let view = settings::view(vault.conn())?;
-            let rows = rows(&view);
-            let rows: Vec<(&str, String)> = match &name {
-                None => rows,
-                Some(n) => {
-                    let row = rows
-                        .into_iter()
-                        .find(|(k, _)| k == n)
-                        .ok_or_else(|| unknown(n))?;
-                    vec![row]
-                }
+            let rows = match &name {
+                None => rows(&view),
+                Some(n) => vec![(n.as_str(), row(&view, n).ok_or_else(|| unknown(n))?)],
             };
             if json {
                 let value = match &name {
@@ -53,7 +46,7 @@ pub fn run(global: &Global, cmd: SettingsCmd) -> Result<()> {
                             .into(),
                     ));
                 }
-                let pass = ask::known_secret("proxy password", "OAUTH_DESK_PROXY_PASSWORD").ok();
+                let pass = ask::optional_secret("proxy password", "OAUTH_DESK_PROXY_PASSWORD")?;
                 settings::set_proxy_password(vault.conn(), pass.as_ref())?;
                 println!(
                     "{}",
@@ -73,12 +66,7 @@ pub fn run(global: &Global, cmd: SettingsCmd) -> Result<()> {
             let mut s = settings::get(vault.conn())?;
             change(&mut s, &name, &value)?;
             settings::set(vault.conn(), &s)?;
-            let view = settings::view(vault.conn())?;
-            let shown = rows(&view)
-                .into_iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v)
-                .unwrap_or_default();
+            let shown = row(&settings::view(vault.conn())?, &name).unwrap_or_default();
             println!("{name} = {shown}");
             if name == "api" || name == "api-port" {
                 println!("(The window applies this when it next opens; `oauth-desk serve` runs the API now.)");
@@ -86,6 +74,14 @@ pub fn run(global: &Global, cmd: SettingsCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// One setting as `get` shows it.
+fn row(view: &SettingsView, name: &str) -> Option<String> {
+    rows(view)
+        .into_iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 fn rows(view: &SettingsView) -> Vec<(&'static str, String)> {

@@ -49,16 +49,20 @@ pub async fn unlock_vault(
 async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<VaultView> {
     let path = state.vault_path.clone();
     let slot = state.vault.clone();
-    let view =
-        tauri::async_runtime::spawn_blocking(move || -> Result<(VaultView, Option<u16>), Error> {
+    let view = tauri::async_runtime::spawn_blocking(
+        move || -> Result<(VaultView, Option<Option<u16>>), Error> {
             let mut guard = slot
                 .lock()
                 .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+            // What opening starts once: the REST API when Settings keep it on (its port).
+            let mut start_api = None;
             let mut opened_now = false;
             if guard.is_none() {
                 match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
                     Ok(v) => {
+                        let settings = oauth_desk_core::vault::settings::get(v.conn())?;
                         oauth_desk_core::vault::settings::apply(v.conn())?;
+                        start_api = settings.api_enabled.then_some(settings.api_port);
                         *guard = Some(v);
                         opened_now = true;
                     }
@@ -78,27 +82,25 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
                 }
             }
             let vault = guard.as_ref().expect("opened above");
-            let settings = oauth_desk_core::vault::settings::get(vault.conn())?;
-            let start_api = (opened_now && settings.api_enabled).then_some(settings.api_port);
             Ok((
                 VaultView::Open {
                     status: vault.status()?,
                 },
-                start_api,
+                opened_now.then_some(start_api),
             ))
-        })
-        .await
-        .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
-    let (view, start_api) = view;
-    if matches!(view, VaultView::Open { .. }) {
+        },
+    )
+    .await
+    .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
+    let (view, opened_now) = view;
+    if let Some(start_api) = opened_now {
         // `oauth-desk token get` asks the window while it is open (keyring vaults only).
-        static AGENT: std::sync::Once = std::sync::Once::new();
-        AGENT.call_once(|| oauth_desk_core::agent::start(&state.vault_path, state.vault.clone()));
-    }
-    if let Some(port) = start_api {
-        // Settings asked for the REST API whenever the window is open.
-        if let Err(e) = crate::commands::api::start(state, port).await {
-            tracing::warn!(code = e.code(), "the REST API did not start: {e}");
+        oauth_desk_core::agent::start(&state.vault_path, state.vault.clone());
+        if let Some(port) = start_api {
+            // Settings asked for the REST API whenever the window is open.
+            if let Err(e) = crate::commands::api::start(state, port).await {
+                tracing::warn!(code = e.code(), "the REST API did not start: {e}");
+            }
         }
     }
     Ok(view)

@@ -165,21 +165,7 @@ impl Backup {
     fn open_copy(path: &Path, key: &Secret<Vec<u8>>) -> Result<Backup> {
         let len = fs::metadata(path).map(|m| m.len()).ok();
         let conn = super::rekey::open_read_write(path, key)?;
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => super::diagnose_unreadable(path, key),
-            Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-                super::diagnose_truncation(path, key, len, false).unwrap_or_else(|| {
-                    Error::VaultCorrupt {
-                        path: path.to_owned(),
-                        detail: e.to_string(),
-                    }
-                })
-            }
-            _ => e.into(),
-        })?;
+        super::first_read(&conn, path, key, len, false)?;
         let schema_version = migrate::schema_version(&conn)?;
         if schema_version > migrate::latest_version() {
             return Err(Error::SchemaTooNew {
@@ -188,21 +174,7 @@ impl Backup {
                 supported: migrate::latest_version(),
             });
         }
-        for pragma in ["quick_check", "cipher_integrity_check"] {
-            let mut stmt = conn.prepare(&format!("PRAGMA {pragma}"))?;
-            let problems: Vec<String> = stmt
-                .query_map([], |r| r.get::<_, String>(0))?
-                .filter_map(|r| r.ok())
-                .filter(|r| r != "ok")
-                .take(3)
-                .collect();
-            if !problems.is_empty() {
-                return Err(Error::VaultCorrupt {
-                    path: path.to_owned(),
-                    detail: problems.join("; "),
-                });
-            }
-        }
+        super::integrity(&conn, path)?;
         let not_ours =
             || Error::InvalidInput(format!("{} is not an OAuth Desk backup", path.display()));
         if schema_version < 1 {

@@ -239,24 +239,7 @@ impl Vault {
         cipher::cipher_version(&conn)?;
         conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
 
-        let unreadable = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => diagnose_unreadable(path, key),
-            Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-                diagnose_truncation(path, key, file_len, wal_in_use).unwrap_or_else(|| {
-                    Error::VaultCorrupt {
-                        path: path.to_owned(),
-                        detail: e.to_string(),
-                    }
-                })
-            }
-            _ => e.into(),
-        };
-        // The first read decrypts page 1 and loads the schema: it proves the key, or shows
-        // the damage.
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(unreadable)?;
+        first_read(&conn, path, key, file_len, wal_in_use)?;
 
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -329,44 +312,80 @@ impl Vault {
 
     /// Reads every page and checks both SQLite's structure and SQLCipher's page HMACs.
     pub fn check_integrity(&self) -> Result<()> {
-        let mut problems: Vec<String> = Vec::new();
-        for pragma in ["quick_check", "cipher_integrity_check"] {
-            let mut stmt = self
-                .conn
-                .prepare(&format!("PRAGMA {pragma}"))
-                .map_err(|e| self.storage_error(e))?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(|e| self.storage_error(e))?;
-            for row in rows {
-                let row = row.map_err(|e| self.storage_error(e))?;
-                if row != "ok" {
-                    problems.push(row);
-                }
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            problems.truncate(5);
-            Err(Error::VaultCorrupt {
-                path: self.path.clone(),
-                detail: problems.join("; "),
-            })
-        }
+        integrity(&self.conn, &self.path)
     }
 
     /// Maps a storage error of this vault, naming damage as damage.
     pub fn storage_error(&self, e: rusqlite::Error) -> Error {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+        storage_error(&self.path, e)
+    }
+}
+
+/// A storage error of the file at `path`, naming damage as damage.
+fn storage_error(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            Error::VaultCorrupt {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            }
+        }
+        _ => e.into(),
+    }
+}
+
+/// The first read on a keyed connection decrypts page 1 and loads the schema: it proves the
+/// key, or names the damage (a wrong key, a damaged first page, a truncated file).
+pub(super) fn first_read(
+    conn: &Connection,
+    path: &Path,
+    key: &Secret<Vec<u8>>,
+    file_len: Option<u64>,
+    wal_in_use: bool,
+) -> Result<()> {
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => diagnose_unreadable(path, key),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            diagnose_truncation(path, key, file_len, wal_in_use).unwrap_or_else(|| {
                 Error::VaultCorrupt {
-                    path: self.path.clone(),
+                    path: path.to_owned(),
                     detail: e.to_string(),
                 }
-            }
-            _ => e.into(),
+            })
         }
+        _ => e.into(),
+    })?;
+    Ok(())
+}
+
+/// Reads every page and checks both SQLite's structure and SQLCipher's page HMACs.
+pub(super) fn integrity(conn: &Connection, path: &Path) -> Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    for pragma in ["quick_check", "cipher_integrity_check"] {
+        let mut stmt = conn
+            .prepare(&format!("PRAGMA {pragma}"))
+            .map_err(|e| storage_error(path, e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| storage_error(path, e))?;
+        for row in rows {
+            let row = row.map_err(|e| storage_error(path, e))?;
+            if row != "ok" {
+                problems.push(row);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.truncate(5);
+        Err(Error::VaultCorrupt {
+            path: path.to_owned(),
+            detail: problems.join("; "),
+        })
     }
 }
 
@@ -404,7 +423,7 @@ fn existing_key(
 
 /// Page 1 did not decrypt: a wrong key, or a damaged first page? If the key authenticates any
 /// later page, the key is right and page 1 is damaged.
-pub(super) fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
+fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
     let Ok(bytes) = std::fs::read(path) else {
         return Error::WrongKey {
             path: path.to_owned(),
@@ -424,7 +443,7 @@ pub(super) fn diagnose_unreadable(path: &Path, key: &Secret<Vec<u8>>) -> Error {
 }
 
 /// SQLite calls a file shorter than its header's page count corrupt; name that truncation.
-pub(super) fn diagnose_truncation(
+fn diagnose_truncation(
     path: &Path,
     key: &Secret<Vec<u8>>,
     file_len: Option<u64>,
