@@ -94,8 +94,21 @@ async fn the_window_comes_back_at_the_size_it_was_left() {
     // Closed as a person closes it (the close button), which is when the size is saved.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     app.close_window("^OAuth Desk$").await;
+    // The plugin writes its file as the app exits; ending the WebDriver session before that
+    // would kill the app first, so wait for the file (the app itself decides when it is written).
+    let state = session
+        .home()
+        .join("config/dev.oauthdesk.OAuthDesk/.window-state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains("900")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the window state was not written to {}",
+            state.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     app.close().await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     let again = App::launch(&session, &[]).await;
     again.text("Add your first provider").await;
