@@ -58,10 +58,13 @@ impl Canned {
 /// Requests received: path and body.
 type Received = std::sync::Mutex<Vec<(String, Vec<u8>)>>;
 
+type Routes = std::sync::Mutex<Vec<(String, Canned)>>;
+
 pub struct CannedServer {
     pub base: String,
     stop: Arc<AtomicBool>,
     received: Arc<Received>,
+    routes: Arc<Routes>,
 }
 
 impl CannedServer {
@@ -78,13 +81,15 @@ impl CannedServer {
         let stopped = stop.clone();
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = received.clone();
+        let routes = Arc::new(std::sync::Mutex::new(routes));
+        let table = routes.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let routes = routes.clone();
+                let routes = table.clone();
                 let log = log.clone();
                 // A connection each: a hanging answer must not hold up the next request.
                 std::thread::spawn(move || serve(conn, &routes, &log));
@@ -94,7 +99,16 @@ impl CannedServer {
             base,
             stop,
             received,
+            routes,
         }
+    }
+
+    /// Answers `path` with `answer` from now on: for answers that depend on the request before
+    /// (an ID token carrying the nonce of the authorization URL).
+    pub fn set(&self, path: &str, answer: Canned) {
+        let mut routes = self.routes.lock().unwrap();
+        routes.retain(|(p, _)| p != path);
+        routes.push((path.to_owned(), answer));
     }
 
     /// The bodies of the requests received at `path`, so far.
@@ -109,7 +123,7 @@ impl CannedServer {
     }
 }
 
-fn serve(mut conn: std::net::TcpStream, routes: &[(String, Canned)], log: &Received) {
+fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut request_line = String::new();
     let _ = reader.read_line(&mut request_line);
@@ -131,6 +145,8 @@ fn serve(mut conn: std::net::TcpStream, routes: &[(String, Canned)], log: &Recei
     let path = target.split('?').next().unwrap_or("").to_owned();
     log.lock().unwrap().push((path.clone(), body));
     let resp = routes
+        .lock()
+        .unwrap()
         .iter()
         .find(|(p, _)| *p == path)
         .map(|(_, c)| c.clone())

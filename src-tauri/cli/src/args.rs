@@ -24,7 +24,7 @@ impl Cli {
     /// Errors go out as JSON when the command was asked for JSON.
     pub fn json_errors(&self) -> bool {
         match &self.command {
-            Some(Command::Vault(VaultCmd::Status { json })) => *json,
+            Some(Command::Vault(VaultCmd::Status { json } | VaultCmd::Check { json })) => *json,
             Some(Command::Provider(cmd)) => cmd.json(),
             Some(Command::Login(a)) => a.json,
             Some(Command::Token(t)) => t.json(),
@@ -100,7 +100,12 @@ pub enum SettingsCmd {
     ///   proxy-password           read from the terminal, OAUTH_DESK_PROXY_PASSWORD or stdin
     ///                            (empty: remove it); never given on the command line
     #[command(verbatim_doc_comment)]
-    Set { name: String, value: Option<String> },
+    Set {
+        name: String,
+        /// The new value ("-5" is a value here, not a flag, so that it gets a range error)
+        #[arg(allow_hyphen_values = true)]
+        value: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,7 +225,11 @@ pub enum VaultCmd {
     /// Create the vault (its key goes to the OS keyring, or comes from a passphrase)
     Init,
     /// Read every page and verify the vault's structure and encryption
-    Check,
+    Check {
+        /// Print JSON (errors too)
+        #[arg(long)]
+        json: bool,
+    },
     /// Protect the vault with a new passphrase: from keyring mode, or to change the passphrase.
     /// The new one is typed twice on a terminal, or comes from OAUTH_DESK_NEW_PASSPHRASE or the
     /// next line of standard input

@@ -29,6 +29,7 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -55,4 +56,24 @@ fn main() -> ExitCode {
             ExitCode::from(output::exit_code(&e))
         }
     }
+}
+
+/// `oauth-desk token list | head -1`: when the reader goes away, Rust's `println!` panics
+/// (Rust ignores SIGPIPE, so the write fails with EPIPE instead of ending the process). The
+/// reader has what it wanted; leave without a panic message, as other Unix tools do. Not
+/// SIGPIPE's default action: `serve` and the token agent must survive a client that leaves.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(exit::ERROR.into());
+        }
+        default(info);
+    }));
 }

@@ -15,13 +15,20 @@ pub fn run(global: &Global, cmd: VaultCmd) -> Result<()> {
     match cmd {
         VaultCmd::Status { json } => status(global, json),
         VaultCmd::Init => init(global),
-        VaultCmd::Check => {
+        VaultCmd::Check { json } => {
             let v = unlock::open(global, Create::Never)?;
             v.check_integrity()?;
-            println!(
-                "The vault at {} is intact.",
-                printable(&v.path().display().to_string())
-            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "path": v.path(), "intact": true })
+                );
+            } else {
+                println!(
+                    "The vault at {} is intact.",
+                    printable(&v.path().display().to_string())
+                );
+            }
             Ok(())
         }
         VaultCmd::Passphrase => {

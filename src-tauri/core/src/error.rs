@@ -67,6 +67,10 @@ pub enum Error {
     )]
     VaultCorrupt { path: PathBuf, detail: String },
 
+    /// Damage met by a query after the vault opened (where the path is not at hand).
+    #[error("the vault is damaged ({0}); it was left as it is. Restore it from a backup")]
+    Damaged(String),
+
     #[error(
         "{path} is a plain, unencrypted SQLite file, not an OAuth Desk vault; it was left as it is"
     )]
@@ -119,7 +123,7 @@ impl Error {
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",
             Error::VaultTruncated { .. } => "vault_truncated",
-            Error::VaultCorrupt { .. } => "vault_corrupt",
+            Error::VaultCorrupt { .. } | Error::Damaged(_) => "vault_corrupt",
             Error::NotEncrypted { .. } => "vault_not_encrypted",
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::VaultBusy(_) => "vault_busy",
@@ -146,9 +150,40 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        // errno first, before anything else can overwrite it.
+        let os = std::io::Error::last_os_error().raw_os_error();
+        if disk_full(&e, os) {
+            return Error::Storage(
+                "the disk holding the vault is full (no space left on device); nothing was \
+                 changed: free some space and try again"
+                    .into(),
+            );
+        }
+        if matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        ) {
+            return Error::Damaged(e.to_string());
+        }
         // rusqlite's Display carries SQLite's message and, at most, a column name: statements
         // bind their values as parameters, so no secret can end up in it.
         Error::Storage(e.to_string())
+    }
+}
+
+/// SQLite says SQLITE_FULL when a write to the file fails for space, but a full disk met while
+/// growing the WAL index (`-shm`) comes back as a plain I/O error: errno tells those apart.
+fn disk_full(e: &rusqlite::Error, os_errno: Option<i32>) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => true,
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            matches!(os_errno, Some(ENOSPC | EDQUOT))
+                || matches!(e, rusqlite::Error::SqliteFailure(f, _)
+                    if f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE)
+        }
+        _ => false,
     }
 }
 

@@ -135,8 +135,39 @@ pub fn clone_request(r: &http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
 impl oauth2::SyncHttpClient for Http {
     type Error = Error;
     fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
-        Http::call(self, request)
+        let url = request.uri().to_string();
+        oauth_answer(&url, Http::call(self, request)?)
     }
+}
+
+/// An answer to an OAuth request: 2xx, or an error status carrying an OAuth error object,
+/// goes on to the `oauth2` crate; any other error status (a proxy's or server's HTML page) is
+/// named by its status here, where the status is still known.
+pub fn oauth_answer(
+    url: &str,
+    response: http::Response<Vec<u8>>,
+) -> Result<http::Response<Vec<u8>>> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let oauth_error = serde_json::from_slice::<serde_json::Value>(response.body())
+        .is_ok_and(|v| v.get("error").is_some_and(|e| e.is_string()));
+    if oauth_error {
+        return Ok(response);
+    }
+    let kind = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|c| c.split(';').next().unwrap_or(c).trim().to_owned())
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_graphic()))
+        .map(|c| format!(" with a {c} body"))
+        .unwrap_or_default();
+    Err(Error::ProviderError(format!(
+        "{url} answered HTTP {}{kind}, not an OAuth response; nothing was stored",
+        status.as_u16()
+    )))
 }
 
 /// Reads the body in pieces until `deadline`: a provider that sends a byte a second is cut off

@@ -128,6 +128,11 @@ pub fn parse_document(
             "{url} answered with an HTML page, not JSON metadata; is the issuer URL right?"
         )));
     }
+    if body.trim_ascii().is_empty() {
+        return Err(Error::ProviderError(format!(
+            "{url} answered with an empty body, not JSON metadata"
+        )));
+    }
     if depth(body) > MAX_DEPTH {
         return Err(Error::ProviderError(format!(
             "{url} answered with JSON nested more than {MAX_DEPTH} levels deep; refusing it"

@@ -225,6 +225,7 @@ impl DeviceFlow {
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .request(http)
             .map_err(|e| request_error("device authorization endpoint", e))?;
+        check_device_answer(&response)?;
         Ok(DeviceFlow {
             user_code: response.user_code().secret().clone(),
             verification_uri: response.verification_uri().to_string(),
@@ -244,8 +245,11 @@ impl DeviceFlow {
     pub fn finish(self, http: &Http, cancel: &AtomicBool, now: impl Fn() -> i64) -> Result<Grant> {
         let client = client(&self.provider, None)?;
         let polling = CancellableHttp { http, cancel };
+        // Never past the code's expiry, whatever interval the provider asks: a code that
+        // expired needs no more polling.
+        let expires = std::time::Instant::now() + Duration::from_secs(self.expires_in);
         let sleep = |d: Duration| {
-            let until = std::time::Instant::now() + d;
+            let until = (std::time::Instant::now() + d).min(expires);
             while std::time::Instant::now() < until && !cancel.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -288,6 +292,30 @@ impl DeviceFlow {
     }
 }
 
+/// What the person is shown must be safe to show: a web address to open (https, or http on
+/// loopback) and a short code of printable characters.
+fn check_device_answer(r: &StandardDeviceAuthorizationResponse) -> Result<()> {
+    let bad = |m: String| {
+        Error::ProviderError(format!(
+            "the device authorization endpoint answered with {m}; nothing was started"
+        ))
+    };
+    let uri = r.verification_uri().to_string();
+    super::check::endpoint(&uri).map_err(|e| bad(format!("a verification_uri that {e}")))?;
+    if let Some(complete) = r.verification_uri_complete() {
+        super::check::endpoint(complete.secret())
+            .map_err(|e| bad(format!("a verification_uri_complete that {e}")))?;
+    }
+    let code = r.user_code().secret();
+    if code.is_empty() || code.chars().count() > 64 || super::check::plain_text(code).is_err() {
+        return Err(bad(
+            "a user_code that is empty, longer than 64 characters or holds control characters"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The HTTP client with a cancel switch: once set, no further request goes out.
 struct CancellableHttp<'a> {
     http: &'a Http,
@@ -300,7 +328,7 @@ impl oauth2::SyncHttpClient for CancellableHttp<'_> {
         if self.cancel.load(Ordering::SeqCst) {
             return Err(Error::Cancelled("the sign-in was cancelled".into()));
         }
-        self.http.call(request)
+        oauth2::SyncHttpClient::call(self.http, request)
     }
 }
 
@@ -358,7 +386,7 @@ impl oauth2::SyncHttpClient for BackingOff<'_> {
                     "the token endpoint is busy (HTTP {status}) and stayed so after {REFRESH_RETRIES} retries; try again later"
                 )));
             }
-            return Ok(response);
+            return crate::http::oauth_answer(&request.uri().to_string(), response);
         }
     }
 }
@@ -433,12 +461,18 @@ fn request_error<TE: oauth2::ErrorResponse + 'static>(
                     ));
                 }
             }
-            let path = err.path().to_string();
+            let mut path = err.path().to_string();
+            if path.len() > 60 {
+                // A hostile document's path can be thousands of "[0]"s long.
+                path = format!("{}…", path.chars().take(60).collect::<String>());
+            }
             let what = err.inner().to_string();
             // serde's message may quote a value; keep only its kind for anything but numbers.
             let what = what.split(", expected").next().unwrap_or(&what).to_owned();
             let what = if what.contains("invalid type: string") {
                 "a string where a number belongs".to_owned()
+            } else if what.contains("recursion limit") {
+                "JSON nested too deeply".to_owned()
             } else {
                 what
             };
@@ -451,6 +485,8 @@ fn request_error<TE: oauth2::ErrorResponse + 'static>(
         RequestTokenError::Other(m) => {
             let m = if m.contains("Content-Type") {
                 "a body that is not JSON (its Content-Type is not application/json)".to_owned()
+            } else if m.contains("empty response body") {
+                "an empty body".to_owned()
             } else {
                 m
             };
@@ -486,6 +522,21 @@ fn grant(
     }
     if r.access_token().secret().is_empty() {
         return Err(bad("its access_token is empty".into()));
+    }
+    // RFC 6749 Appendix A.12/A.17: tokens are printable ASCII. A line break would split the
+    // Authorization header it is sent in and the line `token get` prints for scripts.
+    let printable = |t: &str| t.bytes().all(|b| (0x20..=0x7e).contains(&b));
+    if !printable(r.access_token().secret()) {
+        return Err(bad(
+            "its access_token holds characters other than printable ASCII (RFC 6749 Appendix A.12)"
+                .into(),
+        ));
+    }
+    if r.refresh_token().is_some_and(|t| !printable(t.secret())) {
+        return Err(bad(
+            "its refresh_token holds characters other than printable ASCII (RFC 6749 Appendix A.17)"
+                .into(),
+        ));
     }
     let expires_at = match r.expires_in() {
         None => None,

@@ -60,6 +60,28 @@ pub fn inspect(path: &Path) -> Result<VaultFile> {
     Ok(VaultFile::Present { salt: head, len })
 }
 
+/// The vault's real path. A symlink at `path` (a vault kept on another disk) is followed, so
+/// that the WAL, the lock and the rename of a key change all happen beside the real file and
+/// the link stays a link; a dangling link is an error, never a new vault at its target.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|e| {
+            let target = fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            Error::io(
+                format!(
+                    "{} is a symbolic link to {target}, which cannot be reached; fix or remove \
+                     the link",
+                    path.display()
+                ),
+                e,
+            )
+        }),
+        _ => Ok(path.to_owned()),
+    }
+}
+
 /// Makes the vault's directory (0700) when missing.
 pub fn ensure_dir(path: &Path) -> Result<()> {
     let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {

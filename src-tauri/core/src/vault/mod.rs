@@ -114,6 +114,7 @@ pub struct VaultStatus {
 impl Vault {
     /// Opens the vault at `path`, creating it when it is missing and `create` allows.
     pub fn open(path: &Path, unlock: Unlock, keys: &dyn KeyStore, create: Create) -> Result<Vault> {
+        let path = &file::resolve(path)?;
         if let (VaultFile::Missing, Create::Never) = (file::inspect(path)?, create) {
             return Err(Error::NotFound(format!(
                 "no vault at {} yet",
@@ -260,7 +261,7 @@ impl Vault {
             });
         }
         migrate::migrate_to(&mut conn, supported).map_err(|e| match e {
-            Error::Storage(detail) if is_corruption(&detail) => Error::VaultCorrupt {
+            Error::Damaged(detail) => Error::VaultCorrupt {
                 path: path.to_owned(),
                 detail,
             },
@@ -387,10 +388,6 @@ pub(super) fn integrity(conn: &Connection, path: &Path) -> Result<()> {
             detail: problems.join("; "),
         })
     }
-}
-
-fn is_corruption(detail: &str) -> bool {
-    detail.contains("malformed") || detail.contains("not a database")
 }
 
 /// The key for an existing vault, from the passphrase or the keyring.
