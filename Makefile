@@ -13,7 +13,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
-.PHONY: run test bench deb build setup-run setup-test fmt lint
+.PHONY: run test bench deb build setup-run setup-test fmt lint deny
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -23,7 +23,7 @@ run: setup-run build
 		exec xvfb-run -a -s "-screen 0 1280x800x24" "$(TARGET_DIR)/debug/oauth-desk"; \
 	fi
 
-test: setup-test fmt lint deb
+test: setup-test fmt lint deny deb
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
 
@@ -42,6 +42,9 @@ fmt:
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+deny:
+	scripts/deny.sh
 
 setup-run:
 	@scripts/setup.sh run

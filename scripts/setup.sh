@@ -55,6 +55,10 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
         say "installing tauri-driver (WebDriver for Tauri windows)"
         cargo install tauri-driver --version '^2' --locked --quiet
     fi
+    if ! command -v cargo-deny >/dev/null && [[ ! -x "$cargo_bin/cargo-deny" ]]; then
+        say "installing cargo-deny (licences, bans and sources of the dependencies)"
+        cargo install cargo-deny --version '^0.20' --locked --quiet
+    fi
     command -v node >/dev/null || die "node not found: install Node.js 20 or newer (the test IdP runs on it)"
     idp="$root/tests/idp"
     # npm ci only when the lockfile changed since the last install.

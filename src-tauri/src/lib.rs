@@ -92,6 +92,7 @@ pub fn builder<R: Runtime>(
 }
 
 pub fn run() {
+    oauth_desk_core::logging::init_from_env();
     let listener = match AppState::from_env().map(|s| single_instance::claim(&s.vault_path)) {
         Ok(Some(single_instance::Instance::Running)) => {
             eprintln!(

@@ -13,6 +13,9 @@ pub struct Canned {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub pace: Pace,
+    /// "{n}" in the body becomes the number of requests the server has received, so that each
+    /// answer differs (a token endpoint that rotates its tokens).
+    pub numbered: bool,
 }
 
 /// How the answer is sent.
@@ -35,6 +38,7 @@ impl Canned {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
             pace: Pace::AtOnce,
+            numbered: false,
         }
     }
     pub fn with_status(mut self, status: u16) -> Canned {
@@ -45,12 +49,17 @@ impl Canned {
         self.pace = pace;
         self
     }
+    pub fn numbered(mut self) -> Canned {
+        self.numbered = true;
+        self
+    }
     pub fn redirect(to: &str) -> Canned {
         Canned {
             status: 302,
             headers: vec![("Location".into(), to.into())],
             body: Vec::new(),
             pace: Pace::AtOnce,
+            numbered: false,
         }
     }
 }
@@ -143,7 +152,11 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
     let _ = std::io::Read::read_exact(&mut reader, &mut body);
     let target = request_line.split(' ').nth(1).unwrap_or("");
     let path = target.split('?').next().unwrap_or("").to_owned();
-    log.lock().unwrap().push((path.clone(), body));
+    let n = {
+        let mut log = log.lock().unwrap();
+        log.push((path.clone(), body));
+        log.len()
+    };
     let resp = routes
         .lock()
         .unwrap()
@@ -155,7 +168,14 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
             headers: vec![],
             body: b"not found".to_vec(),
             pace: Pace::AtOnce,
+            numbered: false,
         });
+    let mut resp = resp;
+    if resp.numbered {
+        resp.body = String::from_utf8_lossy(&resp.body)
+            .replace("{n}", &n.to_string())
+            .into_bytes();
+    }
     if resp.pace == Pace::Hang {
         std::thread::sleep(std::time::Duration::from_secs(120));
         return;

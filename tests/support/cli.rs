@@ -24,15 +24,35 @@ pub fn run(session: &Session, args: &[&str], env: &[(&str, &str)], stdin: &str) 
         let mut input = child.stdin.take().unwrap();
         let _ = input.write_all(stdin.as_bytes());
     }
+    // Read both pipes while waiting: output beyond a pipe's 64 KB would otherwise block the
+    // CLI on its write until the time limit (a long `provider list`).
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
             panic!("oauth-desk {args:?} hung for 60 s");
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
     }
-    child.wait_with_output().unwrap()
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -79,6 +79,7 @@ pub struct App {
     pub client: Client,
     driver: Child,
     display: Display,
+    log_path: PathBuf,
 }
 
 impl App {
@@ -135,7 +136,13 @@ impl App {
             client,
             driver,
             display,
+            log_path,
         }
+    }
+
+    /// Where what the driver and the app printed goes.
+    pub fn log_path(&self) -> PathBuf {
+        self.log_path.clone()
     }
 
     pub fn display_name(&self) -> &str {

@@ -79,6 +79,18 @@ impl Session {
         self.home().join("data/oauth-desk/vault.db")
     }
 
+    /// Opens this session's default vault with `passphrase`, as the CLI would (migrating it).
+    pub fn open_vault(&self, passphrase: &str) -> oauth_desk_core::vault::Vault {
+        use oauth_desk_core::vault::{Create, NoKeyring, Unlock, Vault};
+        Vault::open(
+            &self.default_vault(),
+            Unlock::Passphrase(passphrase.into()),
+            &NoKeyring,
+            Create::Never,
+        )
+        .unwrap_or_else(|e| panic!("the vault opens: {e}"))
+    }
+
     /// The environment a program of this session gets.
     pub fn env(&self) -> Vec<(String, String)> {
         let home = self.home().display().to_string();

@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use oauth_desk_core::vault::{activity, tokens, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_core::vault::{activity, tokens, Vault};
 use oauth_desk_tests::cli::{json, run, stderr, stdout, Running};
 use oauth_desk_tests::idp::{self, Client, Idp};
 use oauth_desk_tests::session::Session;
@@ -34,13 +34,7 @@ fn login_as(s: &Session, name: &str, who: &str) -> serde_json::Value {
 }
 
 fn open_vault(s: &Session) -> Vault {
-    Vault::open(
-        &s.default_vault(),
-        Unlock::Passphrase(PASS.1.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .unwrap()
+    s.open_vault(PASS.1)
 }
 
 #[test]

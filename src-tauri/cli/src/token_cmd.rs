@@ -11,6 +11,10 @@ use oauth_desk_core::{agent, fresh, import, revoke, time, Error, Result};
 use crate::args::{Global, TokenCmd};
 use crate::unlock;
 
+/// Requests in flight at once in `token refresh --all`: enough to hide a provider's latency,
+/// few enough not to look like a flood.
+const BULK_WORKERS: usize = 4;
+
 pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
     match cmd {
         TokenCmd::Get {
@@ -91,21 +95,28 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             json,
         } => {
             let vault = unlock::open(global, Create::Never)?;
-            let targets: Vec<(String, Option<String>)> = if all {
-                tokens::list(vault.conn())?
-                    .into_iter()
-                    .map(|t| (t.provider, Some(t.account)))
-                    .collect()
-            } else {
-                vec![(name.expect("clap requires it without --all"), account)]
-            };
             let mut failures = 0;
             let mut outcomes = Vec::new();
-            // One client for the whole run: its connections and TLS setup are reused.
-            let http = Http::new()?;
-            let client = || Ok(http.clone());
-            for (provider, account) in targets {
-                match fresh::refresh(&vault, &provider, account.as_deref(), &client, &time::now) {
+            let results = if all {
+                let targets: Vec<(String, String)> = tokens::list(vault.conn())?
+                    .into_iter()
+                    .map(|t| (t.provider, t.account))
+                    .collect();
+                // One client for the whole run (its connections are reused), a few requests in
+                // flight at once.
+                let http = Http::new()?;
+                fresh::refresh_many(&vault, &targets, &http, &time::now, BULK_WORKERS)?
+                    .into_iter()
+                    .zip(targets.into_iter().map(|(p, _)| p))
+                    .collect::<Vec<_>>()
+            } else {
+                let name = name.expect("clap requires it without --all");
+                let one =
+                    fresh::refresh(&vault, &name, account.as_deref(), &Http::new, &time::now)?;
+                vec![(Ok(one), name)]
+            };
+            for (result, provider) in results {
+                match result {
                     Ok(o) => {
                         if !json {
                             println!(
@@ -119,7 +130,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                         }
                         outcomes.push(serde_json::to_value(&o).expect("JSON"));
                     }
-                    Err(e) if all => {
+                    Err(e) => {
                         failures += 1;
                         eprintln!(
                             "oauth-desk: {}: {}",
@@ -127,7 +138,6 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                             crate::output::printable(&e.to_string())
                         );
                     }
-                    Err(e) => return Err(e),
                 }
             }
             if json {

@@ -164,13 +164,27 @@ fn refresh_locked(
             return Err(e);
         }
     };
+    let tx = vault.conn().unchecked_transaction()?;
+    let outcome = store(&tx, provider, account, &refresh_token, grant, now())?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Writes a refresh's new tokens and its activity line into `tx`.
+fn store(
+    tx: &rusqlite::Transaction,
+    provider: &str,
+    account: &str,
+    old_refresh_token: &Secret<String>,
+    grant: flow::Grant,
+    now: i64,
+) -> Result<RefreshOutcome> {
     let rotated = grant
         .refresh_token
         .as_ref()
-        .is_some_and(|n| n.expose() != refresh_token.expose());
-    let tx = vault.conn().unchecked_transaction()?;
+        .is_some_and(|n| n.expose() != old_refresh_token.expose());
     tokens::store_refreshed(
-        &tx,
+        tx,
         provider,
         account,
         &Refreshed {
@@ -180,7 +194,7 @@ fn refresh_locked(
             scopes: &grant.scopes,
             expires_at: grant.expires_at,
         },
-        now(),
+        now,
     )?;
     let detail = if rotated {
         "refresh token rotated"
@@ -188,14 +202,13 @@ fn refresh_locked(
         "refresh token kept"
     };
     activity::record(
-        &tx,
-        now(),
+        tx,
+        now,
         "refreshed",
         Some(provider),
         Some(account),
         Some(detail),
     )?;
-    tx.commit()?;
     Ok(RefreshOutcome {
         provider: provider.to_owned(),
         account: account.to_owned(),
@@ -207,23 +220,154 @@ fn refresh_locked(
 }
 
 fn record_failure(vault: &Vault, provider: &str, account: &str, e: &Error, now: i64) -> Result<()> {
+    let status = tokens::get(vault.conn(), provider, account)?.status;
+    let tx = vault.conn().unchecked_transaction()?;
+    note_failure(&tx, provider, account, status, e, now)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Marks a failed refresh in `tx`: needs sign-in when the provider said so, else the status
+/// the row had, with the error and an activity line.
+fn note_failure(
+    tx: &rusqlite::Transaction,
+    provider: &str,
+    account: &str,
+    status: TokenStatus,
+    e: &Error,
+    now: i64,
+) -> Result<()> {
     let message = inert(&e.to_string());
     let status = match e {
         Error::NeedsSignin(_) => TokenStatus::NeedsSignin,
-        _ => tokens::get(vault.conn(), provider, account)?.status,
+        _ => status,
     };
-    let tx = vault.conn().unchecked_transaction()?;
-    tokens::mark(&tx, provider, account, status, Some(&message))?;
+    tokens::mark(tx, provider, account, status, Some(&message))?;
     activity::record(
-        &tx,
+        tx,
         now,
         "refresh failed",
         Some(provider),
         Some(account),
         Some(&message),
     )?;
-    tx.commit()?;
     Ok(())
+}
+
+/// One account of a bulk refresh, read under the lock.
+struct Job {
+    index: usize,
+    provider: std::sync::Arc<ptable::ProviderRecord>,
+    account: String,
+    status: TokenStatus,
+    refresh_token: Secret<String>,
+}
+
+/// Refreshes many accounts (`token refresh --all`). The vault's refresh lock is held for the
+/// whole batch (other callers wait, then read the fresh tokens); `workers` requests are in
+/// flight at once; results are committed as they arrive, all that arrived together in one
+/// transaction (a group commit: one fsync for several tokens, none held back for the others).
+/// Gives one result per target, in order.
+pub fn refresh_many(
+    vault: &Vault,
+    targets: &[(String, String)],
+    http: &Http,
+    now: &(dyn Fn() -> i64 + Sync),
+    workers: usize,
+) -> Result<Vec<Result<RefreshOutcome>>> {
+    let _lock = RefreshLock::acquire(vault.path())?;
+    let mut results: Vec<Option<Result<RefreshOutcome>>> =
+        (0..targets.len()).map(|_| None).collect();
+    let mut providers = std::collections::HashMap::new();
+    let mut jobs = Vec::new();
+    for (index, (provider, account)) in targets.iter().enumerate() {
+        let prepared = (|| {
+            let t = tokens::get(vault.conn(), provider, account)?;
+            usable(&t, provider)?;
+            let Some(refresh_token) = t.refresh_token.clone() else {
+                let e = Error::NeedsSignin(format!(
+                    "the token of {} at {} has no refresh token: sign in again",
+                    shown(account),
+                    shown(provider)
+                ));
+                record_failure(vault, provider, account, &e, now())?;
+                return Err(e);
+            };
+            let p = match providers.get(provider) {
+                Some(p) => std::sync::Arc::clone(p),
+                None => {
+                    let p = std::sync::Arc::new(ptable::get(vault.conn(), provider)?);
+                    providers.insert(provider.clone(), std::sync::Arc::clone(&p));
+                    p
+                }
+            };
+            Ok(Job {
+                index,
+                provider: p,
+                account: account.clone(),
+                status: t.status,
+                refresh_token,
+            })
+        })();
+        match prepared {
+            Ok(job) => jobs.push(job),
+            Err(e) => results[index] = Some(Err(e)),
+        }
+    }
+
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (done, arrived) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers.clamp(1, 16).min(jobs.len().max(1)) {
+            let done = done.clone();
+            let (jobs, next) = (&jobs, &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                let grant = flow::refresh(&job.provider, &job.refresh_token, http, now());
+                if done.send((i, grant)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done);
+        let mut received = 0;
+        while received < jobs.len() {
+            let Ok(first) = arrived.recv() else { break };
+            let batch: Vec<_> = std::iter::once(first).chain(arrived.try_iter()).collect();
+            received += batch.len();
+            let tx = vault.conn().unchecked_transaction()?;
+            let mut written = Vec::with_capacity(batch.len());
+            for (i, grant) in batch {
+                let job = &jobs[i];
+                let name = job.provider.name.as_str();
+                let outcome = match grant {
+                    Ok(g) => Ok(store(
+                        &tx,
+                        name,
+                        &job.account,
+                        &job.refresh_token,
+                        g,
+                        now(),
+                    )?),
+                    Err(e) => {
+                        note_failure(&tx, name, &job.account, job.status, &e, now())?;
+                        Err(e)
+                    }
+                };
+                written.push((job.index, outcome));
+            }
+            tx.commit()?;
+            for (index, outcome) in written {
+                results[index] = Some(outcome);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::Cancelled("the refresh was interrupted".into()))))
+        .collect())
 }
 
 /// The vault's refresh lock: an exclusive lock on `<vault>.refresh-lock`, released on drop.

@@ -69,7 +69,9 @@ impl Http {
             .bearer_auth(token)
             .send()
             .map_err(|e| self.network_error(url, &e))?;
-        read(url, resp, limit, started + self.total)
+        let fetched = read(url, resp, limit, started + self.total)?;
+        logged("GET", url, fetched.status, started);
+        Ok(fetched)
     }
 
     /// Sends a request the `oauth2` crate built; the answer is capped and time-limited.
@@ -77,6 +79,7 @@ impl Http {
         let started = Instant::now();
         let url = request.uri().to_string();
         let (parts, body) = request.into_parts();
+        let method = parts.method.clone();
         let resp = self
             .client
             .request(parts.method, &url)
@@ -87,6 +90,7 @@ impl Http {
         let status = resp.status();
         let headers = resp.headers().clone();
         let fetched = read(&url, resp, MAX_RESPONSE, started + self.total)?;
+        logged(method.as_str(), &url, status.as_u16(), started);
         let mut out = http::Response::builder().status(status);
         if let Some(h) = out.headers_mut() {
             *h = headers;
@@ -119,8 +123,22 @@ impl Http {
             .header(reqwest::header::ACCEPT, accept)
             .send()
             .map_err(|e| self.network_error(url, &e))?;
-        read(url, resp, limit, started + self.total)
+        let fetched = read(url, resp, limit, started + self.total)?;
+        logged("GET", url, fetched.status, started);
+        Ok(fetched)
     }
+}
+
+/// One line per provider request: method, address without its query (a redirect's query holds
+/// a code), status and time. Never a header or a body.
+fn logged(method: &str, url: &str, status: u16, started: Instant) {
+    tracing::debug!(
+        method,
+        url = url.split(['?', '#']).next().unwrap_or(""),
+        status,
+        ms = started.elapsed().as_millis() as u64,
+        "provider request"
+    );
 }
 
 /// A copy of a request, to send it again (a retry after 429/503).

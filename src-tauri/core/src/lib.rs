@@ -7,6 +7,7 @@ pub mod error;
 pub mod fresh;
 pub mod http;
 pub mod import;
+pub mod logging;
 pub mod oauth;
 pub mod provider_sharing;
 pub mod providers;
