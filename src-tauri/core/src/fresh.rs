@@ -144,18 +144,7 @@ fn refresh_locked(
             });
         }
     }
-    let refresh_token = match &t.refresh_token {
-        Some(r) => r.clone(),
-        None => {
-            let e = Error::NeedsSignin(format!(
-                "the token of {} at {} expired and there is no refresh token: sign in again",
-                shown(account),
-                shown(provider)
-            ));
-            record_failure(vault, provider, account, &e, now())?;
-            return Err(e);
-        }
-    };
+    let refresh_token = refresh_token_of(vault, &t, provider, account, now())?;
     let p = ptable::get(vault.conn(), provider)?;
     let grant = match http().and_then(|h| flow::refresh(&p, &refresh_token, &h, now())) {
         Ok(g) => g,
@@ -168,6 +157,26 @@ fn refresh_locked(
     let outcome = store(&tx, provider, account, &refresh_token, grant, now())?;
     tx.commit()?;
     Ok(outcome)
+}
+
+/// The refresh token to use; without one the account needs sign-in, which is recorded.
+fn refresh_token_of(
+    vault: &Vault,
+    t: &TokenRecord,
+    provider: &str,
+    account: &str,
+    now: i64,
+) -> Result<Secret<String>> {
+    if let Some(r) = &t.refresh_token {
+        return Ok(r.clone());
+    }
+    let e = Error::NeedsSignin(format!(
+        "the token of {} at {} cannot be refreshed: there is no refresh token; sign in again",
+        shown(account),
+        shown(provider)
+    ));
+    record_failure(vault, provider, account, &e, now)?;
+    Err(e)
 }
 
 /// Writes a refresh's new tokens and its activity line into `tx`.
@@ -284,15 +293,7 @@ pub fn refresh_many(
         let prepared = (|| {
             let t = tokens::get(vault.conn(), provider, account)?;
             usable(&t, provider)?;
-            let Some(refresh_token) = t.refresh_token.clone() else {
-                let e = Error::NeedsSignin(format!(
-                    "the token of {} at {} has no refresh token: sign in again",
-                    shown(account),
-                    shown(provider)
-                ));
-                record_failure(vault, provider, account, &e, now())?;
-                return Err(e);
-            };
+            let refresh_token = refresh_token_of(vault, &t, provider, account, now())?;
             let p = match providers.get(provider) {
                 Some(p) => std::sync::Arc::clone(p),
                 None => {
