@@ -35,7 +35,7 @@ bench: deb
 	scripts/bench.sh
 
 build:
-	$(CARGO) build --locked -p oauth-desk -p oauth-desk-app
+	$(CARGO) build --locked -p oauth-desk -p oauth-desk-front -p oauth-desk-app
 
 fmt:
 	$(CARGO) fmt --all -- --check

@@ -12,13 +12,16 @@ if [[ ! -f packaging/node_modules/.package-lock.json || packaging/package-lock.j
     # locked versions all the same.
     (cd packaging && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-cargo build --release --locked -p oauth-desk
+cargo build --release --locked -p oauth-desk -p oauth-desk-front
 host="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
-cp "$target/release/oauth-desk" "src-tauri/binaries/oauth-desk-$host"
-# The CLI rides along as an "external binary" (installed as /usr/bin/oauth-desk). It is named
-# only in this build's extra config: in tauri.conf.json it would make every build, a fresh
-# clone's debug build included, require the file.
+for bin in oauth-desk oauth-desk-cli; do
+    cp "$target/release/$bin" "src-tauri/binaries/$bin-$host"
+done
+# The command rides along as "external binaries" (installed as /usr/bin/oauth-desk, the small
+# front, and /usr/bin/oauth-desk-cli, the full command it hands over to). They are named only
+# in this build's extra config: in tauri.conf.json they would make every build, a fresh clone's
+# debug build included, require the files.
 (cd src-tauri && "$root/packaging/node_modules/.bin/tauri" build --bundles deb --ci --config packaging/deb.conf.json)
 deb="$(ls -t "$target"/release/bundle/deb/*.deb | head -1)"
 # The bundler compresses with gzip; xz (dpkg's own default) makes the package about 45%

@@ -344,8 +344,8 @@ fn bulk_refresh_against_raw_rate() -> Row {
     assert!(status.success(), "refresh --all failed");
     let ours = BULK as f64 / ours_secs;
 
-    // The same request, as fast as the provider answers it, one at a time (as refreshes of one
-    // vault are) and with 4 at once.
+    // The same request, as fast as the provider answers it: with 4 at once, as `refresh --all`
+    // sends them (the ratio), and one at a time.
     let body = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         body.path(),
@@ -387,10 +387,10 @@ fn bulk_refresh_against_raw_rate() -> Row {
         (Ok(one), Ok(four)) => Row {
             figure,
             ours: format!("{ours:.0}/s"),
-            peer: format!("{one:.0}/s (c=4 {four:.0})"),
-            ratio: Some(ours / one),
+            peer: format!("{four:.0}/s at c=4 (c=1 {one:.0})"),
+            ratio: Some(ours / four),
             target: ">= 0.8x raw rate",
-            met: Some(ours >= 0.8 * one),
+            met: Some(ours >= 0.8 * four),
         },
         (Err(e), _) | (_, Err(e)) => Row {
             figure,
@@ -483,6 +483,9 @@ fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
 const RUNS: usize = 9;
 
 fn measure_window(s: &Session, display: &Display, binary: &Path, title: &str) -> Launched {
+    // One X connection polled every 5 ms: a new client each time (xdotool) filled the X
+    // server's accept queue while a window was starting, and the app's own connection failed.
+    let (x, _) = x11rb::connect(Some(&display.name)).expect("connect to Xvfb");
     let mut times = Vec::new();
     let mut memory = (0, 0);
     for run in 0..RUNS {
@@ -496,21 +499,17 @@ fn measure_window(s: &Session, display: &Display, binary: &Path, title: &str) ->
         let started = Instant::now();
         let mut child = cmd.spawn().expect("the window starts");
         loop {
-            let out = Command::new("xdotool")
-                .args(["search", "--onlyvisible", "--name", title])
-                .env("DISPLAY", &display.name)
-                .output()
-                .unwrap();
-            if !out.stdout.is_empty() {
+            if visible_window(&x, title) {
                 break;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{} never showed a window on {}: {}",
-                binary.display(),
-                display.name,
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
+            if started.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
+                panic!(
+                    "{} (start {run}) showed no window on {}: {}",
+                    binary.display(),
+                    display.name,
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
         times.push(started.elapsed().as_secs_f64());
@@ -663,4 +662,29 @@ fn deb_size() -> Row {
             met: None,
         },
     }
+}
+
+/// Whether a viewable top-level window titled exactly `title` (a `^...$` pattern) exists.
+fn visible_window(x: &impl x11rb::connection::Connection, title: &str) -> bool {
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt, MapState};
+    let want = title
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .as_bytes();
+    let root = x.setup().roots[0].root;
+    let Ok(Ok(tree)) = x.query_tree(root).map(|c| c.reply()) else {
+        return false;
+    };
+    tree.children.iter().any(|&w| {
+        let viewable = x
+            .get_window_attributes(w)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|a| a.map_state == MapState::VIEWABLE);
+        viewable
+            && x.get_property(false, w, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 256)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|p| p.value == want)
+    })
 }

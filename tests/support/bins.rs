@@ -31,6 +31,11 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The full command the `oauth-desk` front hands over to.
+pub fn full_cli_path() -> PathBuf {
+    binary("oauth-desk-cli")
+}
+
 /// The `oauth-desk` command.
 pub fn cli_path() -> PathBuf {
     binary("oauth-desk")

@@ -28,6 +28,9 @@ impl Display {
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
+                // Without it the server resets whenever its last client leaves (a window
+                // closed between two starts), and a client connecting meanwhile is refused.
+                "-noreset",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

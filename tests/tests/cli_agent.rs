@@ -36,6 +36,65 @@ fn token_get_asks_the_running_vault_and_falls_back_to_opening_it() {
         token,
         "the agent gives the same fresh token"
     );
+    // The front command answers from the agent by itself: a copy without the full command
+    // beside it still prints the token, in each way of naming the account, the vault and the
+    // margin; anything else it hands over, and says so when the full command is missing.
+    let alone = tempfile::tempdir().unwrap();
+    let front = alone.path().join("oauth-desk");
+    std::fs::copy(oauth_desk_tests::bins::cli_path(), &front).unwrap();
+    let vault = s.default_vault().display().to_string();
+    let run_front = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(&front);
+        s.apply(&mut cmd);
+        cmd.args(args)
+            .env(NO_KEYRING.0, NO_KEYRING.1)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        vec!["token", "get", "Test IdP"],
+        vec![
+            "token",
+            "get",
+            "Test IdP",
+            "--account",
+            "alice@example.test",
+        ],
+        vec![
+            "--vault",
+            &vault,
+            "token",
+            "get",
+            "Test IdP",
+            "--min-valid",
+            "30",
+        ],
+        vec![
+            "token",
+            "get",
+            "Test IdP",
+            "--min-valid=30",
+            "--vault",
+            &vault,
+        ],
+    ] {
+        let out = run_front(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), token, "{args:?}");
+    }
+    for args in [
+        vec!["--version"],
+        vec!["token", "get", "Test IdP", "--json"],
+    ] {
+        let out = run_front(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} is not the front's to answer"
+        );
+        assert!(stderr(&out).contains("oauth-desk-cli"), "{}", stderr(&out));
+    }
+
     let unknown = run(&s, &["token", "get", "nope"], &[NO_KEYRING], "");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("nope"), "{}", stderr(&unknown));

@@ -38,17 +38,24 @@ fn help_version_and_usage_errors_follow_the_contract() {
 
 #[test]
 fn the_cli_links_no_gui_library() {
-    let out = Command::new("ldd")
-        .arg(bins::cli_path())
-        .output()
-        .expect("ldd runs");
-    let libs = String::from_utf8_lossy(&out.stdout);
-    for gui in ["webkit", "gtk", "gdk", "javascriptcore", "soup"] {
-        assert!(
-            !libs.to_lowercase().contains(gui),
-            "the CLI must not link {gui}:\n{libs}"
-        );
+    for cli in [bins::cli_path(), bins::full_cli_path()] {
+        let out = Command::new("ldd").arg(&cli).output().expect("ldd runs");
+        let libs = String::from_utf8_lossy(&out.stdout);
+        for gui in ["webkit", "gtk", "gdk", "javascriptcore", "soup"] {
+            assert!(
+                !libs.to_lowercase().contains(gui),
+                "{} must not link {gui}:\n{libs}",
+                cli.display()
+            );
+        }
     }
+    // The front command (what scripts call for a token) links nothing but the C library.
+    let front = Command::new("ldd").arg(bins::cli_path()).output().unwrap();
+    let front = String::from_utf8_lossy(&front.stdout);
+    assert!(
+        !front.contains("libssl") && !front.contains("libcrypto"),
+        "{front}"
+    );
     let gui = Command::new("ldd").arg(bins::gui_path()).output().unwrap();
     assert!(
         String::from_utf8_lossy(&gui.stdout).contains("webkit2gtk"),

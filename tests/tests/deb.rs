@@ -44,7 +44,11 @@ fn the_deb_holds_the_window_the_command_a_menu_entry_and_icons() {
     assert!(status.success(), "dpkg-deb -x {}", deb.display());
     let r = root.path();
 
-    for bin in ["usr/bin/oauth-desk-app", "usr/bin/oauth-desk"] {
+    for bin in [
+        "usr/bin/oauth-desk-app",
+        "usr/bin/oauth-desk",
+        "usr/bin/oauth-desk-cli",
+    ] {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(r.join(bin))
             .unwrap_or_else(|_| panic!("{bin} is in the package"))

@@ -7,11 +7,10 @@
 //! any process of the user can already fetch the key from the keyring, so the agent gives away
 //! nothing new, whereas a passphrase vault must keep asking for its passphrase.
 
-use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,20 +20,8 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::vault::{KeyMode, Vault};
 
-/// A socket of this user for `vault`: `<runtime dir>/oauth-desk-<user>/<hash of the path>.<kind>`.
-pub fn socket_path(vault: &Path, kind: &str) -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    // The same vault named two ways (relative, through a link) is one vault.
-    let vault = std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_owned());
-    let mut h = std::hash::DefaultHasher::new();
-    vault.hash(&mut h);
-    base.join(format!("oauth-desk-{user}"))
-        .join(format!("{:016x}.{kind}", h.finish()))
-}
+/// A socket of this user for `vault` (the address the `oauth-desk` front command asks too).
+pub use oauth_desk_agent_client::socket_path;
 
 /// Binds `path` in its private folder, replacing what a crashed process left; None when a live
 /// process answers there already (it is the agent).
@@ -140,30 +127,13 @@ pub fn ask(
     account: Option<&str>,
     min_valid: i64,
 ) -> Option<Result<Secret<String>>> {
-    let mut stream = UnixStream::connect(socket_path(vault_path, "agent")).ok()?;
-    // A refresh can take the provider's time; the HTTP client's own limit is 30 s.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(40)));
-    let mut text = serde_json::to_string(&Ask {
-        provider: provider.into(),
-        account: account.map(str::to_owned),
-        min_valid,
-    })
-    .ok()?;
-    text.push('\n');
-    stream.write_all(text.as_bytes()).ok()?;
-    let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line).ok()?;
-    let answer: Answer = serde_json::from_str(&line).ok()?;
-    match (answer.token, answer.code.as_deref()) {
-        (Some(t), _) => Some(Ok(Secret::new(t))),
-        // Errors about the token itself are the answer; anything else, ask the vault directly.
-        (None, Some(code @ ("needs_signin" | "not_found"))) => {
-            let message = answer.message.unwrap_or_default();
-            Some(Err(match code {
-                "needs_signin" => Error::NeedsSignin(message),
-                _ => Error::NotFound(message),
-            }))
-        }
-        _ => None,
+    use oauth_desk_agent_client::Answer as Said;
+    match oauth_desk_agent_client::ask(vault_path, provider, account, min_valid)? {
+        Said::Token(t) => Some(Ok(Secret::new(t))),
+        Said::Refused { code, message } => match code.as_str() {
+            "needs_signin" => Some(Err(Error::NeedsSignin(message))),
+            "not_found" => Some(Err(Error::NotFound(message))),
+            _ => None,
+        },
     }
 }

@@ -595,21 +595,70 @@ fn verify_id_token(
     })?;
     let token: CoreIdToken = serde_json::from_value(serde_json::Value::String(raw.to_owned()))
         .map_err(|e| bad(format!("it is not a JWT ({})", inert(&e.to_string()))))?;
-    let jwks = match &p.jwks_uri {
-        Some(uri) => {
-            let fetched = http.get(uri, "application/json", 1024 * 1024)?;
-            if fetched.status != 200 {
-                return Err(bad(format!(
-                    "the JWKS at {uri} answered HTTP {}",
-                    fetched.status
-                )));
-            }
-            serde_json::from_slice::<CoreJsonWebKeySet>(&fetched.body)
-                .map_err(|e| bad(format!("the JWKS at {uri} is not a key set ({e})")))?
-        }
-        None => CoreJsonWebKeySet::new(Vec::new()),
-    };
     let issuer = IssuerUrl::new(issuer).map_err(|e| bad(e.to_string()))?;
+    let (keys, cached) = jwks(p, http, false)?;
+    let verified = verify_with(&token, p, &issuer, nonce, keys);
+    // A key the cached set lacks may be a key the provider rotated in since: fetch once more.
+    let claims = match verified {
+        Err(_) if cached => verify_with(&token, p, &issuer, nonce, jwks(p, http, true)?.0),
+        other => other,
+    }
+    .map_err(|e| bad(inert(&e)))?;
+    g.subject = Some(claims.subject().to_string());
+    g.email = claims.email().map(|e| e.to_string());
+    g.preferred_username = claims.preferred_username().map(|u| u.to_string());
+    Ok(())
+}
+
+/// How long a provider's key set is reused: a bulk refresh verifies hundreds of ID tokens
+/// against the same keys, one fetch serves them all.
+const JWKS_TTL: Duration = Duration::from_secs(300);
+
+type KeySets =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, CoreJsonWebKeySet)>>;
+
+/// The provider's key set, and whether it came from this process's cache (kept `JWKS_TTL`);
+/// `reload` fetches it anew.
+fn jwks(p: &ProviderRecord, http: &Http, reload: bool) -> Result<(CoreJsonWebKeySet, bool)> {
+    static CACHE: std::sync::OnceLock<KeySets> = std::sync::OnceLock::new();
+    let Some(uri) = &p.jwks_uri else {
+        return Ok((CoreJsonWebKeySet::new(Vec::new()), false));
+    };
+    let cache = CACHE.get_or_init(Default::default);
+    if !reload {
+        if let Some((at, keys)) = cache.lock().ok().and_then(|c| c.get(uri).cloned()) {
+            if at.elapsed() < JWKS_TTL {
+                return Ok((keys, true));
+            }
+        }
+    }
+    let bad = |m: String| {
+        Error::ProviderError(format!("the ID token was refused: {m}; nothing was stored"))
+    };
+    let fetched = http.get(uri, "application/json", 1024 * 1024)?;
+    if fetched.status != 200 {
+        return Err(bad(format!(
+            "the JWKS at {uri} answered HTTP {}",
+            fetched.status
+        )));
+    }
+    let keys = serde_json::from_slice::<CoreJsonWebKeySet>(&fetched.body)
+        .map_err(|e| bad(format!("the JWKS at {uri} is not a key set ({e})")))?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(uri.clone(), (std::time::Instant::now(), keys.clone()));
+    }
+    Ok((keys, false))
+}
+
+/// The ID token's claims if it verifies against `jwks`; why not (with the causes) if not.
+fn verify_with(
+    token: &CoreIdToken,
+    p: &ProviderRecord,
+    issuer: &IssuerUrl,
+    nonce: Option<&Nonce>,
+    jwks: CoreJsonWebKeySet,
+) -> std::result::Result<openidconnect::core::CoreIdTokenClaims, String> {
+    let issuer = issuer.clone();
     let client_id = ClientId::new(p.client_id.clone());
     use openidconnect::core::CoreJwsSigningAlgorithm as Alg;
     let asymmetric = [
@@ -643,10 +692,11 @@ fn verify_id_token(
         _ => CoreIdTokenVerifier::new_public_client(client_id, issuer, jwks)
             .set_allowed_algs(asymmetric),
     };
-    let claims = match nonce {
+    match nonce {
         Some(n) => token.claims(&verifier, n),
         None => token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
     }
+    .cloned()
     .map_err(|e| {
         // The outer message is generic ("Signature verification failed"); the cause says why.
         let mut why = e.to_string();
@@ -655,12 +705,8 @@ fn verify_id_token(
             why.push_str(&format!(": {next}"));
             cause = next;
         }
-        bad(inert(&why))
-    })?;
-    g.subject = Some(claims.subject().to_string());
-    g.email = claims.email().map(|e| e.to_string());
-    g.preferred_username = claims.preferred_username().map(|u| u.to_string());
-    Ok(())
+        why
+    })
 }
 
 /// The account's label: the email or user name of the ID token, else of the userinfo

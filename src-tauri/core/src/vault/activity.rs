@@ -24,10 +24,10 @@ pub fn record(
     account: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO activity (at, action, provider, account, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![at, action, provider, account, detail],
-    )?;
+    )?
+    .execute(params![at, action, provider, account, detail])?;
     Ok(())
 }
 

@@ -324,13 +324,11 @@ fn bind<'a>(v: &'a Values<'a>) -> [&'a dyn ToSql; 23] {
 
 /// The provider named `name`, secret included (for flows, never for a face).
 pub fn get(conn: &Connection, name: &str) -> Result<ProviderRecord> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM providers WHERE name = ?1"),
-        [name],
-        record_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| not_found(name))
+    // Cached: every `token get` the agent answers starts here.
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM providers WHERE name = ?1"))?
+        .query_row([name], record_from_row)
+        .optional()?
+        .ok_or_else(|| not_found(name))
 }
 
 pub fn not_found(name: &str) -> Error {

@@ -91,33 +91,32 @@ pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) ->
 }
 
 pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenRecord> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT t.account, t.subject, t.access_token, t.token_type, t.refresh_token, t.id_token,
                 t.scopes, t.expires_at, t.status
          FROM tokens t JOIN providers p ON p.id = t.provider_id
          WHERE p.name = ?1 AND t.account = ?2",
-        [provider, account],
-        |r| {
-            Ok(TokenRecord {
-                account: r.get(0)?,
-                subject: r.get(1)?,
-                access_token: r.get::<_, Option<String>>(2)?.map(Secret::new),
-                token_type: r.get(3)?,
-                refresh_token: r.get::<_, Option<String>>(4)?.map(Secret::new),
-                id_token: r.get::<_, Option<String>>(5)?.map(Secret::new),
-                scopes: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
-                expires_at: r.get(7)?,
-                status: TokenStatus::parse(&r.get::<_, String>(8)?),
-            })
-        },
-    )
+    )?
+    .query_row([provider, account], |r| {
+        Ok(TokenRecord {
+            account: r.get(0)?,
+            subject: r.get(1)?,
+            access_token: r.get::<_, Option<String>>(2)?.map(Secret::new),
+            token_type: r.get(3)?,
+            refresh_token: r.get::<_, Option<String>>(4)?.map(Secret::new),
+            id_token: r.get::<_, Option<String>>(5)?.map(Secret::new),
+            scopes: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+            expires_at: r.get(7)?,
+            status: TokenStatus::parse(&r.get::<_, String>(8)?),
+        })
+    })
     .optional()?
     .ok_or_else(|| not_found(provider, account))
 }
 
 /// The accounts of `provider`, by name.
 pub fn accounts(conn: &Connection, provider: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT t.account FROM tokens t JOIN providers p ON p.id = t.provider_id
          WHERE p.name = ?1 ORDER BY t.account COLLATE NOCASE",
     )?;
@@ -142,12 +141,15 @@ pub fn store_refreshed(
     r: &Refreshed,
     now: i64,
 ) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE tokens SET access_token = ?3, refresh_token = coalesce(?4, refresh_token),
+    // Cached statements: a bulk refresh runs these a thousand times in a row.
+    let changed = conn
+        .prepare_cached(
+            "UPDATE tokens SET access_token = ?3, refresh_token = coalesce(?4, refresh_token),
              id_token = coalesce(?5, id_token), scopes = ?6, expires_at = ?7, refreshed_at = ?8,
              status = 'active', last_error = NULL
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
-        params![
+        )?
+        .execute(params![
             provider,
             account,
             r.access_token.expose(),
@@ -156,8 +158,7 @@ pub fn store_refreshed(
             serde_json::to_string(r.scopes).expect("a list of strings serializes"),
             r.expires_at,
             now,
-        ],
-    )?;
+        ])?;
     if changed == 0 {
         return Err(not_found(provider, account));
     }
@@ -172,11 +173,11 @@ pub fn mark(
     status: TokenStatus,
     error: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE tokens SET status = ?3, last_error = ?4
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
-        params![provider, account, status.as_str(), error],
-    )?;
+    )?
+    .execute(params![provider, account, status.as_str(), error])?;
     Ok(())
 }
 
