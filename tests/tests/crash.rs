@@ -18,6 +18,8 @@ use oauth_desk_tests::session::Session;
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "crash tests");
 
+/// Kills per operation. Only the full run asserts that the kills landed on both sides of the
+/// commit: a dozen kills on a loaded CI machine may all land before it.
 fn crash_runs() -> usize {
     std::env::var("OAUTH_DESK_CRASH_RUNS")
         .ok()
@@ -154,7 +156,7 @@ fn saving_providers_killed_at_random_moments_is_all_or_nothing() {
         crash_runs()
     );
     assert!(
-        crash_runs() < 10 || (whole > 0 && none > 0),
+        crash_runs() < 100 || (whole > 0 && none > 0),
         "the kills landed both before and after the commit ({whole} / {none})"
     );
 }
@@ -244,7 +246,7 @@ fn rotating_tokens_killed_at_random_moments_keep_a_matching_pair() {
         crash_runs()
     );
     assert!(
-        crash_runs() < 10 || (old > 0 && new > 0),
+        crash_runs() < 100 || (old > 0 && new > 0),
         "the kills landed both before and after the commit ({old} / {new})"
     );
 }

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod discovery;
 mod flows;
+mod login_window;
 mod providers;
 mod storage;
 mod tokens;
@@ -28,6 +29,7 @@ fn main() {
         providers::cases(),
         discovery::cases(),
         flows::cases(),
+        login_window::cases(),
         tokens::cases(),
         cli::cases(),
         api::cases(),
