@@ -9,6 +9,7 @@ pub mod canned;
 pub mod cli;
 pub mod desktop;
 pub mod idp;
+pub mod jwt;
 pub mod proxy;
 pub mod session;
 pub mod signin;

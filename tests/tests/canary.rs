@@ -13,8 +13,6 @@
 use std::collections::BTreeMap;
 use std::process::Output;
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use oauth_desk_tests::canned::{Canned, CannedServer};
 use oauth_desk_tests::cli::{run, stdout, Running};
 use oauth_desk_tests::desktop::App;
@@ -38,26 +36,13 @@ const CLIENT: &str = "canary-client";
 /// Tracing at its most verbose in every process: whatever is logged is searched.
 const LOG: (&str, &str) = ("OAUTH_DESK_LOG", "trace");
 
-fn b64(data: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-}
-
 fn id_token(issuer: &str, nonce: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let header = b64(json!({ "alg": "HS256", "typ": "JWT" })
-        .to_string()
-        .as_bytes());
+    let now = oauth_desk_tests::jwt::now();
     let claims = json!({
         "iss": issuer, "sub": "alice", "aud": CLIENT, "email": "alice@example.test",
         "iat": now, "exp": now + 600, "nonce": nonce,
     });
-    let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    oauth_desk_tests::jwt::sign(&claims, "HS256", CLIENT_SECRET)
 }
 
 fn token(access: &str, refresh: Option<&str>, id: Option<&str>) -> Canned {

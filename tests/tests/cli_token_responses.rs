@@ -3,12 +3,10 @@
 //! or to hang. Each case: a clear error, and nothing stored.
 
 use std::process::Output;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use oauth_desk_tests::canned::{Canned, CannedServer, Pace};
 use oauth_desk_tests::cli::{run, stderr, stdout, Running};
+use oauth_desk_tests::jwt::now;
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::user;
 use url::Url;
@@ -17,30 +15,9 @@ const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "token response tests");
 const SECRET: &str = "canned-client-secret";
 const CLIENT: &str = "canned-client";
 
-fn b64(data: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-}
-
 /// An ID token signed with HS256 and the client secret (OIDC Core §10.1), or unsigned.
 fn jwt(claims: serde_json::Value, alg: &str) -> String {
-    let header = b64(serde_json::json!({ "alg": alg, "typ": "JWT" })
-        .to_string()
-        .as_bytes());
-    let payload = b64(claims.to_string().as_bytes());
-    let input = format!("{header}.{payload}");
-    if alg == "none" {
-        return format!("{input}.");
-    }
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    oauth_desk_tests::jwt::sign(&claims, alg, SECRET)
 }
 
 /// Signs in to a provider whose token endpoint is `path` on `server`, delivering a redirect

@@ -332,43 +332,59 @@ pub fn refresh_many(
             });
         }
         drop(done);
-        let mut received = 0;
-        while received < jobs.len() {
-            let Ok(first) = arrived.recv() else { break };
-            let batch: Vec<_> = std::iter::once(first).chain(arrived.try_iter()).collect();
-            received += batch.len();
-            let tx = vault.conn().unchecked_transaction()?;
-            let mut written = Vec::with_capacity(batch.len());
-            for (i, grant) in batch {
-                let job = &jobs[i];
-                let name = job.provider.name.as_str();
-                let outcome = match grant {
-                    Ok(g) => Ok(store(
-                        &tx,
-                        name,
-                        &job.account,
-                        &job.refresh_token,
-                        g,
-                        now(),
-                    )?),
-                    Err(e) => {
-                        note_failure(&tx, name, &job.account, job.status, &e, now())?;
-                        Err(e)
-                    }
-                };
-                written.push((job.index, outcome));
-            }
-            tx.commit()?;
-            for (index, outcome) in written {
-                results[index] = Some(outcome);
-            }
+        let written = write_as_they_arrive(vault, &jobs, &arrived, &mut results, now);
+        if written.is_err() {
+            // No more requests: a rotated refresh token nobody can store would lose the grant.
+            next.store(jobs.len(), std::sync::atomic::Ordering::SeqCst);
         }
-        Ok(())
+        written
     })?;
     Ok(results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::Cancelled("the refresh was interrupted".into()))))
         .collect())
+}
+
+/// The writer of `refresh_many`: commits each batch of answers that arrived together.
+fn write_as_they_arrive(
+    vault: &Vault,
+    jobs: &[Job],
+    arrived: &std::sync::mpsc::Receiver<(usize, Result<flow::Grant>)>,
+    results: &mut [Option<Result<RefreshOutcome>>],
+    now: &(dyn Fn() -> i64 + Sync),
+) -> Result<()> {
+    let mut received = 0;
+    while received < jobs.len() {
+        let Ok(first) = arrived.recv() else { break };
+        let batch: Vec<_> = std::iter::once(first).chain(arrived.try_iter()).collect();
+        received += batch.len();
+        let tx = vault.conn().unchecked_transaction()?;
+        let mut written = Vec::with_capacity(batch.len());
+        for (i, grant) in batch {
+            let job = &jobs[i];
+            let name = job.provider.name.as_str();
+            let outcome = match grant {
+                Ok(g) => Ok(store(
+                    &tx,
+                    name,
+                    &job.account,
+                    &job.refresh_token,
+                    g,
+                    now(),
+                )?),
+                Err(e) => {
+                    note_failure(&tx, name, &job.account, job.status, &e, now())?;
+                    Err(e)
+                }
+            };
+            written.push((job.index, outcome));
+        }
+        tx.commit()?;
+        for (index, outcome) in written {
+            results[index] = Some(outcome);
+        }
+    }
+    Ok(())
 }
 
 /// The vault's refresh lock: an exclusive lock on `<vault>.refresh-lock`, released on drop.

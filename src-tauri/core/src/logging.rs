@@ -16,7 +16,7 @@ pub fn init_from_env() {
     use tracing_subscriber::layer::SubscriberExt;
     let ours = tracing_subscriber::filter::Targets::new()
         .with_target("oauth_desk_core", level)
-        .with_target("oauth_desk", level)
+        .with_target("oauth_desk_cli", level)
         .with_target("oauth_desk_api", level)
         .with_target("oauth_desk_app", level);
     let subscriber = tracing_subscriber::fmt()

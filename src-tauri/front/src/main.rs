@@ -87,7 +87,7 @@ fn fast_token_get(args: &[OsString]) -> Option<String> {
     if vault.as_os_str().is_empty() {
         return None;
     }
-    match ask(&vault, name, account.as_deref(), min_valid.max(0))? {
+    match ask(&vault, name, account.as_deref(), min_valid)? {
         Answer::Token(t) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(t),
         _ => None,
     }

@@ -202,19 +202,7 @@ pub fn cases() -> Vec<Case> {
             let d = Desk::with_existing()?;
             let before = d.snapshot();
             let big = "x".repeat(100_000);
-            let out = d.run(
-                &[
-                    "provider",
-                    "add",
-                    &big,
-                    "--client-id",
-                    "c",
-                    "--token-url",
-                    "https://idp.example/t",
-                    "--json",
-                ],
-                "",
-            );
+            let out = d.add_json(&big);
             let seen = field_refused(&out, "name", "8 KB")?;
             before.same(&d.snapshot())?;
             Ok(seen)

@@ -95,6 +95,24 @@ impl Desk {
         self.s.default_vault()
     }
 
+    /// `provider add NAME --client-id c --token-url https://idp.example/t --json`: a save that
+    /// needs nothing but the vault, for the cases where the vault itself is in the way.
+    pub fn add_json(&self, name: &str) -> Output {
+        self.run(
+            &[
+                "provider",
+                "add",
+                name,
+                "--client-id",
+                "c",
+                "--token-url",
+                "https://idp.example/t",
+                "--json",
+            ],
+            "",
+        )
+    }
+
     /// What "nothing changed" compares: the file's bytes, the providers and the tokens.
     pub fn snapshot(&self) -> Snapshot {
         let list = |args: &[&str]| stdout(&self.run(args, ""));

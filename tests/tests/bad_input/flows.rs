@@ -4,12 +4,10 @@
 //! waiting for the real redirect.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use oauth_desk_tests::canned::{Canned, CannedServer, Pace};
 use oauth_desk_tests::cli::{stderr, Running};
+pub use oauth_desk_tests::jwt::now;
 use oauth_desk_tests::user;
 use serde_json::{json, Value};
 use url::Url;
@@ -20,27 +18,9 @@ pub const SECRET: &str = "catalogue-client-secret";
 pub const CLIENT: &str = "catalogue-client";
 pub const CODE: &str = "catalogue-code";
 
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn b64(data: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-}
-
-/// An ID token signed with HS256 and the client secret (OIDC Core §10.1), or unsigned.
+/// An ID token signed with HS256 and the client secret, or unsigned.
 pub fn jwt(claims: &Value, alg: &str) -> String {
-    let header = b64(json!({ "alg": alg, "typ": "JWT" }).to_string().as_bytes());
-    let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-    if alg == "none" {
-        return format!("{input}.");
-    }
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    oauth_desk_tests::jwt::sign(claims, alg, SECRET)
 }
 
 /// What the canned provider knows when it answers the token request.

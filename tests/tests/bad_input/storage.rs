@@ -202,19 +202,7 @@ pub fn cases() -> Vec<Case> {
             let target = d.s.home().join("gone/vault.db");
             std::fs::create_dir_all(d.vault().parent().unwrap()).unwrap();
             std::os::unix::fs::symlink(&target, d.vault()).unwrap();
-            let out = d.run(
-                &[
-                    "provider",
-                    "add",
-                    "X",
-                    "--client-id",
-                    "c",
-                    "--token-url",
-                    "https://idp.example/t",
-                    "--json",
-                ],
-                "",
-            );
+            let out = d.add_json("X");
             let seen = refused(&out, 1, "", "vault.db")?;
             ensure(!target.exists(), || {
                 "a vault was created at the link's target".into()
@@ -249,19 +237,7 @@ pub fn cases() -> Vec<Case> {
         || {
             let d = Desk::with_existing()?;
             std::fs::set_permissions(d.vault(), std::fs::Permissions::from_mode(0o400)).unwrap();
-            let out = d.run(
-                &[
-                    "provider",
-                    "add",
-                    "New",
-                    "--client-id",
-                    "c",
-                    "--token-url",
-                    "https://idp.example/t",
-                    "--json",
-                ],
-                "",
-            );
+            let out = d.add_json("New");
             std::fs::set_permissions(d.vault(), std::fs::Permissions::from_mode(0o600)).unwrap();
             if unsafe_is_root() && out.status.success() {
                 // root writes through 0400; nothing to refuse.
