@@ -374,6 +374,29 @@ impl App {
         conn.flush().unwrap();
     }
 
+    /// Closes a window with its close button and waits until it is gone, pressing again every
+    /// 2 s: on a loaded machine a window still setting itself up can miss the first press, as
+    /// it can for a person.
+    pub async fn close_window_until_gone(&self, title: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.close_window(title).await;
+            let pressed = Instant::now();
+            while pressed.elapsed() < Duration::from_secs(2) {
+                let out = Command::new("xdotool")
+                    .args(["search", "--onlyvisible", "--name", title])
+                    .env("DISPLAY", &self.display.name)
+                    .output()
+                    .unwrap();
+                if out.stdout.is_empty() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            assert!(Instant::now() < deadline, "window {title:?} never closed");
+        }
+    }
+
     /// Waits until a window titled like `title` is shown (true) or gone (false).
     pub async fn wait_window(&self, title: &str, shown: bool) {
         let deadline = Instant::now() + Duration::from_secs(30);

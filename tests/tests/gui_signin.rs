@@ -268,7 +268,7 @@ async fn closing_the_login_window_cancels_the_sign_in() {
     app.wait_window("^Sign in to Public IdP", true).await;
     // As a person would: once the provider's page is there.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.close_window("^Sign in to Public IdP").await;
+    app.close_window_until_gone("^Sign in to Public IdP").await;
     // The dialog goes away, the failure is logged as a cancel, and nothing is stored.
     app.text_gone("Sign in in the login window. It closes by itself when you are done.")
         .await;
