@@ -5,6 +5,7 @@
 // IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate).
 import http from 'node:http';
 import Provider from 'oidc-provider';
+import Store from './store.mjs';
 
 console.info = (...args) => console.error(...args);
 console.warn = (...args) => console.error(...args);
@@ -33,6 +34,7 @@ const clients = [
 ];
 
 const configuration = {
+  adapter: Store,
   clients,
   scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },

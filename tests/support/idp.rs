@@ -114,6 +114,18 @@ impl Idp {
             .expect("introspection says active or not")
     }
 
+    /// The CPU time the provider's threads have used so far (their schedstat run times), for
+    /// benchmarks that say how busy the provider was.
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id()))
+            .expect("the IdP's /proc/PID/task");
+        let nanos = tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+            .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        std::time::Duration::from_nanos(nanos)
+    }
+
     pub fn endpoint(&self, name: &str) -> String {
         self.metadata()[name]
             .as_str()

@@ -94,17 +94,22 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             all,
             json,
         } => {
+            // The HTTP client reads the system's CA certificates (tens of milliseconds): built
+            // while the vault opens.
+            let http = all.then(|| std::thread::spawn(Http::new));
             let vault = unlock::open(global, Create::Never)?;
             let mut failures = 0;
             let mut outcomes = Vec::new();
-            let results = if all {
+            let results = if let Some(http) = http {
                 let targets: Vec<(String, String)> = tokens::list(vault.conn())?
                     .into_iter()
                     .map(|t| (t.provider, t.account))
                     .collect();
                 // One client for the whole run (its connections are reused), a few requests in
                 // flight at once.
-                let http = Http::new()?;
+                let http = http
+                    .join()
+                    .expect("building the HTTP client does not panic")?;
                 fresh::refresh_many(&vault, &targets, &http, &time::now, BULK_WORKERS)?
                     .into_iter()
                     .zip(targets.into_iter().map(|(p, _)| p))

@@ -18,8 +18,10 @@ use oauth2::{
     StandardDeviceAuthorizationResponse, StandardRevocableToken, StandardTokenResponse,
     TokenResponse, TokenUrl,
 };
-use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
-use openidconnect::{IssuerUrl, Nonce};
+use openidconnect::core::CoreIdToken;
+use openidconnect::{IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce};
+
+use super::jwk::Jwk;
 use serde::{Deserialize, Serialize};
 
 use super::callback::{self, inert, Expected};
@@ -614,15 +616,15 @@ fn verify_id_token(
 /// against the same keys, one fetch serves them all.
 const JWKS_TTL: Duration = Duration::from_secs(300);
 
-type KeySets =
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, CoreJsonWebKeySet)>>;
+type KeySet = JsonWebKeySet<Jwk>;
+type KeySets = std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, KeySet)>>;
 
 /// The provider's key set, and whether it came from this process's cache (kept `JWKS_TTL`);
 /// `reload` fetches it anew.
-fn jwks(p: &ProviderRecord, http: &Http, reload: bool) -> Result<(CoreJsonWebKeySet, bool)> {
+fn jwks(p: &ProviderRecord, http: &Http, reload: bool) -> Result<(KeySet, bool)> {
     static CACHE: std::sync::OnceLock<KeySets> = std::sync::OnceLock::new();
     let Some(uri) = &p.jwks_uri else {
-        return Ok((CoreJsonWebKeySet::new(Vec::new()), false));
+        return Ok((KeySet::new(Vec::new()), false));
     };
     let cache = CACHE.get_or_init(Default::default);
     if !reload {
@@ -642,7 +644,7 @@ fn jwks(p: &ProviderRecord, http: &Http, reload: bool) -> Result<(CoreJsonWebKey
             fetched.status
         )));
     }
-    let keys = serde_json::from_slice::<CoreJsonWebKeySet>(&fetched.body)
+    let keys = serde_json::from_slice::<KeySet>(&fetched.body)
         .map_err(|e| bad(format!("the JWKS at {uri} is not a key set ({e})")))?;
     if let Ok(mut c) = cache.lock() {
         c.insert(uri.clone(), (std::time::Instant::now(), keys.clone()));
@@ -656,7 +658,7 @@ fn verify_with(
     p: &ProviderRecord,
     issuer: &IssuerUrl,
     nonce: Option<&Nonce>,
-    jwks: CoreJsonWebKeySet,
+    jwks: KeySet,
 ) -> std::result::Result<openidconnect::core::CoreIdTokenClaims, String> {
     let issuer = issuer.clone();
     let client_id = ClientId::new(p.client_id.clone());
@@ -677,7 +679,7 @@ fn verify_with(
     // that have a secret.
     let verifier = match (&p.client_secret, p.client_auth) {
         (Some(secret), ClientAuth::Basic | ClientAuth::Post) => {
-            CoreIdTokenVerifier::new_confidential_client(
+            IdTokenVerifier::<Jwk>::new_confidential_client(
                 client_id,
                 ClientSecret::new(secret.expose().clone()),
                 issuer,
@@ -689,7 +691,7 @@ fn verify_with(
                 Alg::HmacSha512,
             ]))
         }
-        _ => CoreIdTokenVerifier::new_public_client(client_id, issuer, jwks)
+        _ => IdTokenVerifier::<Jwk>::new_public_client(client_id, issuer, jwks)
             .set_allowed_algs(asymmetric),
     };
     match nonce {
