@@ -4,7 +4,8 @@
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
 #   make deb    the .deb package (offline), in <target>/release/bundle/deb/
 #   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
-#               Tauri app, plain SQLite), plus the token table at 100,000 tokens
+#               Tauri app, plain SQLite), plus the token table at 100,000 tokens;
+#               ONLY="bulk-refresh" (or token-get, window-memory, filter, deb) for some rows
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -32,7 +33,7 @@ deb: setup-run
 
 bench: deb
 	@scripts/setup.sh bench
-	scripts/bench.sh
+	scripts/bench.sh $(ONLY)
 
 build:
 	$(CARGO) build --locked -p oauth-desk -p oauth-desk-front -p oauth-desk-app
