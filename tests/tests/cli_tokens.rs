@@ -1,6 +1,7 @@
 //! `oauth-desk token ...` against the real test provider: a fresh token (refreshed when
 //! needed, with and without rotation), revocation, import, renaming, one refresh for many
-//! concurrent callers, and refreshes killed halfway.
+//! concurrent callers, refreshes killed halfway, and a bulk refresh that stops asking once it
+//! cannot store.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -487,4 +488,54 @@ fn refresh_all_refreshes_every_account_and_reports_the_failures() {
     assert_eq!(status("frank@example.test"), "needs_signin");
     assert_eq!(status("no-refresh"), "needs_signin");
     assert_eq!(status("alice@example.test"), "active");
+}
+
+/// When the vault refuses a write in the middle of a bulk refresh, no more refresh requests go
+/// out: with rotating refresh tokens, an answer nobody can store loses its grant. Driven through
+/// the core, with the vault put in query-only mode once open: as root (CI), the CLI's vault
+/// cannot be made to refuse writes (file modes do not bind root).
+#[test]
+fn a_bulk_refresh_stops_asking_once_a_write_fails() {
+    const ACCOUNTS: usize = 400;
+    let idp = Idp::start_with(Options {
+        keep_refresh_tokens: true,
+        ..Default::default()
+    });
+    let s = signed_in(&idp);
+    let v = s.open_vault(PASS.1);
+    let alice = tokens::get(v.conn(), "Test IdP", "alice@example.test").unwrap();
+    let provider_id: i64 = v
+        .conn()
+        .query_row(
+            "SELECT id FROM providers WHERE name = 'Test IdP'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    for i in 1..ACCOUNTS {
+        let mut t = alice.clone();
+        t.account = format!("user-{i:03}");
+        tokens::upsert(v.conn(), provider_id, &t, 1).unwrap();
+    }
+    let targets: Vec<(String, String)> = tokens::list(v.conn())
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.provider, t.account))
+        .collect();
+    assert_eq!(targets.len(), ACCOUNTS);
+    let before = idp.grants("refresh_token");
+
+    v.conn().execute_batch("PRAGMA query_only = ON").unwrap();
+    let http = oauth_desk_core::http::Http::new().unwrap();
+    let result =
+        oauth_desk_core::fresh::refresh_many(&v, &targets, &http, &oauth_desk_core::time::now, 4);
+    assert!(
+        result.is_err(),
+        "the refused write is the bulk refresh's error"
+    );
+    let asked = idp.grants("refresh_token") - before;
+    assert!(
+        (1..ACCOUNTS as u64 / 2).contains(&asked),
+        "the requests stop after the first refused write: {asked} of {ACCOUNTS} were sent"
+    );
 }
