@@ -21,12 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use oauth_desk_core::vault::tokens::{self, TokenRecord, TokenStatus};
+use oauth_desk_core::vault::tokens;
 use oauth_desk_core::vault::{Create, NoKeyring, OsKeyring, Unlock, Vault};
 use oauth_desk_tests::desktop::Display;
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as};
+use oauth_desk_tests::signin::{add_provider, login_as, share_account};
 use oauth_desk_tests::{bins, cli};
 
 struct Row {
@@ -306,11 +306,24 @@ const BULK: usize = 1000;
 /// Turns of each bulk-refresh contender.
 const ROUNDS: usize = 7;
 
-/// How a bulk-refresh vault is unlocked: through the keyring (the desktop default) or with a
-/// passphrase (one Argon2 derivation per command).
-struct BulkVault {
-    env: Vec<(&'static str, String)>,
+/// A vault of the bulk refresh: its session, its file, and its passphrase, if it has one
+/// (else its key is in the session's keyring, the desktop's default).
+struct BulkVault<'a> {
+    session: &'a Session,
+    path: PathBuf,
     passphrase: Option<&'static str>,
+}
+
+impl BulkVault<'_> {
+    /// What the CLI is told.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("OAUTH_DESK_VAULT", self.path.display().to_string())];
+        env.extend(
+            self.passphrase
+                .map(|p| ("OAUTH_DESK_PASSPHRASE", p.to_owned())),
+        );
+        env
+    }
 }
 
 fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
@@ -320,19 +333,18 @@ fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
         ..Default::default()
     });
     let keyring = BulkVault {
-        env: vec![(
-            "OAUTH_DESK_VAULT",
-            desktop.home().join("bulk.db").display().to_string(),
-        )],
+        session: desktop,
+        path: desktop.home().join("bulk.db"),
         passphrase: None,
     };
     let passphrase_session = Session::without_keyring();
     let passphrase = BulkVault {
-        env: vec![("OAUTH_DESK_PASSPHRASE", "bench passphrase".into())],
+        session: &passphrase_session,
+        path: passphrase_session.default_vault(),
         passphrase: Some("bench passphrase"),
     };
-    let refresh_token = fill_bulk_vault(desktop, &keyring, &idp, "alice");
-    fill_bulk_vault(&passphrase_session, &passphrase, &idp, "bob");
+    let refresh_token = fill_bulk_vault(&keyring, &idp, "alice");
+    fill_bulk_vault(&passphrase, &idp, "bob");
 
     // The same request, as fast as the provider answers it, measured with ab.
     let body = tempfile::NamedTempFile::new().unwrap();
@@ -378,8 +390,8 @@ fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
     // The provider's CPU time per request says how hard each kept it busy.
     let _ = raw(4);
     let _ = raw(4);
-    refresh_all_rate(desktop, &keyring);
-    refresh_all_rate(&passphrase_session, &passphrase);
+    refresh_all_rate(&keyring);
+    refresh_all_rate(&passphrase);
     let (mut four, mut ours, mut ours_passphrase) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         for turn in 0..3 {
@@ -390,11 +402,11 @@ fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
                     ("ab, 4 at once", four.last().unwrap().clone())
                 }
                 1 => {
-                    ours.push(refresh_all_rate(desktop, &keyring));
+                    ours.push(refresh_all_rate(&keyring));
                     ("refresh --all, keyring vault", Ok(*ours.last().unwrap()))
                 }
                 _ => {
-                    ours_passphrase.push(refresh_all_rate(&passphrase_session, &passphrase));
+                    ours_passphrase.push(refresh_all_rate(&passphrase));
                     (
                         "refresh --all, passphrase vault",
                         Ok(*ours_passphrase.last().unwrap()),
@@ -446,70 +458,38 @@ fn bulk_refresh_against_raw_rate(desktop: &Session) -> Vec<Row> {
     ]
 }
 
-fn bulk_env(vault: &BulkVault) -> Vec<(&str, &str)> {
-    vault.env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// Signs in once on `idp` as `who` and gives the refresh token to 999 more accounts: the
-/// refresh token.
-fn fill_bulk_vault(s: &Session, vault: &BulkVault, idp: &Idp, who: &str) -> String {
-    let env = bulk_env(vault);
-    add_provider(s, &env, idp, "bulk", &idp::BASIC);
-    login_as(s, &env, "bulk", who);
-    let path = match env.iter().find(|(k, _)| *k == "OAUTH_DESK_VAULT") {
-        Some((_, p)) => PathBuf::from(p),
-        None => s.default_vault(),
-    };
+/// Signs in once on `idp` as `who` and gives the tokens to 999 more accounts: the refresh
+/// token.
+fn fill_bulk_vault(vault: &BulkVault, idp: &Idp, who: &str) -> String {
+    let owned = vault.env();
+    let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    add_provider(vault.session, &env, idp, "bulk", &idp::BASIC);
+    login_as(vault.session, &env, "bulk", who);
     let unlock = match vault.passphrase {
         None => {
             // This process reaches the session's keyring through its environment.
-            for (k, v) in s.env() {
+            for (k, v) in vault.session.env() {
                 std::env::set_var(k, v);
             }
             Unlock::Keyring
         }
         Some(p) => Unlock::Passphrase(p.to_string().into()),
     };
-    let refresh_token = {
-        let v = Vault::open(&path, unlock, &OsKeyring, Create::Never).unwrap();
-        let t = tokens::get(v.conn(), "bulk", &format!("{who}@example.test")).unwrap();
-        let rt = t.refresh_token.expect("a refresh token").expose().clone();
-        let provider_id: i64 = v
-            .conn()
-            .query_row("SELECT id FROM providers WHERE name='bulk'", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        let now = oauth_desk_core::time::now();
-        let tx = v.conn().unchecked_transaction().unwrap();
-        for i in 1..BULK {
-            let t = TokenRecord {
-                account: format!("user-{i:04}"),
-                subject: None,
-                access_token: Some("stale".to_string().into()),
-                token_type: Some("Bearer".into()),
-                refresh_token: Some(rt.clone().into()),
-                id_token: None,
-                scopes: vec!["openid".into()],
-                expires_at: Some(now + 3600),
-                status: TokenStatus::Active,
-            };
-            tokens::upsert(&tx, provider_id, &t, now).unwrap();
-        }
-        tx.commit().unwrap();
-        rt
-    };
-    refresh_token
+    let v = Vault::open(&vault.path, unlock, &OsKeyring, Create::Never).unwrap();
+    let account = format!("{who}@example.test");
+    share_account(v.conn(), "bulk", &account, BULK - 1);
+    let t = tokens::get(v.conn(), "bulk", &account).unwrap();
+    let refresh_token = t.refresh_token.expect("a refresh token");
+    refresh_token.expose().clone()
 }
 
 /// `oauth-desk token refresh --all` over the 1,000 accounts: tokens per second.
-fn refresh_all_rate(s: &Session, vault: &BulkVault) -> f64 {
-    let env = bulk_env(vault);
+fn refresh_all_rate(vault: &BulkVault) -> f64 {
     let mut refresh_all = bins::cli();
-    s.apply(&mut refresh_all);
+    vault.session.apply(&mut refresh_all);
     refresh_all
         .args(["token", "refresh", "--all", "--json"])
-        .envs(env)
+        .envs(vault.env())
         .stdout(Stdio::null());
     let t = Instant::now();
     let status = refresh_all.status().expect("the CLI runs");

@@ -78,3 +78,25 @@ pub fn outcome(o: &Output) -> Value {
         .unwrap_or_else(|| panic!("no JSON in {text}"));
     serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// Gives the tokens `account` signed in with at `provider` to `copies` more accounts,
+/// `user-0001` and on, in one transaction: a vault of many accounts that all refresh (the
+/// provider must keep refresh tokens, as `Options::keep_refresh_tokens` makes it).
+pub fn share_account(conn: &rusqlite::Connection, provider: &str, account: &str, copies: usize) {
+    use oauth_desk_core::vault::tokens;
+    let signed_in = tokens::get(conn, provider, account).expect("the account is signed in");
+    let provider_id: i64 = conn
+        .query_row(
+            "SELECT id FROM providers WHERE name = ?1",
+            [provider],
+            |r| r.get(0),
+        )
+        .expect("the provider exists");
+    let tx = conn.unchecked_transaction().unwrap();
+    for i in 1..=copies {
+        let mut t = signed_in.clone();
+        t.account = format!("user-{i:04}");
+        tokens::upsert(&tx, provider_id, &t, oauth_desk_core::time::now()).unwrap();
+    }
+    tx.commit().unwrap();
+}

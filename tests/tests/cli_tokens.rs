@@ -11,7 +11,7 @@ use oauth_desk_tests::bins;
 use oauth_desk_tests::cli::{json, run, stderr, stdout};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::signin::{add_provider, login_as, ok, share_account};
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "token tests");
 
@@ -503,20 +503,7 @@ fn a_bulk_refresh_stops_asking_once_a_write_fails() {
     });
     let s = signed_in(&idp);
     let v = s.open_vault(PASS.1);
-    let alice = tokens::get(v.conn(), "Test IdP", "alice@example.test").unwrap();
-    let provider_id: i64 = v
-        .conn()
-        .query_row(
-            "SELECT id FROM providers WHERE name = 'Test IdP'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    for i in 1..ACCOUNTS {
-        let mut t = alice.clone();
-        t.account = format!("user-{i:03}");
-        tokens::upsert(v.conn(), provider_id, &t, 1).unwrap();
-    }
+    share_account(v.conn(), "Test IdP", "alice@example.test", ACCOUNTS - 1);
     let targets: Vec<(String, String)> = tokens::list(v.conn())
         .unwrap()
         .into_iter()

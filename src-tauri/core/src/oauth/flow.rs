@@ -20,11 +20,10 @@ use oauth2::{
 };
 use openidconnect::core::CoreIdToken;
 use openidconnect::{IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce};
-
-use super::jwk::Jwk;
 use serde::{Deserialize, Serialize};
 
 use super::callback::{self, inert, Expected};
+use super::jwk::Jwk;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::secret::Secret;
@@ -586,9 +585,7 @@ fn verify_id_token(
     http: &Http,
     g: &mut Grant,
 ) -> Result<()> {
-    let bad = |m: String| {
-        Error::ProviderError(format!("the ID token was refused: {m}; nothing was stored"))
-    };
+    let bad = id_token_refused;
     let issuer = p.issuer.clone().ok_or_else(|| {
         bad(
             "the provider has no issuer to check it against; set the issuer (or press Discover)"
@@ -610,6 +607,12 @@ fn verify_id_token(
     g.email = claims.email().map(|e| e.to_string());
     g.preferred_username = claims.preferred_username().map(|u| u.to_string());
     Ok(())
+}
+
+fn id_token_refused(why: String) -> Error {
+    Error::ProviderError(format!(
+        "the ID token was refused: {why}; nothing was stored"
+    ))
 }
 
 /// How long a provider's key set is reused: a bulk refresh verifies hundreds of ID tokens
@@ -634,9 +637,7 @@ fn jwks(p: &ProviderRecord, http: &Http, reload: bool) -> Result<(KeySet, bool)>
             }
         }
     }
-    let bad = |m: String| {
-        Error::ProviderError(format!("the ID token was refused: {m}; nothing was stored"))
-    };
+    let bad = id_token_refused;
     let fetched = http.get(uri, "application/json", 1024 * 1024)?;
     if fetched.status != 200 {
         return Err(bad(format!(

@@ -4,8 +4,6 @@
 //! thousand ID tokens, and that check was a fifth of its time. Every other decision (key
 //! use, key type, the key's algorithm, EC, EdDSA and HMAC signatures) stays openidconnect's.
 
-use std::sync::Arc;
-
 use base64::Engine;
 use openidconnect::core::{
     CoreJsonWebKey, CoreJsonWebKeyType, CoreJsonWebKeyUse, CoreJwsSigningAlgorithm,
@@ -18,17 +16,18 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Public};
 use serde::{Deserialize, Serialize};
 
-/// The largest RSA key and public exponent accepted, as the `rsa` crate accepts them (keys
-/// outside these limits go to openidconnect, which refuses them as before).
+/// The largest RSA key, and the public exponents (2 to 2^33 - 1, in bits), the `rsa` crate
+/// accepts: keys outside these limits go to openidconnect, which refuses them as before.
 const MAX_RSA_BITS: i32 = 4096;
-const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
+const RSA_EXPONENT_BITS: std::ops::RangeInclusive<i32> = 2..=33;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct Jwk {
     inner: CoreJsonWebKey,
+    /// Shared by clones (OpenSSL counts its references).
     #[serde(skip)]
-    rsa: Option<Arc<PKey<Public>>>,
+    rsa: Option<PKey<Public>>,
 }
 
 impl<'de> Deserialize<'de> for Jwk {
@@ -36,7 +35,7 @@ impl<'de> Deserialize<'de> for Jwk {
         let value = serde_json::Value::deserialize(d)?;
         let inner = CoreJsonWebKey::deserialize(&value).map_err(serde::de::Error::custom)?;
         let rsa = match inner.key_type() {
-            CoreJsonWebKeyType::RSA => rsa_key(&value).map(Arc::new),
+            CoreJsonWebKeyType::RSA => rsa_key(&value),
             _ => None,
         };
         Ok(Jwk { inner, rsa })
@@ -53,12 +52,7 @@ fn rsa_key(jwk: &serde_json::Value) -> Option<PKey<Public>> {
         openssl::bn::BigNum::from_slice(&bytes).ok()
     };
     let (n, e) = (number("n")?, number("e")?);
-    let e_fits = e.num_bits() <= 34
-        && e.to_dec_str()
-            .ok()?
-            .parse::<u64>()
-            .is_ok_and(|e| (2..=MAX_RSA_EXPONENT).contains(&e));
-    if n.num_bits() > MAX_RSA_BITS || !e_fits {
+    if n.num_bits() > MAX_RSA_BITS || !RSA_EXPONENT_BITS.contains(&e.num_bits()) {
         return None;
     }
     let rsa = openssl::rsa::Rsa::from_public_components(n, e).ok()?;
