@@ -86,7 +86,9 @@ impl Idp {
 
     /// The provider's discovery document.
     pub fn metadata(&self) -> Value {
-        reqwest::blocking::get(format!("{}/.well-known/openid-configuration", self.issuer))
+        crate::http()
+            .get(format!("{}/.well-known/openid-configuration", self.issuer))
+            .send()
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .expect("the IdP serves its discovery document")
@@ -94,7 +96,9 @@ impl Idp {
 
     /// How many grants of `grant_type` the provider has issued so far.
     pub fn grants(&self, grant_type: &str) -> u64 {
-        let v: Value = reqwest::blocking::get(format!("{}/test/grants", self.issuer))
+        let v: Value = crate::http()
+            .get(format!("{}/test/grants", self.issuer))
+            .send()
             .and_then(|r| r.json())
             .expect("the IdP counts its grants");
         v[grant_type].as_u64().unwrap_or(0)
@@ -102,7 +106,7 @@ impl Idp {
 
     /// Asks the provider whether `token` is active (RFC 7662), as `client`.
     pub fn introspect(&self, client: &Client, token: &str) -> bool {
-        let v: Value = reqwest::blocking::Client::new()
+        let v: Value = crate::http()
             .post(self.endpoint("introspection_endpoint"))
             .basic_auth(client.id, client.secret)
             .form(&[("token", token)])

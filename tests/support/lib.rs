@@ -40,3 +40,15 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// An HTTP client for the tests' own requests (the provider's test routes, the REST API).
+pub fn http() -> reqwest::blocking::Client {
+    http_builder().build().expect("an HTTP client")
+}
+
+/// A builder for one: reqwest is built with rustls and leaves the cryptography to the
+/// application, which OAuth Desk's core chooses (ring) before any client is made.
+pub fn http_builder() -> reqwest::blocking::ClientBuilder {
+    oauth_desk_core::http::install_tls();
+    reqwest::blocking::Client::builder()
+}

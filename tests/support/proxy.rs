@@ -38,32 +38,60 @@ pub struct TestCert {
 }
 
 impl TestCert {
+    /// A certificate authority made for the run (the file a client trusts) and a server
+    /// certificate for `idp.test` it signs: the shape of a real site's, which strict verifiers
+    /// (webpki refuses a CA certificate used as a server's) accept.
     pub fn make(dir: &Path) -> TestCert {
-        let cert_file = dir.join("idp-test-cert.pem");
+        let cert_file = dir.join("idp-test-ca.pem");
+        let ca_key = dir.join("idp-test-ca-key.pem");
+        let request = dir.join("idp-test.csr");
+        let extensions = dir.join("idp-test.ext");
+        let server_cert = dir.join("idp-test-cert.pem");
         let key_file = dir.join("idp-test-key.pem");
-        let out = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            ])
-            .args([
-                "-subj",
-                "/CN=idp.test",
-                "-addext",
-                "subjectAltName=DNS:idp.test",
-            ])
-            .arg("-keyout")
-            .arg(&key_file)
-            .arg("-out")
-            .arg(&cert_file)
-            .output()
-            .expect("openssl runs (apt package openssl; `make test` installs it)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        std::fs::write(
+            &extensions,
+            "basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\n\
+             subjectAltName=DNS:idp.test\n",
+        )
+        .unwrap();
+        // `args` split at spaces, then each file option with its path.
+        let openssl = |args: &str, files: &[(&str, &Path)]| {
+            let mut cmd = Command::new("openssl");
+            cmd.args(args.split(' '));
+            for (option, path) in files {
+                cmd.arg(option).arg(path);
+            }
+            let out = cmd
+                .output()
+                .expect("openssl runs (apt package openssl; `make test` installs it)");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(
+            "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=oauth-desk-test-ca",
+            &[("-keyout", &ca_key), ("-out", &cert_file)],
+        );
+        openssl(
+            "req -new -newkey rsa:2048 -nodes -subj /CN=idp.test",
+            &[("-keyout", &key_file), ("-out", &request)],
+        );
+        openssl(
+            "x509 -req -days 2 -set_serial 2",
+            &[
+                ("-in", &request),
+                ("-CA", &cert_file),
+                ("-CAkey", &ca_key),
+                ("-extfile", &extensions),
+                ("-out", &server_cert),
+            ],
         );
         let identity = native_tls::Identity::from_pkcs8(
-            &std::fs::read(&cert_file).unwrap(),
+            &std::fs::read(&server_cert).unwrap(),
             &std::fs::read(&key_file).unwrap(),
         )
         .expect("the test certificate loads");

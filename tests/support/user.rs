@@ -23,7 +23,7 @@ struct Form {
 impl User {
     /// A user who signs in as `login` (the test provider makes it the subject).
     pub fn new(login: &str) -> User {
-        let http = Client::builder()
+        let http = crate::http_builder()
             .cookie_store(true)
             .redirect(Policy::none())
             .timeout(std::time::Duration::from_secs(20))
@@ -185,7 +185,7 @@ enum Choice {
 
 /// Goes to `redirect` as the browser would, returning the listener's (status, body).
 pub fn deliver(redirect: &Url) -> Result<(u16, String), String> {
-    let resp = Client::builder()
+    let resp = crate::http_builder()
         .redirect(Policy::none())
         .timeout(std::time::Duration::from_secs(20))
         .build()

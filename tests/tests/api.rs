@@ -36,7 +36,7 @@ impl Api {
         Api {
             base,
             key,
-            http: Client::new(),
+            http: oauth_desk_tests::http(),
             _server: server,
         }
     }
@@ -275,7 +275,7 @@ fn the_api_and_the_cli_share_the_vault_and_one_refresh() {
         .map(|_| {
             let (url, key) = (url.clone(), key.clone());
             std::thread::spawn(move || {
-                let v: Value = Client::new()
+                let v: Value = oauth_desk_tests::http()
                     .get(url)
                     .bearer_auth(key)
                     .send()

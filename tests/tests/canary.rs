@@ -275,7 +275,7 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
         &[("OAUTH_DESK_PASSPHRASE", PASSPHRASE_2), LOG],
     );
     let base = serve.line().trim_start_matches("listening on ").to_owned();
-    let http = reqwest::blocking::Client::new();
+    let http = oauth_desk_tests::http();
     let api = |method: reqwest::Method, path: &str| {
         let r = http
             .request(method, format!("{base}/api/v1/oauth2{path}"))

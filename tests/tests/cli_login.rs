@@ -290,7 +290,7 @@ fn the_listener_ignores_other_paths_methods_and_hosts_then_takes_the_redirect() 
     let (running, url) = start_login(&s, "Test IdP", &[]);
     let redirect = User::new("erin").authorize(&url).unwrap();
     let port = redirect.port().unwrap();
-    let http = reqwest::blocking::Client::new();
+    let http = oauth_desk_tests::http();
     let base = format!("http://127.0.0.1:{port}");
     assert_eq!(
         http.get(format!("{base}/other?{}", redirect.query().unwrap()))

@@ -309,3 +309,52 @@ fn a_proxy_that_refuses_hangs_or_answers_garbage_gives_a_clear_error_and_stores_
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("proxy_url"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_provider_whose_certificate_is_untrusted_or_for_another_host_gets_no_request() {
+    let (idp, s, cert, proxy) = setup(None);
+    set(&s, "proxy", &proxy.url());
+    let before = tokens(&s);
+
+    // The system's authorities do not include the one made for this run.
+    let out = login(&s, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("https://idp.test/")
+            && err.contains("TLS certificate is not signed by an authority this system trusts"),
+        "{err}"
+    );
+
+    // Trusted, but for idp.test, not the host the provider is registered at.
+    let trust = ("SSL_CERT_FILE", cert.cert_file.to_str().unwrap());
+    let token = idp.endpoint("token_endpoint");
+    let out = run(
+        &s,
+        &[
+            "provider",
+            "update",
+            "corp",
+            "--token-url",
+            &format!("https://other.test{}", path_of(&token)),
+        ],
+        &[PASS],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = login(&s, &[trust]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("https://other.test/")
+            && err.contains("TLS certificate is not valid for other.test"),
+        "{err}"
+    );
+
+    assert_eq!(
+        proxy.log(),
+        vec!["CONNECT idp.test:443", "CONNECT other.test:443"],
+        "the tunnels opened, but no request (with the client's secret) went through either"
+    );
+    assert_eq!(tokens(&s), before, "nothing stored");
+}

@@ -282,7 +282,7 @@ fn invalid_grant_means_needs_sign_in_without_a_retry_loop() {
     let idp = Idp::start();
     let s = signed_in(&idp);
     let refresh = stored(&s).refresh_token.unwrap().expose().clone();
-    let revoked = reqwest::blocking::Client::new()
+    let revoked = oauth_desk_tests::http()
         .post(idp.endpoint("revocation_endpoint"))
         .basic_auth(idp::BASIC.id, idp::BASIC.secret)
         .form(&[
@@ -432,7 +432,7 @@ fn refresh_all_refreshes_every_account_and_reports_the_failures() {
         .unwrap()
         .expose()
         .clone();
-    let r = reqwest::blocking::Client::new()
+    let r = oauth_desk_tests::http()
         .post(idp.endpoint("revocation_endpoint"))
         .basic_auth(idp::BASIC.id, idp::BASIC.secret)
         .form(&[

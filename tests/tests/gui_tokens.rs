@@ -265,7 +265,7 @@ async fn the_rest_api_is_started_from_settings_and_its_key_regenerated() {
     assert_eq!(key.len(), 64, "{key}");
     let get = |key: String, base: String| async move {
         tokio::task::spawn_blocking(move || {
-            reqwest::blocking::Client::new()
+            oauth_desk_tests::http()
                 .get(format!("{base}/api/v1/oauth2/app"))
                 .bearer_auth(key)
                 .send()
@@ -323,7 +323,7 @@ async fn the_window_the_api_and_the_cli_use_one_vault_at_once() {
     // The API adds a provider; the window and the CLI see it.
     let (k, b) = (key.clone(), base.clone());
     let status = tokio::task::spawn_blocking(move || {
-        reqwest::blocking::Client::new()
+        oauth_desk_tests::http()
             .post(format!("{b}/api/v1/oauth2/app"))
             .bearer_auth(k)
             .json(&serde_json::json!({"name": "From the API", "token_url": "https://idp.example/token", "client_id": "c"}))
@@ -359,7 +359,7 @@ async fn the_window_the_api_and_the_cli_use_one_vault_at_once() {
     ));
     let (k, b) = (key.clone(), base.clone());
     let names = tokio::task::spawn_blocking(move || {
-        let v: serde_json::Value = reqwest::blocking::Client::new()
+        let v: serde_json::Value = oauth_desk_tests::http()
             .get(format!("{b}/api/v1/oauth2/app"))
             .bearer_auth(k)
             .send()

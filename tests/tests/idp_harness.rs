@@ -5,7 +5,7 @@
 use base64::Engine;
 use oauth_desk_tests::idp::{self, Client, Idp};
 use oauth_desk_tests::user::User;
-use reqwest::blocking::Client as Http;
+
 use serde_json::Value;
 use sha2::Digest;
 use url::Url;
@@ -42,7 +42,7 @@ fn token_request(
     mut form: Vec<(&str, String)>,
     basic: bool,
 ) -> (u16, Value) {
-    let mut req = Http::new().post(idp.endpoint("token_endpoint"));
+    let mut req = oauth_desk_tests::http().post(idp.endpoint("token_endpoint"));
     match (client.secret, basic) {
         (Some(secret), true) => req = req.basic_auth(client.id, Some(secret)),
         (Some(secret), false) => {
@@ -131,7 +131,7 @@ fn refresh_introspect_and_revoke() {
 
     let access = fresh["access_token"].as_str().unwrap();
     let introspect = |token: &str| -> Value {
-        Http::new()
+        oauth_desk_tests::http()
             .post(idp.endpoint("introspection_endpoint"))
             .basic_auth(idp::BASIC.id, idp::BASIC.secret)
             .form(&[("token", token)])
@@ -144,7 +144,7 @@ fn refresh_introspect_and_revoke() {
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["sub"], "bob");
 
-    let revoked = Http::new()
+    let revoked = oauth_desk_tests::http()
         .post(idp.endpoint("revocation_endpoint"))
         .basic_auth(idp::BASIC.id, idp::BASIC.secret)
         .form(&[("token", access)])
@@ -161,7 +161,7 @@ fn refresh_introspect_and_revoke() {
 #[test]
 fn device_flow_played_by_the_user() {
     let idp = Idp::start();
-    let start: Value = Http::new()
+    let start: Value = oauth_desk_tests::http()
         .post(idp.endpoint("device_authorization_endpoint"))
         .form(&[("client_id", idp::PUBLIC.id), ("scope", "openid email")])
         .send()

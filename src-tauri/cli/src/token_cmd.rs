@@ -94,7 +94,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             all,
             json,
         } => {
-            // The HTTP client reads the system's CA certificates (tens of milliseconds): built
+            // The HTTP client (its TLS set-up and runtime thread, a few milliseconds) is built
             // while the vault opens.
             let http = all.then(|| std::thread::spawn(Http::new));
             let vault = unlock::open(global, Create::Never)?;

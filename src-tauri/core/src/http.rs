@@ -43,6 +43,7 @@ impl Http {
     }
 
     pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Http> {
+        install_tls();
         let builder = reqwest::blocking::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
@@ -127,6 +128,19 @@ impl Http {
         logged("GET", url, fetched.status, started);
         Ok(fetched)
     }
+}
+
+/// Chooses ring as rustls's cryptography for every HTTP client of the process (reqwest refuses
+/// to build one before it is chosen). Rustls with the platform verifier, rather than
+/// OpenSSL through native-tls: it reads the system's CA certificates on the first HTTPS
+/// handshake instead of twice whenever a client is built (about 45 ms, most of the start of a
+/// `token refresh --all` against a plain-HTTP provider).
+pub fn install_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another provider was installed first, which is then used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// One line per provider request: method, address without its query (a redirect's query holds
@@ -276,6 +290,46 @@ fn network_error(url: &str, e: &reqwest::Error) -> Error {
     let mut cause: &dyn std::error::Error = e;
     while let Some(next) = cause.source() {
         cause = next;
+        if let Some(tls) = as_tls(cause) {
+            return Error::Network(format!("{url}: {why}: {}", tls_problem(url, tls)));
+        }
     }
     Error::Network(format!("{url}: {why} ({cause})"))
+}
+
+/// The TLS error `e` is, or carries as an I/O error (whose `source` skips what it wraps).
+fn as_tls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    e.downcast_ref::<rustls::Error>().or_else(|| {
+        e.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
+}
+
+/// A refused TLS handshake in words: most often a certificate the system does not trust (a
+/// company's own authority, not installed) or one made for another host.
+fn tls_problem(url: &str, e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "its TLS certificate is not signed by an authority this system \
+                                 trusts (install the authority's certificate, or name it in \
+                                 SSL_CERT_FILE)"
+                .to_owned(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                format!("its TLS certificate is not valid for {host}")
+            }
+            C::Expired | C::ExpiredContext { .. } => "its TLS certificate has expired".to_owned(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "its TLS certificate is not valid yet (is this computer's clock right?)".to_owned()
+            }
+            C::Revoked => "its TLS certificate was revoked".to_owned(),
+            other => format!("its TLS certificate was refused ({other:?})"),
+        },
+        other => format!("the TLS handshake failed ({other})"),
+    }
 }

@@ -33,7 +33,7 @@ impl Api {
             desk,
             base,
             key,
-            http: Client::new(),
+            http: oauth_desk_tests::http(),
             _server: server,
         })
     }
