@@ -310,10 +310,6 @@ fn as_tls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Er
 /// company's own authority, not installed) or one made for another host.
 fn tls_problem(url: &str, e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer => "its TLS certificate is not signed by an authority this system \
@@ -321,6 +317,11 @@ fn tls_problem(url: &str, e: &rustls::Error) -> String {
                                  SSL_CERT_FILE)"
                 .to_owned(),
             C::NotValidForName | C::NotValidForNameContext { .. } => {
+                let host = url::Url::parse(url).ok();
+                let host = host
+                    .as_ref()
+                    .and_then(|u| u.host_str())
+                    .unwrap_or("this host");
                 format!("its TLS certificate is not valid for {host}")
             }
             C::Expired | C::ExpiredContext { .. } => "its TLS certificate has expired".to_owned(),

@@ -1,8 +1,9 @@
 //! The keys ID tokens are checked against: openidconnect's own JSON Web Key, except that RSA
-//! signatures are verified by OpenSSL (already linked, for TLS) with the key parsed once per
-//! key set, instead of by the pure-Rust `rsa` crate on every token. A bulk refresh checks a
-//! thousand ID tokens, and that check was a fifth of its time. Every other decision (key
-//! use, key type, the key's algorithm, EC, EdDSA and HMAC signatures) stays openidconnect's.
+//! signatures are verified by OpenSSL (already linked: SQLCipher encrypts with its libcrypto)
+//! with the key parsed once per key set, instead of by the pure-Rust `rsa` crate on every
+//! token. A bulk refresh checks a thousand ID tokens, and that check was a fifth of its time.
+//! Every other decision (key use, key type, the key's algorithm, EC, EdDSA and HMAC
+//! signatures) stays openidconnect's.
 
 use base64::Engine;
 use openidconnect::core::{
