@@ -136,6 +136,11 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut request_line = String::new();
     let _ = reader.read_line(&mut request_line);
+    if request_line.trim().is_empty() {
+        // A client killed between connecting and sending: no request, so neither logged nor
+        // numbered (the numbers count the requests `received` lists).
+        return;
+    }
     let mut length = 0usize;
     loop {
         let mut line = String::new();
