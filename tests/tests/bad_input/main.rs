@@ -9,9 +9,13 @@ mod api;
 mod cli;
 mod common;
 mod discovery;
+mod endpoints;
 mod flows;
 mod login_window;
+mod numbers;
+mod processes;
 mod providers;
+mod races;
 mod storage;
 mod tokens;
 
@@ -34,6 +38,10 @@ fn main() {
         cli::cases(),
         api::cases(),
         storage::cases(),
+        endpoints::cases(),
+        processes::cases(),
+        numbers::cases(),
+        races::cases(),
     ]
     .into_iter()
     .flatten()
