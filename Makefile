@@ -6,6 +6,7 @@
 #   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
 #               Tauri app, plain SQLite), plus the token table at 100,000 tokens;
 #               ONLY="bulk-refresh" (or token-get, window-memory, filter, deb) for some rows
+#   make fuzz   every parser of outside input under cargo-fuzz, SECS (60) seconds each; not in CI
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -14,7 +15,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
-.PHONY: run test bench deb build setup-run setup-test fmt lint deny
+.PHONY: run test bench fuzz deb build setup-run setup-test fmt lint deny
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -34,6 +35,9 @@ deb: setup-run
 bench: deb
 	@scripts/setup.sh bench
 	scripts/bench.sh $(ONLY)
+
+fuzz:
+	scripts/fuzz.sh $(or $(SECS),60)
 
 build:
 	$(CARGO) build --locked -p oauth-desk -p oauth-desk-front -p oauth-desk-app

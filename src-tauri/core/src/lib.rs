@@ -5,6 +5,8 @@ pub mod agent;
 pub mod details;
 pub mod error;
 pub mod fresh;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod logging;

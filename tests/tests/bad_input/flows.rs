@@ -457,6 +457,13 @@ pub fn cases() -> Vec<Case> {
             let forged = format!("{}AAAA", &good[..good.len() - 4]);
             token(json!({ "id_token": forged, "scope": "openid" }))
         }),
+        // Found by the id_token fuzz target: openidconnect panicked on an HMAC signature of
+        // the wrong length, so a hostile provider could end a sign-in with exit 101.
+        exchange("ID token with a 3-byte HS256 signature", "ID token", |f| {
+            let good = jwt(&f.claims(json!({})), "HS256");
+            let (signed, _) = good.rsplit_once('.').expect("a JWT has three parts");
+            token(json!({ "id_token": format!("{signed}.c2ln"), "scope": "openid" }))
+        }),
         with_id_token(
             "clock: ID token expired 10 minutes ago",
             "expired",

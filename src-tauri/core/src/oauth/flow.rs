@@ -744,6 +744,35 @@ fn userinfo(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<serde_json::Va
     serde_json::from_slice(&resp.body).ok()
 }
 
+/// `crate::fuzzing`: a token endpoint's body read as the oauth2 crate reads it, then checked
+/// as every grant is.
+pub(crate) fn fuzz_token_response(body: &[u8], p: &ProviderRecord, http: &Http) -> Result<Grant> {
+    let r: TokenResp = serde_json::from_slice(body).map_err(|e| {
+        Error::ProviderError(format!("not a token response ({})", inert(&e.to_string())))
+    })?;
+    grant(r, p, &p.scopes, None, http, 1_700_000_000)
+}
+
+/// `crate::fuzzing`: a device authorization answer, read and checked as `DeviceFlow::start`.
+pub(crate) fn fuzz_device_answer(body: &[u8]) -> Result<()> {
+    let r: StandardDeviceAuthorizationResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::ProviderError(format!("not a device answer ({})", inert(&e.to_string())))
+    })?;
+    check_device_answer(&r)
+}
+
+/// `crate::fuzzing`: an ID token verified against `jwks` (a JWKS document) as a sign-in does.
+pub(crate) fn fuzz_id_token(jwks: &[u8], raw: &str, p: &ProviderRecord) -> Result<()> {
+    let keys = serde_json::from_slice::<KeySet>(jwks)
+        .map_err(|e| id_token_refused(format!("not a key set ({})", inert(&e.to_string()))))?;
+    let token: CoreIdToken = serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+        .map_err(|e| id_token_refused(format!("it is not a JWT ({})", inert(&e.to_string()))))?;
+    let issuer = IssuerUrl::new(p.issuer.clone().unwrap_or_default())
+        .map_err(|e| id_token_refused(e.to_string()))?;
+    verify_with(&token, p, &issuer, None, keys).map_err(|e| id_token_refused(inert(&e)))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,6 +75,16 @@ fn rsa_scheme(alg: &CoreJwsSigningAlgorithm) -> Option<(MessageDigest, bool)> {
 }
 
 /// openidconnect's rule for whether a key may check a signature of `alg`.
+/// The length of an HMAC signature of `alg`, for the HMAC algorithms.
+fn hmac_len(alg: &CoreJwsSigningAlgorithm) -> Option<usize> {
+    match alg {
+        CoreJwsSigningAlgorithm::HmacSha256 => Some(32),
+        CoreJwsSigningAlgorithm::HmacSha384 => Some(48),
+        CoreJwsSigningAlgorithm::HmacSha512 => Some(64),
+        _ => None,
+    }
+}
+
 fn compatible(key: &Jwk, alg: &CoreJwsSigningAlgorithm) -> Result<(), &'static str> {
     if key.key_use().is_some_and(|u| !u.allows_signature()) {
         return Err("key usage not permitted for digital signatures");
@@ -140,6 +150,13 @@ impl JsonWebKey for Jwk {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureVerificationError> {
+        // openidconnect 4.1 panics on an HMAC signature of the wrong length (it converts the
+        // slice into a fixed-size array): refuse that here, as the bad signature it is.
+        if hmac_len(alg).is_some_and(|len| signature.len() != len) {
+            return Err(SignatureVerificationError::CryptoError(
+                "bad signature".into(),
+            ));
+        }
         let (Some(key), Some((digest, pss))) = (&self.rsa, rsa_scheme(alg)) else {
             return self.inner.verify_signature(alg, message, signature);
         };
@@ -277,5 +294,31 @@ mod tests {
         assert!(hmac
             .verify_signature(&A::RsaSsaPkcs1V15Sha256, message, &good)
             .is_err());
+    }
+
+    #[test]
+    fn an_hmac_signature_of_the_wrong_length_is_refused_not_a_panic() {
+        // Found by the id_token fuzz target (tests/fuzz/regressions/id_token/hmac-short-sig).
+        let key = Jwk::new_symmetric(b"fuzz-client-secret".to_vec());
+        for (alg, len) in [
+            (A::HmacSha256, 32),
+            (A::HmacSha384, 48),
+            (A::HmacSha512, 64),
+        ] {
+            for wrong in [0, 3, len - 1, len + 1] {
+                let outcome = std::panic::catch_unwind(|| {
+                    key.verify_signature(&alg, b"header.payload", &vec![0u8; wrong])
+                });
+                assert!(
+                    matches!(outcome, Ok(Err(_))),
+                    "{alg:?} with a {wrong}-byte signature is refused as bad, without a panic"
+                );
+            }
+            assert!(
+                key.verify_signature(&alg, b"header.payload", &vec![0u8; len])
+                    .is_err(),
+                "a signature of the right length that is wrong is still refused"
+            );
+        }
     }
 }
