@@ -343,8 +343,11 @@ fn a_put_to_a_new_token_host_sends_nothing_there_on_refresh() {
         (409, json!("needs_signin")),
         "{refreshed}"
     );
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", idp::BASIC.id, idp::BASIC.secret.unwrap()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        idp::BASIC.id,
+        idp::BASIC.secret.unwrap()
+    ));
     for request in new_host.requests() {
         assert!(
             !request.contains(&basic) && !request.contains(idp::BASIC.secret.unwrap()),
@@ -355,5 +358,8 @@ fn a_put_to_a_new_token_host_sends_nothing_there_on_refresh() {
             "the new host got the refresh token: {request}"
         );
     }
-    assert!(new_host.requests().is_empty(), "nothing goes to the new host");
+    assert!(
+        new_host.requests().is_empty(),
+        "nothing goes to the new host"
+    );
 }

@@ -217,6 +217,9 @@ fn an_import_moving_the_token_endpoint_shows_old_and_new_and_sends_nothing_there
             "the new host got the client's credentials: {request}"
         );
     }
-    assert!(new_host.requests().is_empty(), "nothing goes to the new host");
+    assert!(
+        new_host.requests().is_empty(),
+        "nothing goes to the new host"
+    );
     assert_eq!(list(&s)[0]["has_client_secret"], false);
 }

@@ -518,8 +518,11 @@ fn remove_asks_on_a_terminal() {
 /// the client's HTTP Basic credentials, its secret in a form, a refresh or access token.
 fn assert_sent_nothing(new_host: &CannedServer, tokens: &[&str]) {
     use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", idp::BASIC.id, idp::BASIC.secret.unwrap()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        idp::BASIC.id,
+        idp::BASIC.secret.unwrap()
+    ));
     for request in new_host.requests() {
         assert!(
             !request.contains(&basic),
@@ -592,7 +595,10 @@ fn a_token_endpoint_moved_to_another_host_gets_neither_the_secret_nor_the_tokens
     );
     assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
     let shown = json(&ok(desk(&s, &["provider", "show", "Test IdP", "--json"])));
-    assert_eq!(shown["has_client_secret"], false, "the secret stayed behind");
+    assert_eq!(
+        shown["has_client_secret"], false,
+        "the secret stayed behind"
+    );
     let tokens = json(&ok(desk(&s, &["token", "list", "--json"])));
     assert_eq!(tokens[0]["status"], "needs_signin", "{tokens}");
 

@@ -363,8 +363,16 @@ async fn the_import_preview_shows_endpoints_old_and_new_and_applies_only_what_it
     )
     .await;
     app.screenshot("providers-form-moved-endpoint").await;
-    let edited = json(&run(&session, &["provider", "show", "edited", "--json"], &pass, ""));
-    assert_eq!(edited["has_client_secret"], false, "the secret stayed behind");
+    let edited = json(&run(
+        &session,
+        &["provider", "show", "edited", "--json"],
+        &pass,
+        "",
+    ));
+    assert_eq!(
+        edited["has_client_secret"], false,
+        "the secret stayed behind"
+    );
 
     app.button("Import…").await.click().await.unwrap();
     app.type_into("Provider file", file.to_str().unwrap()).await;
@@ -384,8 +392,16 @@ async fn the_import_preview_shows_endpoints_old_and_new_and_applies_only_what_it
     app.button("Import").await.click().await.unwrap();
     app.text("the file has changed since it was previewed; preview it again. Nothing was imported")
         .await;
-    let corp = json(&run(&session, &["provider", "show", "corp", "--json"], &pass, ""));
-    assert_eq!(corp["token_url"], "https://idp.example/token", "nothing imported");
+    let corp = json(&run(
+        &session,
+        &["provider", "show", "corp", "--json"],
+        &pass,
+        "",
+    ));
+    assert_eq!(
+        corp["token_url"], "https://idp.example/token",
+        "nothing imported"
+    );
     assert_eq!(corp["has_client_secret"], true);
 
     app.button("Preview").await.click().await.unwrap();
@@ -395,7 +411,12 @@ async fn the_import_preview_shows_endpoints_old_and_new_and_applies_only_what_it
     app.text("corp: the token endpoint moved to another host: sign in again; the client secret was cleared.")
         .await;
     app.close().await;
-    let corp = json(&run(&session, &["provider", "show", "corp", "--json"], &pass, ""));
+    let corp = json(&run(
+        &session,
+        &["provider", "show", "corp", "--json"],
+        &pass,
+        "",
+    ));
     assert_eq!(corp["token_url"], "https://third.example/token");
     assert_eq!(corp["has_client_secret"], false, "the secret stayed behind");
     let tokens = json(&run(&session, &["token", "list", "--json"], &pass, ""));

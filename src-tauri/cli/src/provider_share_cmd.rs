@@ -111,7 +111,12 @@ fn print_plan(plan: &Plan) {
                 // Every endpoint old -> new: a file that points one at another host shows it.
                 let shown = |v: &Option<String>| v.as_deref().map_or("(none)".into(), printable);
                 for e in endpoints {
-                    println!("          {}: {} -> {}", e.field, shown(&e.old), shown(&e.new));
+                    println!(
+                        "          {}: {} -> {}",
+                        e.field,
+                        shown(&e.old),
+                        shown(&e.new)
+                    );
                 }
                 if let Some(w) = warning {
                     println!("          warning: {w}");

@@ -334,7 +334,10 @@ mod tests {
         );
         let log = activity_text(&v);
         assert!(log.contains("moved to another host"), "{log}");
-        assert!(!log.contains("canary") && !log.contains("rt-value"), "{log}");
+        assert!(
+            !log.contains("canary") && !log.contains("rt-value"),
+            "{log}"
+        );
     }
 
     #[test]

@@ -69,7 +69,12 @@ fn left_behind(d: &Desk) -> Result<(), String> {
 }
 
 /// `provider update Canned FLAG <new host>PATH`, then `then`: refused, nothing sent there.
-fn moved_by_update(name: &str, flag: &'static str, path: &'static str, then: &'static [&str]) -> Case {
+fn moved_by_update(
+    name: &str,
+    flag: &'static str,
+    path: &'static str,
+    then: &'static [&str],
+) -> Case {
     case(
         "endpoints",
         name.to_owned(),
@@ -103,7 +108,10 @@ fn moved_by_update(name: &str, flag: &'static str, path: &'static str, then: &'s
             sent_nothing(&new_host)?;
             let said = oauth_desk_tests::cli::stdout(&out);
             ensure(said.contains("moved to another host"), || {
-                format!("the update does not say what the move did: {}", short(&said))
+                format!(
+                    "the update does not say what the move did: {}",
+                    short(&said)
+                )
             })?;
             left_behind(&d)?;
             match after.status.code() {
@@ -135,10 +143,7 @@ fn moved_by_file(name: &str, field: &'static str) -> Case {
             shared[0][field] = new_url.clone().into();
             let file = d.s.home().join("shared.json");
             std::fs::write(&file, shared.to_string()).map_err(|e| e.to_string())?;
-            let out = d.ok(
-                &["provider", "import", file.to_str().unwrap(), "--yes"],
-                "",
-            )?;
+            let out = d.ok(&["provider", "import", file.to_str().unwrap(), "--yes"], "")?;
             let printed = oauth_desk_tests::cli::stdout(&out);
             let line = format!(
                 "{field}: {} -> {new_url}",
@@ -169,11 +174,15 @@ fn loopback_in_remote_metadata(key: &'static str, url: &'static str) -> Case {
                 key: url,
             });
             let doc = doc.as_object().unwrap().clone();
-            match discovery::metadata("https://idp.example/.well-known", "https://idp.example", &doc)
-            {
+            match discovery::metadata(
+                "https://idp.example/.well-known",
+                "https://idp.example",
+                &doc,
+            ) {
                 Ok(m) => Err(format!("accepted: {m:?}")),
-                Err(e) if e.code() == "provider_error"
-                    && e.to_string().contains("only a loopback issuer") =>
+                Err(e)
+                    if e.code() == "provider_error"
+                        && e.to_string().contains("only a loopback issuer") =>
                 {
                     Ok(short(&e.to_string()))
                 }
@@ -210,7 +219,10 @@ pub fn cases() -> Vec<Case> {
             &["token", "get", "Canned"],
         ),
         moved_by_file("shared file moves token_url to another host", "token_url"),
-        moved_by_file("shared file adds a refresh_url on another host", "refresh_url"),
+        moved_by_file(
+            "shared file adds a refresh_url on another host",
+            "refresh_url",
+        ),
         loopback_in_remote_metadata("token_endpoint", "http://127.0.0.1:8123/token"),
         loopback_in_remote_metadata("revocation_endpoint", "http://localhost:8123/revoke"),
         loopback_in_remote_metadata("userinfo_endpoint", "http://[::1]:8123/me"),

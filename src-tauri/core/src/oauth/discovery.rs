@@ -405,7 +405,8 @@ mod tests {
                 );
             }
         }
-        let local = r#"{"issuer":"http://127.0.0.1:9000","token_endpoint":"http://127.0.0.1:9000/token"}"#;
+        let local =
+            r#"{"issuer":"http://127.0.0.1:9000","token_endpoint":"http://127.0.0.1:9000/token"}"#;
         assert!(metadata("src", "http://127.0.0.1:9000", &doc(local)).is_ok());
     }
 

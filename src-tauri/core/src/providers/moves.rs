@@ -69,7 +69,9 @@ pub fn endpoint_changes(old: &ProviderRecord, new: &ProviderRecord) -> Vec<Endpo
 fn origin(url: Option<&str>) -> Option<Origin> {
     // Stored URLs were validated; one that does not parse gets an opaque origin, which equals
     // no other, so it counts as a move.
-    url.map(|u| Url::parse(u).map_or_else(|_| Url::parse("data:,").unwrap().origin(), |u| u.origin()))
+    url.map(|u| {
+        Url::parse(u).map_or_else(|_| Url::parse("data:,").unwrap().origin(), |u| u.origin())
+    })
 }
 
 /// The guarded endpoints of `new` that point at an origin `old` did not use for them. An
