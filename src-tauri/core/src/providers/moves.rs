@@ -67,22 +67,24 @@ pub fn endpoint_changes(old: &ProviderRecord, new: &ProviderRecord) -> Vec<Endpo
 }
 
 fn origin(url: Option<&str>) -> Option<Origin> {
-    // Stored URLs were validated; one that does not parse gets an opaque origin, which equals
-    // no other, so it counts as a move.
-    url.map(|u| {
-        Url::parse(u).map_or_else(|_| Url::parse("data:,").unwrap().origin(), |u| u.origin())
+    url.map(|u| match Url::parse(u) {
+        Ok(u) => u.origin(),
+        // Stored URLs were validated; one that does not parse counts as a move: a new opaque
+        // origin equals no other.
+        Err(_) => Origin::new_opaque(),
     })
 }
 
 /// The guarded endpoints of `new` that point at an origin `old` did not use for them. An
-/// endpoint `old` did not have may point at any origin `old` already named (a revocation
-/// endpoint added beside the token endpoint), not at a new one.
+/// endpoint `old` did not have may point at an origin of `old`'s guarded endpoints (a
+/// revocation endpoint added beside the token endpoint), not at a new one. Unguarded fields
+/// (the authorization endpoint, the JWKS) lend no trust: else one change could point the
+/// authorization endpoint at a host and the next add a revocation endpoint there.
 pub fn moved(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
-    let mut known: Vec<Origin> = GUARDED
+    let known: Vec<Origin> = GUARDED
         .iter()
         .filter_map(|(_, get)| origin(get(old)))
         .collect();
-    known.extend(origin(old.authorization_url.as_deref()));
     GUARDED
         .iter()
         .filter(|(label, _)| {
@@ -225,6 +227,17 @@ mod tests {
             ..old.clone()
         };
         assert!(moved(&old, &dropped).is_empty(), "removing sends nothing");
+        // Two steps: the authorization endpoint (unguarded) first, then an endpoint beside it.
+        let step_one = ProviderRecord {
+            authorization_url: Some("https://evil.example/auth".into()),
+            ..old.clone()
+        };
+        assert!(moved(&old, &step_one).is_empty());
+        let step_two = ProviderRecord {
+            revocation_url: Some("https://evil.example/revoke".into()),
+            ..step_one.clone()
+        };
+        assert_eq!(moved(&step_one, &step_two), ["revocation endpoint"]);
     }
 
     #[test]
