@@ -52,4 +52,4 @@ export const inspectBackup = (path, passphrase) => call('inspect_backup', { path
 export const restoreVault = (path, passphrase) => call('restore_vault', { path, passphrase });
 export const exportProviders = (path) => call('export_providers', { path });
 export const planProviderImport = (path) => call('plan_provider_import', { path });
-export const applyProviderImport = (path, secrets) => call('apply_provider_import', { path, secrets });
+export const applyProviderImport = (path, digest, secrets) => call('apply_provider_import', { path, digest, secrets });

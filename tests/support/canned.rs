@@ -64,8 +64,8 @@ impl Canned {
     }
 }
 
-/// Requests received: path and body.
-type Received = std::sync::Mutex<Vec<(String, Vec<u8>)>>;
+/// Requests received: path, body, and the request line with its headers.
+type Received = std::sync::Mutex<Vec<(String, Vec<u8>, String)>>;
 
 type Routes = std::sync::Mutex<Vec<(String, Canned)>>;
 
@@ -126,8 +126,19 @@ impl CannedServer {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(p, _)| p == path)
-            .map(|(_, b)| b.clone())
+            .filter(|(p, _, _)| p == path)
+            .map(|(_, b, _)| b.clone())
+            .collect()
+    }
+
+    /// Every request received so far, at any path, as text: the request line, the headers and
+    /// the body. For "this host was sent nothing" (no Authorization header, no token).
+    pub fn requests(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body, head)| format!("{head}\r\n{}", String::from_utf8_lossy(body)))
             .collect()
     }
 }
@@ -142,11 +153,13 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
         return;
     }
     let mut length = 0usize;
+    let mut request_head = request_line.clone();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
+        request_head.push_str(&line);
         if let Some((k, v)) = line.split_once(':') {
             if k.eq_ignore_ascii_case("content-length") {
                 length = v.trim().parse().unwrap_or(0);
@@ -159,7 +172,7 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
     let path = target.split('?').next().unwrap_or("").to_owned();
     let n = {
         let mut log = log.lock().unwrap();
-        log.push((path.clone(), body));
+        log.push((path.clone(), body, request_head));
         log.len()
     };
     let resp = routes

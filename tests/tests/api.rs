@@ -303,3 +303,63 @@ fn the_api_and_the_cli_share_the_vault_and_one_refresh() {
         "one refresh at the provider"
     );
 }
+
+/// Issue 16: an API key is not enough to send the client secret or a refresh token to a new
+/// host. The real provider is the original host; a canned server (it records every request)
+/// is the new token host that a PUT points the provider at.
+#[test]
+fn a_put_to_a_new_token_host_sends_nothing_there_on_refresh() {
+    use base64::Engine;
+    use oauth_desk_tests::canned::{Canned, CannedServer};
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    let api = Api::start(&s);
+    let (status, created) = api.post("/app", provider_json(&idp));
+    assert_eq!(status, 201, "{created}");
+    sign_in(&api, "alice");
+    let refresh_token = {
+        let v = s.open_vault(PASS.1);
+        let t = oauth_desk_core::vault::tokens::get(v.conn(), "Test IdP", "alice").unwrap();
+        t.refresh_token.unwrap().expose().clone()
+    };
+    let answer = r#"{"access_token":"from-the-new-host","token_type":"Bearer","expires_in":3600}"#;
+    let new_host = CannedServer::start(vec![("/token".into(), Canned::json(answer))]);
+
+    let mut moved = provider_json(&idp);
+    moved["client_secret"] = json!("");
+    moved["token_url"] = json!(format!("{}/token", new_host.base));
+    let (status, updated) = api.put("/app/Test%20IdP", moved);
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["has_client_secret"], false, "{updated}");
+    assert!(
+        updated["notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("moved to another host")),
+        "{updated}"
+    );
+    let (status, refreshed) = api.post("/user/Test%20IdP/alice/refresh", json!({}));
+    assert_eq!(
+        (status, refreshed["code"].clone()),
+        (409, json!("needs_signin")),
+        "{refreshed}"
+    );
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        idp::BASIC.id,
+        idp::BASIC.secret.unwrap()
+    ));
+    for request in new_host.requests() {
+        assert!(
+            !request.contains(&basic) && !request.contains(idp::BASIC.secret.unwrap()),
+            "the new host got the client secret: {request}"
+        );
+        assert!(
+            !request.contains(&refresh_token),
+            "the new host got the refresh token: {request}"
+        );
+    }
+    assert!(
+        new_host.requests().is_empty(),
+        "nothing goes to the new host"
+    );
+}

@@ -150,3 +150,76 @@ fn bad_provider_files_are_refused_whole() {
         stderr(&missing)
     );
 }
+
+/// Issue 16: a shared file is not enough to send the client secret or a refresh token to a
+/// new host. The real provider is the original host; a canned server (it records every
+/// request) is the new host the file points the token endpoint at.
+#[test]
+fn an_import_moving_the_token_endpoint_shows_old_and_new_and_sends_nothing_there() {
+    use oauth_desk_tests::canned::{Canned, CannedServer};
+    use oauth_desk_tests::idp::{self, Idp};
+    use oauth_desk_tests::signin::{add_provider, login_as};
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &PASS, &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &PASS, "Test IdP", "alice");
+    let refresh_token = {
+        let v = s.open_vault(PASS[0].1);
+        let t = oauth_desk_core::vault::tokens::get(v.conn(), "Test IdP", "alice@example.test")
+            .unwrap();
+        t.refresh_token.unwrap().expose().clone()
+    };
+    let answer = r#"{"access_token":"from-the-new-host","token_type":"Bearer","expires_in":3600}"#;
+    let new_host = CannedServer::start(vec![("/token".into(), Canned::json(answer))]);
+
+    let exported = run(&s, &["provider", "export"], &PASS, "");
+    let mut shared: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let old_token_url = shared[0]["token_url"].as_str().unwrap().to_owned();
+    let new_token_url = format!("{}/token", new_host.base);
+    shared[0]["token_url"] = new_token_url.clone().into();
+    let file = s.home().join("shared.json");
+    std::fs::write(&file, shared.to_string()).unwrap();
+
+    let out = run(
+        &s,
+        &["provider", "import", file.to_str().unwrap(), "--yes"],
+        &PASS,
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        printed.contains(&format!("token_url: {old_token_url} -> {new_token_url}")),
+        "the preview shows the endpoint old -> new: {printed}"
+    );
+    assert!(
+        printed.contains(
+            "warning: the token endpoint moves to another host: its account will have to sign in \
+             again; its client secret will be cleared"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("sign in again; the client secret was cleared"),
+        "{printed}"
+    );
+
+    let refresh = run(&s, &["token", "refresh", "Test IdP"], &PASS, "");
+    assert_eq!(refresh.status.code(), Some(3), "{}", stderr(&refresh));
+    let secret = idp::BASIC.secret.unwrap();
+    for request in new_host.requests() {
+        assert!(
+            !request.contains(&refresh_token),
+            "the new host got the refresh token: {request}"
+        );
+        assert!(
+            !request.to_lowercase().contains("authorization: basic") && !request.contains(secret),
+            "the new host got the client's credentials: {request}"
+        );
+    }
+    assert!(
+        new_host.requests().is_empty(),
+        "nothing goes to the new host"
+    );
+    assert_eq!(list(&s)[0]["has_client_secret"], false);
+}

@@ -513,3 +513,112 @@ fn remove_asks_on_a_terminal() {
         serde_json::json!([])
     );
 }
+
+/// What `new_host` received, checked for the things that must not follow an endpoint there:
+/// the client's HTTP Basic credentials, its secret in a form, a refresh or access token.
+fn assert_sent_nothing(new_host: &CannedServer, tokens: &[&str]) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        idp::BASIC.id,
+        idp::BASIC.secret.unwrap()
+    ));
+    for request in new_host.requests() {
+        assert!(
+            !request.contains(&basic),
+            "the new host got the client secret (HTTP Basic): {request}"
+        );
+        assert!(
+            !request.contains(idp::BASIC.secret.unwrap()),
+            "the new host got the client secret: {request}"
+        );
+        for t in tokens {
+            assert!(
+                !request.contains(t),
+                "the new host got a stored token: {request}"
+            );
+        }
+    }
+    assert_eq!(
+        new_host.requests(),
+        Vec::<String>::new(),
+        "nothing at all goes to the new host"
+    );
+}
+
+/// Issue 16: a credential follows its endpoint, not the provider's name. The real test
+/// provider is the original host; a canned server (it records what it is sent) plays the new
+/// host that a changed token URL points at.
+#[test]
+fn a_token_endpoint_moved_to_another_host_gets_neither_the_secret_nor_the_tokens() {
+    use oauth_desk_tests::signin::{add_provider, login_as};
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+    let stored = {
+        let v = s.open_vault(PASS.1);
+        oauth_desk_core::vault::tokens::get(v.conn(), "Test IdP", "alice@example.test").unwrap()
+    };
+    let refresh_token = stored.refresh_token.unwrap().expose().clone();
+    let access_token = stored.access_token.unwrap().expose().clone();
+    let answer = r#"{"access_token":"from-the-new-host","token_type":"Bearer","expires_in":3600}"#;
+    let new_host = CannedServer::start(vec![
+        ("/token".into(), Canned::json(answer)),
+        ("/revoke".into(), Canned::json("{}")),
+    ]);
+
+    let moved = ok(desk(
+        &s,
+        &[
+            "provider",
+            "update",
+            "Test IdP",
+            "--token-url",
+            &format!("{}/token", new_host.base),
+        ],
+    ));
+    assert!(
+        stdout(&moved).contains(
+            "the token endpoint moved to another host: sign in again; the client secret was cleared"
+        ),
+        "the result says what the move did: {}",
+        stdout(&moved)
+    );
+    let refresh = desk(&s, &["token", "refresh", "Test IdP", "--json"]);
+    assert_eq!(
+        refresh.status.code(),
+        Some(3),
+        "the account needs sign-in: {}{}",
+        stdout(&refresh),
+        stderr(&refresh)
+    );
+    assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
+    let shown = json(&ok(desk(&s, &["provider", "show", "Test IdP", "--json"])));
+    assert_eq!(
+        shown["has_client_secret"], false,
+        "the secret stayed behind"
+    );
+    let tokens = json(&ok(desk(&s, &["token", "list", "--json"])));
+    assert_eq!(tokens[0]["status"], "needs_signin", "{tokens}");
+
+    // Revocation at a new host, too, finds nothing to send. The provider lost its secret, so
+    // an edit brings the new host's own.
+    ok(desk_stdin(
+        &s,
+        &[
+            "provider",
+            "update",
+            "Test IdP",
+            "--revoke-url",
+            &format!("{}/revoke", new_host.base),
+            "--client-secret-stdin",
+        ],
+        "the-new-hosts-secret\n",
+    ));
+    let _ = desk(&s, &["token", "revoke", "Test IdP", "--json"]);
+    assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
+
+    let shown = json(&ok(desk(&s, &["provider", "show", "Test IdP", "--json"])));
+    assert_eq!(shown["has_client_secret"], true, "the new host's secret");
+}

@@ -326,7 +326,8 @@ fn a_provider_whose_certificate_is_untrusted_or_for_another_host_gets_no_request
         "{err}"
     );
 
-    // Trusted, but for idp.test, not the host the provider is registered at.
+    // Trusted, but for idp.test, not the host the provider is registered at. A token endpoint
+    // moved to another host leaves the stored secret behind, so the update brings it again.
     let trust = ("SSL_CERT_FILE", cert.cert_file.to_str().unwrap());
     let token = idp.endpoint("token_endpoint");
     let out = run(
@@ -337,9 +338,10 @@ fn a_provider_whose_certificate_is_untrusted_or_for_another_host_gets_no_request
             "corp",
             "--token-url",
             &format!("https://other.test{}", path_of(&token)),
+            "--client-secret-stdin",
         ],
         &[PASS],
-        "",
+        &format!("{}\n", idp::BASIC.secret.unwrap()),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = login(&s, &[trust]);

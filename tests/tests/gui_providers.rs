@@ -309,3 +309,118 @@ async fn names_with_markup_or_invisible_characters_are_shown_escaped_and_visibly
     );
     app.close().await;
 }
+
+/// Issue 16: the window's import preview shows every changed endpoint old → new and what a
+/// move to another host clears, and Import applies only the file that was previewed.
+#[tokio::test(flavor = "current_thread")]
+async fn the_import_preview_shows_endpoints_old_and_new_and_applies_only_what_it_showed() {
+    let session = Session::without_keyring();
+    let pass = [("OAUTH_DESK_PASSPHRASE", PASSPHRASE)];
+    for name in ["corp", "edited"] {
+        oauth_desk_tests::cli::add_provider_by_hand(
+            &session,
+            &pass,
+            name,
+            &["--client-secret-stdin"],
+            "canary-corp-secret\n",
+        );
+        give_a_token(&session, name);
+    }
+    let exported = run(&session, &["provider", "export", "corp"], &pass, "");
+    let mut shared: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    shared[0]["token_url"] = "https://elsewhere.example/token".into();
+    let file = session.home().join("team.json");
+    std::fs::write(&file, shared.to_string()).unwrap();
+
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+
+    // The form: moving the token endpoint without retyping the secret says what it cleared.
+    app.find(
+        &format!("{}//button[normalize-space()='Edit']", card("edited")),
+        "Edit",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.wait_value("Name", "edited").await;
+    // Below the fold, and WebKitWebDriver does not scroll to type.
+    let field = app.field("Token endpoint").await;
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&field).unwrap()],
+        )
+        .await
+        .unwrap();
+    app.type_into("Token endpoint", "https://moved.example/token")
+        .await;
+    app.button("Save changes").await.click().await.unwrap();
+    app.text(
+        "Saved edited: the token endpoint moved to another host: sign in again; the client \
+         secret was cleared.",
+    )
+    .await;
+    app.screenshot("providers-form-moved-endpoint").await;
+    let edited = json(&run(
+        &session,
+        &["provider", "show", "edited", "--json"],
+        &pass,
+        "",
+    ));
+    assert_eq!(
+        edited["has_client_secret"], false,
+        "the secret stayed behind"
+    );
+
+    app.button("Import…").await.click().await.unwrap();
+    app.type_into("Provider file", file.to_str().unwrap()).await;
+    app.button("Preview").await.click().await.unwrap();
+    app.text("token_url: https://idp.example/token → https://elsewhere.example/token")
+        .await;
+    app.text(
+        "Warning: the token endpoint moves to another host: its account will have to sign in \
+         again; its client secret will be cleared.",
+    )
+    .await;
+    app.screenshot("providers-import-moved-endpoint").await;
+
+    // The file changes after the preview: Import refuses it rather than apply unseen changes.
+    shared[0]["token_url"] = "https://third.example/token".into();
+    std::fs::write(&file, shared.to_string()).unwrap();
+    app.button("Import").await.click().await.unwrap();
+    app.text("the file has changed since it was previewed; preview it again. Nothing was imported")
+        .await;
+    let corp = json(&run(
+        &session,
+        &["provider", "show", "corp", "--json"],
+        &pass,
+        "",
+    ));
+    assert_eq!(
+        corp["token_url"], "https://idp.example/token",
+        "nothing imported"
+    );
+    assert_eq!(corp["has_client_secret"], true);
+
+    app.button("Preview").await.click().await.unwrap();
+    app.text("token_url: https://idp.example/token → https://third.example/token")
+        .await;
+    app.button("Import").await.click().await.unwrap();
+    app.text("corp: the token endpoint moved to another host: sign in again; the client secret was cleared.")
+        .await;
+    app.close().await;
+    let corp = json(&run(
+        &session,
+        &["provider", "show", "corp", "--json"],
+        &pass,
+        "",
+    ));
+    assert_eq!(corp["token_url"], "https://third.example/token");
+    assert_eq!(corp["has_client_secret"], false, "the secret stayed behind");
+    let tokens = json(&run(&session, &["token", "list", "--json"], &pass, ""));
+    for t in tokens.as_array().unwrap() {
+        assert_eq!(t["status"], "needs_signin", "{tokens}");
+    }
+}

@@ -215,7 +215,9 @@ async function showForm(view, existing = null, presetId = null) {
     try {
       const input = gather(form);
       const saved = editing ? await api.updateProvider(editing, input) : await api.addProvider(input);
-      toast(`Saved ${visible(saved.name)}.`);
+      // An endpoint moved to another host: say what was cleared and who must sign in again.
+      if (saved.notice) toast(`Saved ${visible(saved.name)}: ${saved.notice}.`, 'error');
+      else toast(`Saved ${visible(saved.name)}.`);
       await showList(view, saved.name);
     } catch (e) {
       if (e.fields?.length) {

@@ -68,6 +68,12 @@ function planView(plan, path, back) {
     const name = visible(p.name);
     const what = p.action === 'add' ? 'Add' : p.action === 'update' ? `Update: ${p.fields.join(', ')}` : 'No change';
     const row = el('li', {}, el('strong', {}, name), ` — ${what}`);
+    // Every endpoint old → new, so that a file pointing one at another host shows it.
+    if (p.endpoints?.length) {
+      row.append(el('ul', { class: 'plan-endpoints' }, ...p.endpoints.map((e) =>
+        el('li', {}, el('code', {}, e.field), `: ${visible(e.old ?? '(none)')} → ${visible(e.new ?? '(none)')}`))));
+    }
+    if (p.warning) row.append(el('p', { class: 'field-error plan-warning' }, `Warning: ${p.warning}.`));
     if (p.needs_secret) {
       const id = `secret-${p.name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
       const input = el('input', { id, type: 'password', autocomplete: 'off' });
@@ -84,8 +90,10 @@ function planView(plan, path, back) {
   go.addEventListener('click', async () => {
     error.textContent = '';
     try {
-      await api.applyProviderImport(path, secrets);
+      // The digest of the file as previewed: the import is refused if it has changed since.
+      const notices = await api.applyProviderImport(path, plan.digest, secrets);
       toast('Providers imported.');
+      for (const [name, notice] of notices) toast(`${visible(name)}: ${notice}.`, 'error');
       back();
     } catch (e) { error.textContent = e.fields?.length ? e.fields.map((f) => f.message).join('\n') : e.message; }
   });

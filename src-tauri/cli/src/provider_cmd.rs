@@ -80,8 +80,15 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
                 input.name = Some(new_name);
             }
             apply(&mut input, &fields)?;
-            let view = providers::update(&vault, &name, &input, time::now())?;
-            print_saved("Updated", &view, json);
+            let updated = providers::update(&vault, &name, &input, time::now())?;
+            if json {
+                println!("{}", to_json(&updated));
+            } else {
+                print_saved("Updated", &updated.provider, false);
+                if let Some(notice) = &updated.notice {
+                    println!("Note: {notice}.");
+                }
+            }
             Ok(())
         }
         ProviderCmd::Remove { name, yes, json } => {

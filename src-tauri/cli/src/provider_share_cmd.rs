@@ -56,9 +56,18 @@ pub fn import(
         }
     }
     let secrets = secrets_for(&plan, secrets_stdin)?;
-    provider_sharing::apply(&vault, &plan, &secrets, time::now())?;
+    let notices = provider_sharing::apply(&vault, &plan, &secrets, time::now())?;
     if !json {
         println!("Imported.");
+    }
+    // On stderr with --json, where stdout holds the plan alone.
+    for (name, notice) in notices {
+        let line = format!("Note: {}: {notice}.", printable(&name));
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
     Ok(())
 }
@@ -84,17 +93,36 @@ fn read_file(file: &Path) -> Result<String> {
 fn print_plan(plan: &Plan) {
     for p in &plan.providers {
         let name = printable(&p.name);
-        let line = match &p.change {
-            Change::Add => format!("  add     {name}"),
-            Change::Update { fields } => format!("  update  {name}: {}", fields.join(", ")),
-            Change::Unchanged => format!("  same    {name}"),
-        };
         let secret = if p.needs_secret {
             " (needs its client secret)"
         } else {
             ""
         };
-        println!("{line}{secret}");
+        match &p.change {
+            Change::Add => println!("  add     {name}{secret}"),
+            Change::Unchanged => println!("  same    {name}{secret}"),
+            Change::Update {
+                fields,
+                endpoints,
+                warning,
+                ..
+            } => {
+                println!("  update  {name}: {}{secret}", fields.join(", "));
+                // Every endpoint old -> new: a file that points one at another host shows it.
+                let shown = |v: &Option<String>| v.as_deref().map_or("(none)".into(), printable);
+                for e in endpoints {
+                    println!(
+                        "          {}: {} -> {}",
+                        e.field,
+                        shown(&e.old),
+                        shown(&e.new)
+                    );
+                }
+                if let Some(w) = warning {
+                    println!("          warning: {w}");
+                }
+            }
+        }
     }
 }
 

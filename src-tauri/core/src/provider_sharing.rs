@@ -2,7 +2,9 @@
 //! `export` writes the provider JSON of shared/DESIGN.md §4 (an array) with no client secret
 //! and no token; `plan` reads such a file and says what importing it would change, without
 //! changing anything; `apply` makes those changes in one transaction, with the secrets the
-//! user typed for the clients that need one.
+//! user typed for the clients that need one. A file may not carry a stored secret or token to
+//! a new host: the plan shows every endpoint old -> new and what a move clears, and the window
+//! applies only the file it previewed (`Plan::digest`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -11,6 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, FieldError, Result};
 use crate::oauth::check::shown;
 use crate::oauth::provider::ProviderInput;
+use crate::providers::moves::{self, EndpointChange, Moved};
 use crate::providers::{changed_fields, insert_logged, update_logged};
 use crate::secret::Secret;
 use crate::vault::providers::{self as table, ClientAuth, ProviderRecord, SignInWith};
@@ -106,7 +109,18 @@ pub fn export(vault: &Vault, names: &[String]) -> Result<String> {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
     Add,
-    Update { fields: Vec<&'static str> },
+    Update {
+        fields: Vec<&'static str>,
+        /// Every endpoint the update changes, old -> new.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        endpoints: Vec<EndpointChange>,
+        /// Endpoints moving to another host: what will be cleared, who must sign in again.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        moved: Option<Moved>,
+        /// The same in words, for the preview (`Moved::preview`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
     Unchanged,
 }
 
@@ -125,6 +139,9 @@ pub struct Planned {
 /// What importing a file would do, provider by provider. Nothing is changed by making it.
 #[derive(Debug, Serialize)]
 pub struct Plan {
+    /// SHA-256 of the file, hex: a preview's apply passes it back, so that what is imported is
+    /// the file that was shown, not one changed since.
+    pub digest: String,
     pub providers: Vec<Planned>,
 }
 
@@ -136,6 +153,23 @@ impl Plan {
     pub fn changes_anything(&self) -> bool {
         self.providers.iter().any(|p| p.change != Change::Unchanged)
     }
+
+    /// Refuses unless this plan was made from the file whose digest the preview showed.
+    pub fn check_previewed(&self, digest: &str) -> Result<()> {
+        if self.digest != digest {
+            return Err(Error::InvalidInput(
+                "the file has changed since it was previewed; preview it again. Nothing was \
+                 imported"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn digest(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// Reads a provider file and checks every entry against the vault. The whole file is refused
@@ -202,8 +236,10 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
                 // A new confidential client is fine without a secret: the user types it.
                 let placeholder = Secret::new("placeholder".to_owned());
                 let only_secret = errors.iter().all(|e| e.field == "client_secret");
+                // So is a stored one without a secret: a move to another host cleared it.
+                let secretless = stored.as_ref().is_none_or(|s| s.client_secret.is_none());
                 match input.validate(Some(&placeholder)) {
-                    Ok(r) if only_secret && stored.is_none() => (r, true),
+                    Ok(r) if only_secret && secretless => (r, true),
                     _ => {
                         for e in errors {
                             problem(format!("{}: {}", e.field, e.message));
@@ -216,11 +252,28 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
         let change = match &stored {
             None => Change::Add,
             Some(old) => {
+                let endpoints = moves::moved(old, &record);
+                // As `update_logged` will do it: no secret comes with a file but a typed one.
+                let mut record = record;
+                if !endpoints.is_empty() && !needs_secret {
+                    record.client_secret = None;
+                }
                 let fields = changed_fields(old, &record);
                 if fields.is_empty() {
                     Change::Unchanged
                 } else {
-                    Change::Update { fields }
+                    let accounts = table::view(vault.conn(), &old.name)?.accounts;
+                    let moved = (!endpoints.is_empty()).then(|| Moved {
+                        endpoints,
+                        secret_cleared: old.client_secret.is_some() && !needs_secret,
+                        signed_out: accounts,
+                    });
+                    Change::Update {
+                        fields,
+                        endpoints: moves::endpoint_changes(old, &record),
+                        warning: moved.as_ref().map(Moved::preview),
+                        moved,
+                    }
                 }
             }
         };
@@ -239,17 +292,20 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
     if !problems.is_empty() {
         return Err(Error::InvalidFields(problems));
     }
-    Ok(Plan { providers })
+    Ok(Plan {
+        digest: digest(text),
+        providers,
+    })
 }
 
 /// Makes the plan's changes in one transaction. `secrets` holds the typed secret of every
-/// provider that needs one, by name.
+/// provider that needs one, by name. Returns, by provider, what a move to another host did.
 pub fn apply(
     vault: &Vault,
     plan: &Plan,
     secrets: &HashMap<String, Secret<String>>,
     now: i64,
-) -> Result<()> {
+) -> Result<Vec<(String, String)>> {
     let missing: Vec<String> = plan
         .needing_secrets()
         .filter(|p| !secrets.contains_key(&p.name))
@@ -261,6 +317,7 @@ pub fn apply(
             missing.join(", ")
         )));
     }
+    let mut notices = Vec::new();
     let tx = vault.conn().unchecked_transaction()?;
     for p in &plan.providers {
         let stored = match table::get(&tx, &p.name) {
@@ -278,12 +335,15 @@ pub fn apply(
         match stored {
             None => insert_logged(&tx, &record, now)?,
             Some(old) => {
-                update_logged(&tx, &old, &record, now)?;
+                let typed = secrets.contains_key(&p.name);
+                if let Some(m) = update_logged(&tx, &old, &record, typed, now)?.moved {
+                    notices.push((p.name.clone(), m.notice()));
+                }
             }
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(notices)
 }
 
 #[cfg(test)]
@@ -353,7 +413,14 @@ mod tests {
         assert_eq!(
             plan.providers[0].change,
             Change::Update {
-                fields: vec!["token_url"]
+                fields: vec!["token_url"],
+                endpoints: vec![EndpointChange {
+                    field: "token_url",
+                    old: Some("https://idp.example/token".into()),
+                    new: Some("https://idp.example/v2/token".into()),
+                }],
+                moved: None,
+                warning: None,
             }
         );
         assert!(!plan.providers[0].needs_secret);
@@ -361,6 +428,53 @@ mod tests {
         let corp = table::get(v.conn(), "corp").unwrap();
         assert_eq!(corp.client_secret.unwrap().expose(), "canary-secret-7");
         assert_eq!(corp.token_url.unwrap(), "https://idp.example/v2/token");
+    }
+
+    #[test]
+    fn a_file_moving_the_token_endpoint_shows_it_and_carries_nothing_there() {
+        let v = Vault::open_in_memory().unwrap();
+        providers::add(&v, &confidential("corp"), 1).unwrap();
+        let id = table::view(v.conn(), "corp").unwrap().id;
+        let token = crate::vault::tokens::tests::sample("alice");
+        crate::vault::tokens::upsert(v.conn(), id, &token, 1).unwrap();
+        let mut shared: serde_json::Value =
+            serde_json::from_str(&export(&v, &[]).unwrap()).unwrap();
+        shared[0]["token_url"] = "https://evil.example/token".into();
+        let text = shared.to_string();
+        let plan = plan(&v, &text).unwrap();
+        let Change::Update {
+            endpoints, moved, ..
+        } = &plan.providers[0].change
+        else {
+            panic!("an update: {:?}", plan.providers[0].change)
+        };
+        assert_eq!(
+            endpoints[0].new.as_deref(),
+            Some("https://evil.example/token")
+        );
+        assert_eq!(
+            endpoints[0].old.as_deref(),
+            Some("https://idp.example/token")
+        );
+        assert_eq!(
+            moved.as_ref().unwrap().preview(),
+            "the token endpoint moves to another host: its account will have to sign in again; \
+             its client secret will be cleared"
+        );
+        assert!(plan.check_previewed(&digest(&text)).is_ok());
+        assert_eq!(
+            plan.check_previewed(&digest("[]")).unwrap_err().code(),
+            "invalid_input"
+        );
+        let notices = apply(&v, &plan, &HashMap::new(), 2).unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        let corp = table::get(v.conn(), "corp").unwrap();
+        assert!(corp.client_secret.is_none(), "the secret stays behind");
+        let t = crate::vault::tokens::get(v.conn(), "corp", "alice").unwrap();
+        assert!(t.refresh_token.is_none(), "the refresh token stays behind");
+        // Importing it again asks for the new host's secret instead of refusing the file.
+        let again = super::plan(&v, &text).unwrap();
+        assert!(again.providers[0].needs_secret);
     }
 
     #[test]

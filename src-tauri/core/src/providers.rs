@@ -1,11 +1,33 @@
 //! What a person does with providers, for every face: add, update, remove, list, show and
 //! check a form as it is typed. Each change is one transaction with its activity entry, which
-//! names the fields that changed and never a value.
+//! names the fields that changed and never a value. A change that moves an endpoint to another
+//! host leaves the client secret and the tokens behind (`moves`).
+
+pub mod moves;
+
+use serde::Serialize;
 
 use crate::error::{Error, FieldError, Result};
 use crate::oauth::provider::ProviderInput;
 use crate::vault::providers::{self as table, ProviderRecord, ProviderView};
-use crate::vault::{activity, Vault};
+use crate::vault::{activity, tokens, Vault};
+use moves::Moved;
+
+/// A saved provider, and what the face must tell about the change beyond its fields.
+#[derive(Debug, Serialize)]
+pub struct Updated {
+    #[serde(flatten)]
+    pub provider: ProviderView,
+    /// Said when endpoints moved to another host: what was cleared, who must sign in again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+/// What `update_logged` wrote.
+pub(crate) struct Written {
+    pub changed: Vec<&'static str>,
+    pub moved: Option<Moved>,
+}
 
 pub fn list(vault: &Vault) -> Result<Vec<ProviderView>> {
     table::list(vault.conn())
@@ -71,20 +93,42 @@ pub(crate) fn insert_logged(
 }
 
 /// Replaces a provider with a checked record and logs the changed fields, inside the caller's
-/// transaction. Returns the changed fields (none: nothing was written).
+/// transaction. `new_secret`: the change brought a client secret of its own (typed, or read
+/// from stdin); otherwise `new` carries the stored one. When an endpoint that receives the
+/// secret or a token moves to another origin, the stored secret is dropped (unless a new one
+/// came) and every account is signed out, so that nothing stored reaches the new host.
 pub(crate) fn update_logged(
     conn: &rusqlite::Connection,
     old: &ProviderRecord,
     new: &ProviderRecord,
+    new_secret: bool,
     now: i64,
-) -> Result<Vec<&'static str>> {
-    let changed = changed_fields(old, new);
+) -> Result<Written> {
+    let mut new = new.clone();
+    let endpoints = moves::moved(old, &new);
+    let mut moved = None;
+    if !endpoints.is_empty() {
+        let secret_cleared = !new_secret && old.client_secret.is_some();
+        if !new_secret {
+            new.client_secret = None;
+        }
+        moved = Some(Moved {
+            endpoints,
+            secret_cleared,
+            signed_out: 0,
+        });
+    }
+    let changed = changed_fields(old, &new);
     if changed.is_empty() {
-        return Ok(changed);
+        return Ok(Written { changed, moved });
     }
     let id = table::view(conn, &old.name)?.id;
-    table::update(conn, id, new, now)?;
-    let detail = format!("changed {}", changed.join(", "));
+    table::update(conn, id, &new, now)?;
+    let mut detail = format!("changed {}", changed.join(", "));
+    if let Some(m) = &mut moved {
+        m.signed_out = tokens::sign_out_all(conn, id, &m.token_reason())?;
+        detail = format!("{detail}; {}", m.notice());
+    }
     activity::record(
         conn,
         now,
@@ -93,21 +137,33 @@ pub(crate) fn update_logged(
         None,
         Some(&detail),
     )?;
-    Ok(changed)
+    Ok(Written { changed, moved })
 }
 
-/// Replaces provider `name` with `input`; an empty client secret keeps the stored one.
-pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<ProviderView> {
+/// Replaces provider `name` with `input`; an empty client secret keeps the stored one, unless
+/// an endpoint moves to another host (see `update_logged`).
+pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<Updated> {
     let tx = vault.conn().unchecked_transaction()?;
     let old = table::get(&tx, name)?;
     let new = input
         .validate(old.client_secret.as_ref())
         .map_err(Error::InvalidFields)?;
-    if update_logged(&tx, &old, &new, now)?.is_empty() {
-        return table::view(vault.conn(), name);
+    let new_secret = input
+        .client_secret
+        .as_ref()
+        .is_some_and(|s| !s.expose().is_empty());
+    let written = update_logged(&tx, &old, &new, new_secret, now)?;
+    if written.changed.is_empty() {
+        return Ok(Updated {
+            provider: table::view(vault.conn(), name)?,
+            notice: None,
+        });
     }
     tx.commit()?;
-    table::view(vault.conn(), &new.name)
+    Ok(Updated {
+        provider: table::view(vault.conn(), &new.name)?,
+        notice: written.moved.map(|m| m.notice()),
+    })
 }
 
 /// Removes provider `name` and its tokens; returns how many tokens went with it.
@@ -245,6 +301,73 @@ mod tests {
         );
         assert_eq!(remove(&v, "nope", 2).unwrap_err().code(), "not_found");
         assert_eq!((list(&v).unwrap().len(), activity_text(&v)), before);
+    }
+
+    /// "idp" with a signed-in account, alice.
+    fn with_account(v: &Vault) {
+        add(v, &input("idp"), 1).unwrap();
+        let id = table::view(v.conn(), "idp").unwrap().id;
+        tokens::upsert(v.conn(), id, &tokens::tests::sample("alice"), 1).unwrap();
+    }
+
+    #[test]
+    fn moving_the_token_endpoint_leaves_the_secret_and_the_tokens_behind() {
+        let v = Vault::open_in_memory().unwrap();
+        with_account(&v);
+        let moved = ProviderInput {
+            token_url: Some("https://other.example/token".into()),
+            client_secret: None,
+            ..input("idp")
+        };
+        let done = update(&v, "idp", &moved, 2).unwrap();
+        assert_eq!(
+            done.notice.as_deref(),
+            Some("the token endpoint moved to another host: sign in again; the client secret was cleared")
+        );
+        let stored = table::get(v.conn(), "idp").unwrap();
+        assert!(stored.client_secret.is_none(), "the secret must not follow");
+        let t = tokens::get(v.conn(), "idp", "alice").unwrap();
+        assert_eq!(t.status, tokens::TokenStatus::NeedsSignin);
+        assert!(
+            t.refresh_token.is_none() && t.access_token.is_none() && t.id_token.is_none(),
+            "no stored token may reach the new host"
+        );
+        let log = activity_text(&v);
+        assert!(log.contains("moved to another host"), "{log}");
+        assert!(
+            !log.contains("canary") && !log.contains("rt-value"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn a_new_secret_in_the_same_change_is_kept_and_a_path_change_moves_nothing() {
+        let v = Vault::open_in_memory().unwrap();
+        with_account(&v);
+        let same_host = ProviderInput {
+            token_url: Some("https://idp.example/v2/token".into()),
+            client_secret: None,
+            ..input("idp")
+        };
+        assert_eq!(update(&v, "idp", &same_host, 2).unwrap().notice, None);
+        let t = tokens::get(v.conn(), "idp", "alice").unwrap();
+        assert_eq!(t.refresh_token.unwrap().expose(), "rt-value");
+        let with_secret = ProviderInput {
+            revocation_url: Some("https://other.example/revoke".into()),
+            client_secret: Some("canary-secret-3".into()),
+            ..input("idp")
+        };
+        let done = update(&v, "idp", &with_secret, 3).unwrap();
+        assert_eq!(
+            done.notice.as_deref(),
+            Some("the revocation endpoint moved to another host: sign in again")
+        );
+        let stored = table::get(v.conn(), "idp").unwrap();
+        assert_eq!(stored.client_secret.unwrap().expose(), "canary-secret-3");
+        assert!(tokens::get(v.conn(), "idp", "alice")
+            .unwrap()
+            .refresh_token
+            .is_none());
     }
 
     #[test]

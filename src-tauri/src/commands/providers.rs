@@ -7,6 +7,7 @@ use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets::{self, Preset};
 use oauth_desk_core::oauth::provider::{ProviderForm, ProviderInput};
+use oauth_desk_core::providers::Updated;
 use oauth_desk_core::vault::providers::ProviderView;
 use oauth_desk_core::{providers, time, Error, FieldError};
 use tauri::State;
@@ -60,7 +61,7 @@ pub async fn update_provider(
     state: State<'_, AppState>,
     name: String,
     input: ProviderInput,
-) -> CommandResult<ProviderView> {
+) -> CommandResult<Updated> {
     Ok(state
         .with_vault(move |v| providers::update(v, &name, &input, time::now()))
         .await?)

@@ -57,13 +57,15 @@ pub async fn plan_provider_import(state: State<'_, AppState>, path: String) -> C
         .await?)
 }
 
-/// Imports the file (checked again), with the typed secrets of the new clients, by name.
+/// Imports the file (checked again) that the preview showed, `digest` its plan's, with the
+/// typed secrets of the new clients, by name. Returns what moves to other hosts did.
 #[tauri::command]
 pub async fn apply_provider_import(
     state: State<'_, AppState>,
     path: String,
+    digest: String,
     secrets: HashMap<String, String>,
-) -> CommandResult<()> {
+) -> CommandResult<Vec<(String, String)>> {
     let text = read(&path)?;
     let secrets: HashMap<String, Secret<String>> = secrets
         .into_iter()
@@ -73,6 +75,7 @@ pub async fn apply_provider_import(
     Ok(state
         .with_vault(move |v| {
             let plan = provider_sharing::plan(v, &text)?;
+            plan.check_previewed(&digest)?;
             provider_sharing::apply(v, &plan, &secrets, time::now())
         })
         .await?)

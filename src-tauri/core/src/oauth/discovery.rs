@@ -192,14 +192,31 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             check::shown(named)
         )));
     }
+    // A port on this machine may belong to another user: metadata from a remote issuer that
+    // names a loopback endpoint would send the code, the PKCE verifier and the client secret
+    // there. Only an issuer on loopback itself (a local test provider) may have them.
+    let issuer_local = url::Url::parse(issuer).is_ok_and(|u| check::is_loopback(&u));
     let endpoint = |key: &str| -> Result<Option<String>> {
-        match doc.get(key) {
-            None | Some(Value::Null) => Ok(None),
+        let value = match doc.get(key) {
+            None | Some(Value::Null) => return Ok(None),
             Some(Value::String(s)) => {
-                check::endpoint(s).map_err(|e| bad(format!("gives a {key} that {e}")))
+                check::endpoint(s).map_err(|e| bad(format!("gives a {key} that {e}")))?
             }
-            Some(_) => Err(bad(format!("gives a {key} that is not a string"))),
+            Some(_) => return Err(bad(format!("gives a {key} that is not a string"))),
+        };
+        let local = value
+            .as_deref()
+            .and_then(|v| url::Url::parse(v).ok())
+            .is_some_and(|u| check::is_loopback(&u));
+        if local && !issuer_local {
+            return Err(bad(format!(
+                "gives a {key} on this machine ({}) for the remote issuer {}: only a loopback \
+                 issuer may name loopback endpoints",
+                check::shown(value.as_deref().unwrap_or_default()),
+                check::shown(issuer)
+            )));
         }
+        Ok(value)
     };
     let strings = |key: &str| -> Vec<String> {
         match doc.get(key) {
@@ -369,6 +386,28 @@ mod tests {
         let err = metadata("src", "https://idp.example", &doc(hostile)).unwrap_err();
         assert!(err.to_string().contains("authorization_endpoint"), "{err}");
         assert_eq!(err.code(), "provider_error");
+    }
+
+    #[test]
+    fn only_a_loopback_issuer_may_name_loopback_endpoints() {
+        for local in [
+            "http://127.0.0.1:8123/token",
+            "http://localhost:8123/token",
+            "http://[::1]:8123/token",
+            "https://127.0.0.1/token",
+        ] {
+            for key in ["token_endpoint", "revocation_endpoint", "jwks_uri"] {
+                let text = format!(r#"{{"issuer":"https://idp.example","{key}":"{local}"}}"#);
+                let err = metadata("src", "https://idp.example", &doc(&text)).unwrap_err();
+                assert!(
+                    err.to_string().contains("only a loopback issuer"),
+                    "{key} {local}: {err}"
+                );
+            }
+        }
+        let local =
+            r#"{"issuer":"http://127.0.0.1:9000","token_endpoint":"http://127.0.0.1:9000/token"}"#;
+        assert!(metadata("src", "http://127.0.0.1:9000", &doc(local)).is_ok());
     }
 
     #[test]

@@ -201,6 +201,20 @@ pub fn wipe(conn: &Connection, provider: &str, account: &str) -> Result<()> {
     Ok(())
 }
 
+/// Forgets every token of provider `provider_id` (access, refresh and ID token) and marks each
+/// account as needing sign-in, with `reason` as its error; returns how many accounts. For a
+/// provider whose endpoints moved to another host: no stored token may follow them there, and
+/// revocation or a refresh would send it whatever the status says.
+pub fn sign_out_all(conn: &Connection, provider_id: i64, reason: &str) -> Result<i64> {
+    let n = conn.execute(
+        "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
+             status = 'needs_signin', last_error = ?2
+         WHERE provider_id = ?1",
+        params![provider_id, reason],
+    )?;
+    Ok(n as i64)
+}
+
 /// Renames an account; the new label must be free at that provider.
 pub fn rename(conn: &Connection, provider: &str, account: &str, to: &str) -> Result<()> {
     if get(conn, provider, to).is_ok() {
