@@ -22,7 +22,7 @@ use openidconnect::core::CoreIdToken;
 use openidconnect::{IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce};
 use serde::{Deserialize, Serialize};
 
-use super::callback::{self, inert, Expected};
+use super::callback::{self, inert, Expected, StateCheck};
 use super::jwk::Jwk;
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -171,6 +171,12 @@ impl CodeFlow {
             provider: p.clone(),
             scopes,
         })
+    }
+
+    /// What the loopback listener checks each request against: a request without this
+    /// sign-in's state is a stray one (any web page can send it) and must not end the sign-in.
+    pub fn state_check(&self) -> StateCheck {
+        StateCheck::new(self.state.expose())
     }
 
     /// Checks the redirect and exchanges its code.
