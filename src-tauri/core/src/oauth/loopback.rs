@@ -269,6 +269,8 @@ mod tests {
 
     fn raw(port: u16, request: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // A listener that wrongly took a request as the redirect holds it unanswered.
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
         s.write_all(request.as_bytes()).unwrap();
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
