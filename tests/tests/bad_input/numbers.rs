@@ -7,10 +7,15 @@ use std::process::Output;
 use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
 use oauth_desk_tests::canned::{Canned, CannedServer};
 use oauth_desk_tests::cli::{stderr, Running};
+use oauth_desk_tests::user;
 use serde_json::json;
+use url::Url;
 
 use crate::common::*;
-use crate::flows::{canned_provider, jwt, sign_in, sign_in_refused, token, tokens_stored, Browser};
+use crate::flows::{
+    canned_provider, jwt, now, sign_in, sign_in_refused, token, tokens_stored, Browser, CLIENT,
+    CODE,
+};
 
 /// 2^64 - 1, the largest u64; 2^64, one past it; 2^63 - 1, the largest i64.
 const U64_MAX: &str = "18446744073709551615";
@@ -173,6 +178,88 @@ fn import_refused(name: &str, field: &'static str, body: String) -> Case {
     )
 }
 
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A code-flow sign-in whose ID token (RS256, its signature as long as the modulus) is checked
+/// against a key set holding one RSA key of `n_bytes` modulus and `e_bytes` exponent; the
+/// provider is found by discovery, as providers with a key set are.
+fn jwks_case(name: &str, n_bytes: usize, e_bytes: usize) -> Case {
+    case(
+        "numbers",
+        format!("JWKS: RSA key with {name}"),
+        "sign-in fails: \"ID token\"; nothing stored, no panic",
+        move || {
+            let server = CannedServer::start(vec![]);
+            let b = server.base.clone();
+            let doc = json!({
+                "issuer": b, "authorization_endpoint": format!("{b}/auth"),
+                "token_endpoint": format!("{b}/token"), "jwks_uri": format!("{b}/jwks"),
+                "response_types_supported": ["code"],
+            });
+            server.set(
+                "/.well-known/openid-configuration",
+                Canned::json(doc.to_string()),
+            );
+            let key = json!({
+                "kty": "RSA", "kid": "big", "use": "sig", "alg": "RS256",
+                "n": b64(&vec![0xff; n_bytes]), "e": b64(&vec![0x01; e_bytes]),
+            });
+            server.set("/jwks", Canned::json(json!({ "keys": [key] }).to_string()));
+            let d = Desk::new();
+            d.ok(
+                &[
+                    "provider",
+                    "add",
+                    "Keys",
+                    "--issuer",
+                    &b,
+                    "--client-id",
+                    CLIENT,
+                    "--scope",
+                    "openid",
+                ],
+                "",
+            )?;
+            let mut running = Running::start(
+                &d.s,
+                &["login", "Keys", "--no-browser", "--json"],
+                &[PASS, ("OAUTH_DESK_HTTP_TIMEOUT", "3")],
+            );
+            let url = Url::parse(&running.line()).map_err(|e| e.to_string())?;
+            let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+            let claims = json!({
+                "iss": b, "sub": "alice", "aud": CLIENT, "iat": now(), "exp": now() + 600,
+                "nonce": q.get("nonce"),
+            });
+            let header = json!({ "alg": "RS256", "kid": "big", "typ": "JWT" });
+            let id_token = format!(
+                "{}.{}.{}",
+                b64(header.to_string().as_bytes()),
+                b64(claims.to_string().as_bytes()),
+                b64(&vec![1u8; n_bytes.max(1)])
+            );
+            server.set(
+                "/token",
+                token(json!({ "id_token": id_token, "scope": "openid" })),
+            );
+            let mut redirect = Url::parse(&q["redirect_uri"]).map_err(|e| e.to_string())?;
+            redirect
+                .query_pairs_mut()
+                .append_pair("code", CODE)
+                .append_pair("state", &q["state"]);
+            let _ = user::deliver(&redirect);
+            let out = running.finish();
+            let seen = refused(&out, 1, "", "ID token")?;
+            let n = tokens_stored(&d)?;
+            ensure(n == 0, || format!("{n} token(s) stored"))?;
+            Ok(seen)
+        },
+    )
+}
+
 pub fn cases() -> Vec<Case> {
     let mut cases = vec![
         case(
@@ -328,6 +415,8 @@ pub fn cases() -> Vec<Case> {
             Ok("refreshed".into())
         },
     ));
+    cases.push(jwks_case("a 65536-bit modulus", 8192, 3));
+    cases.push(jwks_case("an 8192-bit exponent", 256, 1024));
     cases.push(case(
         "numbers",
         "ID token exp of 10^20 s",
