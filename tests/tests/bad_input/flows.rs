@@ -371,12 +371,16 @@ pub fn cases() -> Vec<Case> {
                 )
             },
         ),
-        stray_ignored("bytes that are not HTTP", "dropped, keeps waiting", |u| {
-            raw(
-                u,
-                b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
-            )
-        }),
+        stray_ignored(
+            "bytes that are not HTTP",
+            "refused (404), keeps waiting",
+            |u| {
+                raw(
+                    u,
+                    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
+                )
+            },
+        ),
         stray_ignored("request line of 100 KB", "refused, keeps waiting", |u| {
             raw(
                 u,

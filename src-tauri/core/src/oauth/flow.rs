@@ -264,6 +264,12 @@ impl DeviceFlow {
     pub fn finish(self, http: &Http, cancel: &AtomicBool, now: impl Fn() -> i64) -> Result<Grant> {
         let client = client(&self.provider, None)?;
         let expires = self.schedule.expires();
+        if std::time::Instant::now() >= expires {
+            // Past the end, the crate could not even compute its own time limit.
+            return Err(Error::ProviderError(
+                "the device code expired before the sign-in was approved".into(),
+            ));
+        }
         let schedule = std::cell::RefCell::new(self.schedule);
         let polling = Polling {
             http,
