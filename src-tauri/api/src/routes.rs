@@ -142,7 +142,7 @@ async fn connect(
     std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
         let outcome = listener
-            .wait(deadline, &AtomicBool::new(false))
+            .wait(&flow.state_check(), deadline, &AtomicBool::new(false))
             .and_then(|redirect| {
                 let http = Http::new()?;
                 let result = flow.finish(&redirect.params, &http, time::now());

@@ -75,7 +75,7 @@ fn code(vault: &Vault, p: &ProviderRecord, args: &LoginArgs, http: &Http) -> Res
         );
     }
     let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
-    let redirect = listener.wait(deadline, &AtomicBool::new(false))?;
+    let redirect = listener.wait(&flow.state_check(), deadline, &AtomicBool::new(false))?;
     let params = redirect.params.clone();
     match flow.finish(&params, http, time::now()) {
         Ok(grant) => {

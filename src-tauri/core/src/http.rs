@@ -33,12 +33,7 @@ impl Http {
     /// The default limits; `OAUTH_DESK_HTTP_TIMEOUT` (seconds) changes the total one, for slow
     /// networks (and for tests of a provider that hangs).
     pub fn new() -> Result<Http> {
-        let total = std::env::var("OAUTH_DESK_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs)
-            .unwrap_or(TOTAL_TIMEOUT);
+        let total = total_timeout(std::env::var("OAUTH_DESK_HTTP_TIMEOUT").ok().as_deref());
         Self::with_timeouts(CONNECT_TIMEOUT.min(total), total)
     }
 
@@ -128,6 +123,52 @@ impl Http {
         logged("GET", url, fetched.status, started);
         Ok(fetched)
     }
+}
+
+/// The longest total time limit `OAUTH_DESK_HTTP_TIMEOUT` may set: ten minutes is slow enough
+/// for any network, and a limit is added to the clock (near 2^64 seconds, that sum panics).
+pub const MAX_TOTAL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The total time limit `OAUTH_DESK_HTTP_TIMEOUT` asks for: whole seconds from 1 to 600 (more
+/// is cut to 600); the default when unset, zero or not a number.
+fn total_timeout(setting: Option<&str>) -> Duration {
+    let secs = match setting.map(str::trim) {
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            // Digits beyond u64 are simply very many seconds.
+            s.parse::<u64>().unwrap_or(u64::MAX)
+        }
+        _ => 0,
+    };
+    match secs {
+        0 => TOTAL_TIMEOUT,
+        s => Duration::from_secs(s).min(MAX_TOTAL_TIMEOUT),
+    }
+}
+
+/// How long a 429 or 503 answer asks to wait before trying again (RFC 9110 §10.2.3: seconds,
+/// or an HTTP date, counted from `now` in Unix seconds), at most `max`. `None` when it says
+/// nothing usable (absent, negative, a date in another format).
+pub fn retry_after(headers: &http::HeaderMap, now: i64, max: Duration) -> Option<Duration> {
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let secs = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse::<u64>().unwrap_or(u64::MAX)
+    } else {
+        // IMF-fixdate, the one form RFC 9110 §5.6.7 has senders use.
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let at = time::PrimitiveDateTime::parse(value, &format)
+            .ok()?
+            .assume_utc()
+            .unix_timestamp();
+        // A date in the past asks for no wait.
+        u64::try_from(at.saturating_sub(now)).unwrap_or(0)
+    };
+    Some(Duration::from_secs(secs).min(max))
 }
 
 /// Chooses ring as rustls's cryptography for every HTTP client of the process (reqwest refuses
@@ -332,5 +373,72 @@ fn tls_problem(url: &str, e: &rustls::Error) -> String {
             other => format!("its TLS certificate was refused ({other:?})"),
         },
         other => format!("the TLS handshake failed ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(value: &str, now: i64) -> Option<Duration> {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, value.parse().unwrap());
+        retry_after(&h, now, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates_and_is_bounded() {
+        // 1445412480 is Wed, 21 Oct 2015 07:28:00 GMT.
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+        assert_eq!(after("3", 0), Some(Duration::from_secs(3)));
+        assert_eq!(after(date, 1_445_412_480 - 2), Some(Duration::from_secs(2)));
+        assert_eq!(
+            after(date, 1_445_412_480 + 60),
+            Some(Duration::ZERO),
+            "in the past"
+        );
+        assert_eq!(
+            after("18446744073709551615", 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            after("99999999999999999999999", 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            after("Fri, 31 Dec 9999 23:59:59 GMT", 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            after(date, i64::MIN),
+            Some(Duration::from_secs(5)),
+            "no overflow"
+        );
+        assert_eq!(after(date, i64::MAX), Some(Duration::ZERO), "no overflow");
+        assert_eq!(after("-1", 0), None);
+        assert_eq!(after("1.5", 0), None);
+        assert_eq!(after("soon", 0), None);
+        assert_eq!(
+            retry_after(&http::HeaderMap::new(), 0, Duration::from_secs(5)),
+            None
+        );
+    }
+
+    #[test]
+    fn the_timeout_setting_is_bounded() {
+        assert_eq!(total_timeout(None), TOTAL_TIMEOUT);
+        assert_eq!(total_timeout(Some("0")), TOTAL_TIMEOUT);
+        assert_eq!(total_timeout(Some("-3")), TOTAL_TIMEOUT);
+        assert_eq!(total_timeout(Some("3")), Duration::from_secs(3));
+        assert_eq!(
+            total_timeout(Some("18446744073709551615")),
+            MAX_TOTAL_TIMEOUT
+        );
+        assert_eq!(
+            total_timeout(Some("1".repeat(40).as_str())),
+            MAX_TOTAL_TIMEOUT
+        );
+        // The limit is added to the clock on every request: this must not overflow.
+        let _ = Instant::now() + total_timeout(Some("18446744073709551615"));
     }
 }

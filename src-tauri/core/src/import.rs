@@ -85,7 +85,7 @@ fn parse(json: &[u8], account: &str, now: i64) -> Result<TokenRecord> {
             None
         }
         (Some(Value::Number(n)), None) => match n.as_u64() {
-            Some(s) if s > 0 && s <= MAX_EXPIRES_IN => Some(now + s as i64),
+            Some(s) if s > 0 && s <= MAX_EXPIRES_IN => Some(now.saturating_add(s as i64)),
             _ => {
                 errors.push(FieldError::new(
                     "expires_in",
@@ -98,34 +98,29 @@ fn parse(json: &[u8], account: &str, now: i64) -> Result<TokenRecord> {
             errors.push(FieldError::new("expires_in", "must be a number of seconds"));
             None
         }
-        (None, Some(Value::Number(n))) => match n.as_i64() {
-            Some(t) if t > 0 => Some(t),
-            _ => {
-                errors.push(FieldError::new(
-                    "expires_at",
-                    "must be a Unix time or an RFC 3339 date",
-                ));
-                None
-            }
-        },
-        (None, Some(Value::String(s))) => {
-            match time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-                Ok(t) => Some(t.unix_timestamp()),
-                Err(_) => {
+        (None, Some(v)) => {
+            let t = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => {
+                    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                        .map(|t| t.unix_timestamp())
+                }
+                _ => None,
+            };
+            // A token that expired already may still be refreshed; one that lasts beyond ten
+            // years is as implausible as such an expires_in (and past year 9999 no RFC 3339
+            // date can show it).
+            match t {
+                Some(t) if t > 0 && t <= now.saturating_add(MAX_EXPIRES_IN as i64) => Some(t),
+                _ => {
                     errors.push(FieldError::new(
                         "expires_at",
-                        "must be a Unix time or an RFC 3339 date",
+                        "must be a Unix time or an RFC 3339 date, at most ten years from now",
                     ));
                     None
                 }
             }
-        }
-        (None, Some(_)) => {
-            errors.push(FieldError::new(
-                "expires_at",
-                "must be a Unix time or an RFC 3339 date",
-            ));
-            None
         }
         (None, None) => None,
     };
@@ -189,7 +184,7 @@ mod tests {
         let r = parse(
             br#"{"access_token":"a","expires_at":"2030-01-01T00:00:00Z"}"#,
             "a",
-            1000,
+            1_800_000_000,
         )
         .unwrap();
         assert_eq!(r.expires_at, Some(1_893_456_000));
@@ -213,6 +208,27 @@ mod tests {
         assert_eq!(
             fields(r#"{"access_token":"a","expires_in":1e18}"#),
             ["expires_in"]
+        );
+        for hostile in [
+            "9223372036854775807",
+            "18446744073709551616",
+            "-1",
+            "0",
+            "1e300",
+            r#""9999-12-31T23:59:59Z""#,
+            r#""0001-01-01T00:00:00Z""#,
+        ] {
+            assert_eq!(
+                fields(&format!(r#"{{"access_token":"a","expires_at":{hostile}}}"#)),
+                ["expires_at"],
+                "{hostile}"
+            );
+        }
+        let r = parse(br#"{"access_token":"a","expires_at":999}"#, "a", 1000).unwrap();
+        assert_eq!(
+            r.expires_at,
+            Some(999),
+            "an expired token may be imported, to refresh"
         );
         assert_eq!(
             fields(r#"{"access_token":"a","scope":"bad\"scope"}"#),

@@ -79,9 +79,9 @@ pub async fn start_signin<R: Runtime>(
     let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
 
     if let Some(listener) = listener {
-        let (tx, cancel) = (tx.clone(), cancel.clone());
+        let (tx, cancel, state) = (tx.clone(), cancel.clone(), flow.state_check());
         std::thread::spawn(move || {
-            if let Ok(r) = listener.wait(deadline, &cancel) {
+            if let Ok(r) = listener.wait(&state, deadline, &cancel) {
                 let params = r.params.clone();
                 let _ = tx.send(Caught {
                     params,

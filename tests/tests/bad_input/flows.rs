@@ -265,6 +265,13 @@ fn set(pairs: Vec<(String, String)>, key: &str, value: Option<&str>) -> Vec<(Str
     out
 }
 
+/// Delivers `u` as a browser would; Ok if the listener answered 400.
+fn answered_400(u: &Url) -> Result<String, String> {
+    let (status, _) = user::deliver(u)?;
+    ensure(status == 400, || format!("answered {status}"))?;
+    Ok(format!("answered {status}"))
+}
+
 /// Sends raw bytes to the listener and returns its first line.
 fn raw(u: &Url, request: &[u8]) -> Result<String, String> {
     use std::io::{Read, Write};
@@ -284,12 +291,34 @@ fn raw(u: &Url, request: &[u8]) -> Result<String, String> {
 
 pub fn cases() -> Vec<Case> {
     let mut cases = vec![
-        redirect_refused("state of another sign-in", "state", |u| {
-            requery(u, |p| set(p, "state", Some("forged-state")))
+        // Only the provider knows the state: a request without it is one any web page can send
+        // (an <img>), and must not end the sign-in.
+        stray_ignored("state of another sign-in", "400, keeps waiting", |u| {
+            answered_400(&requery(u.clone(), |p| {
+                set(p, "state", Some("forged-state"))
+            }))
         }),
-        redirect_refused("no state", "state", |u| {
-            requery(u, |p| set(p, "state", None))
+        stray_ignored("no state (any page's <img>)", "400, keeps waiting", |u| {
+            answered_400(&requery(u.clone(), |p| set(p, "state", None)))
         }),
+        stray_ignored(
+            "connection that stalls after half a request line",
+            "dropped in time, the redirect is served beside it",
+            |u| {
+                use std::io::Write;
+                let mut c =
+                    std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap()))
+                        .map_err(|e| e.to_string())?;
+                c.write_all(b"GET /callback?code=")
+                    .map_err(|e| e.to_string())?;
+                // Held open past the redirect: the listener must not wait for it.
+                std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_secs(15));
+                    drop(c);
+                });
+                Ok("left stalled".into())
+            },
+        ),
         redirect_refused("no code", "code", |u| requery(u, |p| set(p, "code", None))),
         redirect_refused("error=access_denied", "access_denied", |u| {
             requery(u, |p| {
@@ -342,12 +371,16 @@ pub fn cases() -> Vec<Case> {
                 )
             },
         ),
-        stray_ignored("bytes that are not HTTP", "dropped, keeps waiting", |u| {
-            raw(
-                u,
-                b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
-            )
-        }),
+        stray_ignored(
+            "bytes that are not HTTP",
+            "refused (404), keeps waiting",
+            |u| {
+                raw(
+                    u,
+                    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
+                )
+            },
+        ),
         stray_ignored("request line of 100 KB", "refused, keeps waiting", |u| {
             raw(
                 u,

@@ -4,6 +4,7 @@
 
 use super::check;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// How long a sign-in may take from the authorization URL to the redirect.
 pub const SIGNIN_LIFETIME_SECS: i64 = 10 * 60;
@@ -15,6 +16,26 @@ pub struct Expected<'a> {
     /// The provider's metadata says it sends `iss` (RFC 9207 §3): then it must be there.
     pub iss_required: bool,
     pub started_at: i64,
+}
+
+/// The state a sign-in's redirect carries: what tells the provider's redirect apart from a
+/// request any web page can send to the loopback listener (an `<img>` pointing at it), so that
+/// such a request is turned away without ending the sign-in.
+#[derive(Clone)]
+pub struct StateCheck(Secret<String>);
+
+impl StateCheck {
+    pub fn new(state: &str) -> StateCheck {
+        StateCheck(Secret::new(state.to_owned()))
+    }
+
+    /// Whether one of `params`' states is this one. A second state is left for `code_from` to
+    /// refuse with its reason: only the provider knows the state, so the answer is a real one.
+    pub fn carried_by(&self, params: &[(String, String)]) -> bool {
+        params.iter().any(|(k, v)| {
+            k == "state" && constant_time_eq(v.as_bytes(), self.0.expose().as_bytes())
+        })
+    }
 }
 
 /// Text from a provider (an error description), made inert: at most 300 characters, control
@@ -136,6 +157,20 @@ mod tests {
             ("iss", "https://idp.example"),
         ];
         assert_eq!(code_from(&p(&params), &EXPECTED, 1001).unwrap(), "abc");
+    }
+
+    #[test]
+    fn only_a_redirect_with_our_state_is_one_for_this_sign_in() {
+        let ours = StateCheck::new("s1");
+        assert!(ours.carried_by(&p(&[("code", "c"), ("state", "s1")])));
+        assert!(
+            ours.carried_by(&p(&[("state", "x"), ("state", "s1")])),
+            "a duplicate is the provider's; code_from refuses it with a reason"
+        );
+        assert!(!ours.carried_by(&p(&[("code", "c")])), "no state");
+        assert!(!ours.carried_by(&p(&[("state", "s2")])), "another state");
+        assert!(!ours.carried_by(&p(&[("state", "s")])), "a prefix");
+        assert!(!ours.carried_by(&p(&[("STATE", "s1")])), "another name");
     }
 
     #[test]

@@ -22,8 +22,9 @@ use openidconnect::core::CoreIdToken;
 use openidconnect::{IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce};
 use serde::{Deserialize, Serialize};
 
-use super::callback::{self, inert, Expected};
+use super::callback::{self, inert, Expected, StateCheck};
 use super::jwk::Jwk;
+use super::polling::Schedule;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::secret::Secret;
@@ -173,6 +174,12 @@ impl CodeFlow {
         })
     }
 
+    /// What the loopback listener checks each request against: a request without this
+    /// sign-in's state is a stray one (any web page can send it) and must not end the sign-in.
+    pub fn state_check(&self) -> StateCheck {
+        StateCheck::new(self.state.expose())
+    }
+
     /// Checks the redirect and exchanges its code.
     pub fn finish(self, params: &[(String, String)], http: &Http, now: i64) -> Result<Grant> {
         let expected = Expected {
@@ -205,8 +212,12 @@ pub struct DeviceFlow {
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: Option<String>,
+    /// How long the code is polled for, in seconds: the provider's `expires_in`, at most an
+    /// hour (`polling::MAX_LIFETIME`).
     pub expires_in: u64,
+    /// The answer with its numbers bounded, as the `oauth2` crate's polling gets it.
     response: StandardDeviceAuthorizationResponse,
+    schedule: Schedule,
     provider: ProviderRecord,
     scopes: Vec<String>,
 }
@@ -227,37 +238,66 @@ impl DeviceFlow {
             .request(http)
             .map_err(|e| request_error("device authorization endpoint", e))?;
         check_device_answer(&response)?;
+        let schedule = Schedule::new(
+            response.expires_in().as_secs(),
+            response.interval().as_secs(),
+            std::time::Instant::now(),
+        )
+        .map_err(device_answer_refused)?;
+        let response = bounded(&response, &schedule)?;
         Ok(DeviceFlow {
             user_code: response.user_code().secret().clone(),
             verification_uri: response.verification_uri().to_string(),
             verification_uri_complete: response
                 .verification_uri_complete()
                 .map(|u| u.secret().clone()),
-            expires_in: response.expires_in().as_secs(),
+            expires_in: schedule.lifetime(),
             response,
+            schedule,
             provider: p.clone(),
             scopes,
         })
     }
 
-    /// Polls the token endpoint at the interval the provider asks (5 s when it says nothing,
-    /// 5 s more on each slow_down) until the user approves, refuses, the code expires, or
-    /// `cancel` is set.
+    /// Polls the token endpoint as RFC 8628 §3.5 asks (`polling::Schedule`) until the user
+    /// approves, refuses, the code expires, or `cancel` is set.
     pub fn finish(self, http: &Http, cancel: &AtomicBool, now: impl Fn() -> i64) -> Result<Grant> {
         let client = client(&self.provider, None)?;
-        let polling = CancellableHttp { http, cancel };
-        // Never past the code's expiry, whatever interval the provider asks: a code that
-        // expired needs no more polling.
-        let expires = std::time::Instant::now() + Duration::from_secs(self.expires_in);
-        let sleep = |d: Duration| {
-            let until = (std::time::Instant::now() + d).min(expires);
+        let expires = self.schedule.expires();
+        if std::time::Instant::now() >= expires {
+            // Past the end, the crate could not even compute its own time limit.
+            return Err(Error::ProviderError(
+                "the device code expired before the sign-in was approved".into(),
+            ));
+        }
+        let schedule = std::cell::RefCell::new(self.schedule);
+        let polling = Polling {
+            http,
+            cancel,
+            schedule: &schedule,
+        };
+        // The wait after each poll is this side's, not the crate's (which would add to the
+        // provider's interval unchecked), and never runs past the code's expiry.
+        let sleep = |_: Duration| {
+            let until = schedule.borrow().next_poll(std::time::Instant::now());
             while std::time::Instant::now() < until && !cancel.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        // The crate stops polling only on an answer or when its clock passes the expiry: once
+        // cancelled or expired here, its clock jumps to the end, so that it stops at once
+        // instead of polling on.
+        let clock = move || {
+            if cancel.load(Ordering::SeqCst) || std::time::Instant::now() >= expires {
+                chrono::DateTime::<chrono::Utc>::MAX_UTC
+            } else {
+                chrono::Utc::now()
             }
         };
         let result = client
             .exchange_device_access_token(&self.response)
             .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .set_time_fn(clock)
             .request(&polling, sleep, None);
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::Cancelled("the sign-in was cancelled".into()));
@@ -284,23 +324,23 @@ impl DeviceFlow {
                     .unwrap_or_default();
                 Error::ProviderError(format!("{what}{description}"))
             }
-            RequestTokenError::Other(m) if m.contains("timed out") || m.contains("Timed out") => {
-                Error::TimedOut("the device code expired before the sign-in was approved".into())
-            }
             other => request_error("token endpoint", other),
         })?;
         grant(response, &self.provider, &self.scopes, None, http, now())
     }
 }
 
+fn device_answer_refused(m: String) -> Error {
+    Error::ProviderError(format!(
+        "the device authorization endpoint answered with {m}; nothing was started"
+    ))
+}
+
 /// What the person is shown must be safe to show: a web address to open (https, or http on
-/// loopback) and a short code of printable characters.
+/// loopback) and a short code of printable characters. The device code goes back with every
+/// poll: at most 8 KB, no control characters.
 fn check_device_answer(r: &StandardDeviceAuthorizationResponse) -> Result<()> {
-    let bad = |m: String| {
-        Error::ProviderError(format!(
-            "the device authorization endpoint answered with {m}; nothing was started"
-        ))
-    };
+    let bad = device_answer_refused;
     let uri = r.verification_uri().to_string();
     super::check::endpoint(&uri).map_err(|e| bad(format!("a verification_uri that {e}")))?;
     if let Some(complete) = r.verification_uri_complete() {
@@ -314,22 +354,55 @@ fn check_device_answer(r: &StandardDeviceAuthorizationResponse) -> Result<()> {
                 .into(),
         ));
     }
+    let device_code = r.device_code().secret();
+    if device_code.is_empty() || super::check::plain_text(device_code).is_err() {
+        return Err(bad(
+            "a device_code that is empty, longer than 8 KB or holds control characters".into(),
+        ));
+    }
     Ok(())
 }
 
-/// The HTTP client with a cancel switch: once set, no further request goes out.
-struct CancellableHttp<'a> {
-    http: &'a Http,
-    cancel: &'a AtomicBool,
+/// The answer with the schedule's bounded lifetime and interval in place of the provider's:
+/// the crate adds five seconds to the interval on each slow_down and adds the lifetime to its
+/// clock, and a number near 2^64 would overflow either (a panic).
+fn bounded(
+    r: &StandardDeviceAuthorizationResponse,
+    schedule: &Schedule,
+) -> Result<StandardDeviceAuthorizationResponse> {
+    let mut v = serde_json::to_value(r)
+        .map_err(|e| Error::ProviderError(format!("the device answer: {e}")))?;
+    v["expires_in"] = schedule.lifetime().into();
+    v["interval"] = schedule.interval().as_secs().into();
+    serde_json::from_value(v).map_err(|e| Error::ProviderError(format!("the device answer: {e}")))
 }
 
-impl oauth2::SyncHttpClient for CancellableHttp<'_> {
+/// The HTTP client of the polling: no request once cancelled, and each answer tells the
+/// schedule what RFC 8628 §3.5 makes of it (slow_down, or a failed request).
+struct Polling<'a> {
+    http: &'a Http,
+    cancel: &'a AtomicBool,
+    schedule: &'a std::cell::RefCell<Schedule>,
+}
+
+impl oauth2::SyncHttpClient for Polling<'_> {
     type Error = Error;
     fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
         if self.cancel.load(Ordering::SeqCst) {
             return Err(Error::Cancelled("the sign-in was cancelled".into()));
         }
-        oauth2::SyncHttpClient::call(self.http, request)
+        let answer = oauth2::SyncHttpClient::call(self.http, request);
+        match &answer {
+            Ok(r) => {
+                let slow_down = serde_json::from_slice::<serde_json::Value>(r.body())
+                    .is_ok_and(|v| v["error"] == "slow_down");
+                if slow_down {
+                    self.schedule.borrow_mut().slow_down();
+                }
+            }
+            Err(_) => self.schedule.borrow_mut().failed(),
+        }
+        answer
     }
 }
 
@@ -356,12 +429,17 @@ pub fn client_credentials(
 }
 
 /// The HTTP client of refresh requests: a 429 or 503 is retried after what Retry-After asks
-/// (at most 5 s, twice), so a busy provider gets a bounded back-off rather than a storm.
+/// (at most `MAX_BACKOFF`, twice), so a busy provider gets a bounded back-off rather than a
+/// storm.
 struct BackingOff<'a> {
     http: &'a Http,
+    /// Unix seconds, for a Retry-After that is a date.
+    now: i64,
 }
 
 pub const REFRESH_RETRIES: u32 = 2;
+/// The longest wait before a retry, whatever Retry-After asks.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 impl oauth2::SyncHttpClient for BackingOff<'_> {
     type Error = Error;
@@ -371,14 +449,9 @@ impl oauth2::SyncHttpClient for BackingOff<'_> {
             let response = self.http.call(crate::http::clone_request(&request))?;
             let status = response.status().as_u16();
             if (status == 429 || status == 503) && attempt < REFRESH_RETRIES {
-                let wait = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(1)
-                    .min(5);
-                std::thread::sleep(Duration::from_secs(wait));
+                let wait = crate::http::retry_after(response.headers(), self.now, MAX_BACKOFF)
+                    .unwrap_or(Duration::from_secs(1));
+                std::thread::sleep(wait);
                 attempt += 1;
                 continue;
             }
@@ -409,7 +482,7 @@ pub fn refresh(
     let response = c
         .exchange_refresh_token(&token)
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(&BackingOff { http });
+        .request(&BackingOff { http, now });
     let response = token_result(response).map_err(|e| match e {
         Error::ProviderError(m) if m.contains("invalid_grant") => Error::NeedsSignin(format!(
             "{m}. The refresh token is no longer accepted: sign in again"
@@ -547,7 +620,8 @@ fn grant(
                 d.as_secs()
             )))
         }
-        Some(d) => Some(now + d.as_secs() as i64),
+        // Within ten years (the guard above), so the cast is exact and the sum cannot overflow.
+        Some(d) => Some(now.saturating_add(d.as_secs() as i64)),
     };
     let scopes = match r.scopes() {
         Some(s) => s.iter().map(|s| s.to_string()).collect(),

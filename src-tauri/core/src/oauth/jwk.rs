@@ -321,4 +321,34 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn hostile_key_sizes_are_refused_without_a_panic() {
+        let message = b"header.payload";
+        let signature = vec![1u8; 8192];
+        // (modulus bytes, exponent bytes): moduli of 65536, 32768 and 4104 bits, exponents of
+        // 8192 and 41 bits, and empty numbers. Each is refused before any arithmetic.
+        for (n, e) in [
+            (8192, 3),
+            (4096, 3),
+            (513, 3),
+            (256, 1024),
+            (256, 6),
+            (0, 0),
+        ] {
+            let v = serde_json::json!({
+                "kty": "RSA", "kid": "k1", "n": b64(&vec![0xff; n]), "e": b64(&vec![0x01; e]),
+            });
+            let Ok(key) = serde_json::from_value::<Jwk>(v) else {
+                continue; // refused as a key at all
+            };
+            assert!(key.rsa.is_none(), "{n} / {e} bytes: outside the limits");
+            for alg in &RSA_ALGS {
+                assert!(
+                    key.verify_signature(alg, message, &signature).is_err(),
+                    "{n} / {e} bytes"
+                );
+            }
+        }
+    }
 }

@@ -8,5 +8,6 @@ pub mod discovery;
 pub mod flow;
 pub mod jwk;
 pub mod loopback;
+pub mod polling;
 pub mod presets;
 pub mod provider;
