@@ -16,7 +16,7 @@ pub type Entry = fn(&[u8]);
 
 /// The fuzz targets, by name: each maps to the function below that feeds it.
 pub const TARGETS: &[(&str, Entry)] = &[
-    ("callback_query", callback_query),
+    ("callback_request", callback_request),
     ("token_response", token_response),
     ("discovery_document", discovery_document),
     ("device_answer", device_answer),
@@ -56,14 +56,18 @@ fn http() -> &'static Http {
     })
 }
 
-/// The query of a request to the loopback listener, as the listener splits it, checked as a
-/// redirect to this sign-in.
-pub fn callback_query(data: &[u8]) {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(data).into_owned().collect();
+/// A request to the loopback listener, judged as the listener judges it (path, method, Host,
+/// state), then checked as the redirect of this sign-in.
+pub fn callback_request(data: &[u8]) {
+    let state = "the-state-of-this-sign-in";
+    let check = crate::oauth::callback::StateCheck::new(state);
+    let Some(params) = crate::oauth::loopback::fuzz_judge(data, &check) else {
+        return;
+    };
     let expected = crate::oauth::callback::Expected {
-        state: "the-state-of-this-sign-in",
+        state,
         issuer: Some("https://idp.example"),
-        iss_required: data.first().is_some_and(|b| b & 1 == 1),
+        iss_required: data.len() % 2 == 1,
         started_at: 1_700_000_000,
     };
     let _ = crate::oauth::callback::code_from(&params, &expected, 1_700_000_100);

@@ -263,6 +263,19 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str) {
     let _ = stream.flush();
 }
 
+/// `crate::fuzzing`: a request head judged as `wait` judges it, by a listener on port 5000 with
+/// the default path (fixed, so that an input can carry the right Host).
+pub(crate) fn fuzz_judge(head: &[u8], state: &StateCheck) -> Option<Vec<(String, String)>> {
+    static LISTENER: std::sync::OnceLock<Option<Loopback>> = std::sync::OnceLock::new();
+    let listener = LISTENER.get_or_init(|| {
+        Loopback::bind(0, "/callback").ok().map(|mut l| {
+            l.port = 5000;
+            l
+        })
+    });
+    listener.as_ref()?.judge(head, state).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

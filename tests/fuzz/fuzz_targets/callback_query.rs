@@ -1,2 +1,0 @@
-#![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oauth_desk_core::fuzzing::callback_query(data));
