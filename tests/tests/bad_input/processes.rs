@@ -1,13 +1,15 @@
 //! Trust-boundary cases (issue 16): processes. Another local user (uid 65534, run through
 //! `setpriv`) plants the token agent's folder or socket, answers as a fake agent, or asks the
 //! real one; a peer of our own sends or answers endless lines. Each time OAuth Desk talks to
-//! nobody but its own user, says why, and still works without the agent.
+//! nobody but its own user, says why, and still works without the agent. And the programs
+//! OAuth Desk starts (the browser, the window) get none of the passphrases a script set.
 
 use std::io::Write;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 use oauth_desk_core::agent::{private, socket_name};
+use oauth_desk_tests::bins;
 use oauth_desk_tests::cli::{stderr, stdout, Running};
 use oauth_desk_tests::other_user::{knock, nobodys_dir, shared_tmp, FakeAgent};
 
@@ -152,7 +154,155 @@ pub fn cases() -> Vec<Case> {
                 Ok(short(&err))
             },
         ),
+        case(
+            "processes",
+            "passphrases in the environment of login's browser",
+            "xdg-open runs without any OAUTH_DESK_*PASSPHRASE",
+            || {
+                let d = Desk::with_existing()?;
+                let bin = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let dump = bin.path().join("env.txt");
+                fake_program(&bin.path().join("xdg-open"), &dump)?;
+                let path = format!(
+                    "{}:{}",
+                    bin.path().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                );
+                let mut env = passphrases();
+                env.push(("PATH", path.as_str()));
+                let _login = Running::start(&d.s, &["login", "Existing"], &env);
+                child_env_clean(&wait_for(&dump)?)
+            },
+        ),
+        case(
+            "processes",
+            "passphrases in the environment of the window oauth-desk starts",
+            "the window runs without any OAUTH_DESK_*PASSPHRASE",
+            || {
+                let d = Desk::new();
+                // The front and the full command, with a stand-in for the window beside them.
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                for bin in [bins::cli_path(), bins::full_cli_path()] {
+                    let to = dir.path().join(bin.file_name().unwrap());
+                    std::fs::copy(&bin, to).map_err(|e| e.to_string())?;
+                }
+                let dump = dir.path().join("env.txt");
+                fake_program(&dir.path().join("oauth-desk-app"), &dump)?;
+                let mut cmd = std::process::Command::new(dir.path().join("oauth-desk"));
+                d.s.apply(&mut cmd);
+                let out = cmd
+                    .envs(passphrases())
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                ensure(out.status.success(), || stderr(&out))?;
+                child_env_clean(&wait_for(&dump)?)
+            },
+        ),
+        altered_backup(
+            "backup with a trigger",
+            "trigger \"copy_tokens\"",
+            "CREATE TABLE IF NOT EXISTS loot (t TEXT);
+             CREATE TRIGGER copy_tokens AFTER INSERT ON tokens
+             BEGIN INSERT INTO loot VALUES (new.access_token); END;",
+        ),
+        altered_backup(
+            "backup with a view",
+            "view \"everything\"",
+            "CREATE VIEW everything AS SELECT * FROM tokens;",
+        ),
+        altered_backup(
+            "backup with a provider provider add refuses",
+            "token_url",
+            "UPDATE providers SET token_url = 'http://evil.example/token' WHERE name = 'Existing';",
+        ),
     ]
+}
+
+/// A backup of a vault altered with `sql` behind OAuth Desk's back: restoring it is refused
+/// with a message that says `says`, and the vault it would replace is left as it was.
+fn altered_backup(name: &'static str, says: &'static str, sql: &'static str) -> Case {
+    case(
+        "restore",
+        name,
+        format!("refused: \"{says}\"; the vault unchanged"),
+        move || {
+            let from = Desk::with_existing()?;
+            from.s
+                .open_vault(PASSPHRASE)
+                .conn()
+                .execute_batch(sql)
+                .map_err(|e| e.to_string())?;
+            let file = from.s.home().join("altered.odb");
+            let file_text = file.display().to_string();
+            let backup_pass = ("OAUTH_DESK_BACKUP_PASSPHRASE", "the backup's passphrase");
+            let made = from.run_env(&["vault", "backup", &file_text], &[backup_pass], "");
+            ensure(made.status.success(), || stderr(&made))?;
+
+            let into = Desk::with_existing()?;
+            into.provider("Mine", "https://idp.example", &[])?;
+            let before = into.snapshot();
+            let out = into.run_env(
+                &["vault", "restore", &file_text, "--yes"],
+                &[backup_pass],
+                "",
+            );
+            let seen = refused(&out, 1, "", says)?;
+            before.same(&into.snapshot())?;
+            let kept = into.vault().with_file_name("vault.db.before-restore");
+            ensure(!kept.exists(), || "a refused restore left a copy".into())?;
+            Ok(seen)
+        },
+    )
+}
+
+/// Every passphrase variable a script may set, each with a value to look for, and a marker
+/// that must get through (it shows the dump is the child's environment).
+fn passphrases() -> Vec<(&'static str, &'static str)> {
+    vec![
+        PASS,
+        ("OAUTH_DESK_NEW_PASSPHRASE", "canary-env-passphrase-2"),
+        ("OAUTH_DESK_BACKUP_PASSPHRASE", "canary-env-passphrase-3"),
+        ("CATALOGUE_MARKER", "passed-through"),
+    ]
+}
+
+fn child_env_clean(env: &str) -> Check {
+    ensure(env.contains("CATALOGUE_MARKER=passed-through"), || {
+        format!("not the child's environment: {env}")
+    })?;
+    let leaked: Vec<&str> = env
+        .lines()
+        .filter(|l| {
+            (l.starts_with("OAUTH_DESK_") && l.contains("PASSPHRASE="))
+                || l.contains("canary-env-passphrase")
+                || l.contains(PASSPHRASE)
+        })
+        .collect();
+    ensure(leaked.is_empty(), || format!("the child got {leaked:?}"))?;
+    Ok("no passphrase variable".into())
+}
+
+/// A program that writes its environment to `dump` (whole, by a rename) and leaves.
+fn fake_program(at: &Path, dump: &Path) -> Result<(), String> {
+    let script = format!(
+        "#!/bin/sh\nenv > '{0}.part' && mv '{0}.part' '{0}'\n",
+        dump.display()
+    );
+    std::fs::write(at, script).map_err(|e| e.to_string())?;
+    chmod(at, 0o755);
+    Ok(())
+}
+
+/// The file once it is there (the program started by OAuth Desk runs on its own).
+fn wait_for(dump: &Path) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dump.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{} never started", dump.display()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::read_to_string(dump).map_err(|e| e.to_string())
 }
 
 /// A case where, without a runtime directory, the agent's folder in the temp directory was
