@@ -92,7 +92,9 @@ function askPassphrase(v) {
       unlocked = true;
       await show(current);
     } catch (e) {
-      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.' : e.message;
+      const passphrase = e.fields?.find((f) => f.field === 'passphrase');
+      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.'
+        : passphrase ? `The passphrase ${passphrase.message}.` : e.message;
     }
   };
   // The vault is needed for everything: the dialog stays until it is unlocked.

@@ -33,7 +33,12 @@ pub fn bind_private(path: &Path) -> Result<Option<UnixListener>> {
         .parent()
         .ok_or_else(|| Error::InvalidInput(format!("{} has no folder", path.display())))?;
     let unsafe_dir = |e: std::io::Error| Error::Io {
-        context: "its socket folder is not safe to use".into(),
+        context: if e.kind() == std::io::ErrorKind::PermissionDenied {
+            "its socket folder is not safe to use"
+        } else {
+            "no socket folder"
+        }
+        .into(),
         source: e,
     };
     private::make_dir(dir).map_err(unsafe_dir)?;
