@@ -40,6 +40,7 @@ fn main() {
             "backup_vault",
             "inspect_backup",
             "restore_vault",
+            "remove_before_restore",
             "export_providers",
             "plan_provider_import",
             "apply_provider_import",

@@ -50,6 +50,7 @@ export const suggestBackupPath = () => call('suggest_backup_path');
 export const backupVault = (path, passphrase) => call('backup_vault', { path, passphrase });
 export const inspectBackup = (path, passphrase) => call('inspect_backup', { path, passphrase });
 export const restoreVault = (path, passphrase) => call('restore_vault', { path, passphrase });
+export const removeBeforeRestore = () => call('remove_before_restore');
 export const exportProviders = (path) => call('export_providers', { path });
 export const planProviderImport = (path) => call('plan_provider_import', { path });
 export const applyProviderImport = (path, digest, secrets) => call('apply_provider_import', { path, digest, secrets });

@@ -69,7 +69,7 @@ function askPassphrase(v) {
   const creating = !v.exists;
   document.getElementById('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
   document.getElementById('unlock-reason').textContent = creating
-    ? 'No OS keyring is available to hold the vault key, so choose a passphrase. It cannot be recovered if lost.'
+    ? 'No OS keyring is available to hold the vault key, so choose a passphrase of at least 8 characters. It cannot be recovered if lost.'
     : (v.code === 'key_missing'
       ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
       : 'No OS keyring is available. Type the vault passphrase.');
@@ -92,7 +92,9 @@ function askPassphrase(v) {
       unlocked = true;
       await show(current);
     } catch (e) {
-      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.' : e.message;
+      const passphrase = e.fields?.find((f) => f.field === 'passphrase');
+      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.'
+        : passphrase ? `The passphrase ${passphrase.message}.` : e.message;
     }
   };
   // The vault is needed for everything: the dialog stays until it is unlocked.

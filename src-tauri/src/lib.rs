@@ -81,6 +81,7 @@ pub fn builder<R: Runtime>(
             commands::keys::backup_vault,
             commands::keys::inspect_backup,
             commands::keys::restore_vault,
+            commands::keys::remove_before_restore,
             commands::sharing::export_providers,
             commands::sharing::plan_provider_import,
             commands::sharing::apply_provider_import,
@@ -92,6 +93,9 @@ pub fn builder<R: Runtime>(
 }
 
 pub fn run() {
+    // Before any thread: the browser (opened by the opener plugin) and WebKit's processes
+    // inherit this environment, and the window never reads a passphrase from it.
+    oauth_desk_core::child_env::forget_passphrases();
     oauth_desk_core::logging::init_from_env();
     let listener = match AppState::from_env().map(|s| single_instance::claim(&s.vault_path)) {
         Ok(Some(single_instance::Instance::Running)) => {

@@ -1,17 +1,23 @@
 //! One window per vault: a second launch asks the running one to come to the front, then
 //! leaves. The running instance listens on a Unix socket in the user's runtime directory
-//! (a private 0700 folder), named after the vault path, so that two different vaults can
-//! still be open side by side.
+//! (a private 0700 folder, refused unless it is this user's own: see the token agent), named
+//! after the vault path, so that two different vaults can still be open side by side. Each end
+//! refuses a peer of another user: a socket planted by somebody else cannot keep the window
+//! from opening, nor bring it to the front.
 //!
 //! Not tauri-plugin-single-instance: on Linux it needs a D-Bus session bus, which a desktop
 //! has but a bare X session or a CI display does not, and it is per app, not per vault.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io::Write;
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::time::Duration;
 
+use oauth_desk_core::agent::private;
+
 const ASK: &[u8] = b"show\n";
+/// The longest line either end reads: the ask and the answer are a word each.
+const LINE_LIMIT: usize = 64;
 
 pub enum Instance {
     /// This is the first: it keeps the listener and answers later launches.
@@ -23,41 +29,46 @@ pub enum Instance {
 /// Claims the vault's socket, or hands over to the instance that holds it. Any failure to set
 /// up the socket only costs the single-instance behaviour: the app still starts.
 pub fn claim(vault: &Path) -> Option<Instance> {
-    let path = oauth_desk_core::agent::socket_path(vault, "sock");
-    if ask_running(&path) {
+    claim_at(&oauth_desk_core::agent::socket_path(vault, "sock"))
+}
+
+fn claim_at(path: &Path) -> Option<Instance> {
+    if ask_running(path) {
         return Some(Instance::Running);
     }
-    match oauth_desk_core::agent::bind_private(&path) {
-        Some(l) => Some(Instance::First(l)),
+    match oauth_desk_core::agent::bind_private(path) {
+        Ok(Some(l)) => Some(Instance::First(l)),
         // Lost a race with another launch: it is the first, so show it.
-        None if ask_running(&path) => Some(Instance::Running),
-        None => {
-            tracing::warn!("no single-instance socket");
+        Ok(None) if ask_running(path) => Some(Instance::Running),
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("oauth-desk: a second launch will open a second window: {e}");
             None
         }
     }
 }
 
 fn ask_running(path: &Path) -> bool {
-    let Ok(mut s) = UnixStream::connect(path) else {
+    let Ok(mut s) = private::connect(path) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
     if s.write_all(ASK).is_err() {
         return false;
     }
-    let mut answer = String::new();
-    BufReader::new(s).read_line(&mut answer).is_ok() && answer == "ok\n"
+    private::read_line(&s, LINE_LIMIT).is_ok_and(|answer| answer == "ok\n")
 }
 
 /// Answers later launches: each one asking is a reason to `show` the window.
 pub fn serve(listener: UnixListener, show: impl Fn() + Send + 'static) {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            if private::check_peer(&stream).is_err() {
+                continue;
+            }
             let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
-            let mut line = Vec::new();
-            let mut reader = BufReader::new(&stream);
-            if reader.read_until(b'\n', &mut line).is_ok() && line == ASK {
+            let asked = private::read_line(&stream, LINE_LIMIT);
+            if asked.is_ok_and(|line| line.as_bytes() == ASK) {
                 show();
                 let _ = (&stream).write_all(b"ok\n");
             }
@@ -89,6 +100,27 @@ mod tests {
             ),
             "another vault gets its own window"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_socket_folder_others_can_enter_is_refused_and_left_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile_dir().join("planted");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let sock = dir.join("x.sock");
+        assert!(claim_at(&sock).is_none(), "a 0777 folder is not used");
+        assert!(!sock.exists(), "nothing is bound in it");
+        // Another user's folder (needs root to make one; the tests run as root here).
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        if std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).is_ok() {
+            assert!(
+                claim_at(&sock).is_none(),
+                "a folder of uid 65534 is not used"
+            );
+            assert!(!sock.exists(), "nothing is bound in it");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -683,7 +683,7 @@ fn filter_query() -> Vec<Row> {
     let now = oauth_desk_core::time::now();
     let vault = Vault::open(
         &dir.path().join("vault.db"),
-        Unlock::Passphrase("bench".into()),
+        Unlock::Passphrase("bench passphrase".into()),
         &NoKeyring,
         Create::IfMissing,
     )

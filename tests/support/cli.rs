@@ -149,6 +149,14 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Ends a CLI that runs until stopped (`serve`); returns all it printed.
+    pub fn stop(mut self) -> Output {
+        let _ = self.child.kill();
+        self.finish()
+    }
+}
+
 impl Drop for Running {
     /// A CLI left running (a server, a sign-in that never got its redirect) ends with its test.
     fn drop(&mut self) {

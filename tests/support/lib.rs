@@ -10,6 +10,7 @@ pub mod cli;
 pub mod desktop;
 pub mod idp;
 pub mod jwt;
+pub mod other_user;
 pub mod proxy;
 pub mod session;
 pub mod signin;

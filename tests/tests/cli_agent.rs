@@ -36,6 +36,21 @@ fn token_get_asks_the_running_vault_and_falls_back_to_opening_it() {
         token,
         "the agent gives the same fresh token"
     );
+    // Another local user never gets it: moved where uid 65534 can reach it (the agent's own
+    // folder keeps other users out), the socket answers that user nothing.
+    let socket = oauth_desk_core::agent::private::socket_dir_in(&s.home().join("run")).join(
+        oauth_desk_core::agent::socket_name(&s.default_vault(), "agent"),
+    );
+    let shared = oauth_desk_tests::other_user::shared_tmp();
+    let reachable = shared.path().join("agent.sock");
+    std::fs::rename(&socket, &reachable).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&reachable, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let ask = r#"{"provider":"Test IdP","account":null,"min_valid":0}"#;
+    let said = oauth_desk_tests::other_user::knock(&reachable, ask);
+    assert_eq!(said, "no answer\n", "another user was answered");
+    std::fs::rename(&reachable, &socket).unwrap();
+
     // The front command answers from the agent by itself: a copy without the full command
     // beside it still prints the token, in each way of naming the account, the vault and the
     // margin; anything else it hands over, and says so when the full command is missing.

@@ -233,7 +233,7 @@ fn without_dbus_the_vault_uses_a_passphrase_and_says_so() {
 #[test]
 fn damaged_and_foreign_files_each_get_their_own_error() {
     let s = Session::without_keyring();
-    let pass = [("OAUTH_DESK_PASSPHRASE", "p")];
+    let pass = [("OAUTH_DESK_PASSPHRASE", "a passphrase")];
     assert!(run(&s, &["vault", "init"], &pass, "").status.success());
     let good = std::fs::read(s.default_vault()).unwrap();
     let dir = s.home().join("cases");
@@ -286,4 +286,111 @@ fn damaged_and_foreign_files_each_get_their_own_error() {
             path.display()
         );
     }
+}
+
+#[test]
+fn a_new_passphrase_vault_needs_eight_characters_like_a_new_passphrase() {
+    let s = Session::without_keyring();
+    for args in [
+        &["vault", "init"][..],
+        &[
+            "provider",
+            "add",
+            "x",
+            "--client-id",
+            "c",
+            "--token-url",
+            "https://idp.example/t",
+        ],
+    ] {
+        let short = run(&s, args, &[("OAUTH_DESK_PASSPHRASE", "seven c")], "");
+        assert_eq!(short.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&short).contains("at least 8 characters"),
+            "{}",
+            stderr(&short)
+        );
+        assert!(!s.default_vault().exists(), "{args:?} made no vault");
+    }
+    let eight = run(
+        &s,
+        &["vault", "init"],
+        &[("OAUTH_DESK_PASSPHRASE", "eight ch")],
+        "",
+    );
+    assert_eq!(eight.status.code(), Some(0), "{}", stderr(&eight));
+}
+
+#[test]
+fn the_vault_a_restore_replaced_is_named_and_can_be_removed() {
+    let s = Session::without_keyring();
+    let env = [
+        ("OAUTH_DESK_PASSPHRASE", "a passphrase for tests"),
+        ("OAUTH_DESK_BACKUP_PASSPHRASE", "the backup's passphrase"),
+    ];
+    let add = |name: &str| {
+        let out = run(
+            &s,
+            &[
+                "provider",
+                "add",
+                name,
+                "--client-id",
+                "c",
+                "--token-url",
+                "https://idp.example/t",
+                "--client-auth",
+                "none",
+            ],
+            &env,
+            "",
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    add("in-backup");
+    let file = s.home().join("desk.odb");
+    let backup = run(&s, &["vault", "backup", file.to_str().unwrap()], &env, "");
+    assert_eq!(backup.status.code(), Some(0), "{}", stderr(&backup));
+    add("after-backup");
+
+    let restore = run(
+        &s,
+        &["vault", "restore", file.to_str().unwrap(), "--yes"],
+        &env,
+        "",
+    );
+    assert_eq!(restore.status.code(), Some(0), "{}", stderr(&restore));
+    let kept = s.default_vault().with_file_name("vault.db.before-restore");
+    let said = stdout(&restore);
+    assert!(
+        said.contains(&kept.display().to_string())
+            && said.contains("oauth-desk vault remove-before-restore"),
+        "the result names the copy and how to remove it: {said}"
+    );
+    let status = json(&run(&s, &["vault", "status", "--json"], &env, ""));
+    assert_eq!(status["before_restore"], kept.display().to_string());
+    let text = stdout(&run(&s, &["vault", "status"], &env, ""));
+    assert!(text.contains("remove-before-restore"), "{text}");
+
+    // Without the vault's passphrase too: removing a file beside it needs no key.
+    let removed = run(&s, &["vault", "remove-before-restore"], &[], "");
+    assert_eq!(removed.status.code(), Some(0), "{}", stderr(&removed));
+    assert!(stdout(&removed).contains("Removed"), "{}", stdout(&removed));
+    assert!(!kept.exists(), "the copy is gone");
+    let status = json(&run(&s, &["vault", "status", "--json"], &env, ""));
+    assert!(status["before_restore"].is_null(), "{status}");
+    let again = run(&s, &["vault", "remove-before-restore"], &[], "");
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stdout(&again).contains("There is no copy"),
+        "{}",
+        stdout(&again)
+    );
+    // A link planted there is not followed: only the file a restore leaves is removed.
+    let target = s.home().join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, &kept).unwrap();
+    let link = run(&s, &["vault", "remove-before-restore"], &[], "");
+    assert_eq!(link.status.code(), Some(1), "{}", stdout(&link));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }

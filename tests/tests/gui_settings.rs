@@ -8,6 +8,8 @@ use oauth_desk_tests::session::Session;
 
 const FIRST: &str = "gui settings first passphrase";
 const SECOND: &str = "gui settings second passphrase";
+/// What a script left in the window's environment (the window never reads it).
+const ENV_PASSPHRASE: &str = "canary-window-env-passphrase";
 
 fn add(s: &Session, pass: &str, name: &str) {
     let env = [("OAUTH_DESK_PASSPHRASE", pass)];
@@ -18,8 +20,19 @@ fn add(s: &Session, pass: &str, name: &str) {
 async fn passphrase_backup_restore_proxy_and_provider_sharing_from_the_window() {
     let session = Session::without_keyring();
     add(&session, FIRST, "before-backup");
-    let app = App::launch(&session, &[]).await;
+    // A script's passphrase in the window's environment reaches none of the programs the window
+    // starts (WebKit's processes here; the system browser in the same way).
+    let app = App::launch(&session, &[("OAUTH_DESK_PASSPHRASE", ENV_PASSPHRASE)]).await;
     app.enter_passphrase(FIRST).await;
+    let children = children_of_the_window();
+    assert!(!children.is_empty(), "WebKit runs in processes of its own");
+    for (pid, env) in children {
+        assert!(
+            !env.windows(ENV_PASSPHRASE.len())
+                .any(|w| w == ENV_PASSPHRASE.as_bytes()),
+            "process {pid}, started by the window, has the passphrase in its environment"
+        );
+    }
 
     // A new passphrase.
     app.button("Settings").await.click().await.unwrap();
@@ -65,7 +78,25 @@ async fn passphrase_backup_restore_proxy_and_provider_sharing_from_the_window() 
         .await
         .unwrap();
     app.button("Replace").await.click().await.unwrap();
-    app.text("Restored from the backup.").await;
+    let kept = session
+        .default_vault()
+        .with_file_name("vault.db.before-restore");
+    app.text(&format!(
+        "Restored from the backup. The vault it replaced is kept at {}.",
+        kept.display()
+    ))
+    .await;
+    assert!(kept.exists(), "the replaced vault is kept");
+    // It still holds the old tokens: Settings names it and removes it.
+    app.button("Remove the replaced vault")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.screenshot("settings-remove-replaced-vault").await;
+    app.button("Remove").await.click().await.unwrap();
+    app.text("The replaced vault was removed.").await;
+    assert!(!kept.exists(), "removed from Settings");
 
     // The proxy: a bad URL is refused beside its field, a good one saved with a password.
     app.field("HTTP proxy for provider calls")
@@ -158,8 +189,50 @@ async fn passphrase_backup_restore_proxy_and_provider_sharing_from_the_window() 
     assert!(settings.contains("http://proxy.example:3128"), "{settings}");
     assert!(settings.contains("proxy-password   (set)"), "{settings}");
     assert!(settings.contains("clipboard-clear  45"), "{settings}");
-    let kept = session
-        .default_vault()
-        .with_file_name("vault.db.before-restore");
-    assert!(kept.exists(), "the replaced vault is kept");
+    assert!(!kept.exists(), "the replaced vault stays removed");
+}
+
+/// Every process descending from the window started with ENV_PASSPHRASE (found by that value
+/// in its own starting environment), with the environment it started with.
+fn children_of_the_window() -> Vec<(u32, Vec<u8>)> {
+    let procs: Vec<(u32, u32, Vec<u8>)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            Some((pid, ppid, env))
+        })
+        .collect();
+    let gui = oauth_desk_tests::bins::gui_path();
+    let mut ours: Vec<u32> = procs
+        .iter()
+        .filter(|(pid, _, env)| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == gui)
+                && env
+                    .split(|b| *b == 0)
+                    .any(|kv| kv == format!("OAUTH_DESK_PASSPHRASE={ENV_PASSPHRASE}").as_bytes())
+        })
+        .map(|(pid, ..)| *pid)
+        .collect();
+    assert_eq!(ours.len(), 1, "one window started with the passphrase");
+    let mut children = Vec::new();
+    while let Some(parent) = ours.pop() {
+        for (pid, ppid, env) in &procs {
+            if *ppid == parent {
+                ours.push(*pid);
+                children.push((*pid, env.clone()));
+            }
+        }
+    }
+    children
 }

@@ -62,9 +62,26 @@ async fn without_a_keyring_the_window_asks_for_a_passphrase_and_says_so() {
         "nothing is created before the passphrases match"
     );
 
-    let confirm = app.field("Repeat the passphrase").await;
-    confirm.clear().await.unwrap();
-    confirm.send_keys("window passphrase").await.unwrap();
+    // The core's rule for a new passphrase, as for a change: 8 characters at least.
+    for label in ["Passphrase", "Repeat the passphrase"] {
+        let f = app.field(label).await;
+        f.clear().await.unwrap();
+        f.send_keys("seven c").await.unwrap();
+    }
+    app.button("Create vault").await.click().await.unwrap();
+    app.text("The passphrase is too short: use at least 8 characters.")
+        .await;
+    app.screenshot("window-passphrase-too-short").await;
+    assert!(
+        !session.default_vault().exists(),
+        "a short passphrase makes no vault"
+    );
+
+    for label in ["Passphrase", "Repeat the passphrase"] {
+        let f = app.field(label).await;
+        f.clear().await.unwrap();
+        f.send_keys("window passphrase").await.unwrap();
+    }
     app.button("Create vault").await.click().await.unwrap();
     app.text("Vault: passphrase").await;
     app.text("Add your first provider").await;

@@ -27,7 +27,7 @@ export async function render(view) {
   );
   const settings = await api.getSettings();
   view.append(el('h2', {}, 'Preferences'), preferencesForm(settings));
-  view.append(el('h2', {}, 'Backup and restore'), await backupSection(() => { view.replaceChildren(); render(view); }));
+  view.append(el('h2', {}, 'Backup and restore'), await backupSection(s, () => { view.replaceChildren(); render(view); }));
   view.append(el('h2', {}, 'Local REST API'), await apiSection());
 }
 
@@ -180,7 +180,7 @@ function preferencesForm(settings) {
   return form;
 }
 
-async function backupSection(redraw) {
+async function backupSection(vault, redraw) {
   const box = el('div', { class: 'facts-box' });
   // Backup.
   const path = el('input', { id: 'backup-path', type: 'text', spellcheck: 'false', value: await api.suggestBackupPath() });
@@ -234,9 +234,11 @@ async function backupSection(redraw) {
         });
         if (!yes) return;
         try {
-          await busy(restore, restoreStatus, 'Restoring…', () => api.restoreVault(from.value, fromPass.value));
+          const after = await busy(restore, restoreStatus, 'Restoring…', () => api.restoreVault(from.value, fromPass.value));
           fromPass.value = '';
-          toast('Restored from the backup.');
+          toast(after.before_restore
+            ? `Restored from the backup. The vault it replaced is kept at ${after.before_restore}.`
+            : 'Restored from the backup.');
           redraw();
         } catch (e) { showFieldErrors(restoreForm, besidePath(e)); }
       });
@@ -246,7 +248,31 @@ async function backupSection(redraw) {
     } catch (e) { showFieldErrors(restoreForm, besidePath(e)); }
   });
   box.append(el('h3', {}, 'Back up'), backupForm, el('h3', {}, 'Restore'), restoreForm);
+  if (vault.before_restore) box.append(replacedVault(vault.before_restore, redraw));
   return box;
+}
+
+// The copy of the vault a restore replaced: it still holds the old providers and tokens, so
+// the user removes it once the restored vault is as they want it.
+function replacedVault(path, redraw) {
+  const remove = el('button', { type: 'button', class: 'danger' }, 'Remove the replaced vault');
+  const error = el('p', { class: 'form-error field-error', role: 'alert' });
+  remove.addEventListener('click', async () => {
+    const yes = await confirmDialog({
+      title: 'Remove the replaced vault?',
+      text: `${path} holds the providers and tokens the vault had before the restore. Removing it cannot be undone.`,
+      confirm: 'Remove',
+    });
+    if (!yes) return;
+    try {
+      await api.removeBeforeRestore();
+      toast('The replaced vault was removed.');
+      redraw();
+    } catch (e) { error.textContent = e.message; }
+  });
+  return el('div', { class: 'settings-form', id: 'before-restore' },
+    el('p', {}, 'The vault the last restore replaced is kept at ', el('code', {}, path), '. It still holds the providers and tokens the vault had before.'),
+    el('div', { class: 'actions' }, remove), error);
 }
 
 async function apiSection() {

@@ -1,30 +1,35 @@
 //! Where the token agent listens and how to ask it for a token: one line of JSON each way.
-//! The standard library only, so that the `oauth-desk` front command, which answers
-//! `token get` from the agent, starts as fast as a C program; the agent itself (in the core)
-//! reads and writes the same lines with serde.
+//! The standard library (and libc, for the peer's uid) only, so that the `oauth-desk` front
+//! command, which answers `token get` from the agent, starts as fast as a C program; the agent
+//! itself (in the core) reads and writes the same lines with serde.
 //!
 //! Ask:    {"provider":"NAME","account":"LABEL"|null,"min_valid":SECONDS}
 //! Answer: {"token":"...","code":null,"message":null} or {"token":null,"code":"...","message":"..."}
 
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A socket of this user for `vault`: `<runtime dir>/oauth-desk-<user>/<hash of the path>.<kind>`.
+pub mod private;
+
+/// The longest answer line read from an agent: a large JWT access token is a few KiB.
+pub const ANSWER_LIMIT: usize = 1 << 20;
+/// The longest request line an agent reads: a provider's and an account's name.
+pub const ASK_LIMIT: usize = 16 << 10;
+
+/// A socket of this user for `vault`: `<private socket dir>/<hash of the path>.<kind>`.
 pub fn socket_path(vault: &Path, kind: &str) -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    private::socket_dir().join(socket_name(vault, kind))
+}
+
+/// The socket's file name for `vault`, without its folder.
+pub fn socket_name(vault: &Path, kind: &str) -> String {
     // The same vault named two ways (relative, through a link) is one vault.
     let vault = std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_owned());
     let mut h = std::hash::DefaultHasher::new();
     vault.hash(&mut h);
-    base.join(format!("oauth-desk-{user}"))
-        .join(format!("{:016x}.{kind}", h.finish()))
+    format!("{:016x}.{kind}", h.finish())
 }
 
 /// What the agent said.
@@ -39,17 +44,37 @@ pub enum Answer {
 }
 
 /// Asks the agent of `vault` for a token valid `min_valid` more seconds. None when no agent
-/// answers, or its answer cannot be read: the caller then opens the vault itself.
+/// answers, it is not safe to ask (see `try_ask`), or its answer cannot be read: the caller
+/// then opens the vault itself.
 pub fn ask(vault: &Path, provider: &str, account: Option<&str>, min_valid: i64) -> Option<Answer> {
-    let mut stream = UnixStream::connect(socket_path(vault, "agent")).ok()?;
+    try_ask(vault, provider, account, min_valid).ok().flatten()
+}
+
+/// As `ask`, but says why it did not ask: an error of kind `PermissionDenied` when the socket's
+/// folder is not a private folder of ours or another user answers there. The request (a
+/// provider's and an account's name) is sent only after both checks.
+pub fn try_ask(
+    vault: &Path,
+    provider: &str,
+    account: Option<&str>,
+    min_valid: i64,
+) -> io::Result<Option<Answer>> {
+    let mut stream = match private::connect(&socket_path(vault, "agent")) {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Err(e),
+        Err(_) => return Ok(None),
+    };
     // A refresh can take the provider's time; the HTTP client's own limit is 30 s.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(40)));
-    stream
+    if stream
         .write_all(request(provider, account, min_valid).as_bytes())
-        .ok()?;
-    let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line).ok()?;
-    parse_answer(&line)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    Ok(private::read_line(&stream, ANSWER_LIMIT)
+        .ok()
+        .and_then(|line| parse_answer(&line)))
 }
 
 /// The request line.

@@ -27,7 +27,13 @@ pub fn serve(global: &Global, port: u16) -> Result<()> {
     let path = vault.path().to_owned();
     let shared = Arc::new(Mutex::new(Some(vault)));
     // While it runs, `oauth-desk token get` asks it instead of opening the vault.
-    oauth_desk_core::agent::start(&path, shared.clone());
+    if let Err(e) = oauth_desk_core::agent::start(&path, shared.clone()) {
+        // The API still serves; `token get` opens the vault itself meanwhile.
+        eprintln!(
+            "oauth-desk: the token agent is off: {}",
+            crate::output::printable(&e.to_string())
+        );
+    }
     let state = ApiState::new(shared, key);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

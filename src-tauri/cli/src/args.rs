@@ -250,6 +250,9 @@ pub enum VaultCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Remove <vault>.before-restore, the copy of the vault a restore replaced (it still holds
+    /// the old providers and tokens)
+    RemoveBeforeRestore,
 }
 
 #[derive(Debug, Subcommand)]

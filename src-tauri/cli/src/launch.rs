@@ -28,6 +28,8 @@ fn gui_path() -> Result<PathBuf> {
 pub fn start_gui(global: &Global) -> Result<()> {
     let gui = gui_path()?;
     let mut cmd = std::process::Command::new(&gui);
+    // The window asks for a passphrase itself; what a script set here is not for it.
+    oauth_desk_core::child_env::scrub(&mut cmd);
     if let Some(vault) = &global.vault {
         cmd.env("OAUTH_DESK_VAULT", vault);
     }

@@ -123,7 +123,7 @@ fn device(vault: &Vault, p: &ProviderRecord, args: &LoginArgs, http: &Http) -> R
 
 /// Opens the system browser without linking a GUI library: xdg-open does it.
 fn open_browser(url: &str) {
-    let _ = std::process::Command::new("xdg-open")
+    let _ = oauth_desk_core::child_env::scrub(&mut std::process::Command::new("xdg-open"))
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -30,8 +30,12 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                 min_valid.max(0),
             );
             let token = match asked {
-                Some(answer) => answer?,
-                None => {
+                agent::Asked::Answer(answer) => answer?,
+                other => {
+                    if let agent::Asked::Unsafe(e) = other {
+                        // Said, not fatal: the vault opens here as it would with no agent.
+                        eprintln!("oauth-desk: {}", crate::output::printable(&e.to_string()));
+                    }
                     let vault = unlock::open(global, Create::Never)?;
                     fresh::access_token(
                         &vault,

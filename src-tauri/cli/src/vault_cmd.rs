@@ -1,5 +1,5 @@
 //! `oauth-desk vault status | init | check | passphrase | use-keyring | rotate-key | backup |
-//! restore`.
+//! restore | remove-before-restore`.
 
 use std::path::Path;
 
@@ -84,6 +84,17 @@ pub fn run(global: &Global, cmd: VaultCmd) -> Result<()> {
             Ok(())
         }
         VaultCmd::Restore { file, yes } => restore(global, &file, yes),
+        VaultCmd::RemoveBeforeRestore => {
+            let path = unlock::vault_path(global)?;
+            match vault::rekey::remove_before_restore(&path)? {
+                Some(kept) => println!("Removed {}.", shown(&kept)),
+                None => println!(
+                    "There is no copy of a replaced vault beside {}.",
+                    shown(&path)
+                ),
+            }
+            Ok(())
+        }
     }
 }
 
@@ -139,15 +150,13 @@ fn restore(global: &Global, file: &Path, yes: bool) -> Result<()> {
             return Err(Error::Cancelled("Nothing was changed.".into()));
         }
     }
-    v.restore_from(&backup)?;
-    let kept = vault::rekey::before_restore_path(v.path());
-    if kept.exists() {
-        println!(
-            "Restored. The vault it replaced is kept at {} (it opens with the same key).",
+    match v.restore_from(&backup)? {
+        Some(kept) => println!(
+            "Restored. The vault it replaced is kept at {} (it opens with the same key); \
+             `oauth-desk vault remove-before-restore` removes it.",
             shown(&kept)
-        );
-    } else {
-        println!("Restored.");
+        ),
+        None => println!("Restored."),
     }
     Ok(())
 }
@@ -184,6 +193,13 @@ fn status(global: &Global, json: bool) -> Result<()> {
     println!("Providers  {}", s.providers);
     println!("Tokens     {}", s.tokens);
     println!("Activity   {}", s.activity);
+    if let Some(kept) = &s.before_restore {
+        println!(
+            "Replaced   {} (the vault a restore replaced; `oauth-desk vault \
+             remove-before-restore` removes it)",
+            shown(kept)
+        );
+    }
     Ok(())
 }
 

@@ -36,7 +36,7 @@ fn main() {
     let path = dir.path().join("vault.db");
     let vault = Vault::open(
         &path,
-        Unlock::Passphrase("bench".into()),
+        Unlock::Passphrase("bench passphrase".into()),
         &NoKeyring,
         Create::IfMissing,
     )

@@ -2,13 +2,14 @@
 //! answers `oauth-desk token get` over a Unix socket, so a script pays for one local round trip
 //! instead of a keyring look-up and a vault open: the model of oidc-agent and `oidc-token`.
 //!
-//! The socket sits in a private (0700) folder of the user's runtime directory, named after the
-//! vault, so only the user's own processes reach it. It serves keyring-mode vaults only: there
+//! The socket sits in a private (0700) folder of the user's runtime directory (or of the temp
+//! directory without one), named after the vault; the folder is refused unless it is a real
+//! folder of this user's that nobody else can enter, and a connection from another user is
+//! refused too (see `oauth_desk_agent_client::private`). It serves keyring-mode vaults only: there
 //! any process of the user can already fetch the key from the keyring, so the agent gives away
 //! nothing new, whereas a passphrase vault must keep asking for its passphrase.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::io::Write;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -21,22 +22,35 @@ use crate::secret::Secret;
 use crate::vault::{KeyMode, Vault};
 
 /// A socket of this user for `vault` (the address the `oauth-desk` front command asks too).
-pub use oauth_desk_agent_client::socket_path;
+pub use oauth_desk_agent_client::{private, socket_name, socket_path};
 
-/// Binds `path` in its private folder, replacing what a crashed process left; None when a live
-/// process answers there already (it is the agent).
-pub fn bind_private(path: &Path) -> Option<UnixListener> {
-    if UnixStream::connect(path).is_ok() {
-        return None;
+/// Binds `path` in its private folder, replacing what a crashed process left; Ok(None) when a
+/// live process of ours answers there already (it is the agent). An error, which says why,
+/// when the folder is not a private folder of ours: another user made it, or opened it up, or
+/// left a link there.
+pub fn bind_private(path: &Path) -> Result<Option<UnixListener>> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::InvalidInput(format!("{} has no folder", path.display())))?;
+    let unsafe_dir = |e: std::io::Error| Error::Io {
+        context: if e.kind() == std::io::ErrorKind::PermissionDenied {
+            "its socket folder is not safe to use"
+        } else {
+            "no socket folder"
+        }
+        .into(),
+        source: e,
+    };
+    private::make_dir(dir).map_err(unsafe_dir)?;
+    if private::connect(path).is_ok() {
+        return Ok(None);
     }
-    let dir = path.parent()?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .ok()?;
     let _ = std::fs::remove_file(path);
-    UnixListener::bind(path).ok()
+    let listener = UnixListener::bind(path)
+        .map_err(|e| Error::io(format!("listening on {}", path.display()), e))?;
+    // Checked again once bound: a folder swapped in between is not used.
+    private::check_dir(dir).map_err(unsafe_dir)?;
+    Ok(Some(listener))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -53,10 +67,11 @@ struct Answer {
     message: Option<String>,
 }
 
-/// Starts answering on the vault's agent socket, unless another process does already.
-pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) {
-    let Some(listener) = bind_private(&socket_path(vault_path, "agent")) else {
-        return;
+/// Starts answering on the vault's agent socket, unless another process does already. An
+/// error (the agent is then off, the rest works) when its folder is not safe to use.
+pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) -> Result<()> {
+    let Some(listener) = bind_private(&socket_path(vault_path, "agent"))? else {
+        return Ok(());
     };
     std::thread::Builder::new()
         .name("token-agent".into())
@@ -66,15 +81,21 @@ pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) {
                 std::thread::spawn(move || answer(stream, &vault));
             }
         })
-        .ok();
+        .map_err(|e| Error::io("starting the token agent", e))?;
+    Ok(())
 }
 
 fn answer(stream: UnixStream, vault: &Mutex<Option<Vault>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut line = String::new();
-    if BufReader::new(&stream).read_line(&mut line).is_err() {
+    // Another user never learns a token, nor which providers and accounts there are.
+    if let Err(e) = private::check_peer(&stream) {
+        tracing::warn!("token agent: {e}");
         return;
     }
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    // A request is two names: a longer line is dropped unread.
+    let Ok(line) = private::read_line(&stream, oauth_desk_agent_client::ASK_LIMIT) else {
+        return;
+    };
     let reply = match serde_json::from_str::<Ask>(&line) {
         Ok(ask) => token_for(&ask, vault),
         Err(_) => Err(Error::InvalidInput("not a token request".into())),
@@ -118,22 +139,31 @@ fn token_for(ask: &Ask, vault: &Mutex<Option<Vault>>) -> Result<Secret<String>> 
     )
 }
 
-/// Asks a running agent for a fresh token. None when no agent answers (or it does not serve
-/// this vault): the caller opens the vault itself. Errors that are about the token (needs
-/// sign-in, not found) come back as they are.
-pub fn ask(
-    vault_path: &Path,
-    provider: &str,
-    account: Option<&str>,
-    min_valid: i64,
-) -> Option<Result<Secret<String>>> {
+/// What asking the agent came to.
+pub enum Asked {
+    /// The agent's answer: a token, or an error about the token (needs sign-in, not found).
+    Answer(Result<Secret<String>>),
+    /// No agent answers, or it does not serve this vault: the caller opens the vault itself.
+    NoAgent,
+    /// Not asked, and why: the socket's folder is not a private folder of this user's, or
+    /// another user answers on it. The caller can still open the vault itself.
+    Unsafe(Error),
+}
+
+/// Asks a running agent for a fresh token.
+pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: i64) -> Asked {
     use oauth_desk_agent_client::Answer as Said;
-    match oauth_desk_agent_client::ask(vault_path, provider, account, min_valid)? {
-        Said::Token(t) => Some(Ok(Secret::new(t))),
-        Said::Refused { code, message } => match code.as_str() {
-            "needs_signin" => Some(Err(Error::NeedsSignin(message))),
-            "not_found" => Some(Err(Error::NotFound(message))),
-            _ => None,
+    match oauth_desk_agent_client::try_ask(vault_path, provider, account, min_valid) {
+        Err(e) => Asked::Unsafe(Error::Io {
+            context: "not asking the token agent".into(),
+            source: e,
+        }),
+        Ok(None) => Asked::NoAgent,
+        Ok(Some(Said::Token(t))) => Asked::Answer(Ok(Secret::new(t))),
+        Ok(Some(Said::Refused { code, message })) => match code.as_str() {
+            "needs_signin" => Asked::Answer(Err(Error::NeedsSignin(message))),
+            "not_found" => Asked::Answer(Err(Error::NotFound(message))),
+            _ => Asked::NoAgent,
         },
     }
 }

@@ -2,6 +2,7 @@
 //! app, the CLI and the REST API are thin faces over what this crate offers.
 
 pub mod agent;
+pub mod child_env;
 pub mod details;
 pub mod error;
 pub mod fresh;

@@ -1,5 +1,6 @@
 //! The vault's key and its backups: switch between keyring and passphrase, change the
-//! passphrase, rotate the key, write an encrypted backup, look into one and restore it.
+//! passphrase, rotate the key, write an encrypted backup, look into one and restore it, and
+//! remove the copy of the vault a restore replaced.
 
 use std::path::PathBuf;
 
@@ -84,6 +85,17 @@ pub async fn restore_vault<R: Runtime>(
         .await?;
     let _ = app.emit("tokens-changed", ());
     Ok(status)
+}
+
+/// Removes the copy of the vault a restore replaced (`<vault>.before-restore`).
+#[tauri::command]
+pub async fn remove_before_restore(state: State<'_, AppState>) -> CommandResult<VaultStatus> {
+    Ok(state
+        .with_vault(|v| {
+            oauth_desk_core::vault::rekey::remove_before_restore(v.path())?;
+            v.status()
+        })
+        .await?)
 }
 
 /// A path as typed: `~/` means the home directory; it must be absolute.

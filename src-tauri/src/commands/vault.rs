@@ -95,7 +95,11 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
     let (view, opened_now) = view;
     if let Some(start_api) = opened_now {
         // `oauth-desk token get` asks the window while it is open (keyring vaults only).
-        oauth_desk_core::agent::start(&state.vault_path, state.vault.clone());
+        if let Err(e) = oauth_desk_core::agent::start(&state.vault_path, state.vault.clone()) {
+            // `token get` still works, opening the vault itself; the reason goes where the
+            // window's own messages go.
+            eprintln!("oauth-desk: the token agent is off: {e}");
+        }
         if let Some(port) = start_api {
             // Settings asked for the REST API whenever the window is open.
             if let Err(e) = crate::commands::api::start(state, port).await {

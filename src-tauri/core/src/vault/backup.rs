@@ -158,6 +158,13 @@ impl Backup {
             }
         };
         backup.copy = Some(copy);
+        // Dropped on refusal: the private copy goes with it.
+        super::backup_check::check(
+            &backup.conn,
+            backup.contents.schema_version,
+            &backup.contents.providers,
+        )
+        .map_err(|why| bad("invalid_input", why))?;
         Ok(backup)
     }
 
@@ -226,8 +233,8 @@ mod tests {
         let v = Vault::open(path, Unlock::Keyring, keys, Create::IfMissing).unwrap();
         v.conn()
             .execute(
-                "INSERT INTO providers (name, client_id, authorization_url, token_url, created_at, updated_at)
-                 VALUES (?1, 'id', 'https://a.example/auth', 'https://a.example/token', 0, 0)",
+                "INSERT INTO providers (name, client_id, authorization_url, token_url, client_auth, created_at, updated_at)
+                 VALUES (?1, 'id', 'https://a.example/auth', 'https://a.example/token', 'none', 0, 0)",
                 [marker],
             )
             .unwrap();

@@ -5,6 +5,7 @@
 //! truncated or damaged file, a plain SQLite file.
 
 pub mod backup;
+mod backup_check;
 mod cipher;
 mod file;
 mod kdf;
@@ -109,6 +110,8 @@ pub struct VaultStatus {
     pub providers: i64,
     pub tokens: i64,
     pub activity: i64,
+    /// The vault a restore replaced, kept beside this one until the user removes it.
+    pub before_restore: Option<PathBuf>,
 }
 
 impl Vault {
@@ -159,6 +162,10 @@ impl Vault {
     /// Builds a new vault in a private temporary file, stores its key, and only then moves it to
     /// `path`. A crash at any point leaves either no vault or a whole one whose key is stored.
     fn create(path: &Path, unlock: Unlock, keys: &dyn KeyStore) -> Result<Vault> {
+        // The same rule as a change of passphrase, for every face that creates a vault.
+        if let Unlock::Passphrase(p) = &unlock {
+            rekey::check_new_passphrase(p)?;
+        }
         file::ensure_dir(path)?;
         let salt: [u8; SALT_LEN] = random_bytes();
         let id = file::vault_id(&salt);
@@ -308,6 +315,7 @@ impl Vault {
             providers: count("providers")?,
             tokens: count("tokens")?,
             activity: count("activity")?,
+            before_restore: Some(rekey::before_restore_path(&self.path)).filter(|p| p.exists()),
         })
     }
 

@@ -31,6 +31,30 @@ pub fn before_restore_path(vault: &Path) -> std::path::PathBuf {
     sidecar(vault, ".before-restore")
 }
 
+/// Removes the copy a restore kept beside the vault at `vault` (it holds the old providers and
+/// tokens, under the old key): the user's choice once the restored vault is as they want it.
+/// Returns the path removed, None when there was no copy.
+pub fn remove_before_restore(vault: &Path) -> Result<Option<std::path::PathBuf>> {
+    let kept = before_restore_path(&file::resolve(vault)?);
+    match fs::symlink_metadata(&kept) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("looking at {}", kept.display()), e)),
+        // Only the file a restore leaves: never what a link there points to, nor a folder.
+        Ok(m) if !m.is_file() => {
+            return Err(Error::InvalidInput(format!(
+                "{} is not the copy a restore leaves (not a plain file); it was left as it is",
+                kept.display()
+            )))
+        }
+        Ok(_) => {}
+    }
+    fs::remove_file(&kept).map_err(|e| Error::io(format!("removing {}", kept.display()), e))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let _ = fs::remove_file(sidecar(&kept, suffix));
+    }
+    Ok(Some(kept))
+}
+
 impl Vault {
     /// Re-encrypts the vault under a new key: `Unlock::Keyring` puts a fresh random key in the
     /// OS keyring (from passphrase mode, or rotating the keyring key); `Unlock::Passphrase`
@@ -84,8 +108,11 @@ impl Vault {
 
     /// Replaces everything in the vault with what a backup holds (already opened and checked
     /// by `backup::Backup::open`), under this vault's own key. The vault it replaces is kept at
-    /// `<vault>.before-restore` when it held anything.
-    pub fn restore_from(&mut self, backup: &super::backup::Backup) -> Result<()> {
+    /// `<vault>.before-restore` when it held anything: that path is returned.
+    pub fn restore_from(
+        &mut self,
+        backup: &super::backup::Backup,
+    ) -> Result<Option<std::path::PathBuf>> {
         let key = self.key.clone();
         let salt = self.salt;
         let held_anything = {
@@ -118,7 +145,7 @@ impl Vault {
                 backup.contents.accounts.len()
             )),
         )?;
-        Ok(())
+        Ok(held_anything.then_some(keep))
     }
 
     /// The steps every replacement shares; `write` fills the new file, `before_switch` runs
@@ -400,5 +427,18 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), before);
         v.status()
             .expect("the vault still works after the refusals");
+    }
+
+    #[test]
+    fn a_new_passphrase_vault_needs_as_long_a_passphrase_as_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let keys = MemoryKeyring::default();
+        let err = Vault::open(&path, pass("seven c"), &keys, Create::IfMissing).unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        assert!(err.to_string().contains("at least 8 characters"), "{err}");
+        assert!(!path.exists(), "no vault was made");
+        Vault::open(&path, pass("eight ch"), &keys, Create::IfMissing)
+            .expect("8 characters are enough");
     }
 }
