@@ -104,6 +104,11 @@ impl Running {
         }
     }
 
+    /// The process id (the front's, which the full command carries on in after its exec).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next line of standard output (without its newline); panics if the CLI ends first.
     pub fn line(&mut self) -> String {
         use std::io::BufRead;

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod handover;
 pub mod private;
 
 /// The longest answer line read from an agent: a large JWT access token is a few KiB.

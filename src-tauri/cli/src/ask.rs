@@ -2,10 +2,31 @@
 //! yes/no before anything is replaced. In a script the same secrets come from an environment
 //! variable or, one per line, from standard input, and a confirmation needs `--yes`.
 
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::OnceLock;
 
 use oauth_desk_core::{Error, Result, Secret};
 use zeroize::Zeroize;
+
+/// The secrets this process was handed in `OAUTH_DESK_*PASSPHRASE` / `*PASSWORD` variables,
+/// directly or by the front through a pipe. Taken out of the environment at start, so that no
+/// program the command starts inherits them.
+static HANDED: OnceLock<HashMap<String, Secret<String>>> = OnceLock::new();
+
+/// First thing in `main`, before any thread: see `handover::receive`.
+pub fn take_handed_secrets() {
+    let secrets = oauth_desk_agent_client::handover::receive()
+        .into_iter()
+        .map(|(k, v)| (k, Secret::new(v)))
+        .collect();
+    let _ = HANDED.set(secrets);
+}
+
+/// The secret handed in the variable `name`, if any.
+pub fn handed(name: &str) -> Option<String> {
+    HANDED.get()?.get(name).map(|s| s.expose().clone())
+}
 
 /// A secret the user chooses now (a new passphrase): typed twice on a terminal.
 pub fn new_secret(what: &str, env: &str) -> Result<Secret<String>> {
@@ -35,7 +56,7 @@ fn secret(what: &str, env: &str, twice: bool) -> Result<Secret<String>> {
 /// The secret from the environment, the terminal (twice when asked) or the next stdin line,
 /// with where it came from.
 fn read(what: &str, env: &str, twice: bool) -> Result<(String, String)> {
-    if let Ok(v) = std::env::var(env) {
+    if let Some(v) = handed(env) {
         return Ok((v, env.to_owned()));
     }
     if std::io::stdin().is_terminal() {

@@ -29,6 +29,7 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    ask::take_handed_secrets();
     quiet_on_closed_stdout();
     oauth_desk_core::logging::init_from_env();
     let cli = match Cli::try_parse() {

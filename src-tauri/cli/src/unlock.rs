@@ -32,9 +32,9 @@ pub fn unlock(global: &Global) -> Result<Unlock> {
         line.zeroize();
         return passphrase(pass, "standard input");
     }
-    match std::env::var("OAUTH_DESK_PASSPHRASE") {
-        Ok(p) => passphrase(p, "OAUTH_DESK_PASSPHRASE"),
-        Err(_) => Ok(Unlock::Keyring),
+    match crate::ask::handed("OAUTH_DESK_PASSPHRASE") {
+        Some(p) => passphrase(p, "OAUTH_DESK_PASSPHRASE"),
+        None => Ok(Unlock::Keyring),
     }
 }
 

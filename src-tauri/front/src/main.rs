@@ -29,14 +29,12 @@ fn main() -> ExitCode {
         Ok(me) => me.with_file_name(FULL),
         Err(_) => PathBuf::from(FULL),
     };
-    // The environment goes over whole, OAUTH_DESK_PASSPHRASE included: this exec is OAuth Desk
-    // itself carrying on in the same process, and the full command reads the passphrase from
-    // there by contract. It is the full command that keeps the passphrases out of the programs
-    // it starts (see oauth_desk_core::child_env).
-    let err = std::process::Command::new(&full)
-        .arg0("oauth-desk")
-        .args(&args)
-        .exec();
+    // The passphrases go over in a pipe, not the environment: then no program the full
+    // command starts can inherit them, and its /proc/PID/environ does not hold them.
+    let mut cmd = std::process::Command::new(&full);
+    cmd.arg0("oauth-desk").args(&args);
+    oauth_desk_agent_client::handover::send(&mut cmd);
+    let err = cmd.exec();
     eprintln!(
         "oauth-desk: cannot run {} ({err}); reinstall OAuth Desk",
         full.display()

@@ -176,6 +176,24 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "processes",
+            "passphrases in the environment of the full command",
+            "the front hands them over in a pipe: none in /proc/PID/environ",
+            || {
+                let d = Desk::with_existing()?;
+                let mut login =
+                    Running::start(&d.s, &["login", "Existing", "--no-browser"], &passphrases());
+                // The URL comes once the vault opened with the passphrase from the pipe, in the
+                // full command the front exec'd into (same pid).
+                let url = login.line();
+                ensure(url.starts_with("https://idp.example/auth"), || url.clone())?;
+                let environ = std::fs::read(format!("/proc/{}/environ", login.pid()))
+                    .map_err(|e| e.to_string())?;
+                let env = String::from_utf8_lossy(&environ).replace('\0', "\n");
+                child_env_clean(&env)
+            },
+        ),
+        case(
+            "processes",
             "passphrases in the environment of the window oauth-desk starts",
             "the window runs without any OAUTH_DESK_*PASSPHRASE",
             || {
