@@ -1,7 +1,6 @@
 //! The endpoints under /api/v1/oauth2, each a few lines over the core (DESIGN.md §1: thin
 //! faces). The OpenAPI document beside this file describes them.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -134,37 +133,34 @@ async fn connect(
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;
     let id = hex::encode(raw);
-    s.signins
-        .lock()
-        .unwrap()
-        .insert(id.clone(), SigninState::Pending);
+    let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
+    let cancel = s.signins.start(&id, deadline, Instant::now());
     let (state, key) = (s.clone(), id.clone());
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
-        let outcome = listener
-            .wait(deadline, &AtomicBool::new(false))
-            .and_then(|redirect| {
-                let http = Http::new()?;
-                let result = flow.finish(&redirect.params, &http, time::now());
-                redirect.reply(result.is_ok());
-                let grant = result?;
-                let guard = state
-                    .vault
-                    .lock()
-                    .map_err(|_| Error::Storage("poisoned".into()))?;
-                let v = guard
-                    .as_ref()
-                    .ok_or_else(|| Error::Storage("the vault is locked".into()))?;
-                signin::store(
-                    v,
-                    &p,
-                    grant,
-                    Grantee::AuthorizationCode,
-                    q.account.as_deref(),
-                    &http,
-                    time::now(),
-                )
-            });
+    // Named, so that one can see (and the tests count) the sign-ins still waiting.
+    let waiter = std::thread::Builder::new().name("api-signin".into());
+    let spawned = waiter.spawn(move || {
+        let outcome = listener.wait(deadline, &cancel).and_then(|redirect| {
+            let http = Http::new()?;
+            let result = flow.finish(&redirect.params, &http, time::now());
+            redirect.reply(result.is_ok());
+            let grant = result?;
+            let guard = state
+                .vault
+                .lock()
+                .map_err(|_| Error::Storage("poisoned".into()))?;
+            let v = guard
+                .as_ref()
+                .ok_or_else(|| Error::Storage("the vault is locked".into()))?;
+            signin::store(
+                v,
+                &p,
+                grant,
+                Grantee::AuthorizationCode,
+                q.account.as_deref(),
+                &http,
+                time::now(),
+            )
+        });
         let result = match outcome {
             Ok(signed_in) => SigninState::Done { signed_in },
             Err(e) => {
@@ -179,16 +175,30 @@ async fn connect(
                 }
             }
         };
-        state.signins.lock().unwrap().insert(key, result);
+        state.signins.finish(&key, result, Instant::now());
     });
+    if let Err(e) = spawned {
+        s.signins.finish(
+            &id,
+            SigninState::Failed {
+                code: "storage",
+                message: "could not start waiting for the redirect".into(),
+            },
+            Instant::now(),
+        );
+        return Err(ApiError(Error::io("starting the sign-in", e)));
+    }
     ok(json!({ "id": id, "url": url }))
 }
 
+/// A finished sign-in is reported once, then forgotten (as is one nobody asks about).
 async fn signin_status(State(s): S, Path(id): Path<String>) -> ApiResult {
-    let state = s.signins.lock().unwrap().get(&id).cloned();
-    match state {
+    match s.signins.report(&id, Instant::now()) {
         Some(st) => ok(st),
-        None => Err(ApiError(Error::NotFound("no sign-in with that id".into()))),
+        None => Err(ApiError(Error::NotFound(
+            "no sign-in with that id: it never existed, or it finished and was already reported"
+                .into(),
+        ))),
     }
 }
 
