@@ -184,6 +184,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = match e.code() {
+            _ if e.is_conflict() => StatusCode::CONFLICT,
             "invalid_input" => StatusCode::UNPROCESSABLE_ENTITY,
             "not_found" => StatusCode::NOT_FOUND,
             "needs_signin" => StatusCode::CONFLICT,

@@ -30,6 +30,8 @@ const OPENAPI: &str = include_str!("../openapi.json");
 
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
+        // Unknown paths answer like unknown providers: JSON, as the document says of 404s.
+        .fallback(|| async { crate::error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/oauth2/app", get(list_apps).post(add_app))
         .route(
@@ -122,13 +124,22 @@ async fn connect(
     Query(q): Query<ConnectQuery>,
 ) -> ApiResult {
     let p = s.with_vault(move |v| ptable::get(v.conn(), &name)).await?;
+    // What stops these is the stored provider (or a port taken), not the request: 409, as the
+    // OpenAPI document says, so that a caller knows no other request would do.
+    let conflict = |e: Error| crate::error(StatusCode::CONFLICT, e.code(), &e.to_string());
     if p.redirect_url.is_some() {
-        return Err(ApiError(Error::InvalidInput(
+        return Ok(conflict(Error::InvalidInput(
             "this provider redirects to a custom URL, which only the window can catch".into(),
         )));
     }
-    let listener = Loopback::bind(p.redirect_port, &p.redirect_path)?;
-    let flow = CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now())?;
+    let listener = match Loopback::bind(p.redirect_port, &p.redirect_path) {
+        Ok(l) => l,
+        Err(e) => return Ok(conflict(e)),
+    };
+    let flow = match CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now()) {
+        Ok(f) => f,
+        Err(e) => return Ok(conflict(e)),
+    };
     let url = flow.url.clone();
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;

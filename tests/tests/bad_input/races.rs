@@ -37,6 +37,18 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "api",
+            "POST /app with a name already taken",
+            "HTTP 409 naming the field; the first provider kept",
+            name_taken_is_a_conflict,
+        ),
+        case(
+            "api",
+            "/connect to a provider with a custom redirect URL",
+            "HTTP 409: only the window can catch it; no thread",
+            connect_custom_redirect_is_a_conflict,
+        ),
+        case(
+            "api",
             "/connect sign-in finished, then asked about again",
             "reported once, then 404; its thread is gone",
             finished_connect_is_dropped,
@@ -199,6 +211,16 @@ impl Watched {
     }
 }
 
+impl Drop for Watched {
+    /// A CLI left waiting (a case that failed half-way) ends with its case.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn alice(d: &Desk) -> Result<tokens::TokenRecord, String> {
     let v = Vault::open(
         &d.vault(),
@@ -338,23 +360,39 @@ impl Served {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("the CLI starts");
+        // Owned by `Served` at once, so that every early return below ends the server.
+        let mut served = Served {
+            child: cmd.spawn().expect("the CLI starts"),
+            base: String::new(),
+            key,
+        };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
+        BufReader::new(served.child.stdout.take().unwrap())
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
-        let base = line
+        served.base = line
             .trim()
             .strip_prefix("listening on ")
             .ok_or_else(|| format!("unexpected first line {line:?}"))?
             .to_owned();
-        Ok(Served { child, base, key })
+        Ok(served)
     }
 
     fn get(&self, path: &str) -> Result<(u16, Value), String> {
         let r = oauth_desk_tests::http()
             .get(format!("{}/api/v1/oauth2{path}", self.base))
             .bearer_auth(&self.key)
+            .send()
+            .map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().unwrap_or(Value::Null)))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        let r = oauth_desk_tests::http()
+            .post(format!("{}/api/v1/oauth2{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
             .send()
             .map_err(|e| e.to_string())?;
         let status = r.status().as_u16();
@@ -430,4 +468,53 @@ fn finished_connect_is_dropped() -> Check {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok("done once, then 404; no thread left".into())
+}
+
+/// A well-formed provider whose name is taken is a conflict with what is stored (409), which
+/// the OpenAPI document lets a valid request get; 422 would say the request itself is wrong.
+fn name_taken_is_a_conflict() -> Check {
+    let d = Desk::new();
+    let api = Served::start(&d)?;
+    let provider = |client: &str| json!({"name": "Twice", "token_url": "https://idp.example/token", "client_id": client});
+    let (first, body) = api.post("/app", &provider("first"))?;
+    ensure(first == 201, || {
+        format!("the first POST: HTTP {first} {body}")
+    })?;
+    let (second, body) = api.post("/app", &provider("second"))?;
+    ensure(second == 409, || format!("HTTP {second} {body}"))?;
+    ensure(
+        body["code"] == "invalid_input" && body["fields"][0]["field"] == "name",
+        || format!("the answer does not name the field: {body}"),
+    )?;
+    let (_, kept) = api.get("/app/Twice")?;
+    ensure(kept["client_id"] == "first", || {
+        format!("the stored provider changed: {kept}")
+    })?;
+    Ok(short(&body["message"].to_string()))
+}
+
+/// What stops this sign-in is the stored provider, not the request: 409, and no listener or
+/// thread is left waiting.
+fn connect_custom_redirect_is_a_conflict() -> Check {
+    let d = Desk::new();
+    let api = Served::start(&d)?;
+    let (added, body) = api.post(
+        "/app",
+        &json!({"name": "Custom", "token_url": "https://idp.example/token",
+                "authorization_url": "https://idp.example/auth", "client_id": "c",
+                "redirect_url": "https://app.example/callback"}),
+    )?;
+    ensure(added == 201, || format!("adding: HTTP {added} {body}"))?;
+    let (status, body) = api.get("/connect/Custom")?;
+    ensure(status == 409, || format!("HTTP {status} {body}"))?;
+    ensure(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("only the window")),
+        || format!("the message does not say why: {body}"),
+    )?;
+    ensure(api.waiting_threads() == 0, || {
+        "a thread waits for a redirect that cannot come".into()
+    })?;
+    Ok(short(body["message"].as_str().unwrap_or_default()))
 }
