@@ -435,10 +435,17 @@ fn finished_connect_is_dropped() -> Check {
     })?;
     let id = started["id"].as_str().unwrap_or_default().to_owned();
     let url = started["url"].as_str().unwrap_or_default().to_owned();
-    let pending = api.waiting_threads();
-    ensure(pending == 1, || {
-        format!("{pending} threads wait for the redirect, not one")
-    })?;
+    // The thread names itself once it runs: wait for that, not for a guessed time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api.waiting_threads() != 1 {
+        ensure(Instant::now() < deadline, || {
+            format!(
+                "{} threads wait for the redirect, not one",
+                api.waiting_threads()
+            )
+        })?;
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let redirect = User::new("alice").authorize(&url)?;
     deliver(&redirect)?;
     let deadline = Instant::now() + Duration::from_secs(20);
