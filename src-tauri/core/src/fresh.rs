@@ -459,7 +459,8 @@ impl RefreshLock {
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
                     return Err(Error::TimedOut(
-                        "another refresh of this vault did not finish within 90 seconds".into(),
+                        "another refresh, revocation or sign-in of this vault did not finish within 90 seconds"
+                            .into(),
                     ))
                 }
                 Err(std::fs::TryLockError::Error(e)) => {

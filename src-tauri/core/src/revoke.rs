@@ -34,8 +34,8 @@ pub fn revoke(
 ) -> Result<(String, Revoked)> {
     let account = crate::fresh::resolve_account(vault, provider, account)?;
     // Held until the row is wiped, and the token read under it: a refresh in another process
-    // could otherwise rotate a new refresh token in after our read, which we would then neither
-    // revoke nor wipe while saying "revoked at the provider".
+    // could otherwise rotate a new refresh token in after our read, which we would not revoke
+    // (while saying "revoked at the provider") and which it would write back over our wipe.
     let _lock = RefreshLock::acquire(vault.path())?;
     let p = ptable::get(vault.conn(), provider)?;
     let t = tokens::get(vault.conn(), provider, &account)?;
