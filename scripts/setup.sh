@@ -3,7 +3,8 @@
 # so a second run takes about a second.
 #
 #   scripts/setup.sh run    build the app and start it
-#   scripts/setup.sh test   also the test tools: Xvfb, WebDriver, D-Bus, gnome-keyring, the test IdP
+#   scripts/setup.sh test   also the test tools: Xvfb, WebDriver, D-Bus, gnome-keyring, the test IdP,
+#                           schemathesis (in a venv under ~/.cache/oauth-desk)
 #   scripts/setup.sh bench  the test tools, and the peers the benchmarks compare against
 #                           (oidc-agent's oidc-token, ApacheBench)
 set -euo pipefail
@@ -22,6 +23,8 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
     # shows an "Unlock Login Keyring" dialog on the test screen.
     packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
+    # A venv for schemathesis (the OpenAPI test); Debian splits venv out of python3.
+    packages+=(python3-venv)
 fi
 if [[ "$purpose" == bench ]]; then
     packages+=(oidc-agent-cli apache2-utils)
@@ -65,5 +68,18 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     if [[ ! -f "$idp/node_modules/.package-lock.json" || "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]]; then
         say "installing the test OpenID provider (oidc-provider, from npm)"
         (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+    # schemathesis (PyPI) checks the REST API against its OpenAPI document
+    # (tests/tests/api_schema.rs, which looks for it here). A venv of its own, outside the clone;
+    # the marker names the version, so a new pin installs again.
+    schemathesis_version=4.32.5
+    venv="${XDG_CACHE_HOME:-$HOME/.cache}/oauth-desk/schemathesis"
+    if [[ ! -f "$venv/installed-$schemathesis_version" ]]; then
+        say "installing schemathesis $schemathesis_version (from PyPI) in $venv"
+        command -v python3 >/dev/null || die "python3 not found: install python3 and python3-venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+        touch "$venv/installed-$schemathesis_version"
     fi
 fi

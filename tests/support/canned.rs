@@ -26,6 +26,9 @@ pub enum Pace {
     Trickle,
     /// Nothing at all, for two minutes.
     Hang,
+    /// Nothing until the test calls `CannedServer::release` (at most two minutes): a request
+    /// the provider has received but not yet answered, for as long as a test needs.
+    Held,
 }
 
 impl Canned {
@@ -74,6 +77,7 @@ pub struct CannedServer {
     stop: Arc<AtomicBool>,
     received: Arc<Received>,
     routes: Arc<Routes>,
+    released: Arc<AtomicBool>,
 }
 
 impl CannedServer {
@@ -92,6 +96,8 @@ impl CannedServer {
         let log = received.clone();
         let routes = Arc::new(std::sync::Mutex::new(routes));
         let table = routes.clone();
+        let released = Arc::new(AtomicBool::new(false));
+        let gate = released.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
@@ -100,8 +106,9 @@ impl CannedServer {
                 let Ok(conn) = conn else { continue };
                 let routes = table.clone();
                 let log = log.clone();
+                let gate = gate.clone();
                 // A connection each: a hanging answer must not hold up the next request.
-                std::thread::spawn(move || serve(conn, &routes, &log));
+                std::thread::spawn(move || serve(conn, &routes, &log, &gate));
             }
         });
         CannedServer {
@@ -109,7 +116,13 @@ impl CannedServer {
             stop,
             received,
             routes,
+            released,
         }
+    }
+
+    /// Lets every `Pace::Held` answer go, those waiting and those to come.
+    pub fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
     }
 
     /// Answers `path` with `answer` from now on: for answers that depend on the request before
@@ -143,7 +156,7 @@ impl CannedServer {
     }
 }
 
-fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
+fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received, released: &AtomicBool) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut request_line = String::new();
     let _ = reader.read_line(&mut request_line);
@@ -197,6 +210,12 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received) {
     if resp.pace == Pace::Hang {
         std::thread::sleep(std::time::Duration::from_secs(120));
         return;
+    }
+    if resp.pace == Pace::Held {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !released.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",

@@ -7,8 +7,8 @@
 //! sent, so no web page can read an answer. Bodies are capped at 64 KB.
 
 mod routes;
+mod signins;
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
@@ -40,7 +40,7 @@ pub struct ApiState {
     pub vault: SharedVault,
     key: std::sync::RwLock<Secret<String>>,
     port: std::sync::atomic::AtomicU16,
-    pub signins: Mutex<HashMap<String, SigninState>>,
+    pub(crate) signins: signins::Signins,
 }
 
 impl ApiState {
@@ -49,7 +49,7 @@ impl ApiState {
             vault,
             key: std::sync::RwLock::new(key),
             port: Default::default(),
-            signins: Mutex::new(HashMap::new()),
+            signins: Default::default(),
         })
     }
 
@@ -110,10 +110,13 @@ pub async fn serve_until(
         .port
         .store(addr.port(), std::sync::atomic::Ordering::SeqCst);
     ready(addr);
-    axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(stop)
         .await
-        .map_err(|e| Error::io("serving the API", e))
+        .map_err(|e| Error::io("serving the API", e));
+    // Nobody can ask about them any more: their threads stop waiting and free their ports.
+    state.signins.cancel_all();
+    served
 }
 
 /// Host first (a page reached by DNS rebinding carries its own host name), then the key.
@@ -181,6 +184,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status = match e.code() {
+            _ if e.is_conflict() => StatusCode::CONFLICT,
             "invalid_input" => StatusCode::UNPROCESSABLE_ENTITY,
             "not_found" => StatusCode::NOT_FOUND,
             "needs_signin" => StatusCode::CONFLICT,

@@ -1,7 +1,6 @@
 //! The endpoints under /api/v1/oauth2, each a few lines over the core (DESIGN.md §1: thin
 //! faces). The OpenAPI document beside this file describes them.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +30,8 @@ const OPENAPI: &str = include_str!("../openapi.json");
 
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
+        // Unknown paths answer like unknown providers: JSON, as the document says of 404s.
+        .fallback(|| async { crate::error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/oauth2/app", get(list_apps).post(add_app))
         .route(
@@ -123,26 +124,34 @@ async fn connect(
     Query(q): Query<ConnectQuery>,
 ) -> ApiResult {
     let p = s.with_vault(move |v| ptable::get(v.conn(), &name)).await?;
+    // What stops these is the stored provider (or a port taken), not the request: 409, as the
+    // OpenAPI document says, so that a caller knows no other request would do.
+    let conflict = |e: Error| crate::error(StatusCode::CONFLICT, e.code(), &e.to_string());
     if p.redirect_url.is_some() {
-        return Err(ApiError(Error::InvalidInput(
+        return Ok(conflict(Error::InvalidInput(
             "this provider redirects to a custom URL, which only the window can catch".into(),
         )));
     }
-    let listener = Loopback::bind(p.redirect_port, &p.redirect_path)?;
-    let flow = CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now())?;
+    let listener = match Loopback::bind(p.redirect_port, &p.redirect_path) {
+        Ok(l) => l,
+        Err(e) => return Ok(conflict(e)),
+    };
+    let flow = match CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now()) {
+        Ok(f) => f,
+        Err(e) => return Ok(conflict(e)),
+    };
     let url = flow.url.clone();
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;
     let id = hex::encode(raw);
-    s.signins
-        .lock()
-        .unwrap()
-        .insert(id.clone(), SigninState::Pending);
+    let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
+    let cancel = s.signins.start(&id, deadline, Instant::now());
     let (state, key) = (s.clone(), id.clone());
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
+    // Named, so that one can see (and the tests count) the sign-ins still waiting.
+    let waiter = std::thread::Builder::new().name("api-signin".into());
+    let spawned = waiter.spawn(move || {
         let outcome = listener
-            .wait(&flow.state_check(), deadline, &AtomicBool::new(false))
+            .wait(&flow.state_check(), deadline, &cancel)
             .and_then(|redirect| {
                 let http = Http::new()?;
                 let result = flow.finish(&redirect.params, &http, time::now());
@@ -179,16 +188,30 @@ async fn connect(
                 }
             }
         };
-        state.signins.lock().unwrap().insert(key, result);
+        state.signins.finish(&key, result, Instant::now());
     });
+    if let Err(e) = spawned {
+        s.signins.finish(
+            &id,
+            SigninState::Failed {
+                code: "storage",
+                message: "could not start waiting for the redirect".into(),
+            },
+            Instant::now(),
+        );
+        return Err(ApiError(Error::io("starting the sign-in", e)));
+    }
     ok(json!({ "id": id, "url": url }))
 }
 
+/// A finished sign-in is reported once, then forgotten (as is one nobody asks about).
 async fn signin_status(State(s): S, Path(id): Path<String>) -> ApiResult {
-    let state = s.signins.lock().unwrap().get(&id).cloned();
-    match state {
+    match s.signins.report(&id, Instant::now()) {
         Some(st) => ok(st),
-        None => Err(ApiError(Error::NotFound("no sign-in with that id".into()))),
+        None => Err(ApiError(Error::NotFound(
+            "no sign-in with that id: it never existed, or it finished and was already reported"
+                .into(),
+        ))),
     }
 }
 

@@ -140,6 +140,11 @@ impl Error {
         Error::InvalidFields(vec![FieldError::new(field, message)])
     }
 
+    /// Every field error is a clash with what is stored (see `FieldError::conflict`).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::InvalidFields(f) if !f.is_empty() && f.iter().all(|e| e.conflict))
+    }
+
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -193,6 +198,10 @@ fn disk_full(e: &rusqlite::Error, os_errno: Option<i32>) -> bool {
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    /// The value is well formed but clashes with what is stored (a name already taken): the
+    /// REST API answers 409 rather than 422, since no request could be right without a change.
+    #[serde(skip)]
+    pub conflict: bool,
 }
 
 impl FieldError {
@@ -200,6 +209,14 @@ impl FieldError {
         FieldError {
             field,
             message: message.into(),
+            conflict: false,
+        }
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            conflict: true,
+            ..FieldError::new(field, message)
         }
     }
 }

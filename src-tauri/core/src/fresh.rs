@@ -423,12 +423,16 @@ fn write_as_they_arrive(
 }
 
 /// The vault's refresh lock: an exclusive lock on `<vault>.refresh-lock`, released on drop.
-struct RefreshLock {
+/// Whoever writes an account's tokens from what a provider answered holds it: a refresh, a
+/// revocation (which must revoke the refresh token a concurrent refresh may have just rotated
+/// in) and a sign-in's store (which a concurrent refresh would otherwise overwrite with the old
+/// grant's tokens). Each reads the token again once it has the lock.
+pub(crate) struct RefreshLock {
     _file: Option<File>,
 }
 
 impl RefreshLock {
-    fn acquire(vault: &Path) -> Result<RefreshLock> {
+    pub(crate) fn acquire(vault: &Path) -> Result<RefreshLock> {
         if vault.as_os_str() == ":memory:" {
             return Ok(RefreshLock { _file: None });
         }
@@ -441,15 +445,22 @@ impl RefreshLock {
             .open(&path)
             .map_err(|e| Error::io(format!("opening the refresh lock {}", path.display()), e))?;
         let deadline = Instant::now() + LOCK_WAIT;
+        let mut waited = false;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(RefreshLock { _file: Some(file) }),
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    if !waited {
+                        // Says why a command pauses (and lets tests see that it does).
+                        tracing::debug!("waiting for the refresh lock: another process or thread is refreshing, revoking or storing a token");
+                        waited = true;
+                    }
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
                     return Err(Error::TimedOut(
-                        "another refresh of this vault did not finish within 90 seconds".into(),
+                        "another refresh, revocation or sign-in of this vault did not finish within 90 seconds"
+                            .into(),
                     ))
                 }
                 Err(std::fs::TryLockError::Error(e)) => {

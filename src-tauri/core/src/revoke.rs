@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::fresh::RefreshLock;
 use crate::http::{clone_request, Http};
 use crate::oauth::callback::inert;
 use crate::oauth::check::shown;
@@ -32,6 +33,10 @@ pub fn revoke(
     now: i64,
 ) -> Result<(String, Revoked)> {
     let account = crate::fresh::resolve_account(vault, provider, account)?;
+    // Held until the row is wiped, and the token read under it: a refresh in another process
+    // could otherwise rotate a new refresh token in after our read, which we would not revoke
+    // (while saying "revoked at the provider") and which it would write back over our wipe.
+    let _lock = RefreshLock::acquire(vault.path())?;
     let p = ptable::get(vault.conn(), provider)?;
     let t = tokens::get(vault.conn(), provider, &account)?;
     let outcome = match &p.revocation_url {

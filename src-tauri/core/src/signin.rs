@@ -61,6 +61,10 @@ pub fn store(
         None => flow::account_label(p, &grant, http).unwrap_or_else(|| "default".into()),
     };
     crate::oauth::check::plain_text(&account).map_err(|e| crate::Error::field("account", e))?;
+    // A refresh of this account in another process, holding the lock, would otherwise write
+    // the old grant's rotated tokens over the new sign-in once its answer came back. Whether a
+    // token is replaced is read under the lock too.
+    let _lock = crate::fresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let id = table::view(&tx, &p.name)?.id;
     let replaced = tokens::get(&tx, &p.name, &account).is_ok();

@@ -1,7 +1,527 @@
-//! Trust-boundary cases (issue 16): races.
+//! Trust-boundary cases (issue 16): races that could lose a grant, and sign-ins started through
+//! the REST API that must not outlive their use.
+//!
+//! The races pit real CLI processes against each other on one vault. The provider is canned:
+//! the real test provider cannot be made to hold a refresh answer until the test says so, and
+//! that hold is what makes the race happen every time instead of once in a while.
 
-use crate::common::Case;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_tests::bins;
+use oauth_desk_tests::canned::{Canned, CannedServer, Pace};
+use oauth_desk_tests::cli::{stderr, stdout, Running};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// What `fresh.rs` logs (at debug) when another holder has the vault's refresh lock.
+const WAITING: &str = "waiting for the refresh lock";
 
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    vec![
+        case(
+            "races",
+            "revoke while another process rotates the refresh token",
+            "revoke waits, then revokes the rotated refresh token",
+            revoke_during_refresh,
+        ),
+        case(
+            "races",
+            "sign-in stored while a refresh of that account is in flight",
+            "the sign-in waits; its token is the one kept",
+            signin_during_refresh,
+        ),
+        case(
+            "api",
+            "POST /app with a name already taken",
+            "HTTP 409 naming the field; the first provider kept",
+            name_taken_is_a_conflict,
+        ),
+        case(
+            "api",
+            "/connect to a provider with a custom redirect URL",
+            "HTTP 409: only the window can catch it; no thread",
+            connect_custom_redirect_is_a_conflict,
+        ),
+        case(
+            "api",
+            "/connect sign-in finished, then asked about again",
+            "reported once, then 404; its thread is gone",
+            finished_connect_is_dropped,
+        ),
+    ]
+}
+
+/// A canned provider: `/token` answers sign-ins at once; `/refresh` rotates (each answer
+/// numbered) and holds its answer until released; `/revoke` says 200 and logs what it got.
+fn rotating_provider(signin_answer: Value) -> Result<(CannedServer, Desk), String> {
+    let server = CannedServer::start(vec![
+        ("/token".into(), Canned::json(signin_answer.to_string())),
+        (
+            "/refresh".into(),
+            Canned::json(
+                r#"{"access_token":"access-{n}","refresh_token":"refresh-{n}","token_type":"Bearer","expires_in":3600}"#,
+            )
+            .numbered()
+            .paced(Pace::Held),
+        ),
+        ("/revoke".into(), Canned::json("")),
+    ]);
+    let d = Desk::new();
+    let b = server.base.clone();
+    let (auth, tok, refresh, revoke) = (
+        format!("{b}/auth"),
+        format!("{b}/token"),
+        format!("{b}/refresh"),
+        format!("{b}/revoke"),
+    );
+    d.ok(
+        &[
+            "provider",
+            "add",
+            "Rotating",
+            "--client-id",
+            "race-client",
+            "--client-secret-stdin",
+            "--auth-url",
+            &auth,
+            "--token-url",
+            &tok,
+            "--refresh-url",
+            &refresh,
+            "--revoke-url",
+            &revoke,
+        ],
+        "race-secret\n",
+    )?;
+    d.ok(
+        &["token", "import", "Rotating", "--account", "alice"],
+        &json!({"access_token": "access-0", "refresh_token": "refresh-0", "expires_in": 3600})
+            .to_string(),
+    )?;
+    Ok((server, d))
+}
+
+/// `token refresh Rotating --account alice`, started, and waited for until its request has
+/// reached the provider (which holds the answer: the refresh lock is held from here on).
+fn refresh_in_flight(d: &Desk, server: &CannedServer) -> Result<Running, String> {
+    let refresh = Running::start(
+        &d.s,
+        &["token", "refresh", "Rotating", "--account", "alice"],
+        &[PASS],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.received("/refresh").is_empty() {
+        if Instant::now() > deadline {
+            return Err("the refresh never reached the provider".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(refresh)
+}
+
+/// A CLI started with debug logs, whose standard error is read as it comes.
+struct Watched {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watched {
+    fn start(d: &Desk, args: &[&str]) -> Watched {
+        let mut cmd: Command = bins::cli();
+        d.s.apply(&mut cmd);
+        cmd.args(args)
+            .env(PASS.0, PASS.1)
+            .env("OAUTH_DESK_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("the CLI starts");
+        let err = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watched {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until the CLI says it waits for the refresh lock (true) or exits without having
+    /// said so (false): no guess at how long either takes.
+    fn waits_for_the_lock(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            while let Ok(line) = self.lines.try_recv() {
+                let waiting = line.contains(WAITING);
+                self.seen.push(line);
+                if waiting {
+                    return true;
+                }
+            }
+            if self.child.try_wait().unwrap().is_some() {
+                // What it printed before exiting is in the channel already or soon: drain it.
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+                    self.seen.push(line);
+                }
+                return self.seen.iter().any(|l| l.contains(WAITING));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the CLI neither waited nor ended"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Exit code, standard output, and the last line of standard error.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the CLI did not end within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let mut out = String::new();
+        let _ = self.child.stdout.take().unwrap().read_to_string(&mut out);
+        (
+            status.code(),
+            out,
+            self.seen.last().cloned().unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for Watched {
+    /// A CLI left waiting (a case that failed half-way) ends with its case.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn alice(d: &Desk) -> Result<tokens::TokenRecord, String> {
+    let v = Vault::open(
+        &d.vault(),
+        Unlock::Passphrase(PASSPHRASE.into()),
+        &NoKeyring,
+        Create::Never,
+    )
+    .map_err(|e| e.to_string())?;
+    tokens::get(v.conn(), "Rotating", "alice").map_err(|e| e.to_string())
+}
+
+fn finished_ok(what: &str, r: Running) -> Result<(), String> {
+    let out = r.finish();
+    ensure(out.status.success(), || {
+        format!("{what} failed: {}{}", stdout(&out), stderr(&out))
+    })
+}
+
+/// Revocation reads the refresh token under the refresh lock, so it revokes the one a refresh
+/// in another process rotated in, and nothing brings the row back to life afterwards.
+fn revoke_during_refresh() -> Check {
+    let (server, d) = rotating_provider(json!({"access_token": "unused"}))?;
+    let refresh = refresh_in_flight(&d, &server)?;
+    let mut revoke = Watched::start(
+        &d,
+        &[
+            "token",
+            "revoke",
+            "Rotating",
+            "--account",
+            "alice",
+            "--json",
+        ],
+    );
+    let waited = revoke.waits_for_the_lock();
+    server.release();
+    finished_ok("the refresh", refresh)?;
+    let (code, out, last) = revoke.finish();
+    ensure(code == Some(0), || format!("the revoke failed: {last}"))?;
+    let outcome: Value = serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
+    ensure(outcome["outcome"] == "at_provider", || {
+        format!("the revoke said {outcome}")
+    })?;
+    // The refresh was the provider's first request, so its answer is number 1.
+    let revoked: Vec<String> = server
+        .received("/revoke")
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    ensure(
+        revoked.iter().any(|b| b.contains("token=refresh-1&")),
+        || {
+            format!(
+                "revoked at the provider, yet the live refresh token the concurrent refresh \
+                 rotated in (refresh-1) was never revoked (waited for the lock: {waited}); \
+                 the provider got {revoked:?}"
+            )
+        },
+    )?;
+    let t = alice(&d)?;
+    ensure(
+        t.refresh_token.is_none() && t.access_token.is_none() && t.status.as_str() == "revoked",
+        || {
+            format!(
+                "after the revoke the vault holds {} with a refresh token: {}",
+                t.status.as_str(),
+                t.refresh_token.is_some()
+            )
+        },
+    )?;
+    Ok(format!(
+        "waited for the refresh, revoked refresh-1; provider got {} revocations",
+        revoked.len()
+    ))
+}
+
+/// A sign-in's store waits for a refresh of the same account in another process, so the
+/// refresh's answer (the old grant, rotated) cannot overwrite the new sign-in.
+fn signin_during_refresh() -> Check {
+    let (server, d) = rotating_provider(json!({
+        "access_token": "signed-in-access", "refresh_token": "signed-in-refresh",
+        "token_type": "Bearer", "expires_in": 3600,
+    }))?;
+    let refresh = refresh_in_flight(&d, &server)?;
+    let mut login = Watched::start(
+        &d,
+        &[
+            "login",
+            "Rotating",
+            "--client-credentials",
+            "--account",
+            "alice",
+            "--json",
+        ],
+    );
+    let waited = login.waits_for_the_lock();
+    server.release();
+    finished_ok("the refresh", refresh)?;
+    let (code, out, last) = login.finish();
+    ensure(code == Some(0), || format!("the sign-in failed: {last}"))?;
+    let signed: Value = serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
+    let t = alice(&d)?;
+    let (access, refresh) = (
+        t.access_token.map(|s| s.expose().clone()),
+        t.refresh_token.map(|s| s.expose().clone()),
+    );
+    ensure(
+        access.as_deref() == Some("signed-in-access")
+            && refresh.as_deref() == Some("signed-in-refresh"),
+        || {
+            format!(
+                "the new sign-in was overwritten by the old grant's refresh (waited for the \
+                 lock: {waited}): alice holds {access:?} / {refresh:?}"
+            )
+        },
+    )?;
+    ensure(signed["replaced"] == true, || {
+        format!("the sign-in did not say it replaced a token: {signed}")
+    })?;
+    Ok("waited for the refresh; the sign-in's tokens are kept".into())
+}
+
+/// `oauth-desk serve` on a desk, and the address it listens on.
+struct Served {
+    child: Child,
+    base: String,
+    key: String,
+}
+
+impl Served {
+    fn start(d: &Desk) -> Result<Served, String> {
+        let key = stdout(&d.ok(&["api", "key"], "")?).trim().to_owned();
+        let mut cmd: Command = bins::cli();
+        d.s.apply(&mut cmd);
+        cmd.args(["serve", "--port", "0"])
+            .env(PASS.0, PASS.1)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        // Owned by `Served` at once, so that every early return below ends the server.
+        let mut served = Served {
+            child: cmd.spawn().expect("the CLI starts"),
+            base: String::new(),
+            key,
+        };
+        let mut line = String::new();
+        BufReader::new(served.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        served.base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("unexpected first line {line:?}"))?
+            .to_owned();
+        Ok(served)
+    }
+
+    fn get(&self, path: &str) -> Result<(u16, Value), String> {
+        let r = oauth_desk_tests::http()
+            .get(format!("{}/api/v1/oauth2{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().unwrap_or(Value::Null)))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        let r = oauth_desk_tests::http()
+            .post(format!("{}/api/v1/oauth2{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().unwrap_or(Value::Null)))
+    }
+
+    /// The server's threads that wait for a sign-in's redirect (named so in routes.rs).
+    fn waiting_threads(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.child.id()))
+            .map(|tasks| {
+                tasks
+                    .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                    .filter(|name| name.trim() == "api-signin")
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A sign-in through `/connect` against the real provider: once done, its outcome is handed
+/// out once and then dropped (they used to pile up for as long as the server ran), and no
+/// thread is left for it.
+fn finished_connect_is_dropped() -> Check {
+    use oauth_desk_tests::idp::{self, Idp};
+    use oauth_desk_tests::user::{deliver, User};
+    let provider = Idp::start();
+    let d = Desk::new();
+    oauth_desk_tests::signin::add_provider(&d.s, &[PASS], &provider, "Test IdP", &idp::BASIC);
+    let api = Served::start(&d)?;
+    let (status, started) = api.get("/connect/Test%20IdP?account=alice")?;
+    ensure(status == 200, || {
+        format!("/connect answered {status}: {started}")
+    })?;
+    let id = started["id"].as_str().unwrap_or_default().to_owned();
+    let url = started["url"].as_str().unwrap_or_default().to_owned();
+    // The thread names itself once it runs: wait for that, not for a guessed time.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api.waiting_threads() != 1 {
+        ensure(Instant::now() < deadline, || {
+            format!(
+                "{} threads wait for the redirect, not one",
+                api.waiting_threads()
+            )
+        })?;
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let redirect = User::new("alice").authorize(&url)?;
+    deliver(&redirect)?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let outcome = loop {
+        let (_, st) = api.get(&format!("/signin/{id}"))?;
+        if st["status"] != "pending" {
+            break st;
+        }
+        ensure(Instant::now() < deadline, || {
+            "the sign-in never finished".into()
+        })?;
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    ensure(outcome["status"] == "done", || {
+        format!("the sign-in: {outcome}")
+    })?;
+    let (again, body) = api.get(&format!("/signin/{id}"))?;
+    ensure(again == 404, || {
+        format!("a finished sign-in is still kept: asked again, HTTP {again} {body}")
+    })?;
+    // The thread records the outcome as its last act; it is gone soon after.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api.waiting_threads() > 0 {
+        ensure(Instant::now() < deadline, || {
+            "the finished sign-in's thread is still there".into()
+        })?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok("done once, then 404; no thread left".into())
+}
+
+/// A well-formed provider whose name is taken is a conflict with what is stored (409), which
+/// the OpenAPI document lets a valid request get; 422 would say the request itself is wrong.
+fn name_taken_is_a_conflict() -> Check {
+    let d = Desk::new();
+    let api = Served::start(&d)?;
+    let provider = |client: &str| json!({"name": "Twice", "token_url": "https://idp.example/token", "client_id": client});
+    let (first, body) = api.post("/app", &provider("first"))?;
+    ensure(first == 201, || {
+        format!("the first POST: HTTP {first} {body}")
+    })?;
+    let (second, body) = api.post("/app", &provider("second"))?;
+    ensure(second == 409, || format!("HTTP {second} {body}"))?;
+    ensure(
+        body["code"] == "invalid_input" && body["fields"][0]["field"] == "name",
+        || format!("the answer does not name the field: {body}"),
+    )?;
+    let (_, kept) = api.get("/app/Twice")?;
+    ensure(kept["client_id"] == "first", || {
+        format!("the stored provider changed: {kept}")
+    })?;
+    Ok(short(&body["message"].to_string()))
+}
+
+/// What stops this sign-in is the stored provider, not the request: 409, and no listener or
+/// thread is left waiting.
+fn connect_custom_redirect_is_a_conflict() -> Check {
+    let d = Desk::new();
+    let api = Served::start(&d)?;
+    let (added, body) = api.post(
+        "/app",
+        &json!({"name": "Custom", "token_url": "https://idp.example/token",
+                "authorization_url": "https://idp.example/auth", "client_id": "c",
+                "redirect_url": "https://app.example/callback"}),
+    )?;
+    ensure(added == 201, || format!("adding: HTTP {added} {body}"))?;
+    let (status, body) = api.get("/connect/Custom")?;
+    ensure(status == 409, || format!("HTTP {status} {body}"))?;
+    ensure(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("only the window")),
+        || format!("the message does not say why: {body}"),
+    )?;
+    ensure(api.waiting_threads() == 0, || {
+        "a thread waits for a redirect that cannot come".into()
+    })?;
+    Ok(short(body["message"].as_str().unwrap_or_default()))
 }

@@ -243,13 +243,13 @@ pub fn update(conn: &Connection, id: i64, p: &ProviderRecord, now: i64) -> Resul
 }
 
 fn name_taken(name: &str) -> Error {
-    Error::field(
+    Error::InvalidFields(vec![crate::error::FieldError::conflict(
         "name",
         format!(
             "a provider named {} already exists; choose another name",
             shown(name)
         ),
-    )
+    )])
 }
 
 fn find_id(conn: &Connection, name: &str) -> Result<Option<i64>> {
