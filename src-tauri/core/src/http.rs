@@ -145,6 +145,10 @@ fn total_timeout(setting: Option<&str>) -> Duration {
     }
 }
 
+/// The longest wait before a retry, whatever Retry-After asks: a busy provider gets a bounded
+/// back-off, and a person at the command is not kept waiting by a hostile number.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 /// How long a 429 or 503 answer asks to wait before trying again (RFC 9110 §10.2.3: seconds,
 /// or an HTTP date, counted from `now` in Unix seconds), at most `max`. `None` when it says
 /// nothing usable (absent, negative, a date in another format).

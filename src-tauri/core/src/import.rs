@@ -29,6 +29,9 @@ pub fn import(
     }
     check::plain_text(account).map_err(|e| Error::field("account", e))?;
     let record = parse(json, account, now)?;
+    // As a sign-in's store: a refresh of this account in another process would otherwise write
+    // the old grant's rotated tokens over the imported ones once its answer came back.
+    let _lock = crate::fresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let id = ptable::view(&tx, provider)?.id;
     tokens::upsert(&tx, id, &record, now)?;

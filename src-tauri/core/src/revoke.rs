@@ -46,7 +46,7 @@ pub fn revoke(
                 (&t.access_token, "access_token"),
             ] {
                 if let Some(token) = token {
-                    post(&p, url, token.expose(), hint, http)?;
+                    post(&p, url, token.expose(), hint, http, now)?;
                 }
             }
             Revoked::AtProvider
@@ -73,7 +73,14 @@ pub fn revoke(
     Ok((account, outcome))
 }
 
-fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> Result<()> {
+fn post(
+    p: &ProviderRecord,
+    url: &str,
+    token: &str,
+    hint: &str,
+    http: &Http,
+    now: i64,
+) -> Result<()> {
     let request = form_post(p, url, &[("token", token), ("token_type_hint", hint)])?;
     for attempt in 0..3 {
         let response = http.call(clone_request(&request))?;
@@ -82,15 +89,9 @@ fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> 
             return Ok(());
         }
         if status == 503 && attempt < 2 {
-            // Bounded back-off: what Retry-After asks, at most 5 s.
-            let wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(1)
-                .min(5);
-            std::thread::sleep(Duration::from_secs(wait));
+            let wait = crate::http::retry_after(response.headers(), now, crate::http::MAX_BACKOFF)
+                .unwrap_or(Duration::from_secs(1));
+            std::thread::sleep(wait);
             continue;
         }
         let error = serde_json::from_slice::<serde_json::Value>(response.body())

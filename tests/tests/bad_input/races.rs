@@ -5,7 +5,7 @@
 //! the real test provider cannot be made to hold a refresh answer until the test says so, and
 //! that hold is what makes the race happen every time instead of once in a while.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -34,6 +34,12 @@ pub fn cases() -> Vec<Case> {
             "sign-in stored while a refresh of that account is in flight",
             "the sign-in waits; its token is the one kept",
             signin_during_refresh,
+        ),
+        case(
+            "races",
+            "token imported while a refresh of that account is in flight",
+            "the import waits; the imported token is the one kept",
+            import_during_refresh,
         ),
         case(
             "api",
@@ -132,16 +138,22 @@ struct Watched {
 }
 
 impl Watched {
-    fn start(d: &Desk, args: &[&str]) -> Watched {
+    /// Starts the CLI with `stdin` as its whole standard input.
+    fn start(d: &Desk, args: &[&str], stdin: &str) -> Watched {
         let mut cmd: Command = bins::cli();
         d.s.apply(&mut cmd);
         cmd.args(args)
             .env(PASS.0, PASS.1)
             .env("OAUTH_DESK_LOG", "debug")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("the CLI starts");
+        let mut input = child.stdin.take().unwrap();
+        input
+            .write_all(stdin.as_bytes())
+            .expect("the CLI reads its input");
+        drop(input);
         let err = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -254,6 +266,7 @@ fn revoke_during_refresh() -> Check {
             "alice",
             "--json",
         ],
+        "",
     );
     let waited = revoke.waits_for_the_lock();
     server.release();
@@ -315,6 +328,7 @@ fn signin_during_refresh() -> Check {
             "alice",
             "--json",
         ],
+        "",
     );
     let waited = login.waits_for_the_lock();
     server.release();
@@ -341,6 +355,42 @@ fn signin_during_refresh() -> Check {
         format!("the sign-in did not say it replaced a token: {signed}")
     })?;
     Ok("waited for the refresh; the sign-in's tokens are kept".into())
+}
+
+/// An import (`token import`, the API's "set user token") waits for a refresh of the same
+/// account, like a sign-in: the refresh's answer cannot overwrite the imported token.
+fn import_during_refresh() -> Check {
+    let (server, d) = rotating_provider(json!({}))?;
+    let refresh = refresh_in_flight(&d, &server)?;
+    let body = json!({
+        "access_token": "imported-access", "refresh_token": "imported-refresh", "expires_in": 3600,
+    });
+    let mut import = Watched::start(
+        &d,
+        &["token", "import", "Rotating", "--account", "alice"],
+        &body.to_string(),
+    );
+    let waited = import.waits_for_the_lock();
+    server.release();
+    finished_ok("the refresh", refresh)?;
+    let (code, _, last) = import.finish();
+    ensure(code == Some(0), || format!("the import failed: {last}"))?;
+    let t = alice(&d)?;
+    let (access, refresh) = (
+        t.access_token.map(|s| s.expose().clone()),
+        t.refresh_token.map(|s| s.expose().clone()),
+    );
+    ensure(
+        access.as_deref() == Some("imported-access")
+            && refresh.as_deref() == Some("imported-refresh"),
+        || {
+            format!(
+                "the imported token was overwritten by the old grant's refresh (waited for the \
+                 lock: {waited}): alice holds {access:?} / {refresh:?}"
+            )
+        },
+    )?;
+    Ok("waited for the refresh; the imported token is kept".into())
 }
 
 /// `oauth-desk serve` on a desk, and the address it listens on.

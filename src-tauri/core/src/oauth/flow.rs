@@ -429,7 +429,7 @@ pub fn client_credentials(
 }
 
 /// The HTTP client of refresh requests: a 429 or 503 is retried after what Retry-After asks
-/// (at most `MAX_BACKOFF`, twice), so a busy provider gets a bounded back-off rather than a
+/// (at most `http::MAX_BACKOFF`, twice), so a busy provider gets a bounded back-off rather than a
 /// storm.
 struct BackingOff<'a> {
     http: &'a Http,
@@ -438,8 +438,6 @@ struct BackingOff<'a> {
 }
 
 pub const REFRESH_RETRIES: u32 = 2;
-/// The longest wait before a retry, whatever Retry-After asks.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 impl oauth2::SyncHttpClient for BackingOff<'_> {
     type Error = Error;
@@ -449,8 +447,12 @@ impl oauth2::SyncHttpClient for BackingOff<'_> {
             let response = self.http.call(crate::http::clone_request(&request))?;
             let status = response.status().as_u16();
             if (status == 429 || status == 503) && attempt < REFRESH_RETRIES {
-                let wait = crate::http::retry_after(response.headers(), self.now, MAX_BACKOFF)
-                    .unwrap_or(Duration::from_secs(1));
+                let wait = crate::http::retry_after(
+                    response.headers(),
+                    self.now,
+                    crate::http::MAX_BACKOFF,
+                )
+                .unwrap_or(Duration::from_secs(1));
                 std::thread::sleep(wait);
                 attempt += 1;
                 continue;
