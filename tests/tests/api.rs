@@ -337,6 +337,19 @@ fn a_put_to_a_new_token_host_sends_nothing_there_on_refresh() {
             .is_some_and(|n| n.contains("moved to another host")),
         "{updated}"
     );
+    // The served document says so too: PUT's answer may carry `notice` (its schema forbids
+    // any property it does not name).
+    let (_, doc) = send(api.authed(api.http.get(format!("{}/api/v1/openapi.json", api.base))));
+    let answer = &doc["paths"]["/api/v1/oauth2/app/{name}"]["put"]["responses"]["200"];
+    let schema = answer["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        doc["components"]["schemas"][&schema]["properties"]["notice"]["type"], "string",
+        "the OpenAPI document names the notice PUT /app/{{name}} answers with"
+    );
     let (status, refreshed) = api.post("/user/Test%20IdP/alice/refresh", json!({}));
     assert_eq!(
         (status, refreshed["code"].clone()),

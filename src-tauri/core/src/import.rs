@@ -12,6 +12,10 @@ use crate::vault::providers as ptable;
 use crate::vault::tokens::{self, TokenRecord, TokenStatus};
 use crate::vault::{activity, Vault};
 
+/// The latest `expires_at` an import may give: 9999-12-31T23:59:59Z, the last time an RFC 3339
+/// date can write (`token list` shows every expiry as one).
+pub const MAX_EXPIRES_AT: i64 = 253_402_300_799;
+
 /// Checks `json` and stores it as the token of `provider`/`account`; returns its expiry.
 pub fn import(
     vault: &Vault,
@@ -102,28 +106,27 @@ fn parse(json: &[u8], account: &str, now: i64) -> Result<TokenRecord> {
             None
         }
         (None, Some(v)) => {
+            // Fixed bounds, so that the OpenAPI document can state them: from 1970 (an expired
+            // token may still be refreshed) to the last second RFC 3339 can write. A date is
+            // judged by the year it is written in; its offset moves it by less than a day.
             let t = match v {
-                Value::Number(n) => n.as_i64(),
+                Value::Number(n) => n.as_i64().filter(|t| (1..=MAX_EXPIRES_AT).contains(t)),
                 Value::String(s) => {
                     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                         .ok()
-                        .map(|t| t.unix_timestamp())
+                        .filter(|t| (1970..=9999).contains(&t.year()))
+                        .map(|t| t.unix_timestamp().clamp(0, MAX_EXPIRES_AT))
                 }
                 _ => None,
             };
-            // A token that expired already may still be refreshed; one that lasts beyond ten
-            // years is as implausible as such an expires_in (and past year 9999 no RFC 3339
-            // date can show it).
-            match t {
-                Some(t) if t > 0 && t <= now.saturating_add(MAX_EXPIRES_IN as i64) => Some(t),
-                _ => {
-                    errors.push(FieldError::new(
-                        "expires_at",
-                        "must be a Unix time or an RFC 3339 date, at most ten years from now",
-                    ));
-                    None
-                }
+            if t.is_none() {
+                errors.push(FieldError::new(
+                    "expires_at",
+                    "must be a Unix time from 1 to 253402300799, or an RFC 3339 date in the \
+                     years 1970 to 9999",
+                ));
             }
+            t
         }
         (None, None) => None,
     };
@@ -218,8 +221,10 @@ mod tests {
             "-1",
             "0",
             "1e300",
-            r#""9999-12-31T23:59:59Z""#,
+            "253402300800",
+            r#""10000-01-01T00:00:00Z""#,
             r#""0001-01-01T00:00:00Z""#,
+            r#""1969-12-31T23:59:59Z""#,
         ] {
             assert_eq!(
                 fields(&format!(r#"{{"access_token":"a","expires_at":{hostile}}}"#)),
@@ -227,6 +232,17 @@ mod tests {
                 "{hostile}"
             );
         }
+        let last = parse(
+            br#"{"access_token":"a","expires_at":"9999-12-31T23:59:59-23:59"}"#,
+            "a",
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            last.expires_at,
+            Some(MAX_EXPIRES_AT),
+            "kept within what a date can show"
+        );
         let r = parse(br#"{"access_token":"a","expires_at":999}"#, "a", 1000).unwrap();
         assert_eq!(
             r.expires_at,

@@ -383,9 +383,9 @@ pub fn cases() -> Vec<Case> {
             format!(r#"{{"access_token":"a","expires_at":{I64_MAX}}}"#),
         ),
         import_refused(
-            "expires_at in the year 9999",
+            "expires_at after the year 9999",
             "expires_at",
-            r#"{"access_token":"a","expires_at":"9999-12-31T23:59:59Z"}"#.into(),
+            r#"{"access_token":"a","expires_at":253402300800}"#.into(),
         ),
         import_refused(
             "expires_in 2^64-1",
