@@ -33,6 +33,8 @@ pub fn is_secret_var(name: &OsStr) -> bool {
 /// if they cannot travel that way (a pipe refused, more than fits), they stay in the
 /// environment rather than be lost.
 pub fn send(cmd: &mut Command) {
+    // Only a pipe made here is named to the child: never one a stray variable names.
+    cmd.env_remove(FD_VAR);
     let vars: Vec<(OsString, OsString)> = std::env::vars_os()
         .filter(|(k, _)| is_secret_var(k))
         .collect();
@@ -58,8 +60,10 @@ pub fn send(cmd: &mut Command) {
     }
     // SAFETY: pipe(2) just opened both descriptors, and nothing else owns them.
     let (read, mut write) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
-    if write.write_all(&data).is_err() {
-        return; // both ends close on drop; the variables stay where they were
+    // Non-blocking: a pipe may hold less than `MAX` (a user over the pipe quota gets 4 KiB),
+    // and nobody reads it yet. A write that would block leaves the variables where they were.
+    if !set_nonblocking(fds[1]) || write.write_all(&data).is_err() {
+        return; // both ends close on drop
     }
     drop(write);
     for (k, _) in &vars {
@@ -103,6 +107,12 @@ fn read_pipe(fd: i32) -> Vec<(String, String)> {
     if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
         return Vec::new();
     }
+    // A hand-over was written whole and its write end closed before the exec, so reading it
+    // never waits. Any other pipe (a stray variable naming make's jobserver, say) would: read
+    // it without blocking, and take a wait for what it is, not ours.
+    if !set_nonblocking(fd) {
+        return Vec::new();
+    }
     // SAFETY: the descriptor is a pipe this process inherited for this purpose; it is owned
     // and closed here.
     let pipe = unsafe { File::from_raw_fd(fd) };
@@ -122,6 +132,14 @@ fn read_pipe(fd: i32) -> Vec<(String, String)> {
         }
     }
     pairs
+}
+
+fn set_nonblocking(fd: i32) -> bool {
+    // SAFETY: fcntl on a descriptor this process owns, with an integer argument.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +173,36 @@ mod tests {
         use std::os::fd::AsRawFd;
         assert!(read_pipe(file.as_raw_fd()).is_empty(), "a plain file");
         assert!(read_pipe(0).is_empty(), "standard input");
+    }
+
+    #[test]
+    fn a_pipe_still_open_for_writing_is_not_waited_for() {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just opened by pipe(2).
+        let mut write = unsafe { File::from_raw_fd(fds[1]) };
+        write.write_all(b"OAUTH_DESK_PASSPHRASE\0half").unwrap();
+        // The write end stays open, as a jobserver's does: a blocking read would never end.
+        assert!(read_pipe(fds[0]).is_empty(), "refused, not waited on");
+        drop(write);
+    }
+
+    #[test]
+    fn a_hand_over_travels_whole() {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        {
+            // SAFETY: just opened by pipe(2); closed at the end of this block, as `send` does.
+            let mut write = unsafe { File::from_raw_fd(fds[1]) };
+            write
+                .write_all(b"OAUTH_DESK_PASSPHRASE\0pass word\0NOT_OURS\0x\0")
+                .unwrap();
+        }
+        assert_eq!(
+            read_pipe(fds[0]),
+            [("OAUTH_DESK_PASSPHRASE".to_owned(), "pass word".to_owned())],
+            "only OAuth Desk's secret variables are taken"
+        );
     }
 
     fn tempfile_in_tmp() -> File {

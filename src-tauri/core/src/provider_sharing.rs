@@ -318,6 +318,8 @@ pub fn apply(
         )));
     }
     let mut notices = Vec::new();
+    // As `providers::update`: no refresh in flight may store tokens after a move signed out.
+    let _lock = crate::fresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     for p in &plan.providers {
         let stored = match table::get(&tx, &p.name) {

@@ -143,6 +143,10 @@ pub(crate) fn update_logged(
 /// Replaces provider `name` with `input`; an empty client secret keeps the stored one, unless
 /// an endpoint moves to another host (see `update_logged`).
 pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<Updated> {
+    // A refresh in flight in another process would otherwise store its rotated tokens, active
+    // again, after a move signed the accounts out: the next refresh would take them to the new
+    // host.
+    let _lock = crate::fresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let old = table::get(&tx, name)?;
     let new = input

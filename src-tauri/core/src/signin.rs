@@ -66,6 +66,19 @@ pub fn store(
     // token is replaced is read under the lock too.
     let _lock = crate::fresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
+    // The sign-in began with the provider as it was then (up to 10 minutes ago). If its
+    // endpoints moved since, the accounts were signed out and the secret cleared for the new
+    // host: a grant from the old one must not be stored under it.
+    let current = table::get(&tx, &p.name)?;
+    let moved = crate::providers::moves::moved(p, &current);
+    if !moved.is_empty() {
+        return Err(crate::Error::NeedsSignin(format!(
+            "{}'s {} moved to another host while this sign-in was under way; nothing was \
+             stored: sign in again",
+            crate::oauth::check::shown(&p.name),
+            moved.join(", ")
+        )));
+    }
     let id = table::view(&tx, &p.name)?.id;
     let replaced = tokens::get(&tx, &p.name, &account).is_ok();
     let signed = SignedIn {

@@ -42,6 +42,18 @@ pub fn cases() -> Vec<Case> {
             import_during_refresh,
         ),
         case(
+            "races",
+            "token endpoint moved while a refresh is in flight",
+            "the move waits; the refresh's rotated token does not survive it",
+            move_during_refresh,
+        ),
+        case(
+            "races",
+            "token endpoint moved while a sign-in is under way",
+            "the sign-in's grant is not stored under the moved provider",
+            move_during_signin,
+        ),
+        case(
             "api",
             "POST /app with a name already taken",
             "HTTP 409 naming the field; the first provider kept",
@@ -65,8 +77,13 @@ pub fn cases() -> Vec<Case> {
 /// A canned provider: `/token` answers sign-ins at once; `/refresh` rotates (each answer
 /// numbered) and holds its answer until released; `/revoke` says 200 and logs what it got.
 fn rotating_provider(signin_answer: Value) -> Result<(CannedServer, Desk), String> {
+    rotating_provider_with(Canned::json(signin_answer.to_string()))
+}
+
+/// The same, with `signin` as the answer of `/token`.
+fn rotating_provider_with(signin: Canned) -> Result<(CannedServer, Desk), String> {
     let server = CannedServer::start(vec![
-        ("/token".into(), Canned::json(signin_answer.to_string())),
+        ("/token".into(), signin),
         (
             "/refresh".into(),
             Canned::json(
@@ -391,6 +408,103 @@ fn import_during_refresh() -> Check {
         },
     )?;
     Ok("waited for the refresh; the imported token is kept".into())
+}
+
+/// A move of the token endpoint (which signs the accounts out) waits for a refresh in flight
+/// in another process: else the refresh's answer, stored after the move, would make the
+/// account active again with a refresh token the next refresh sends to the new host.
+fn move_during_refresh() -> Check {
+    let (server, d) = rotating_provider(json!({}))?;
+    let refresh = refresh_in_flight(&d, &server)?;
+    let mut update = Watched::start(
+        &d,
+        &[
+            "provider",
+            "update",
+            "Rotating",
+            "--token-url",
+            "http://localhost:1/token",
+            "--refresh-url",
+            "http://localhost:1/token",
+        ],
+        "",
+    );
+    let waited = update.waits_for_the_lock();
+    server.release();
+    let _ = refresh.finish();
+    let (code, _, last) = update.finish();
+    ensure(code == Some(0), || format!("the update failed: {last}"))?;
+    let t = alice(&d)?;
+    ensure(
+        t.refresh_token.is_none() && t.access_token.is_none(),
+        || {
+            format!(
+                "after the move alice still holds {:?} / {:?} (the update waited for the lock: \
+             {waited}); the next refresh would send it to the new host",
+                t.access_token.map(|s| s.expose().clone()),
+                t.refresh_token.map(|s| s.expose().clone())
+            )
+        },
+    )?;
+    Ok("waited for the refresh; alice signed out, nothing left to send".into())
+}
+
+/// A sign-in that began before its provider's token endpoint moved: its grant comes from the
+/// old host, and storing it under the moved provider would hand its refresh token to the new
+/// one. It is refused (needs sign-in) and nothing is stored.
+fn move_during_signin() -> Check {
+    let answer = json!({
+        "access_token": "old-host-access", "refresh_token": "old-host-refresh",
+        "token_type": "Bearer", "expires_in": 3600,
+    });
+    let (server, d) = rotating_provider_with(Canned::json(answer.to_string()).paced(Pace::Held))?;
+    let login = Running::start(
+        &d.s,
+        &[
+            "login",
+            "Rotating",
+            "--client-credentials",
+            "--account",
+            "bob",
+        ],
+        &[PASS],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.received("/token").is_empty() {
+        if Instant::now() > deadline {
+            return Err("the sign-in never reached the provider".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    d.ok(
+        &[
+            "provider",
+            "update",
+            "Rotating",
+            "--token-url",
+            "http://localhost:1/token",
+            "--refresh-url",
+            "http://localhost:1/token",
+        ],
+        "",
+    )?;
+    server.release();
+    let out = login.finish();
+    let v = Vault::open(
+        &d.vault(),
+        Unlock::Passphrase(PASSPHRASE.into()),
+        &NoKeyring,
+        Create::Never,
+    )
+    .map_err(|e| e.to_string())?;
+    let stored = tokens::get(v.conn(), "Rotating", "bob").ok();
+    ensure(stored.is_none(), || {
+        format!(
+            "the old host's grant was stored under the moved provider (exit {:?})",
+            out.status.code()
+        )
+    })?;
+    refused(&out, 3, "", "moved to another host")
 }
 
 /// `oauth-desk serve` on a desk, and the address it listens on.

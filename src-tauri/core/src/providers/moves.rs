@@ -81,8 +81,11 @@ fn origin(url: Option<&str>) -> Option<Origin> {
 /// (the authorization endpoint, the JWKS) lend no trust: else one change could point the
 /// authorization endpoint at a host and the next add a revocation endpoint there.
 pub fn moved(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
+    // The userinfo endpoint only ever gets an access token: its host lends no trust to an
+    // endpoint that would get the client secret or the refresh token.
     let known: Vec<Origin> = GUARDED
         .iter()
+        .filter(|(label, _)| *label != "userinfo endpoint")
         .filter_map(|(_, get)| origin(get(old)))
         .collect();
     GUARDED
@@ -238,6 +241,28 @@ mod tests {
             ..step_one.clone()
         };
         assert_eq!(moved(&step_one, &step_two), ["revocation endpoint"]);
+        // The userinfo endpoint's host has only seen access tokens: a revocation endpoint
+        // (client secret, refresh token) added there is a move.
+        let with_userinfo = ProviderRecord {
+            userinfo_url: Some("https://api.example/me".into()),
+            ..old.clone()
+        };
+        let revoke_there = ProviderRecord {
+            revocation_url: Some("https://api.example/revoke".into()),
+            ..with_userinfo.clone()
+        };
+        assert_eq!(
+            moved(&with_userinfo, &revoke_there),
+            ["revocation endpoint"]
+        );
+        let userinfo_beside = ProviderRecord {
+            userinfo_url: Some("https://idp.example/me".into()),
+            ..old.clone()
+        };
+        assert!(
+            moved(&old, &userinfo_beside).is_empty(),
+            "userinfo may join a known host"
+        );
     }
 
     #[test]

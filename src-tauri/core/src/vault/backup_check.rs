@@ -20,8 +20,22 @@ fn objects(conn: &Connection) -> rusqlite::Result<Vec<Object>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     // SQLite's own tables (sqlite_sequence, the sqlite_stat tables of ANALYZE) come and go
-    // with use; they hold numbers, never code.
-    rows.retain(|(kind, name, ..)| !(kind == "table" && name.starts_with("sqlite_")));
+    // with use; they hold numbers, never code. By their exact names: with writable_schema a
+    // crafted file can hold any table (a virtual one too) under a name that starts sqlite_.
+    const SQLITE_OWN: [&str; 4] = [
+        "sqlite_sequence",
+        "sqlite_stat1",
+        "sqlite_stat3",
+        "sqlite_stat4",
+    ];
+    rows.retain(|(kind, name, tbl, sql)| {
+        let own = SQLITE_OWN.contains(&name.as_str())
+            && tbl == name
+            && sql
+                .as_deref()
+                .is_some_and(|s| s.starts_with(&format!("CREATE TABLE {name}(")));
+        !(kind == "table" && own)
+    });
     rows.sort();
     Ok(rows)
 }
@@ -125,5 +139,26 @@ mod tests {
         insert(&c, "Plain http", "http://evil.example/token");
         let e = check(&c, v, &names(&c)).unwrap_err();
         assert!(e.contains("Plain http") && e.contains("token_url"), "{e}");
+    }
+
+    #[test]
+    fn only_sqlites_own_tables_are_passed_over_by_their_exact_names() {
+        let v = migrate::latest_version();
+        let c = migrated();
+        // ANALYZE makes sqlite_stat1 the way SQLite does: that is no foreign object.
+        insert(&c, "Good", "https://a.example/token");
+        c.execute_batch("ANALYZE;").unwrap();
+        check(&c, v, &names(&c)).unwrap();
+        // A crafted file can list any table under a reserved name.
+        let c = migrated();
+        c.execute_batch(
+            "PRAGMA writable_schema = ON;
+             INSERT INTO sqlite_schema VALUES
+                 ('table', 'sqlite_loot', 'sqlite_loot', 0, 'CREATE TABLE sqlite_loot(t)');
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+        let e = check(&c, v, &[]).unwrap_err();
+        assert!(e.contains("table \"sqlite_loot\""), "{e}");
     }
 }
