@@ -96,7 +96,7 @@ fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> 
         let error = serde_json::from_slice::<serde_json::Value>(response.body())
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
-        return Err(Error::ProviderError(match error.as_deref() {
+        let message = match error.as_deref() {
             Some("unsupported_token_type") => format!(
                 "{} does not revoke {hint}s (unsupported_token_type); nothing was changed here",
                 shown(&p.name)
@@ -106,7 +106,11 @@ fn post(p: &ProviderRecord, url: &str, token: &str, hint: &str, http: &Http) -> 
                 inert(e)
             ),
             None => format!("the revocation endpoint answered HTTP {status}; nothing was changed here"),
-        }));
+        };
+        return Err(match error {
+            Some(error) => Error::OAuth { error, message },
+            None => Error::ProviderError(message),
+        });
     }
     Err(Error::ProviderError(
         "the revocation endpoint stayed unavailable (503); nothing was changed here".into(),
