@@ -194,7 +194,7 @@ impl CodeFlow {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_pkce_verifier(self.verifier)
-            .request(http);
+            .request(&Json(http, "token endpoint"));
         let response = token_result(response)?;
         grant(
             response,
@@ -235,7 +235,7 @@ impl DeviceFlow {
             .exchange_device_code()
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request(http)
+            .request(&Json(http, "device authorization endpoint"))
             .map_err(|e| request_error("device authorization endpoint", e))?;
         check_device_answer(&response)?;
         let schedule = Schedule::new(
@@ -298,7 +298,7 @@ impl DeviceFlow {
             .exchange_device_access_token(&self.response)
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_time_fn(clock)
-            .request(&polling, sleep, None);
+            .request(&Json(&polling, "token endpoint"), sleep, None);
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::Cancelled("the sign-in was cancelled".into()));
         }
@@ -427,7 +427,7 @@ pub fn client_credentials(
         .exchange_client_credentials()
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request(http);
+        .request(&Json(http, "token endpoint"));
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
@@ -485,7 +485,7 @@ pub fn refresh(
     let response = c
         .exchange_refresh_token(&token)
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(&BackingOff { http, now });
+        .request(&Json(&BackingOff { http, now }, "token endpoint"));
     let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
     grant(response, p, &p.scopes, None, http, now)
 }
@@ -555,19 +555,46 @@ fn request_error<TE: oauth2::ErrorResponse + 'static>(
                 inert(&what)
             ))
         }
-        RequestTokenError::Other(m) => {
-            let m = if m.contains("Content-Type") {
-                "a body that is not JSON (its Content-Type is not application/json)".to_owned()
-            } else if m.contains("empty response body") {
-                "an empty body".to_owned()
-            } else {
-                m
-            };
-            Error::ProviderError(format!(
-                "the {endpoint} answered with {}; nothing was stored",
-                inert(&m)
-            ))
+        // `Json` has refused what the crate says this for (a 200 answer that is not JSON or
+        // is empty); what is left is the crate's own.
+        RequestTokenError::Other(m) => Error::ProviderError(format!(
+            "the {endpoint} answered with {}; nothing was stored",
+            inert(&m)
+        )),
+    }
+}
+
+/// The HTTP client of an OAuth endpoint whose 200 answer must be JSON: the oauth2 crate
+/// refuses one that is not (by its Content-Type, when it has one) or is empty, but says so only
+/// in text; refused here, where the response is at hand, the error is this side's.
+struct Json<'a, C>(&'a C, &'static str);
+
+impl<C: oauth2::SyncHttpClient<Error = Error>> oauth2::SyncHttpClient for Json<'_, C> {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        let (inner, endpoint) = (self.0, self.1);
+        let response = inner.call(request)?;
+        if response.status() != oauth2::http::StatusCode::OK {
+            return Ok(response);
         }
+        // The crate's test: a Content-Type, if any, that starts with application/json.
+        let json = response
+            .headers()
+            .get(oauth2::http::header::CONTENT_TYPE)
+            .is_none_or(|c| {
+                c.to_str()
+                    .is_ok_and(|c| c.to_ascii_lowercase().starts_with("application/json"))
+            });
+        let what = if !json {
+            "a body that is not JSON (its Content-Type is not application/json)"
+        } else if response.body().is_empty() {
+            "an empty body"
+        } else {
+            return Ok(response);
+        };
+        Err(Error::ProviderError(format!(
+            "the {endpoint} answered with {what}; nothing was stored"
+        )))
     }
 }
 
@@ -952,6 +979,44 @@ mod tests {
         let client = refresh_refused(answered(r#"{"error":"invalid_client"}"#), &p);
         assert_eq!(client.oauth_error(), Some("invalid_client"));
         assert!(client.to_string().contains("credentials"), "{client}");
+    }
+
+    /// An HTTP client that gives one answer (the JSON check sits above any client).
+    struct Answers(u16, Option<&'static str>, &'static str);
+
+    impl oauth2::SyncHttpClient for Answers {
+        type Error = Error;
+        fn call(&self, _: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+            let mut r = oauth2::http::Response::builder().status(self.0);
+            if let Some(t) = self.1 {
+                r = r.header("content-type", t);
+            }
+            Ok(r.body(self.2.as_bytes().to_vec()).unwrap())
+        }
+    }
+
+    #[test]
+    fn a_200_answer_that_is_not_json_or_is_empty_is_refused_before_the_crate() {
+        let call = |status, content_type, body| {
+            let request = oauth2::http::Request::new(Vec::new());
+            oauth2::SyncHttpClient::call(
+                &Json(&Answers(status, content_type, body), "token endpoint"),
+                request,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        let refused = |r: std::result::Result<(), String>| r.unwrap_err();
+        assert!(refused(call(200, Some("text/html"), "<p>")).contains("not JSON"));
+        assert!(refused(call(200, Some("application/json"), "")).contains("an empty body"));
+        assert!(refused(call(200, None, "")).contains("an empty body"));
+        assert_eq!(
+            call(200, Some("Application/JSON; charset=utf-8"), "{}"),
+            Ok(())
+        );
+        assert_eq!(call(200, None, "{}"), Ok(()));
+        // Error answers are the crate's to parse (and http::oauth_answer's to name).
+        assert_eq!(call(400, Some("text/html"), "<p>"), Ok(()));
     }
 
     #[test]
