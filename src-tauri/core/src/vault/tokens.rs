@@ -93,7 +93,7 @@ pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) ->
             serde_json::to_string(&t.scopes).expect("a list of strings serializes"),
             t.expires_at,
             now,
-            t.status.as_str(),
+            t.status,
         ],
     )?;
     Ok(())
@@ -195,7 +195,7 @@ pub fn mark(
         "UPDATE tokens SET status = ?3, last_error = ?4
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
     )?
-    .execute(params![provider, account, status.as_str(), error])?;
+    .execute(params![provider, account, status, error])?;
     Ok(())
 }
 
