@@ -86,9 +86,12 @@ impl LoginWindow {
             .on_navigation(move |url| {
                 if let (Some(redirect), Some(tx)) = (&redirect, &caught) {
                     if is_redirect(url, redirect) {
-                        let fragment_tokens = url
-                            .fragment()
-                            .is_some_and(|f| f.contains("access_token") || f.contains("id_token"));
+                        // The implicit flow's tokens are fragment parameters (RFC 6749
+                        // §4.2.2): look for the parameters, not for the words.
+                        let fragment_tokens = url.fragment().is_some_and(|f| {
+                            url::form_urlencoded::parse(f.as_bytes())
+                                .any(|(k, _)| k == "access_token" || k == "id_token")
+                        });
                         let params = url
                             .query_pairs()
                             .map(|(k, v)| (k.into_owned(), v.into_owned()))

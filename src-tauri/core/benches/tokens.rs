@@ -69,7 +69,7 @@ fn main() {
     let deep_page = time(
         20,
         query(TokenQuery {
-            sort: Some("account".into()),
+            sort: Some(tokens::TokenSort::Account),
             offset: 90_000,
             limit: 200,
             ..Default::default()

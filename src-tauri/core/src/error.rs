@@ -28,6 +28,13 @@ pub enum Error {
     #[error("{0}")]
     ProviderError(String),
 
+    /// A provider answered with an OAuth error (RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5,
+    /// RFC 7009 §2.2.1). `error` is its code as sent, for the code to branch on (never the
+    /// message, which quotes the provider's own description); `message` is for the person.
+    /// Its `code()` is "provider_error", like any other refusal.
+    #[error("{message}")]
+    OAuth { error: String, message: String },
+
     /// The user (or the window closing) stopped a sign-in.
     #[error("{0}")]
     Cancelled(String),
@@ -115,7 +122,7 @@ impl Error {
             Error::InvalidInput(_) | Error::InvalidFields(_) => "invalid_input",
             Error::NotFound(_) => "not_found",
             Error::Network(_) => "network",
-            Error::ProviderError(_) => "provider_error",
+            Error::ProviderError(_) | Error::OAuth { .. } => "provider_error",
             Error::Cancelled(_) => "cancelled",
             Error::TimedOut(_) => "timed_out",
             Error::NeedsSignin(_) => "needs_signin",
@@ -132,6 +139,14 @@ impl Error {
             Error::Keyring(_) => "keyring",
             Error::Storage(_) => "storage",
             Error::Io { .. } => "io",
+        }
+    }
+
+    /// The OAuth error code a provider answered with, if this is such an answer.
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            Error::OAuth { error, .. } => Some(error),
+            _ => None,
         }
     }
 

@@ -278,7 +278,7 @@ fn read(
             )));
         }
         let n = resp.read(&mut chunk).map_err(|e| {
-            if e.to_string().contains("timed out") {
+            if timed_out(&e) {
                 Error::TimedOut(format!(
                     "{url} did not answer in time; the request was abandoned"
                 ))
@@ -300,6 +300,15 @@ fn read(
         location,
         body,
     })
+}
+
+/// reqwest's blocking reader gives its time-out as an io::Error of kind Other around a
+/// reqwest::Error: ask the error, not its text.
+fn timed_out(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+            .is_some_and(|r| r.is_timeout())
 }
 
 fn too_large(url: &str, limit: usize) -> Error {

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod signin;
 pub mod time;
 pub mod vault;
+pub mod wire;
 
 pub use error::{Error, FieldError, Result};
 pub use secret::Secret;

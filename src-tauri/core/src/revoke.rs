@@ -97,7 +97,7 @@ fn post(
         let error = serde_json::from_slice::<serde_json::Value>(response.body())
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
-        return Err(Error::ProviderError(match error.as_deref() {
+        let message = match error.as_deref() {
             Some("unsupported_token_type") => format!(
                 "{} does not revoke {hint}s (unsupported_token_type); nothing was changed here",
                 shown(&p.name)
@@ -107,7 +107,11 @@ fn post(
                 inert(e)
             ),
             None => format!("the revocation endpoint answered HTTP {status}; nothing was changed here"),
-        }));
+        };
+        return Err(match error {
+            Some(error) => Error::OAuth { error, message },
+            None => Error::ProviderError(message),
+        });
     }
     Err(Error::ProviderError(
         "the revocation endpoint stayed unavailable (503); nothing was changed here".into(),

@@ -26,8 +26,8 @@ use crate::state::{blocking, AppState, Signin};
 #[derive(Debug, Clone, Serialize)]
 pub struct SigninStarted {
     pub id: u64,
-    /// "window" or "browser": where the user signs in.
-    pub method: &'static str,
+    /// Where the user signs in ("window" or "browser").
+    pub method: SignInWith,
     pub url: String,
 }
 
@@ -95,7 +95,7 @@ pub async fn start_signin<R: Runtime>(
         app.opener()
             .open_url(url.clone(), None::<&str>)
             .map_err(|e| Error::InvalidInput(format!("cannot open the system browser: {e}")))?;
-        "browser"
+        SignInWith::Browser
     } else {
         LoginWindow {
             id,
@@ -110,7 +110,7 @@ pub async fn start_signin<R: Runtime>(
         }
         .open(&app)
         .map_err(|e| Error::InvalidInput(format!("cannot open the login window: {e}")))?;
-        "window"
+        SignInWith::Window
     };
     state.signins.lock().unwrap().insert(
         id,
@@ -123,7 +123,7 @@ pub async fn start_signin<R: Runtime>(
 
     let vault = state.vault.clone();
     let app2 = app.clone();
-    let in_window = method == "window";
+    let in_window = method == SignInWith::Window;
     std::thread::spawn(move || {
         // The window's close event cancels; checking that the window still exists also covers
         // a close that came before its event handler was in place.

@@ -152,6 +152,30 @@ pub fn cases() -> Vec<Case> {
         refresh("invalid_grant", 3, "sign in again", || {
             Canned::json(r#"{"error":"invalid_grant"}"#).with_status(400)
         }),
+        // The code branches on the `error` field, not on the text: a description naming
+        // another code changes nothing.
+        refresh(
+            "invalid_grant, described as invalid_client",
+            3,
+            "sign in again",
+            || {
+                Canned::json(
+                    r#"{"error":"invalid_grant","error_description":"mentions invalid_client"}"#,
+                )
+                .with_status(400)
+            },
+        ),
+        refresh(
+            "invalid_request, described as invalid_grant",
+            1,
+            "the error invalid_request: not an invalid_grant",
+            || {
+                Canned::json(
+                    r#"{"error":"invalid_request","error_description":"not an invalid_grant"}"#,
+                )
+                .with_status(400)
+            },
+        ),
         refresh("HTTP 502 with HTML", 1, "HTTP 502", || {
             Canned::with_type("text/html", "<h1>Bad gateway</h1>").with_status(502)
         }),

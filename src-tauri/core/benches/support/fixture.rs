@@ -55,8 +55,8 @@ pub fn plain_sqlite(path: &Path) -> Connection {
 pub fn filter_query() -> TokenQuery {
     TokenQuery {
         provider: Some("provider-07".into()),
-        status: Some("expiring".into()),
-        sort: Some("expires_at".into()),
+        status: Some(tokens::ShownStatus::Expiring),
+        sort: Some(tokens::TokenSort::ExpiresAt),
         descending: true,
         limit: 200,
         ..Default::default()

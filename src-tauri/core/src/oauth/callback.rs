@@ -114,7 +114,10 @@ pub fn code_from(params: &[(String, String)], expected: &Expected, now: i64) -> 
             } else {
                 format!("the provider answered with the error {}", inert(error))
             };
-            Err(Error::ProviderError(format!("{what}{description}")))
+            Err(Error::OAuth {
+                error: error.to_owned(),
+                message: format!("{what}{description}"),
+            })
         }
         (Some(""), None) => Err(bad("its code is empty".into())),
         (Some(code), None) => Ok(code.to_owned()),

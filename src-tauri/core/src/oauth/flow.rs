@@ -194,7 +194,7 @@ impl CodeFlow {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_pkce_verifier(self.verifier)
-            .request(http);
+            .request(&Json(http, "token endpoint"));
         let response = token_result(response)?;
         grant(
             response,
@@ -235,7 +235,7 @@ impl DeviceFlow {
             .exchange_device_code()
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request(http)
+            .request(&Json(http, "device authorization endpoint"))
             .map_err(|e| request_error("device authorization endpoint", e))?;
         check_device_answer(&response)?;
         let schedule = Schedule::new(
@@ -298,7 +298,7 @@ impl DeviceFlow {
             .exchange_device_access_token(&self.response)
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_time_fn(clock)
-            .request(&polling, sleep, None);
+            .request(&Json(&polling, "token endpoint"), sleep, None);
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::Cancelled("the sign-in was cancelled".into()));
         }
@@ -322,7 +322,10 @@ impl DeviceFlow {
                     .error_description()
                     .map(|d| format!(": {}", inert(d)))
                     .unwrap_or_default();
-                Error::ProviderError(format!("{what}{description}"))
+                Error::OAuth {
+                    error: code.to_owned(),
+                    message: format!("{what}{description}"),
+                }
             }
             other => request_error("token endpoint", other),
         })?;
@@ -424,7 +427,7 @@ pub fn client_credentials(
         .exchange_client_credentials()
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request(http);
+        .request(&Json(http, "token endpoint"));
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
@@ -484,18 +487,27 @@ pub fn refresh(
     let response = c
         .exchange_refresh_token(&token)
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(&BackingOff { http, now });
-    let response = token_result(response).map_err(|e| match e {
-        Error::ProviderError(m) if m.contains("invalid_grant") => Error::NeedsSignin(format!(
-            "{m}. The refresh token is no longer accepted: sign in again"
-        )),
-        Error::ProviderError(m) if m.contains("invalid_client") => Error::ProviderError(format!(
-            "{m}. The provider does not accept this client's credentials: check the client id, secret and authentication of {}",
-            super::check::shown(&p.name)
-        )),
-        other => other,
-    })?;
+        .request(&Json(&BackingOff { http, now }, "token endpoint"));
+    let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
     grant(response, p, &p.scopes, None, http, now)
+}
+
+/// What a refused refresh means. It branches on the error code the provider sent, never on the
+/// text: the description is the provider's free text and may well name another code.
+fn refresh_refused(e: Error, p: &ProviderRecord) -> Error {
+    match e.oauth_error() {
+        Some("invalid_grant") => Error::NeedsSignin(format!(
+            "{e}. The refresh token is no longer accepted: sign in again"
+        )),
+        Some("invalid_client") => Error::OAuth {
+            error: "invalid_client".into(),
+            message: format!(
+                "{e}. The provider does not accept this client's credentials: check the client id, secret and authentication of {}",
+                super::check::shown(&p.name)
+            ),
+        },
+        _ => e,
+    }
 }
 
 fn token_result(
@@ -514,64 +526,153 @@ fn request_error<TE: oauth2::ErrorResponse + 'static>(
         RequestTokenError::ServerResponse(r) => {
             let v = serde_json::to_value(&r).unwrap_or_default();
             let code = v["error"].as_str().unwrap_or("unknown_error");
-            let description = v["error_description"]
-                .as_str()
-                .map(|d| format!(": {}", inert(d)))
-                .unwrap_or_default();
-            Error::ProviderError(format!(
-                "the {endpoint} answered with the error {}{description}",
-                inert(code)
-            ))
+            oauth_error(&format!("the {endpoint} answered with the error"), code, &v)
         }
         RequestTokenError::Parse(err, body) => {
+            let parsed = serde_json::from_slice::<serde_json::Value>(&body);
             // An OAuth error sent with status 200 is still an error, not a malformed token.
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+            if let Ok(v) = &parsed {
                 if let Some(code) = v.get("error").and_then(|c| c.as_str()) {
-                    let description = v["error_description"]
-                        .as_str()
-                        .map(|d| format!(": {}", inert(d)))
-                        .unwrap_or_default();
-                    return Error::ProviderError(format!(
-                        "the {endpoint} answered HTTP 200 with the error {}{description}",
-                        inert(code)
-                    ));
+                    return oauth_error(
+                        &format!("the {endpoint} answered HTTP 200 with the error"),
+                        code,
+                        v,
+                    );
                 }
             }
+            let what = parse_failure(
+                err.inner(),
+                &err.path().to_string(),
+                parsed.as_ref().ok(),
+                &body,
+            );
             let mut path = err.path().to_string();
             if path.len() > 60 {
                 // A hostile document's path can be thousands of "[0]"s long.
                 path = format!("{}…", path.chars().take(60).collect::<String>());
             }
-            let what = err.inner().to_string();
-            // serde's message may quote a value; keep only its kind for anything but numbers.
-            let what = what.split(", expected").next().unwrap_or(&what).to_owned();
-            let what = if what.contains("invalid type: string") {
-                "a string where a number belongs".to_owned()
-            } else if what.contains("recursion limit") {
-                "JSON nested too deeply".to_owned()
-            } else {
-                what
-            };
             Error::ProviderError(format!(
                 "the {endpoint} answered with a token response that is not valid ({}{}); nothing was stored",
                 if path == "." { String::new() } else { format!("{path}: ") },
                 inert(&what)
             ))
         }
-        RequestTokenError::Other(m) => {
-            let m = if m.contains("Content-Type") {
-                "a body that is not JSON (its Content-Type is not application/json)".to_owned()
-            } else if m.contains("empty response body") {
-                "an empty body".to_owned()
-            } else {
-                m
-            };
-            Error::ProviderError(format!(
-                "the {endpoint} answered with {}; nothing was stored",
-                inert(&m)
-            ))
+        // `Json` has refused what the crate says this for (a 200 answer that is not JSON or
+        // is empty); what is left is the crate's own.
+        RequestTokenError::Other(m) => Error::ProviderError(format!(
+            "the {endpoint} answered with {}; nothing was stored",
+            inert(&m)
+        )),
+    }
+}
+
+/// The HTTP client of an OAuth endpoint whose 200 answer must be JSON: the oauth2 crate
+/// refuses one that is not (by its Content-Type, when it has one) or is empty, but says so only
+/// in text; refused here, where the response is at hand, the error is this side's.
+struct Json<'a, C>(&'a C, &'static str);
+
+impl<C: oauth2::SyncHttpClient<Error = Error>> oauth2::SyncHttpClient for Json<'_, C> {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        let (inner, endpoint) = (self.0, self.1);
+        let response = inner.call(request)?;
+        if response.status() != oauth2::http::StatusCode::OK {
+            return Ok(response);
+        }
+        // The crate's test: a Content-Type, if any, that starts with application/json.
+        let json = response
+            .headers()
+            .get(oauth2::http::header::CONTENT_TYPE)
+            .is_none_or(|c| {
+                c.to_str()
+                    .is_ok_and(|c| c.to_ascii_lowercase().starts_with("application/json"))
+            });
+        let what = if !json {
+            "a body that is not JSON (its Content-Type is not application/json)"
+        } else if response.body().is_empty() {
+            "an empty body"
+        } else {
+            return Ok(response);
+        };
+        Err(Error::ProviderError(format!(
+            "the {endpoint} answered with {what}; nothing was stored"
+        )))
+    }
+}
+
+/// An OAuth error answer (`v` holds its `error_description`): the code is kept as sent for the
+/// branches, and shown inert with the description.
+fn oauth_error(what: &str, code: &str, v: &serde_json::Value) -> Error {
+    let description = v["error_description"]
+        .as_str()
+        .map(|d| format!(": {}", inert(d)))
+        .unwrap_or_default();
+    Error::OAuth {
+        error: code.to_owned(),
+        message: format!("{what} {}{description}", inert(code)),
+    }
+}
+
+/// Deeper than this, serde_json refuses a document (its recursion limit).
+const SERDE_JSON_DEPTH: usize = 128;
+
+/// What is wrong with a token response that did not parse, from serde_json's category and the
+/// document itself rather than its message: the message may quote a value (a token), and its
+/// wording is not an interface.
+fn parse_failure(
+    e: &serde_json::Error,
+    path: &str,
+    document: Option<&serde_json::Value>,
+    body: &[u8],
+) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof if nesting(body) > SERDE_JSON_DEPTH => {
+            "JSON nested too deeply".to_owned()
+        }
+        // A token response is a flat object: the path of a field is its name.
+        Category::Data
+            if document
+                .and_then(|d| d.get(path))
+                .is_some_and(|v| v.is_string()) =>
+        {
+            // Every string field of a token response takes any string (token_type included),
+            // so a string refused stands where a number belongs (expires_in).
+            "a string where a number belongs".to_owned()
+        }
+        _ => {
+            // serde quotes the value after "invalid type:", but strings are handled above and
+            // numbers are no secret; what it expected is cut, being Rust type names.
+            let what = e.to_string();
+            what.split(", expected").next().unwrap_or(&what).to_owned()
         }
     }
+}
+
+/// How deeply a JSON text nests arrays and objects (brackets inside strings do not count).
+fn nesting(body: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn grant(
@@ -852,6 +953,92 @@ pub(crate) fn fuzz_id_token(jwks: &[u8], raw: &str, p: &ProviderRecord) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error the token endpoint's answer `body` (status 400) becomes.
+    fn answered(body: &str) -> Error {
+        let r: BasicErrorResponse = serde_json::from_str(body).unwrap();
+        request_error::<BasicErrorResponse>("token endpoint", RequestTokenError::ServerResponse(r))
+    }
+
+    #[test]
+    fn a_refused_refresh_branches_on_the_error_code_not_on_the_description() {
+        let p = provider();
+        let grant =
+            answered(r#"{"error":"invalid_grant","error_description":"mentions invalid_client"}"#);
+        assert_eq!(grant.oauth_error(), Some("invalid_grant"));
+        assert_eq!(refresh_refused(grant, &p).code(), "needs_signin");
+
+        let other =
+            answered(r#"{"error":"invalid_request","error_description":"not an invalid_grant"}"#);
+        assert_eq!(other.oauth_error(), Some("invalid_request"));
+        let other = refresh_refused(other, &p);
+        assert_eq!(other.code(), "provider_error", "{other}");
+        assert!(!other.to_string().contains("sign in again"), "{other}");
+
+        let client = answered(r#"{"error":"server_error","error_description":"invalid_client?"}"#);
+        let client = refresh_refused(client, &p);
+        assert!(!client.to_string().contains("credentials"), "{client}");
+        let client = refresh_refused(answered(r#"{"error":"invalid_client"}"#), &p);
+        assert_eq!(client.oauth_error(), Some("invalid_client"));
+        assert!(client.to_string().contains("credentials"), "{client}");
+    }
+
+    /// An HTTP client that gives one answer (the JSON check sits above any client).
+    struct Answers(u16, Option<&'static str>, &'static str);
+
+    impl oauth2::SyncHttpClient for Answers {
+        type Error = Error;
+        fn call(&self, _: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+            let mut r = oauth2::http::Response::builder().status(self.0);
+            if let Some(t) = self.1 {
+                r = r.header("content-type", t);
+            }
+            Ok(r.body(self.2.as_bytes().to_vec()).unwrap())
+        }
+    }
+
+    #[test]
+    fn a_200_answer_that_is_not_json_or_is_empty_is_refused_before_the_crate() {
+        let call = |status, content_type, body| {
+            let request = oauth2::http::Request::new(Vec::new());
+            oauth2::SyncHttpClient::call(
+                &Json(&Answers(status, content_type, body), "token endpoint"),
+                request,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        let refused = |r: std::result::Result<(), String>| r.unwrap_err();
+        assert!(refused(call(200, Some("text/html"), "<p>")).contains("not JSON"));
+        assert!(refused(call(200, Some("application/json"), "")).contains("an empty body"));
+        assert!(refused(call(200, None, "")).contains("an empty body"));
+        assert_eq!(
+            call(200, Some("Application/JSON; charset=utf-8"), "{}"),
+            Ok(())
+        );
+        assert_eq!(call(200, None, "{}"), Ok(()));
+        // Error answers are the crate's to parse (and http::oauth_answer's to name).
+        assert_eq!(call(400, Some("text/html"), "<p>"), Ok(()));
+    }
+
+    #[test]
+    fn a_token_response_that_does_not_parse_is_told_by_category_not_by_message() {
+        let what = |body: &str| {
+            let e = serde_json::from_str::<TokenResp>(body).unwrap_err();
+            let doc = serde_json::from_str::<serde_json::Value>(body).ok();
+            parse_failure(&e, "expires_in", doc.as_ref(), body.as_bytes())
+        };
+        assert_eq!(
+            what(r#"{"access_token":"a","token_type":"Bearer","expires_in":"secret-ish"}"#),
+            "a string where a number belongs"
+        );
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(what(&deep), "JSON nested too deeply");
+        // Brackets inside strings are no nesting.
+        assert_eq!(nesting(br#"{"a":"[[[[\"]]]","b":[[1]]}"#), 3);
+        let minus = what(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#);
+        assert!(minus.contains("-1"), "{minus}");
+    }
 
     fn provider() -> ProviderRecord {
         ProviderRecord {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::check;
 use super::provider::{ListOrText, MapOrText, ProviderInput};
 use crate::error::{Error, FieldError, Result};
+use crate::vault::providers::{ClientAuth, SignInWith};
 
 /// What a `{param}` holds, and so how it is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,10 +47,8 @@ pub struct Preset {
     pub jwks_uri: Option<&'static str>,
     pub scopes: &'static [&'static str],
     pub extra_params: &'static [(&'static str, &'static str)],
-    /// "basic", "post" or "none".
-    pub client_auth: &'static str,
-    /// "window" or "browser".
-    pub sign_in_with: &'static str,
+    pub client_auth: ClientAuth,
+    pub sign_in_with: SignInWith,
     pub color: &'static str,
     /// The quirks, in a sentence or two, shown under the preset picker.
     pub notes: &'static str,
@@ -70,8 +69,8 @@ const fn base() -> Preset {
         jwks_uri: None,
         scopes: &[],
         extra_params: &[],
-        client_auth: "basic",
-        sign_in_with: "window",
+        client_auth: ClientAuth::Basic,
+        sign_in_with: SignInWith::Window,
         color: "#1f6feb",
         notes: "",
     }
@@ -90,8 +89,8 @@ static PRESETS: &[Preset] = &[
         jwks_uri: Some("https://www.googleapis.com/oauth2/v3/certs"),
         scopes: &["openid", "email", "profile"],
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
-        client_auth: "post",
-        sign_in_with: "browser",
+        client_auth: ClientAuth::Post,
+        sign_in_with: SignInWith::Browser,
         color: "#4285f4",
         notes: "Google refuses sign-in inside embedded windows (disallowed_useragent), so this \
                 preset signs in through the system browser. It returns a refresh token only with \
@@ -106,7 +105,7 @@ static PRESETS: &[Preset] = &[
         userinfo_url: Some("https://api.github.com/user"),
         device_authorization_url: Some("https://github.com/login/device/code"),
         scopes: &["read:user"],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#24292f",
         notes: "GitHub's token endpoint answers form-encoded unless asked for JSON (OAuth Desk \
                 always sends Accept: application/json). Enable the device flow in the app's \
@@ -133,7 +132,7 @@ static PRESETS: &[Preset] = &[
         ),
         jwks_uri: Some("https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"),
         scopes: &["openid", "profile", "email", "offline_access"],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#0078d4",
         notes: "The tenant is part of every endpoint. With common, organizations or consumers \
                 the ID token's issuer names the user's own tenant. Entra has no revocation \
@@ -159,7 +158,7 @@ static PRESETS: &[Preset] = &[
         introspection_url: Some("{base_url}/oauth/introspect"),
         jwks_uri: Some("{base_url}/oauth/discovery/keys"),
         scopes: &["openid", "profile", "email", "read_user"],
-        client_auth: "basic",
+        client_auth: ClientAuth::Basic,
         color: "#fc6d26",
         notes: "For a self-hosted GitLab, give its base URL. Mark the application \
                 \"confidential\" only if you enter its secret.",
@@ -184,7 +183,7 @@ static PRESETS: &[Preset] = &[
         introspection_url: Some("{org_url}/oauth2/default/v1/introspect"),
         jwks_uri: Some("{org_url}/oauth2/default/v1/keys"),
         scopes: &["openid", "profile", "email", "offline_access"],
-        client_auth: "basic",
+        client_auth: ClientAuth::Basic,
         color: "#007dc1",
         notes: "Filled for the \"default\" authorization server; for another, change the issuer \
                 and press Discover. Refresh tokens need the Refresh Token grant enabled on the app.",
@@ -209,7 +208,7 @@ static PRESETS: &[Preset] = &[
         introspection_url: Some("{realm_url}/protocol/openid-connect/token/introspect"),
         jwks_uri: Some("{realm_url}/protocol/openid-connect/certs"),
         scopes: &["openid", "profile", "email", "offline_access"],
-        client_auth: "basic",
+        client_auth: ClientAuth::Basic,
         color: "#4d9bd5",
         notes: "The realm URL is the issuer (Keycloak before 17 puts /auth before /realms). \
                 Press Discover to confirm the endpoints.",
@@ -233,7 +232,7 @@ static PRESETS: &[Preset] = &[
         device_authorization_url: Some("https://{domain}/oauth/device/code"),
         jwks_uri: Some("https://{domain}/.well-known/jwks.json"),
         scopes: &["openid", "profile", "email", "offline_access"],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#eb5424",
         notes: "Auth0's issuer ends with a slash. To get an access token for your API rather \
                 than an opaque one, add audience=<your API identifier> as an extra parameter.",
@@ -248,7 +247,7 @@ static PRESETS: &[Preset] = &[
         revocation_url: Some("https://appleid.apple.com/auth/revoke"),
         jwks_uri: Some("https://appleid.apple.com/auth/keys"),
         scopes: &["openid", "name", "email"],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#000000",
         notes: "The client id is your Services ID and the client secret is a JWT you sign with \
                 your key (team id, key id). Apple asks for response_mode=form_post when name or \
@@ -264,7 +263,7 @@ static PRESETS: &[Preset] = &[
         revocation_url: Some("https://api.x.com/2/oauth2/revoke"),
         userinfo_url: Some("https://api.x.com/2/users/me"),
         scopes: &["tweet.read", "users.read", "offline.access"],
-        client_auth: "basic",
+        client_auth: ClientAuth::Basic,
         color: "#000000",
         notes: "Refresh tokens need the offline.access scope. Confidential clients use HTTP \
                 Basic; a public (native) client uses none.",
@@ -284,7 +283,7 @@ static PRESETS: &[Preset] = &[
         token_url: "{server_url}/oauth/token",
         userinfo_url: Some("{server_url}/oauth/userinfo"),
         scopes: &["openid", "profile", "email"],
-        client_auth: "basic",
+        client_auth: ClientAuth::Basic,
         color: "#0678be",
         notes: "For the Simple OAuth module. The server URL is given without a trailing slash, \
                 as Rocket.Chat's Drupal settings ask.",
@@ -299,7 +298,7 @@ static PRESETS: &[Preset] = &[
         userinfo_url: Some("https://slack.com/api/openid.connect.userInfo"),
         jwks_uri: Some("https://slack.com/openid/connect/keys"),
         scopes: &["openid", "profile", "email"],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#4a154b",
         notes: "Sign in with Slack (OpenID Connect). Slack requires an https redirect URL for \
                 its apps unless you add the loopback one. Its auth.revoke method is not an RFC \
@@ -314,7 +313,7 @@ static PRESETS: &[Preset] = &[
         token_url: "https://api.dropboxapi.com/oauth2/token",
         scopes: &["account_info.read"],
         extra_params: &[("token_access_type", "offline")],
-        client_auth: "post",
+        client_auth: ClientAuth::Post,
         color: "#0061fe",
         notes: "Dropbox returns a refresh token only with token_access_type=offline. Its token \
                 revocation (/2/auth/token/revoke) is not an RFC 7009 endpoint.",
@@ -376,7 +375,7 @@ impl Preset {
             device_authorization_url: opt(self.device_authorization_url),
             introspection_url: opt(self.introspection_url),
             jwks_uri: opt(self.jwks_uri),
-            client_auth: Some(self.client_auth.to_owned()),
+            client_auth: Some(self.client_auth.as_str().to_owned()),
             scopes: Some(ListOrText::List(
                 self.scopes.iter().map(|s| s.to_string()).collect(),
             )),
@@ -386,7 +385,7 @@ impl Preset {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             )),
-            sign_in_with: Some(self.sign_in_with.to_owned()),
+            sign_in_with: Some(self.sign_in_with.as_str().to_owned()),
             color: Some(self.color.to_owned()),
             ..Default::default()
         })
@@ -444,7 +443,7 @@ mod tests {
                 .collect();
             let mut input = p.fill(&values).unwrap_or_else(|e| panic!("{}: {e}", p.id));
             input.client_id = Some("desk".into());
-            if p.client_auth != "none" {
+            if p.client_auth != ClientAuth::None {
                 input.client_secret = Some("s".into());
             }
             let record = input

@@ -25,23 +25,7 @@ pub enum ClientAuth {
     None,
 }
 
-impl ClientAuth {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientAuth::Basic => "basic",
-            ClientAuth::Post => "post",
-            ClientAuth::None => "none",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "basic" => Some(ClientAuth::Basic),
-            "post" => Some(ClientAuth::Post),
-            "none" => Some(ClientAuth::None),
-            _ => None,
-        }
-    }
-}
+crate::wire_names!(ClientAuth);
 
 /// Where the user signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -54,21 +38,7 @@ pub enum SignInWith {
     Browser,
 }
 
-impl SignInWith {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignInWith::Window => "window",
-            SignInWith::Browser => "browser",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "window" => Some(SignInWith::Window),
-            "browser" => Some(SignInWith::Browser),
-            _ => None,
-        }
-    }
-}
+crate::wire_names!(SignInWith);
 
 pub const DEFAULT_REDIRECT_PATH: &str = "/callback";
 
@@ -443,6 +413,27 @@ pub(crate) mod tests {
             scopes: vec!["openid".into(), "offline_access".into()],
             ..Default::default()
         }
+    }
+
+    /// Provider JSON, the CLI's flags and output, and the SQL CHECKs use these strings.
+    #[test]
+    fn client_auth_and_sign_in_methods_keep_their_names() {
+        use crate::wire::assert_names;
+        assert_names(
+            &[
+                (ClientAuth::Basic, "basic"),
+                (ClientAuth::Post, "post"),
+                (ClientAuth::None, "none"),
+            ],
+            ClientAuth::as_str,
+        );
+        assert_names(
+            &[
+                (SignInWith::Window, "window"),
+                (SignInWith::Browser, "browser"),
+            ],
+            SignInWith::as_str,
+        );
     }
 
     #[test]

@@ -2,38 +2,47 @@
 //! summary that lists show has none of them.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A token's stored status (the `status` column, the `status` of `token list --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStatus {
+    #[default]
     Active,
     Expired,
     NeedsSignin,
     Revoked,
 }
 
-impl TokenStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Expired => "expired",
-            TokenStatus::NeedsSignin => "needs_signin",
-            TokenStatus::Revoked => "revoked",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        match s {
-            "expired" => TokenStatus::Expired,
-            "needs_signin" => TokenStatus::NeedsSignin,
-            "revoked" => TokenStatus::Revoked,
-            _ => TokenStatus::Active,
-        }
-    }
+/// The status the token table shows and filters on: the stored one, with "expired" and
+/// "expiring" (within `EXPIRING_SECS`) worked out from the expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShownStatus {
+    Active,
+    Expiring,
+    Expired,
+    NeedsSignin,
+    Revoked,
 }
+
+/// The column the token table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSort {
+    #[default]
+    Provider,
+    Account,
+    Status,
+    ExpiresAt,
+    RefreshedAt,
+}
+
+crate::wire_names!(TokenStatus, ShownStatus, TokenSort);
 
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -84,7 +93,7 @@ pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) ->
             serde_json::to_string(&t.scopes).expect("a list of strings serializes"),
             t.expires_at,
             now,
-            t.status.as_str(),
+            t.status,
         ],
     )?;
     Ok(())
@@ -107,7 +116,7 @@ pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenReco
             id_token: r.get::<_, Option<String>>(5)?.map(Secret::new),
             scopes: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
             expires_at: r.get(7)?,
-            status: TokenStatus::parse(&r.get::<_, String>(8)?),
+            status: TokenStatus::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
         })
     })
     .optional()?
@@ -186,7 +195,7 @@ pub fn mark(
         "UPDATE tokens SET status = ?3, last_error = ?4
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
     )?
-    .execute(params![provider, account, status.as_str(), error])?;
+    .execute(params![provider, account, status, error])?;
     Ok(())
 }
 
@@ -247,10 +256,8 @@ pub struct TokenQuery {
     /// Part of the provider's name or the account.
     pub search: String,
     pub provider: Option<String>,
-    /// active, expiring, expired, needs_signin or revoked.
-    pub status: Option<String>,
-    /// provider, account, status, expires_at or refreshed_at.
-    pub sort: Option<String>,
+    pub status: Option<ShownStatus>,
+    pub sort: Option<TokenSort>,
     pub descending: bool,
     pub offset: u32,
     pub limit: u32,
@@ -262,8 +269,7 @@ pub struct TokenRow {
     pub provider: String,
     pub color: Option<String>,
     pub account: String,
-    /// The stored status, with "expired" and "expiring" (within `EXPIRING_SECS`) worked out.
-    pub status: String,
+    pub status: ShownStatus,
     pub expires_at: Option<i64>,
     pub scopes: Vec<String>,
     pub refreshed_at: Option<i64>,
@@ -282,12 +288,12 @@ pub const EXPIRING_SECS: i64 = 300;
 
 /// One page of the token table, filtered and sorted in SQL so that 100,000 rows stay fast.
 pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
-    let order = match q.sort.as_deref() {
-        Some("account") => "t.account COLLATE NOCASE",
-        Some("status") => "shown",
-        Some("expires_at") => "t.expires_at IS NULL, t.expires_at",
-        Some("refreshed_at") => "t.refreshed_at IS NULL, t.refreshed_at",
-        _ => "p.name COLLATE NOCASE",
+    let order = match q.sort.unwrap_or_default() {
+        TokenSort::Provider => "p.name COLLATE NOCASE",
+        TokenSort::Account => "t.account COLLATE NOCASE",
+        TokenSort::Status => "shown",
+        TokenSort::ExpiresAt => "t.expires_at IS NULL, t.expires_at",
+        TokenSort::RefreshedAt => "t.refreshed_at IS NULL, t.refreshed_at",
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
     let base = "FROM (SELECT t.*, CASE
@@ -357,7 +363,7 @@ pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {
         Ok(TokenSummary {
             provider: r.get(0)?,
             account: r.get(1)?,
-            status: TokenStatus::parse(&r.get::<_, String>(2)?),
+            status: TokenStatus::parse(&r.get::<_, String>(2)?).unwrap_or_default(),
             expires_at: r.get(3)?,
             scopes: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
             obtained_at: r.get(5)?,
@@ -402,6 +408,41 @@ pub(crate) mod tests {
         }
     }
 
+    /// The UI, the REST API, `token list --json` and the table's SQL use these strings.
+    #[test]
+    fn statuses_and_sort_orders_keep_their_names() {
+        use crate::wire::assert_names;
+        assert_names(
+            &[
+                (TokenStatus::Active, "active"),
+                (TokenStatus::Expired, "expired"),
+                (TokenStatus::NeedsSignin, "needs_signin"),
+                (TokenStatus::Revoked, "revoked"),
+            ],
+            TokenStatus::as_str,
+        );
+        assert_names(
+            &[
+                (ShownStatus::Active, "active"),
+                (ShownStatus::Expiring, "expiring"),
+                (ShownStatus::Expired, "expired"),
+                (ShownStatus::NeedsSignin, "needs_signin"),
+                (ShownStatus::Revoked, "revoked"),
+            ],
+            ShownStatus::as_str,
+        );
+        assert_names(
+            &[
+                (TokenSort::Provider, "provider"),
+                (TokenSort::Account, "account"),
+                (TokenSort::Status, "status"),
+                (TokenSort::ExpiresAt, "expires_at"),
+                (TokenSort::RefreshedAt, "refreshed_at"),
+            ],
+            TokenSort::as_str,
+        );
+    }
+
     #[test]
     fn the_table_query_filters_sorts_and_pages_in_sql() {
         let (v, pid) = vault_with_provider();
@@ -412,7 +453,7 @@ pub(crate) mod tests {
         }
         let page = |q: TokenQuery| query(v.conn(), &q, 100).unwrap();
         let all = page(TokenQuery {
-            sort: Some("expires_at".into()),
+            sort: Some(TokenSort::ExpiresAt),
             ..Default::default()
         });
         assert_eq!(all.total, 3);
@@ -422,7 +463,7 @@ pub(crate) mod tests {
         assert_eq!(statuses, ["expired", "expiring", "active"]);
         assert_eq!(
             page(TokenQuery {
-                status: Some("expiring".into()),
+                status: Some(ShownStatus::Expiring),
                 ..Default::default()
             })
             .total,
