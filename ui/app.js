@@ -12,14 +12,23 @@ const order = ['providers', 'tokens', 'activity', 'settings'];
 let current = 'providers';
 let unlocked = false;
 
+/**
+ * The heading above the view: a view sets it when it shows something other than itself (a
+ * form, an import), and `show` sets it back to the view's title.
+ * @param {string} text
+ */
+export function setTitle(text) {
+  document.getElementById('view-title').textContent = text;
+}
+
 async function show(name) {
   current = name;
-  for (const b of document.querySelectorAll('.nav button')) {
+  for (const b of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('.nav button'))) {
     b.toggleAttribute('aria-current', b.dataset.view === name);
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
   }
   const view = document.getElementById('view');
-  document.getElementById('view-title').textContent = views[name].title;
+  setTitle(views[name].title);
   view.replaceChildren();
   if (!unlocked) return;
   try {
@@ -64,15 +73,15 @@ async function openVault() {
 }
 
 function askPassphrase(v) {
-  const dialog = document.getElementById('unlock-dialog');
-  const form = document.getElementById('unlock-form');
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('unlock-dialog'));
+  const form = /** @type {HTMLFormElement} */ (document.getElementById('unlock-form'));
   const creating = !v.exists;
   document.getElementById('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
   document.getElementById('unlock-reason').textContent = creating
     ? 'No OS keyring is available to hold the vault key, so choose a passphrase of at least 8 characters. It cannot be recovered if lost.'
-    : (v.code === 'key_missing'
+    : v.code === 'key_missing'
       ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
-      : 'No OS keyring is available. Type the vault passphrase.');
+      : 'No OS keyring is available. Type the vault passphrase.';
   document.getElementById('unlock-confirm-row').hidden = !creating;
   document.getElementById('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
   const error = document.getElementById('unlock-error');
@@ -80,9 +89,16 @@ function askPassphrase(v) {
   form.onsubmit = async (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
-    const pass = data.get('passphrase');
-    if (!pass) { error.textContent = 'Type a passphrase.'; return; }
-    if (creating && pass !== data.get('confirm')) { error.textContent = 'The two passphrases differ.'; return; }
+    // Both fields are text inputs: FormData gives strings for them, never files.
+    const pass = /** @type {string} */ (data.get('passphrase'));
+    if (!pass) {
+      error.textContent = 'Type a passphrase.';
+      return;
+    }
+    if (creating && pass !== data.get('confirm')) {
+      error.textContent = 'The two passphrases differ.';
+      return;
+    }
     error.textContent = creating ? 'Creating the vault…' : 'Unlocking…';
     try {
       const opened = await api.unlockVault(pass);
@@ -93,8 +109,12 @@ function askPassphrase(v) {
       await show(current);
     } catch (e) {
       const passphrase = e.fields?.find((f) => f.field === 'passphrase');
-      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.'
-        : passphrase ? `The passphrase ${passphrase.message}.` : e.message;
+      error.textContent =
+        e.code === 'wrong_key'
+          ? 'That passphrase does not open this vault.'
+          : passphrase
+            ? `The passphrase ${passphrase.message}.`
+            : e.message;
     }
   };
   // The vault is needed for everything: the dialog stays until it is unlocked.
@@ -103,7 +123,7 @@ function askPassphrase(v) {
 }
 
 document.addEventListener('click', (ev) => {
-  const nav = ev.target.closest('[data-view]');
+  const nav = /** @type {HTMLElement | null} */ (/** @type {Element} */ (ev.target).closest('[data-view]'));
   if (nav) show(nav.dataset.view);
 });
 
