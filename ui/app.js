@@ -1,6 +1,6 @@
 // The window's shell: navigation, the vault badge and the unlock dialog.
 import * as api from './api.js';
-import { toast } from './dom.js';
+import { byId, toast } from './dom.js';
 import * as providers from './views/providers.js';
 import * as tokens from './views/tokens.js';
 import * as activity from './views/activity.js';
@@ -18,7 +18,7 @@ let unlocked = false;
  * @param {string} text
  */
 export function setTitle(text) {
-  document.getElementById('view-title').textContent = text;
+  byId('view-title').textContent = text;
 }
 
 async function show(name) {
@@ -27,7 +27,7 @@ async function show(name) {
     b.toggleAttribute('aria-current', b.dataset.view === name);
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
   }
-  const view = document.getElementById('view');
+  const view = byId('view');
   setTitle(views[name].title);
   view.replaceChildren();
   if (!unlocked) return;
@@ -38,9 +38,10 @@ async function show(name) {
   }
 }
 
+/** @param {import('./api.js').VaultView} v */
 function showVault(v) {
-  const mode = document.getElementById('vault-mode');
-  const path = document.getElementById('vault-path');
+  const mode = byId('vault-mode');
+  const path = byId('vault-path');
   mode.classList.remove('locked', 'error');
   if (v.state === 'open') {
     mode.textContent = v.status.key_mode === 'keyring' ? 'Vault: OS keyring' : 'Vault: passphrase';
@@ -63,28 +64,29 @@ async function openVault() {
       askPassphrase(v);
     }
   } catch (e) {
-    const mode = document.getElementById('vault-mode');
+    const mode = byId('vault-mode');
     mode.textContent = 'Vault: cannot open';
     mode.classList.add('error');
-    document.getElementById('view').replaceChildren();
+    byId('view').replaceChildren();
     toast(e.message, 'error');
-    document.getElementById('vault-path').textContent = e.message;
+    byId('vault-path').textContent = e.message;
   }
 }
 
+/** @param {Extract<import('./api.js').VaultView, { state: 'locked' }>} v */
 function askPassphrase(v) {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('unlock-dialog'));
-  const form = /** @type {HTMLFormElement} */ (document.getElementById('unlock-form'));
+  const dialog = /** @type {HTMLDialogElement} */ (byId('unlock-dialog'));
+  const form = /** @type {HTMLFormElement} */ (byId('unlock-form'));
   const creating = !v.exists;
-  document.getElementById('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
-  document.getElementById('unlock-reason').textContent = creating
+  byId('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
+  byId('unlock-reason').textContent = creating
     ? 'No OS keyring is available to hold the vault key, so choose a passphrase of at least 8 characters. It cannot be recovered if lost.'
     : v.code === 'key_missing'
       ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
       : 'No OS keyring is available. Type the vault passphrase.';
-  document.getElementById('unlock-confirm-row').hidden = !creating;
-  document.getElementById('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
-  const error = document.getElementById('unlock-error');
+  byId('unlock-confirm-row').hidden = !creating;
+  byId('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
+  const error = byId('unlock-error');
   error.textContent = '';
   form.onsubmit = async (ev) => {
     ev.preventDefault();

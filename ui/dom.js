@@ -49,12 +49,40 @@ export function field({ label, control, row = control, hint = '', name = '', req
   );
 }
 
+// The element of index.html with this id. The page is ours: a missing one is a bug, said by
+// name here rather than as "null has no properties" wherever it is used.
+/**
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`index.html has no #${id}`);
+  return node;
+}
+
+// The element under `root` that `selector` names, which the code built itself (a missing one is a bug).
+/**
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @returns {HTMLElement}
+ */
+export function one(root, selector) {
+  const node = root.querySelector(selector);
+  if (!node) throw new Error(`no ${selector} here`);
+  return /** @type {HTMLElement} */ (node);
+}
+
+/**
+ * @param {{ title: string, text: string, actions?: Node[] }} o
+ * @returns {HTMLElement}
+ */
 export function empty({ title, text, actions = [] }) {
-  const template = /** @type {HTMLTemplateElement} */ (document.getElementById('tpl-empty'));
-  const node = /** @type {Element} */ (template.content.firstElementChild.cloneNode(true));
-  node.querySelector('.empty-title').textContent = title;
-  node.querySelector('.empty-text').textContent = text;
-  node.querySelector('.empty-actions').append(...actions);
+  const template = /** @type {HTMLTemplateElement} */ (byId('tpl-empty'));
+  const node = /** @type {HTMLElement} */ (one(template.content, '.empty').cloneNode(true));
+  one(node, '.empty-title').textContent = title;
+  one(node, '.empty-text').textContent = text;
+  one(node, '.empty-actions').append(...actions);
   return node;
 }
 
@@ -66,7 +94,7 @@ export function table(columns, rows) {
 
 export function toast(message, kind = 'info') {
   const node = el('div', { class: `toast ${kind}` }, message);
-  document.getElementById('toasts').append(node);
+  byId('toasts').append(node);
   setTimeout(() => node.remove(), 6000);
 }
 
@@ -80,7 +108,7 @@ const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u
 export function visible(text) {
   return String(text ?? '').replace(
     INVISIBLE,
-    (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`,
+    (c) => `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`,
   );
 }
 

@@ -158,7 +158,7 @@ async function remove(view, p) {
 /** @param {string | null} url */
 function hostOf(url) {
   try {
-    return new URL(url).host;
+    return new URL(url ?? '').host;
   } catch {
     return url ?? '';
   }
