@@ -1,6 +1,8 @@
 # OAuth Desk. Every target installs what it needs first (scripts/setup.sh), and only what is missing.
 #
 #   make run    build and start the app (under a virtual display when there is no screen)
+#   make check  the fast loop: formatting, lints, the UI's types and format, and the unit tests
+#               of the core and the faces (no .deb, no window, no IdP)
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
 #   make deb    the .deb package (offline), in <target>/release/bundle/deb/
 #   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
@@ -14,8 +16,12 @@ CARGO ?= cargo
 # Where cargo builds; CI points it outside the clone so a later run reuses it.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
+# One build for `make run` and `make test`: the same packages with the same flags, so cargo
+# unifies the dependencies' features the same way and the second finds everything fresh
+# (with different package sets, make run after make test rebuilt tauri and the app).
+BUILD := $(CARGO) build --workspace --bins --locked
 
-.PHONY: run test bench fuzz deb build setup-run setup-test fmt lint deny
+.PHONY: run check test bench fuzz deb build setup-run setup-test setup-check fmt lint ui-check unit deny
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -25,8 +31,11 @@ run: setup-run build
 		exec xvfb-run -a -s "-screen 0 1280x800x24" "$(TARGET_DIR)/debug/oauth-desk"; \
 	fi
 
-test: setup-test fmt lint deny deb
-	$(CARGO) build --workspace --bins --locked
+# Unit tests only (--lib --bins): the end-to-end crate's tests under tests/tests need the IdP and
+# a window and stay in make test; its support library's own unit tests are quick and run here.
+check: setup-check fmt lint ui-check unit
+
+test: setup-test fmt lint ui-check deny deb build
 	$(CARGO) test --workspace --locked
 
 deb: setup-run
@@ -40,7 +49,7 @@ fuzz:
 	scripts/fuzz.sh $(or $(SECS),60)
 
 build:
-	$(CARGO) build --locked -p oauth-desk -p oauth-desk-front -p oauth-desk-app
+	$(BUILD)
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -48,11 +57,21 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+ui-check:
+	tools/ui/node_modules/.bin/prettier --config tools/ui/prettierrc.json --check 'ui/**/*.{js,css}'
+	tools/ui/node_modules/.bin/tsc -p tools/ui/tsconfig.json
+
+unit:
+	$(CARGO) test --workspace --lib --bins --locked
+
 deny:
 	scripts/deny.sh
 
 setup-run:
 	@scripts/setup.sh run
+
+setup-check:
+	@scripts/setup.sh check
 
 setup-test:
 	@scripts/setup.sh test

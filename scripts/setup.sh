@@ -3,6 +3,7 @@
 # so a second run takes about a second.
 #
 #   scripts/setup.sh run    build the app and start it
+#   scripts/setup.sh check  also the UI's checkers (tsc, prettier: npm, into tools/ui)
 #   scripts/setup.sh test   also the test tools: Xvfb, WebDriver, D-Bus, gnome-keyring, the test IdP,
 #                           schemathesis (in a venv under ~/.cache/oauth-desk)
 #   scripts/setup.sh bench  the test tools, and the peers the benchmarks compare against
@@ -51,6 +52,16 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and run this again"
+
+if [[ "$purpose" != run ]]; then
+    command -v node >/dev/null || die "node not found: install Node.js 20 or newer (the UI's checkers and the test IdP run on it)"
+    ui_tools="$root/tools/ui"
+    # npm ci only when the lockfile changed since the last install.
+    if [[ ! -f "$ui_tools/node_modules/.package-lock.json" || "$ui_tools/package-lock.json" -nt "$ui_tools/node_modules/.package-lock.json" ]]; then
+        say "installing the UI's checkers (typescript, prettier, from npm)"
+        (cd "$ui_tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+fi
 
 if [[ "$purpose" == test || "$purpose" == bench ]]; then
     cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"

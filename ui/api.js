@@ -1,7 +1,56 @@
 // The only file that calls into the app. Every command returns a value or throws
-// {code, message}; views branch on `code`.
+// {code, message}; views branch on `code`. The types below are the Rust structs the commands
+// return, as serde writes them: `make check` (tsc --checkJs) holds the views to them.
 const { invoke } = window.__TAURI__.core;
 
+/** @typedef {{ field: string, message: string }} FieldError */
+/** @typedef {{ code: string, message: string, fields?: FieldError[] }} CommandError */
+/**
+ * ProviderView (core vault/providers.rs): the list's row; no secret, only whether there is one.
+ * @typedef {{
+ *   id: number, name: string, preset: string | null, issuer: string | null,
+ *   authorization_url: string | null, token_url: string | null, refresh_url: string | null,
+ *   revocation_url: string | null, userinfo_url: string | null, device_authorization_url: string | null,
+ *   introspection_url: string | null, jwks_uri: string | null, client_id: string,
+ *   has_client_secret: boolean, client_auth: string, scopes: string[], extra_params: Record<string, string>,
+ *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
+ *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,
+ * }} ProviderView
+ */
+/** @typedef {ProviderView & { notice?: string }} Updated */
+/** The provider form's fields, every one as text (core oauth/provider.rs ProviderForm / ProviderInput). @typedef {Record<string, string>} ProviderForm */
+/** @typedef {{ key: string, label: string, kind: string, example: string, default: string | null }} PresetParam */
+/** @typedef {{ id: string, label: string, params: PresetParam[], notes?: string | null }} Preset */
+/**
+ * @typedef {{ path: string, key_mode: 'keyring' | 'passphrase', schema_version: number, sqlcipher_version: string,
+ *   providers: number, tokens: number, activity: number, before_restore?: string | null }} VaultStatus
+ */
+/**
+ * @typedef {{ state: 'open', status: VaultStatus }
+ *   | { state: 'locked', path: string, exists: boolean, code: string, message: string }} VaultView
+ */
+/** @typedef {{ id: number, at: number, action: string, provider: string | null, account: string | null, detail: string | null }} ActivityEntry */
+/** @typedef {{ running: boolean, port: number | null }} ApiStatus */
+/** @typedef {{ id: number, method: 'window' | 'browser', url: string }} SigninStarted */
+/** @typedef {{ id: number, user_code: string, verification_uri: string, expires_in: number }} DeviceStarted */
+/**
+ * @typedef {{ provider: string, color: string | null, account: string, status: string, expires_at: number | null,
+ *   scopes: string[], refreshed_at: number | null, last_error: string | null, has_refresh_token: boolean }} TokenRow
+ */
+/** @typedef {{ total: number, rows: TokenRow[] }} TokenPage */
+/** @typedef {{ provider: string, account: string, expires_at: number | null, rotated: boolean, shared: boolean }} RefreshOutcome */
+/** @typedef {{ header: unknown, claims: unknown }} Jwt */
+/** @typedef {{ id_token: Jwt | null, access_token: Jwt | null, userinfo: unknown, introspection: unknown, notes: string[] }} TokenDetails */
+/** @typedef {{ schema_version: number, providers: string[], accounts: [string, string][] }} BackupContents */
+/** @typedef {{ name: string, action: string, fields: string[], needs_secret: boolean, warning?: string | null }} Planned */
+/** @typedef {{ digest: string, providers: Planned[] }} Plan */
+
+/**
+ * @template T
+ * @param {string} command
+ * @param {Record<string, unknown>} [args]
+ * @returns {Promise<T>}
+ */
 async function call(command, args) {
   try {
     return await invoke(command, args);
@@ -10,47 +59,79 @@ async function call(command, args) {
   }
 }
 
+/** @type {() => Promise<VaultView>} */
 export const vaultStatus = () => call('vault_status');
+/** @type {(passphrase: string) => Promise<VaultView>} */
 export const unlockVault = (passphrase) => call('unlock_vault', { passphrase });
+/** @type {() => Promise<ProviderView[]>} */
 export const listProviders = () => call('list_providers');
 export const listTokens = () => call('list_tokens');
+/** @type {() => Promise<ActivityEntry[]>} */
 export const listActivity = () => call('list_activity');
+/** @type {(name: string) => Promise<ProviderForm>} */
 export const providerForm = (name) => call('provider_form', { name });
+/** @type {(input: ProviderForm, editing: string | null) => Promise<FieldError[]>} */
 export const checkProvider = (input, editing) => call('check_provider', { input, editing });
+/** @type {(input: ProviderForm) => Promise<Updated>} */
 export const addProvider = (input) => call('add_provider', { input });
+/** @type {(name: string, input: ProviderForm) => Promise<Updated>} */
 export const updateProvider = (name, input) => call('update_provider', { name, input });
+/** @type {(name: string) => Promise<number>} */
 export const removeProvider = (name) => call('remove_provider', { name });
+/** @type {(input: ProviderForm) => Promise<ProviderForm>} */
 export const discoverProvider = (input) => call('discover_provider', { input });
+/** @type {() => Promise<Preset[]>} */
 export const listPresets = () => call('list_presets');
+/** @type {(id: string, params: Record<string, string>) => Promise<ProviderForm>} */
 export const applyPreset = (id, params) => call('apply_preset', { id, params });
+/** @type {(name: string, account: string | null) => Promise<SigninStarted>} */
 export const startSignin = (name, account) => call('start_signin', { name, account });
 export const openSigninInBrowser = (id) => call('open_signin_in_browser', { id });
 export const cancelSignin = (id) => call('cancel_signin', { id });
+/** @type {(name: string, account: string | null) => Promise<DeviceStarted>} */
 export const startDeviceSignin = (name, account) => call('start_device_signin', { name, account });
 export const signinClientCredentials = (name, account) => call('signin_client_credentials', { name, account });
 
 // Events from the app: `signin-finished` ({id, provider, signed_in, error}), `tokens-changed`.
 export const onEvent = (name, handler) => window.__TAURI__.event.listen(name, (e) => handler(e.payload));
+/** @type {(query: Record<string, unknown>) => Promise<TokenPage>} */
 export const queryTokens = (query) => call('query_tokens', { query });
+/** @type {(provider: string, account: string) => Promise<RefreshOutcome>} */
 export const refreshToken = (provider, account) => call('refresh_token', { provider, account });
 export const revokeToken = (provider, account) => call('revoke_token', { provider, account });
+/** @type {(provider: string, account: string) => Promise<TokenDetails>} */
 export const tokenDetails = (provider, account) => call('token_details', { provider, account });
+/** @type {(provider: string, account: string) => Promise<string>} */
 export const revealAccessToken = (provider, account) => call('reveal_access_token', { provider, account });
+/** @type {(provider: string, account: string) => Promise<number>} */
 export const copyAccessToken = (provider, account) => call('copy_access_token', { provider, account });
 export const importToken = (provider, account, json) => call('import_token', { provider, account, json });
 export const getSettings = () => call('get_settings');
 export const saveSettings = (settings) => call('save_settings', { settings });
+/** @type {() => Promise<ApiStatus>} */
 export const apiStatus = () => call('api_status');
+/** @type {(port: number) => Promise<ApiStatus>} */
 export const startApi = (port) => call('start_api', { port });
+/** @type {() => Promise<ApiStatus>} */
 export const stopApi = () => call('stop_api');
+/** @type {(regenerate: boolean) => Promise<string>} */
 export const apiKey = (regenerate) => call('api_key', { regenerate });
 export const setProxyPassword = (password) => call('set_proxy_password', { password });
+/** @type {(mode: string, passphrase: string | null) => Promise<VaultStatus>} */
 export const changeVaultKey = (mode, passphrase) => call('change_vault_key', { mode, passphrase });
+/** @type {() => Promise<string>} */
 export const suggestBackupPath = () => call('suggest_backup_path');
+/** @type {(path: string, passphrase: string) => Promise<BackupContents>} */
 export const backupVault = (path, passphrase) => call('backup_vault', { path, passphrase });
+/** @type {(path: string, passphrase: string) => Promise<BackupContents>} */
 export const inspectBackup = (path, passphrase) => call('inspect_backup', { path, passphrase });
+/** @type {(path: string, passphrase: string) => Promise<VaultStatus>} */
 export const restoreVault = (path, passphrase) => call('restore_vault', { path, passphrase });
+/** @type {() => Promise<VaultStatus>} */
 export const removeBeforeRestore = () => call('remove_before_restore');
+/** @type {(path: string) => Promise<number>} */
 export const exportProviders = (path) => call('export_providers', { path });
+/** @type {(path: string) => Promise<Plan>} */
 export const planProviderImport = (path) => call('plan_provider_import', { path });
+/** @type {(path: string, digest: string, secrets: Record<string, string>) => Promise<[string, string][]>} */
 export const applyProviderImport = (path, digest, secrets) => call('apply_provider_import', { path, digest, secrets });

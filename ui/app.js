@@ -1,6 +1,6 @@
 // The window's shell: navigation, the vault badge and the unlock dialog.
 import * as api from './api.js';
-import { toast } from './dom.js';
+import { byId, toast } from './dom.js';
 import * as providers from './views/providers.js';
 import * as tokens from './views/tokens.js';
 import * as activity from './views/activity.js';
@@ -12,14 +12,23 @@ const order = ['providers', 'tokens', 'activity', 'settings'];
 let current = 'providers';
 let unlocked = false;
 
+/**
+ * The heading above the view: a view sets it when it shows something other than itself (a
+ * form, an import), and `show` sets it back to the view's title.
+ * @param {string} text
+ */
+export function setTitle(text) {
+  byId('view-title').textContent = text;
+}
+
 async function show(name) {
   current = name;
-  for (const b of document.querySelectorAll('.nav button')) {
+  for (const b of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('.nav button'))) {
     b.toggleAttribute('aria-current', b.dataset.view === name);
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page');
   }
-  const view = document.getElementById('view');
-  document.getElementById('view-title').textContent = views[name].title;
+  const view = byId('view');
+  setTitle(views[name].title);
   view.replaceChildren();
   if (!unlocked) return;
   try {
@@ -29,9 +38,10 @@ async function show(name) {
   }
 }
 
+/** @param {import('./api.js').VaultView} v */
 function showVault(v) {
-  const mode = document.getElementById('vault-mode');
-  const path = document.getElementById('vault-path');
+  const mode = byId('vault-mode');
+  const path = byId('vault-path');
   mode.classList.remove('locked', 'error');
   if (v.state === 'open') {
     mode.textContent = v.status.key_mode === 'keyring' ? 'Vault: OS keyring' : 'Vault: passphrase';
@@ -54,35 +64,43 @@ async function openVault() {
       askPassphrase(v);
     }
   } catch (e) {
-    const mode = document.getElementById('vault-mode');
+    const mode = byId('vault-mode');
     mode.textContent = 'Vault: cannot open';
     mode.classList.add('error');
-    document.getElementById('view').replaceChildren();
+    byId('view').replaceChildren();
     toast(e.message, 'error');
-    document.getElementById('vault-path').textContent = e.message;
+    byId('vault-path').textContent = e.message;
   }
 }
 
+/** @param {Extract<import('./api.js').VaultView, { state: 'locked' }>} v */
 function askPassphrase(v) {
-  const dialog = document.getElementById('unlock-dialog');
-  const form = document.getElementById('unlock-form');
+  const dialog = /** @type {HTMLDialogElement} */ (byId('unlock-dialog'));
+  const form = /** @type {HTMLFormElement} */ (byId('unlock-form'));
   const creating = !v.exists;
-  document.getElementById('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
-  document.getElementById('unlock-reason').textContent = creating
+  byId('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
+  byId('unlock-reason').textContent = creating
     ? 'No OS keyring is available to hold the vault key, so choose a passphrase of at least 8 characters. It cannot be recovered if lost.'
-    : (v.code === 'key_missing'
+    : v.code === 'key_missing'
       ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
-      : 'No OS keyring is available. Type the vault passphrase.');
-  document.getElementById('unlock-confirm-row').hidden = !creating;
-  document.getElementById('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
-  const error = document.getElementById('unlock-error');
+      : 'No OS keyring is available. Type the vault passphrase.';
+  byId('unlock-confirm-row').hidden = !creating;
+  byId('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
+  const error = byId('unlock-error');
   error.textContent = '';
   form.onsubmit = async (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
-    const pass = data.get('passphrase');
-    if (!pass) { error.textContent = 'Type a passphrase.'; return; }
-    if (creating && pass !== data.get('confirm')) { error.textContent = 'The two passphrases differ.'; return; }
+    // Both fields are text inputs: FormData gives strings for them, never files.
+    const pass = /** @type {string} */ (data.get('passphrase'));
+    if (!pass) {
+      error.textContent = 'Type a passphrase.';
+      return;
+    }
+    if (creating && pass !== data.get('confirm')) {
+      error.textContent = 'The two passphrases differ.';
+      return;
+    }
     error.textContent = creating ? 'Creating the vault…' : 'Unlocking…';
     try {
       const opened = await api.unlockVault(pass);
@@ -93,8 +111,12 @@ function askPassphrase(v) {
       await show(current);
     } catch (e) {
       const passphrase = e.fields?.find((f) => f.field === 'passphrase');
-      error.textContent = e.code === 'wrong_key' ? 'That passphrase does not open this vault.'
-        : passphrase ? `The passphrase ${passphrase.message}.` : e.message;
+      error.textContent =
+        e.code === 'wrong_key'
+          ? 'That passphrase does not open this vault.'
+          : passphrase
+            ? `The passphrase ${passphrase.message}.`
+            : e.message;
     }
   };
   // The vault is needed for everything: the dialog stays until it is unlocked.
@@ -103,7 +125,7 @@ function askPassphrase(v) {
 }
 
 document.addEventListener('click', (ev) => {
-  const nav = ev.target.closest('[data-view]');
+  const nav = /** @type {HTMLElement | null} */ (/** @type {Element} */ (ev.target).closest('[data-view]'));
   if (nav) show(nav.dataset.view);
 });
 

@@ -4,7 +4,7 @@
 use std::process::Output;
 
 use oauth_desk_tests::canned::{Canned, CannedServer};
-use oauth_desk_tests::cli::{json, run, sha, stderr, stdout};
+use oauth_desk_tests::cli::{add_provider_by_hand, json, run, sha, stderr, stdout};
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
 use serde_json::Value;
@@ -33,20 +33,13 @@ fn ok(o: Output) -> Output {
 /// A vault with one provider in it, as the starting point of the bad-input tests.
 fn vault_with_one_provider() -> Session {
     let s = Session::without_keyring();
-    ok(desk_stdin(
+    add_provider_by_hand(
         &s,
-        &[
-            "provider",
-            "add",
-            "Existing",
-            "--token-url",
-            "https://idp.example/token",
-            "--client-id",
-            "desk",
-            "--client-secret-stdin",
-        ],
+        &[PASS],
+        "Existing",
+        &["--client-secret-stdin"],
         "existing-secret\n",
-    ));
+    );
     s
 }
 

@@ -329,23 +329,7 @@ fn the_vault_a_restore_replaced_is_named_and_can_be_removed() {
         ("OAUTH_DESK_BACKUP_PASSPHRASE", "the backup's passphrase"),
     ];
     let add = |name: &str| {
-        let out = run(
-            &s,
-            &[
-                "provider",
-                "add",
-                name,
-                "--client-id",
-                "c",
-                "--token-url",
-                "https://idp.example/t",
-                "--client-auth",
-                "none",
-            ],
-            &env,
-            "",
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        oauth_desk_tests::cli::add_provider_by_hand(&s, &env, name, &["--client-auth", "none"], "")
     };
     add("in-backup");
     let file = s.home().join("desk.odb");

@@ -273,22 +273,7 @@ async fn names_with_markup_or_invisible_characters_are_shown_escaped_and_visibly
     let session = Session::without_keyring();
     let odd = "<img src=x onerror=alert(1)> pay\u{202E}lap\u{200B}";
     let pass = [("OAUTH_DESK_PASSPHRASE", PASSPHRASE)];
-    let add = [
-        "provider",
-        "add",
-        odd,
-        "--token-url",
-        "https://idp.example/token",
-        "--client-id",
-        "c",
-    ];
-    let out = run(&session, &add, &pass, "");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    oauth_desk_tests::cli::add_provider_by_hand(&session, &pass, odd, &[], "");
 
     let app = App::launch(&session, &[]).await;
     app.text("Unlock the vault").await;

@@ -10,6 +10,7 @@ use oauth_desk_tests::cli::run;
 use oauth_desk_tests::desktop::App;
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::add_provider;
 
 const PASSPHRASE: &str = "gui signin passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
@@ -51,18 +52,7 @@ async fn unlocked_app(session: &Session) -> App {
 async fn sign_in_through_the_login_window_and_see_the_account() {
     let idp = Idp::start();
     let session = Session::without_keyring();
-    let secret = format!("{}\n", idp::BASIC.secret.unwrap());
-    let add = [
-        "provider",
-        "add",
-        "Test IdP",
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        idp::BASIC.id,
-        "--client-secret-stdin",
-    ];
-    assert_eq!(run(&session, &add, &[PASS], &secret).status.code(), Some(0));
+    add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
 
     let app = unlocked_app(&session).await;
     app.button("Sign in").await.click().await.unwrap();
@@ -252,16 +242,7 @@ async fn a_page_in_the_login_window_cannot_call_the_app() {
 async fn closing_the_login_window_cancels_the_sign_in() {
     let idp = Idp::start();
     let session = Session::without_keyring();
-    let add = [
-        "provider",
-        "add",
-        "Public IdP",
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        idp::PUBLIC.id,
-    ];
-    assert_eq!(run(&session, &add, &[PASS], "").status.code(), Some(0));
+    add_provider(&session, &[PASS], &idp, "Public IdP", &idp::PUBLIC);
     let app = unlocked_app(&session).await;
     app.button("Sign in").await.click().await.unwrap();
     app.button("Start sign-in").await.click().await.unwrap();
@@ -314,16 +295,7 @@ async fn wait_file(path: &std::path::Path) -> String {
 async fn open_in_browser_instead_finishes_through_the_loopback_redirect() {
     let idp = Idp::start();
     let session = Session::without_keyring();
-    let add = [
-        "provider",
-        "add",
-        "Test IdP",
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        idp::PUBLIC.id,
-    ];
-    assert_eq!(run(&session, &add, &[PASS], "").status.code(), Some(0));
+    add_provider(&session, &[PASS], &idp, "Test IdP", &idp::PUBLIC);
     let (bin, opened) = fake_browser();
     let path = format!(
         "{}:{}",
@@ -361,18 +333,7 @@ async fn open_in_browser_instead_finishes_through_the_loopback_redirect() {
 async fn the_device_flow_shows_the_code_and_finishes_when_approved() {
     let idp = Idp::start();
     let session = Session::without_keyring();
-    let secret = format!("{}\n", idp::BASIC.secret.unwrap());
-    let add = [
-        "provider",
-        "add",
-        "Test IdP",
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        idp::BASIC.id,
-        "--client-secret-stdin",
-    ];
-    assert_eq!(run(&session, &add, &[PASS], &secret).status.code(), Some(0));
+    add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
     let app = App::launch(&session, &[]).await;
     app.text("Unlock the vault").await;
     app.enter_passphrase(PASSPHRASE).await;

@@ -343,20 +343,7 @@ async fn the_window_the_api_and_the_cli_use_one_vault_at_once() {
     )
     .await;
     // The CLI adds one; the API and the window see it.
-    ok(run(
-        &session,
-        &[
-            "provider",
-            "add",
-            "From the CLI",
-            "--token-url",
-            "https://idp.example/token",
-            "--client-id",
-            "c",
-        ],
-        &[PASS],
-        "",
-    ));
+    oauth_desk_tests::cli::add_provider_by_hand(&session, &[PASS], "From the CLI", &[], "");
     let (k, b) = (key.clone(), base.clone());
     let names = tokio::task::spawn_blocking(move || {
         let v: serde_json::Value = oauth_desk_tests::http()

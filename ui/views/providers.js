@@ -1,126 +1,141 @@
-// The Providers view: the list, and the form to add or edit one (presets, discovery, errors
-// beside each field as the user types). Validation is the core's: the form asks it on every
-// change, so the window, the CLI and the REST API refuse exactly the same things.
+// The Providers view: the list of providers, with sign-in, edit and remove on each; the form
+// to add or edit one is ./provider-form.js.
 import * as api from '../api.js';
+import { setTitle } from '../app.js';
 import { confirmDialog, el, empty, toast, visible } from '../dom.js';
+import { showForm } from './provider-form.js';
 import { openSignin } from './signin.js';
 import { showExport, showImport } from './sharing.js';
 
 export const title = 'Providers';
 
-const SECTIONS = [
-  {
-    title: 'Provider',
-    fields: [
-      { name: 'name', label: 'Name', required: true, hint: 'How this provider appears here and on the command line (oauth-desk token get NAME).' },
-      { name: 'issuer', label: 'Issuer URL', type: 'url', placeholder: 'https://accounts.example.com', hint: 'Press Discover to fill the endpoints from its OpenID Connect or OAuth metadata.', discover: true },
-    ],
-  },
-  {
-    title: 'Client',
-    fields: [
-      { name: 'client_id', label: 'Client ID', required: true, autocomplete: 'off' },
-      { name: 'client_secret', label: 'Client secret', secret: true, hint: 'Leave empty for a public client. Stored encrypted; never shown again.' },
-      {
-        name: 'client_auth', label: 'Client authentication', options: [
-          ['', 'Automatic (HTTP Basic with a secret, none without)'],
-          ['basic', 'HTTP Basic (secret sent via header)'],
-          ['post', 'Form body (secret sent via payload)'],
-          ['none', 'None (public client)'],
-        ],
-      },
-    ],
-  },
-  {
-    title: 'Endpoints',
-    fields: [
-      { name: 'authorization_url', label: 'Authorization endpoint', type: 'url' },
-      { name: 'token_url', label: 'Token endpoint', type: 'url', required: true },
-      { name: 'refresh_url', label: 'Refresh endpoint', type: 'url', placeholder: 'Same as the token endpoint' },
-      { name: 'revocation_url', label: 'Revocation endpoint', type: 'url' },
-      { name: 'userinfo_url', label: 'Userinfo endpoint', type: 'url' },
-      { name: 'device_authorization_url', label: 'Device authorization endpoint', type: 'url' },
-      { name: 'introspection_url', label: 'Introspection endpoint', type: 'url' },
-      { name: 'jwks_uri', label: 'JWKS URI', type: 'url', hint: 'The keys that sign ID tokens.' },
-    ],
-  },
-  {
-    title: 'Authorization request',
-    fields: [
-      { name: 'scopes', label: 'Default scopes', placeholder: 'openid email offline_access', hint: 'Separated by spaces.' },
-      { name: 'extra_params', label: 'Extra parameters', multiline: true, placeholder: 'audience=https://api.example.com', hint: 'One key=value a line, added to the authorization request (audience, prompt, access_type…).' },
-    ],
-  },
-  {
-    title: 'Sign-in',
-    fields: [
-      { name: 'sign_in_with', label: 'Sign in with', options: [['window', 'The in-app login window'], ['browser', 'The system browser']] },
-      { name: 'redirect_port', label: 'Loopback port', type: 'number', hint: 'The redirect goes to http://127.0.0.1:PORT; 0 picks a free port at each sign-in.' },
-      { name: 'redirect_path', label: 'Redirect path', placeholder: '/callback' },
-      { name: 'redirect_url', label: 'Custom redirect URL', type: 'url', hint: 'Only for providers that cannot redirect to 127.0.0.1: the login window catches this URL.' },
-      { name: 'color', label: 'Colour', placeholder: '#1f6feb', color: true },
-    ],
-  },
-];
-const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(['preset', 'iss_required']);
+/** @typedef {import('../api.js').ProviderView} ProviderView */
 
+/** @param {HTMLElement} view */
 export async function render(view) {
   await showList(view);
 }
 
-function setTitle(text) {
-  document.getElementById('view-title').textContent = text;
-}
-
+/**
+ * @param {HTMLElement} view
+ * @param {string | null} [focusName] the provider whose card gets the focus
+ */
 async function showList(view, focusName) {
   setTitle(title);
   const providers = await api.listProviders();
   view.replaceChildren();
-  const add = el('button', { type: 'button', class: 'primary', onclick: () => showForm(view) }, 'Add provider');
+  const add = el('button', { type: 'button', class: 'primary', onclick: () => openForm(view) }, 'Add provider');
   const back = () => showList(view);
-  const importButton = el('button', { type: 'button', class: 'secondary', onclick: () => showImport(view, back) }, 'Import…');
-  const exportButton = el('button', { type: 'button', class: 'secondary', onclick: () => showExport(view, back) }, 'Export…');
+  const importButton = el(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => showImport(view, back) },
+    'Import…',
+  );
+  const exportButton = el(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => showExport(view, back) },
+    'Export…',
+  );
   if (providers.length === 0) {
     const presets = await api.listPresets();
-    view.append(empty({
-      title: 'Add your first provider',
-      text: 'A provider is the OAuth 2.0 or OpenID Connect server you sign in with: '
-        + 'its client ID and endpoints, or just its issuer URL to discover them. '
-        + 'Once it is here, sign in to get tokens.',
-      actions: [add, importButton],
-    }), el('div', { class: 'preset-chips', role: 'group', 'aria-label': 'Start from a preset' },
-      el('p', { class: 'muted' }, 'Or start from a preset:'),
-      ...presets.map((p) => el('button', { type: 'button', class: 'secondary', onclick: () => showForm(view, null, p.id) }, p.label))));
+    view.append(
+      empty({
+        title: 'Add your first provider',
+        text:
+          'A provider is the OAuth 2.0 or OpenID Connect server you sign in with: ' +
+          'its client ID and endpoints, or just its issuer URL to discover them. ' +
+          'Once it is here, sign in to get tokens.',
+        actions: [add, importButton],
+      }),
+      el(
+        'div',
+        { class: 'preset-chips', role: 'group', 'aria-label': 'Start from a preset' },
+        el('p', { class: 'muted' }, 'Or start from a preset:'),
+        ...presets.map((p) =>
+          el('button', { type: 'button', class: 'secondary', onclick: () => openForm(view, null, p.id) }, p.label),
+        ),
+      ),
+    );
     return;
   }
   const count = providers.length === 1 ? '1 provider' : `${providers.length} providers`;
   view.append(
-    el('div', { class: 'toolbar' }, el('p', { class: 'muted' }, count), el('div', { class: 'toolbar-actions' }, importButton, exportButton, add)),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('p', { class: 'muted' }, count),
+      el('div', { class: 'toolbar-actions' }, importButton, exportButton, add),
+    ),
     el('ul', { class: 'cards', 'aria-label': 'Providers' }, ...providers.map((p) => row(view, p))),
   );
   if (focusName) {
-    [...view.querySelectorAll('.card')].find((c) => c.dataset.name === focusName)?.querySelector('button')?.focus();
+    [.../** @type {NodeListOf<HTMLElement>} */ (view.querySelectorAll('.card'))]
+      .find((c) => c.dataset.name === focusName)
+      ?.querySelector('button')
+      ?.focus();
   }
 }
 
+/**
+ * @param {HTMLElement} view
+ * @param {ProviderView} p
+ */
 function row(view, p) {
   const name = visible(p.name);
   const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
   if (p.color) swatch.style.setProperty('--swatch', p.color);
   const accounts = p.accounts === 1 ? '1 account' : `${p.accounts} accounts`;
-  const card = el('li', { class: 'card' },
+  const card = el(
+    'li',
+    { class: 'card' },
     swatch,
-    el('div', { class: 'card-main' },
+    el(
+      'div',
+      { class: 'card-main' },
       el('div', { class: 'card-title' }, name),
-      el('div', { class: 'muted' }, hostOf(p.authorization_url || p.token_url), ' · ', p.client_id ? `client ${visible(p.client_id)}` : '', ' · ', accounts)),
-    el('div', { class: 'card-actions' },
-      el('button', { type: 'button', class: 'small-primary', 'aria-label': `Sign in to ${name}`, onclick: () => openSignin(p) }, 'Sign in'),
-      el('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${name}`, onclick: () => showForm(view, p) }, 'Edit'),
-      el('button', { type: 'button', class: 'secondary danger-text', 'aria-label': `Remove ${name}`, onclick: () => remove(view, p) }, 'Remove')));
+      el(
+        'div',
+        { class: 'muted' },
+        hostOf(p.authorization_url || p.token_url),
+        ' · ',
+        p.client_id ? `client ${visible(p.client_id)}` : '',
+        ' · ',
+        accounts,
+      ),
+    ),
+    el(
+      'div',
+      { class: 'card-actions' },
+      el(
+        'button',
+        { type: 'button', class: 'small-primary', 'aria-label': `Sign in to ${name}`, onclick: () => openSignin(p) },
+        'Sign in',
+      ),
+      el(
+        'button',
+        { type: 'button', class: 'secondary', 'aria-label': `Edit ${name}`, onclick: () => openForm(view, p) },
+        'Edit',
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary danger-text',
+          'aria-label': `Remove ${name}`,
+          onclick: () => remove(view, p),
+        },
+        'Remove',
+      ),
+    ),
+  );
   card.dataset.name = p.name;
   return card;
 }
 
+/**
+ * @param {HTMLElement} view
+ * @param {ProviderView} p
+ */
 async function remove(view, p) {
   const tokens = p.accounts === 1 ? 'its 1 token' : `its ${p.accounts} tokens`;
   const yes = await confirmDialog({
@@ -140,277 +155,21 @@ async function remove(view, p) {
   await showList(view);
 }
 
+/** @param {string | null} url */
 function hostOf(url) {
-  try { return new URL(url).host; } catch { return url ?? ''; }
+  try {
+    return new URL(url ?? '').host;
+  } catch {
+    return url ?? '';
+  }
 }
 
-// ---- The form ---------------------------------------------------------------------------
-
-async function showForm(view, existing = null, presetId = null) {
-  const editing = existing?.name ?? null;
-  const [values, presets] = await Promise.all([
-    editing ? api.providerForm(editing) : Promise.resolve({ redirect_port: '0', redirect_path: '/callback', sign_in_with: 'window' }),
-    api.listPresets(),
-  ]);
-  setTitle(editing ? `Edit ${visible(editing)}` : 'Add provider');
-
-  const form = el('form', { class: 'provider-form', novalidate: '' });
-  const touched = new Set();
-  let submitted = false;
-  let dirty = false;
-
-  form.append(el('input', { type: 'hidden', name: 'preset' }), el('input', { type: 'hidden', name: 'iss_required' }));
-  if (!editing) form.append(presetSection(presets, form, () => { dirty = true; check(); }));
-  for (const section of SECTIONS) {
-    const fieldset = el('fieldset', {}, el('legend', {}, section.title));
-    for (const f of section.fields) fieldset.append(field(f, form, existing));
-    form.append(fieldset);
-  }
-  const formError = el('p', { class: 'field-error', role: 'alert', id: 'form-error' });
-  const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
-  const save = el('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Save provider');
-  form.append(formError, el('div', { class: 'actions sticky' }, cancel, save));
-  fill(form, values);
-
-  // Errors beside each field, asked of the core as the user types (after a short pause).
-  let timer = null;
-  let seq = 0;
-  const check = () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const mine = ++seq;
-      try {
-        const errors = await api.checkProvider(gather(form), editing);
-        if (mine === seq) showErrors(form, errors, submitted ? null : touched);
-      } catch (e) {
-        if (mine === seq) formError.textContent = e.message;
-      }
-    }, 250);
-  };
-  form.addEventListener('input', (ev) => {
-    if (ev.target.name) touched.add(ev.target.name);
-    dirty = true;
-    check();
-  });
-  form.addEventListener('focusout', (ev) => {
-    if (ev.target.name && ev.target.value) { touched.add(ev.target.name); check(); }
-  });
-
-  const leave = async () => {
-    if (dirty && !(await confirmDialog({ title: 'Discard your changes?', text: 'What you typed in this form will be lost.', confirm: 'Discard' }))) return;
-    await showList(view, editing);
-  };
-  cancel.addEventListener('click', leave);
-  form.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape' && !document.querySelector('dialog[open]')) { ev.preventDefault(); leave(); }
-  });
-
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submitted = true;
-    clearTimeout(timer);
-    seq++;
-    save.disabled = true;
-    formError.textContent = '';
-    try {
-      const input = gather(form);
-      const saved = editing ? await api.updateProvider(editing, input) : await api.addProvider(input);
-      // An endpoint moved to another host: say what was cleared and who must sign in again.
-      if (saved.notice) toast(`Saved ${visible(saved.name)}: ${saved.notice}.`, 'error');
-      else toast(`Saved ${visible(saved.name)}.`);
-      await showList(view, saved.name);
-    } catch (e) {
-      if (e.fields?.length) {
-        showErrors(form, e.fields, null);
-        form.querySelector('[aria-invalid="true"]')?.focus();
-      } else {
-        formError.textContent = e.message;
-      }
-    } finally {
-      save.disabled = false;
-    }
-  });
-
-  view.replaceChildren(form);
-  form.querySelector(editing ? '#f-name' : '#preset-picker')?.focus();
-  if (presetId) {
-    const picker = form.querySelector('#preset-picker');
-    picker.value = presetId;
-    picker.dispatchEvent(new Event('change'));
-    // A preset that needs nothing more fills the form at once; others wait for their values.
-    if (!presets.find((p) => p.id === presetId)?.params.length) {
-      [...form.querySelectorAll('button')].find((b) => b.textContent === 'Apply preset')?.click();
-    }
-  }
-  if (editing) check();
-}
-
-function field(f, form, existing) {
-  const id = `f-${f.name}`;
-  const hintId = `${id}-hint`;
-  const errId = `${id}-error`;
-  let control;
-  if (f.options) {
-    control = el('select', { id, name: f.name }, ...f.options.map(([v, t]) => el('option', { value: v }, t)));
-  } else if (f.multiline) {
-    control = el('textarea', { id, name: f.name, rows: '3', spellcheck: 'false' });
-  } else {
-    control = el('input', {
-      id, name: f.name, type: f.secret ? 'password' : (f.type === 'number' ? 'number' : 'text'),
-      spellcheck: 'false', autocomplete: f.secret ? 'new-password' : 'off',
-    });
-    if (f.type === 'number') { control.min = '0'; control.max = '65535'; }
-    if (f.type === 'url') control.setAttribute('inputmode', 'url');
-  }
-  if (f.placeholder) control.placeholder = f.placeholder;
-  if (f.secret && existing?.has_client_secret) control.placeholder = 'Stored (type a new one to replace it)';
-  if (f.required) control.setAttribute('aria-required', 'true');
-  control.setAttribute('aria-describedby', `${f.hint ? hintId : ''} ${errId}`.trim());
-
-  const label = el('label', { for: id, class: f.required ? 'required' : '' }, f.label);
-  const row = el('div', { class: 'input-row' }, control);
-  if (f.secret) {
-    const toggle = el('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false', 'aria-controls': id }, 'Show');
-    toggle.addEventListener('click', () => {
-      const show = control.type === 'password';
-      control.type = show ? 'text' : 'password';
-      toggle.textContent = show ? 'Hide' : 'Show';
-      toggle.setAttribute('aria-pressed', String(show));
-    });
-    row.append(toggle);
-  }
-  if (f.discover) row.append(discoverButton(form, control));
-  if (f.color) {
-    const picker = el('input', { type: 'color', 'aria-label': 'Pick a colour', tabindex: '-1' });
-    picker.addEventListener('input', () => { control.value = picker.value; control.dispatchEvent(new Event('input', { bubbles: true })); });
-    control.addEventListener('input', () => { if (/^#[0-9a-f]{6}$/i.test(control.value)) picker.value = control.value; });
-    row.append(picker);
-  }
-  return el('div', { class: 'field', 'data-field': f.name },
-    label, row,
-    f.hint ? el('p', { class: 'hint', id: hintId }, f.hint) : '',
-    el('p', { class: 'field-error', id: errId }));
-}
-
-function discoverButton(form, issuer) {
-  const button = el('button', { type: 'button', class: 'secondary' }, 'Discover');
-  button.addEventListener('click', async () => {
-    const err = form.querySelector('#f-issuer-error');
-    if (!issuer.value.trim()) {
-      err.textContent = 'Type the issuer URL first, such as https://accounts.example.com';
-      issuer.focus();
-      return;
-    }
-    button.disabled = true;
-    button.textContent = 'Discovering…';
-    form.setAttribute('aria-busy', 'true');
-    err.textContent = '';
-    try {
-      const filled = await api.discoverProvider(gather(form));
-      const before = endpointsOf(form);
-      fill(form, filled);
-      const changed = endpointsOf(form).filter((v, i) => v !== before[i]).length;
-      err.textContent = '';
-      toast(changed ? `Filled ${changed} endpoint${changed === 1 ? '' : 's'} from the issuer's metadata.` : 'The metadata matches the form.');
-      form.dispatchEvent(new Event('input'));
-    } catch (e) {
-      err.textContent = e.fields?.[0]?.message ?? e.message;
-      issuer.setAttribute('aria-invalid', 'true');
-    } finally {
-      button.disabled = false;
-      button.textContent = 'Discover';
-      form.removeAttribute('aria-busy');
-    }
-  });
-  return button;
-}
-
-function endpointsOf(form) {
-  return ['authorization_url', 'token_url', 'revocation_url', 'userinfo_url', 'device_authorization_url', 'introspection_url', 'jwks_uri']
-    .map((n) => form.elements[n].value);
-}
-
-function presetSection(presets, form, changed) {
-  const picker = el('select', { id: 'preset-picker' },
-    el('option', { value: '' }, 'None: enter the provider by hand'),
-    ...presets.map((p) => el('option', { value: p.id }, p.label)));
-  const params = el('div', { class: 'preset-params' });
-  const notes = el('p', { class: 'hint', id: 'preset-notes' });
-  const apply = el('button', { type: 'button', class: 'secondary' }, 'Apply preset');
-  const error = el('p', { class: 'field-error', id: 'preset-error', role: 'alert' });
-  const actions = el('div', { class: 'input-row' }, apply);
-  actions.hidden = true;
-  picker.setAttribute('aria-describedby', 'preset-notes preset-error');
-
-  picker.addEventListener('change', () => {
-    const p = presets.find((x) => x.id === picker.value);
-    params.replaceChildren(...(p?.params ?? []).map((k) => el('div', { class: 'field' },
-      el('label', { for: `preset-${k.key}` }, k.label),
-      el('input', { id: `preset-${k.key}`, 'data-param': k.key, type: 'text', placeholder: k.example, value: k.default ?? '', spellcheck: 'false' }),
-      el('p', { class: 'field-error', id: `preset-${k.key}-error` }))));
-    notes.textContent = p?.notes ?? '';
-    actions.hidden = !p;
-    error.textContent = '';
-  });
-  apply.addEventListener('click', async () => {
-    const values = {};
-    for (const input of params.querySelectorAll('input[data-param]')) values[input.dataset.param] = input.value;
-    for (const e of params.querySelectorAll('.field-error')) e.textContent = '';
-    error.textContent = '';
-    try {
-      const filled = await api.applyPreset(picker.value, values);
-      const secret = form.elements.client_secret.value;
-      const clientId = form.elements.client_id.value;
-      fill(form, { ...filled, client_id: clientId });
-      form.elements.client_secret.value = secret;
-      toast(`Filled from the ${presets.find((x) => x.id === picker.value).label} preset: review it, add the client ID and save.`);
-      changed();
-      form.elements.client_id.focus();
-    } catch (e) {
-      for (const f of e.fields ?? []) {
-        const slot = params.querySelector(`#preset-${f.field}-error`);
-        if (slot) slot.textContent = f.message; else error.textContent = f.message;
-      }
-      if (!e.fields?.length) error.textContent = e.message;
-    }
-  });
-  return el('fieldset', { class: 'preset' },
-    el('legend', {}, 'Start from a preset'),
-    el('div', { class: 'field' }, el('label', { for: 'preset-picker' }, 'Preset'), picker, notes, error),
-    params, actions);
-}
-
-function fill(form, values) {
-  for (const name of FIELD_NAMES) {
-    if (name in values && form.elements[name]) form.elements[name].value = values[name] ?? '';
-  }
-  const color = form.elements.color?.value;
-  const picker = form.querySelector('input[type=color]');
-  if (picker && /^#[0-9a-f]{6}$/i.test(color)) picker.value = color;
-}
-
-// The form as the core reads it: every field as text; an empty secret is left out (kept).
-function gather(form) {
-  const input = {};
-  for (const name of FIELD_NAMES) input[name] = form.elements[name]?.value ?? '';
-  const secret = form.elements.client_secret.value;
-  if (secret) input.client_secret = secret;
-  return input;
-}
-
-function showErrors(form, errors, onlyThese) {
-  const byField = new Map();
-  for (const e of errors) if (!byField.has(e.field)) byField.set(e.field, e.message);
-  const unplaced = [];
-  for (const [name, message] of byField) {
-    if (!form.querySelector(`[data-field="${name}"]`)) unplaced.push(message);
-  }
-  for (const node of form.querySelectorAll('[data-field]')) {
-    const name = node.dataset.field;
-    const show = byField.has(name) && (!onlyThese || onlyThese.has(name));
-    node.querySelector('.field-error').textContent = show ? byField.get(name) : '';
-    const control = node.querySelector('input, select, textarea');
-    if (show) control.setAttribute('aria-invalid', 'true'); else control.removeAttribute('aria-invalid');
-  }
-  form.querySelector('#form-error').textContent = onlyThese ? '' : unplaced.join(' ');
+// The form comes back here when saved or left, with the provider it was about in focus.
+/**
+ * @param {HTMLElement} view
+ * @param {ProviderView | null} [existing]
+ * @param {string | null} [presetId]
+ */
+function openForm(view, existing = null, presetId = null) {
+  return showForm(view, { existing, presetId, back: (name) => showList(view, name) });
 }

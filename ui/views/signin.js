@@ -54,22 +54,58 @@ function choose(p, dialog, body) {
   if (p.has_client_secret) methods.push(['client_credentials', 'As the client itself (client credentials)']);
   if (methods.length === 0) {
     body.replaceChildren(
-      el('p', {}, 'This provider has no authorization or device endpoint and no client secret, so there is no way to sign in yet. Edit it first.'),
-      el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close')));
+      el(
+        'p',
+        {},
+        'This provider has no authorization or device endpoint and no client secret, so there is no way to sign in yet. Edit it first.',
+      ),
+      el(
+        'div',
+        { class: 'actions' },
+        el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close'),
+      ),
+    );
     return;
   }
   const method = el('select', { id: 'signin-method' }, ...methods.map(([v, t]) => el('option', { value: v }, t)));
-  const account = el('input', { id: 'signin-account', type: 'text', spellcheck: 'false', placeholder: 'From the provider (email or user name)' });
+  const account = el('input', {
+    id: 'signin-account',
+    type: 'text',
+    spellcheck: 'false',
+    placeholder: 'From the provider (email or user name)',
+  });
   const start = el('button', { type: 'submit', class: 'primary' }, 'Start sign-in');
-  const form = el('form', { method: 'dialog' },
+  const form = el(
+    'form',
+    { method: 'dialog' },
     el('div', { class: 'field' }, el('label', { for: 'signin-method' }, 'How'), method),
-    el('div', { class: 'field' }, el('label', { for: 'signin-account' }, 'Account label'), account,
-      el('p', { class: 'hint' }, 'Optional: a name for this account. Signing in again with the same account replaces its token.')),
-    el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'), start));
+    el(
+      'div',
+      { class: 'field' },
+      el('label', { for: 'signin-account' }, 'Account label'),
+      account,
+      el(
+        'p',
+        { class: 'hint' },
+        'Optional: a name for this account. Signing in again with the same account replaces its token.',
+      ),
+    ),
+    el(
+      'div',
+      { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
+      start,
+    ),
+  );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const label = account.value.trim() || null;
-    ({ code: codeFlow, device: deviceFlow, client_credentials: clientCredentials })[method.value](p, dialog, body, label);
+    ({ code: codeFlow, device: deviceFlow, client_credentials: clientCredentials })[method.value](
+      p,
+      dialog,
+      body,
+      label,
+    );
   });
   body.replaceChildren(form);
   method.focus();
@@ -78,7 +114,8 @@ function choose(p, dialog, body) {
 function progress(body, text, ...buttons) {
   body.replaceChildren(
     el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), text),
-    el('div', { class: 'actions' }, ...buttons));
+    el('div', { class: 'actions' }, ...buttons),
+  );
 }
 
 function outcomeInDialog(dialog, body, outcome) {
@@ -87,10 +124,18 @@ function outcomeInDialog(dialog, body, outcome) {
     dialog.close();
     return;
   }
-  if (outcome.error?.code === 'cancelled') { dialog.close(); return; }
+  if (outcome.error?.code === 'cancelled') {
+    dialog.close();
+    return;
+  }
   body.replaceChildren(
     el('p', { class: 'field-error', role: 'alert' }, outcome.error?.message ?? 'The sign-in failed.'),
-    el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close')));
+    el(
+      'div',
+      { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close'),
+    ),
+  );
 }
 
 async function codeFlow(p, dialog, body, account) {
@@ -102,14 +147,23 @@ async function codeFlow(p, dialog, body, account) {
     outcomeInDialog(dialog, body, { error: e });
     return;
   }
-  const cancel = el('button', { type: 'button', class: 'secondary', onclick: () => api.cancelSignin(started.id) }, 'Cancel sign-in');
+  const cancel = el(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => api.cancelSignin(started.id) },
+    'Cancel sign-in',
+  );
   dialog.addEventListener('cancel', () => api.cancelSignin(started.id));
   if (started.method === 'browser') {
     progress(body, 'Sign in in your browser; this dialog closes when you are done.', cancel);
   } else {
     const browser = el('button', { type: 'button', class: 'secondary' }, 'Open in browser instead');
     browser.addEventListener('click', async () => {
-      try { await api.openSigninInBrowser(started.id); progress(body, 'Sign in in your browser; this dialog closes when you are done.', cancel); } catch (e) { toast(e.message, 'error'); }
+      try {
+        await api.openSigninInBrowser(started.id);
+        progress(body, 'Sign in in your browser; this dialog closes when you are done.', cancel);
+      } catch (e) {
+        toast(e.message, 'error');
+      }
     });
     progress(body, 'Sign in in the login window. It closes by itself when you are done.', browser, cancel);
   }
@@ -127,11 +181,30 @@ async function deviceFlow(p, dialog, body, account) {
   }
   dialog.addEventListener('cancel', () => api.cancelSignin(started.id));
   body.replaceChildren(
-    el('p', {}, 'Enter this code at ', el('span', { class: 'mono' }, started.verification_uri), ' (opened in a login window), on this or any other device:'),
+    el(
+      'p',
+      {},
+      'Enter this code at ',
+      el('span', { class: 'mono' }, started.verification_uri),
+      ' (opened in a login window), on this or any other device:',
+    ),
     el('p', { class: 'user-code', 'aria-label': 'Code' }, started.user_code),
-    el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
-      `Waiting for approval; the code expires in ${Math.ceil(started.expires_in / 60)} minutes.`),
-    el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', onclick: () => api.cancelSignin(started.id) }, 'Cancel sign-in')));
+    el(
+      'p',
+      { class: 'progress', role: 'status' },
+      el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      `Waiting for approval; the code expires in ${Math.ceil(started.expires_in / 60)} minutes.`,
+    ),
+    el(
+      'div',
+      { class: 'actions' },
+      el(
+        'button',
+        { type: 'button', class: 'secondary', onclick: () => api.cancelSignin(started.id) },
+        'Cancel sign-in',
+      ),
+    ),
+  );
   await_(started.id, (outcome) => outcomeInDialog(dialog, body, outcome));
 }
 

@@ -12,8 +12,24 @@ let ticker = null;
 const selected = new Set(); // "provider\naccount" of the rows ticked for a bulk refresh
 const keyOf = (t) => `${t.provider}\n${t.account}`;
 
-const STATUSES = [['', 'Any status'], ['active', 'Active'], ['expiring', 'Expiring'], ['expired', 'Expired'], ['needs_signin', 'Needs sign-in'], ['revoked', 'Revoked']];
-const COLUMNS = [[null, ''], ['provider', 'Provider'], ['account', 'Account'], ['status', 'Status'], ['expires_at', 'Expires'], [null, 'Scopes'], ['refreshed_at', 'Last refreshed'], [null, 'Actions']];
+const STATUSES = [
+  ['', 'Any status'],
+  ['active', 'Active'],
+  ['expiring', 'Expiring'],
+  ['expired', 'Expired'],
+  ['needs_signin', 'Needs sign-in'],
+  ['revoked', 'Revoked'],
+];
+const COLUMNS = [
+  [null, ''],
+  ['provider', 'Provider'],
+  ['account', 'Account'],
+  ['status', 'Status'],
+  ['expires_at', 'Expires'],
+  [null, 'Scopes'],
+  ['refreshed_at', 'Last refreshed'],
+  [null, 'Actions'],
+];
 
 export async function render(view) {
   const [page, providers] = await Promise.all([
@@ -22,10 +38,12 @@ export async function render(view) {
   ]);
   const filtering = state.search || state.provider || state.status;
   if (page.total === 0 && !filtering) {
-    view.replaceChildren(empty({
-      title: 'No tokens yet',
-      text: 'Tokens appear here once you sign in to a provider. Add a provider first, then sign in with it.',
-    }));
+    view.replaceChildren(
+      empty({
+        title: 'No tokens yet',
+        text: 'Tokens appear here once you sign in to a provider. Add a provider first, then sign in with it.',
+      }),
+    );
     return;
   }
   view.replaceChildren(toolbar(view, providers, page), table(view, page));
@@ -33,49 +51,123 @@ export async function render(view) {
 }
 
 function toolbar(view, providers, page) {
-  const rerender = () => { state.offset = 0; render(view); };
-  const search = el('input', { id: 'tokens-search', type: 'search', placeholder: 'Provider or account', value: state.search, spellcheck: 'false' });
+  const rerender = () => {
+    state.offset = 0;
+    render(view);
+  };
+  const search = el('input', {
+    id: 'tokens-search',
+    type: 'search',
+    placeholder: 'Provider or account',
+    value: state.search,
+    spellcheck: 'false',
+  });
   let timer;
   search.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(async () => { state.search = search.value; state.offset = 0; await render(view); view.querySelector('#tokens-search')?.focus(); }, 200);
+    timer = setTimeout(async () => {
+      state.search = search.value;
+      state.offset = 0;
+      await render(view);
+      view.querySelector('#tokens-search')?.focus();
+    }, 200);
   });
-  const provider = el('select', { id: 'tokens-provider' }, el('option', { value: '' }, 'Every provider'),
-    ...providers.map((p) => el('option', { value: p.name }, visible(p.name))));
+  const provider = el(
+    'select',
+    { id: 'tokens-provider' },
+    el('option', { value: '' }, 'Every provider'),
+    ...providers.map((p) => el('option', { value: p.name }, visible(p.name))),
+  );
   provider.value = state.provider;
-  provider.addEventListener('change', () => { state.provider = provider.value; rerender(); });
+  provider.addEventListener('change', () => {
+    state.provider = provider.value;
+    rerender();
+  });
   const status = el('select', { id: 'tokens-status' }, ...STATUSES.map(([v, t]) => el('option', { value: v }, t)));
   status.value = state.status;
-  status.addEventListener('change', () => { state.status = status.value; rerender(); });
-  const shown = page.total === 0 ? 'No tokens match.'
-    : `Showing ${state.offset + 1}–${state.offset + page.rows.length} of ${page.total}`;
+  status.addEventListener('change', () => {
+    state.status = status.value;
+    rerender();
+  });
+  const shown =
+    page.total === 0
+      ? 'No tokens match.'
+      : `Showing ${state.offset + 1}–${state.offset + page.rows.length} of ${page.total}`;
   const pager = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
-  if (state.offset > 0) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset = Math.max(0, state.offset - PAGE); render(view); } }, 'Previous'));
-  if (state.offset + page.rows.length < page.total) pager.append(el('button', { type: 'button', class: 'secondary', onclick: () => { state.offset += PAGE; render(view); } }, 'Next'));
-  const refreshAll = el('button', { type: 'button', class: 'secondary', id: 'bulk-refresh', onclick: () => bulkRefresh(view) }, selected.size ? `Refresh selected (${selected.size})` : 'Refresh all');
-  const importButton = el('button', { type: 'button', class: 'secondary', onclick: () => importDialog(view, providers) }, 'Import token');
-  return el('div', { class: 'filters' },
+  if (state.offset > 0)
+    pager.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.offset = Math.max(0, state.offset - PAGE);
+            render(view);
+          },
+        },
+        'Previous',
+      ),
+    );
+  if (state.offset + page.rows.length < page.total)
+    pager.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.offset += PAGE;
+            render(view);
+          },
+        },
+        'Next',
+      ),
+    );
+  const refreshAll = el(
+    'button',
+    { type: 'button', class: 'secondary', id: 'bulk-refresh', onclick: () => bulkRefresh(view) },
+    selected.size ? `Refresh selected (${selected.size})` : 'Refresh all',
+  );
+  const importButton = el(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => importDialog(view, providers) },
+    'Import token',
+  );
+  return el(
+    'div',
+    { class: 'filters' },
     el('div', { class: 'field' }, el('label', { for: 'tokens-search' }, 'Search'), search),
     el('div', { class: 'field' }, el('label', { for: 'tokens-provider' }, 'Provider'), provider),
     el('div', { class: 'field' }, el('label', { for: 'tokens-status' }, 'Status'), status),
     el('div', { class: 'toolbar-actions' }, refreshAll, importButton),
-    pager);
+    pager,
+  );
 }
 
 function table(view, page) {
-  const head = el('tr', {}, ...COLUMNS.map(([key, label]) => {
-    if (!key) return el('th', { scope: 'col' }, label);
-    const active = state.sort === key;
-    const button = el('button', { type: 'button', class: 'sort' }, label, active ? (state.descending ? ' ↓' : ' ↑') : '');
-    button.addEventListener('click', () => {
-      state.descending = active ? !state.descending : false;
-      state.sort = key;
-      render(view);
-    });
-    const th = el('th', { scope: 'col' }, button);
-    if (active) th.setAttribute('aria-sort', state.descending ? 'descending' : 'ascending');
-    return th;
-  }));
+  const head = el(
+    'tr',
+    {},
+    ...COLUMNS.map(([key, label]) => {
+      if (!key) return el('th', { scope: 'col' }, label);
+      const active = state.sort === key;
+      const button = el(
+        'button',
+        { type: 'button', class: 'sort' },
+        label,
+        active ? (state.descending ? ' ↓' : ' ↑') : '',
+      );
+      button.addEventListener('click', () => {
+        state.descending = active ? !state.descending : false;
+        state.sort = key;
+        render(view);
+      });
+      const th = el('th', { scope: 'col' }, button);
+      if (active) th.setAttribute('aria-sort', state.descending ? 'descending' : 'ascending');
+      return th;
+    }),
+  );
   const rows = page.rows.map((t) => row(view, t));
   return el('table', { class: 'list tokens' }, el('thead', {}, head), el('tbody', {}, ...rows));
 }
@@ -105,7 +197,11 @@ function row(view, t) {
     }
     await render(view);
   });
-  const revoke = el('button', { type: 'button', class: 'secondary danger-text', 'aria-label': `Revoke ${who}` }, 'Revoke');
+  const revoke = el(
+    'button',
+    { type: 'button', class: 'secondary danger-text', 'aria-label': `Revoke ${who}` },
+    'Revoke',
+  );
   revoke.disabled = t.status === 'revoked';
   revoke.addEventListener('click', async () => {
     const yes = await confirmDialog({
@@ -116,20 +212,32 @@ function row(view, t) {
     if (!yes) return;
     try {
       const outcome = await api.revokeToken(t.provider, t.account);
-      toast(outcome === 'at_provider'
-        ? `Revoked ${who}.`
-        : `${visible(t.provider)} has no revocation endpoint: the token was forgotten here but NOT revoked.`,
-      outcome === 'at_provider' ? 'info' : 'error');
+      toast(
+        outcome === 'at_provider'
+          ? `Revoked ${who}.`
+          : `${visible(t.provider)} has no revocation endpoint: the token was forgotten here but NOT revoked.`,
+        outcome === 'at_provider' ? 'info' : 'error',
+      );
     } catch (e) {
       toast(e.message, 'error');
     }
     await render(view);
   });
-  const details = el('button', { type: 'button', class: 'secondary', 'aria-label': `Details of ${who}`, onclick: () => detailsDialog(t) }, 'Details');
+  const details = el(
+    'button',
+    { type: 'button', class: 'secondary', 'aria-label': `Details of ${who}`, onclick: () => detailsDialog(t) },
+    'Details',
+  );
   const tick = el('input', { type: 'checkbox', 'aria-label': `Select ${who}` });
   tick.checked = selected.has(keyOf(t));
-  tick.addEventListener('change', () => { if (tick.checked) selected.add(keyOf(t)); else selected.delete(keyOf(t)); updateBulkLabel(view); });
-  return el('tr', {},
+  tick.addEventListener('change', () => {
+    if (tick.checked) selected.add(keyOf(t));
+    else selected.delete(keyOf(t));
+    updateBulkLabel(view);
+  });
+  return el(
+    'tr',
+    {},
     el('td', {}, tick),
     el('td', {}, swatch, visible(t.provider)),
     el('td', {}, visible(t.account)),
@@ -137,16 +245,22 @@ function row(view, t) {
     expires,
     el('td', { class: 'scopes' }, t.scopes.join(' ')),
     el('td', {}, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
-    el('td', { class: 'row-actions' }, details, refresh, revoke));
+    el('td', { class: 'row-actions' }, details, refresh, revoke),
+  );
 }
 
 function countdown(expiresAt) {
   if (expiresAt == null) return 'no expiry';
   const left = expiresAt - Math.floor(Date.now() / 1000);
   const span = Math.abs(left);
-  const text = span >= 86400 ? `${Math.floor(span / 86400)}d ${Math.floor((span % 86400) / 3600)}h`
-    : span >= 3600 ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m`
-      : span >= 60 ? `${Math.floor(span / 60)}m ${span % 60}s` : `${span}s`;
+  const text =
+    span >= 86400
+      ? `${Math.floor(span / 86400)}d ${Math.floor((span % 86400) / 3600)}h`
+      : span >= 3600
+        ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m`
+        : span >= 60
+          ? `${Math.floor(span / 60)}m ${span % 60}s`
+          : `${span}s`;
   return left > 0 ? `in ${text}` : `expired ${text} ago`;
 }
 
@@ -154,7 +268,10 @@ function startTicker(view) {
   clearInterval(ticker);
   ticker = setInterval(() => {
     const cells = view.querySelectorAll('td.countdown[data-expires]');
-    if (!cells.length || !view.querySelector('table.tokens')) { clearInterval(ticker); return; }
+    if (!cells.length || !view.querySelector('table.tokens')) {
+      clearInterval(ticker);
+      return;
+    }
     for (const c of cells) c.textContent = countdown(Number(c.dataset.expires));
   }, 1000);
 }
@@ -164,13 +281,26 @@ function startTicker(view) {
 const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time', 'updated_at'];
 
 function claimsText(obj) {
-  return JSON.stringify(obj, (k, v) => (TIME_CLAIMS.includes(k) && typeof v === 'number' ? `${v} (${localTime(v)})` : v), 2);
+  return JSON.stringify(
+    obj,
+    (k, v) => (TIME_CLAIMS.includes(k) && typeof v === 'number' ? `${v} (${localTime(v)})` : v),
+    2,
+  );
 }
 
 async function detailsDialog(t) {
   const who = `${visible(t.account)} at ${visible(t.provider)}`;
   const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'details-title' });
-  const body = el('div', {}, el('p', { class: 'progress', role: 'status' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Asking the provider…'));
+  const body = el(
+    'div',
+    {},
+    el(
+      'p',
+      { class: 'progress', role: 'status' },
+      el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'Asking the provider…',
+    ),
+  );
   const close = el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close');
   dialog.append(el('h2', { id: 'details-title' }, who), body, el('div', { class: 'actions' }, close));
   dialog.addEventListener('close', () => dialog.remove());
@@ -190,21 +320,38 @@ async function detailsDialog(t) {
       masked.textContent = await api.revealAccessToken(t.provider, t.account);
       reveal.textContent = 'Hide';
       reveal.setAttribute('aria-pressed', 'true');
-    } catch (e) { toast(e.message, 'error'); }
+    } catch (e) {
+      toast(e.message, 'error');
+    }
   });
   const copy = el('button', { type: 'button', class: 'secondary' }, 'Copy');
   copy.addEventListener('click', async () => {
     try {
       const secs = await api.copyAccessToken(t.provider, t.account);
-      toast(secs > 0 ? `Access token copied; the clipboard is cleared in ${secs} seconds.` : 'Access token copied. (Clearing the clipboard is off in Settings.)');
-    } catch (e) { toast(e.message, 'error'); }
+      toast(
+        secs > 0
+          ? `Access token copied; the clipboard is cleared in ${secs} seconds.`
+          : 'Access token copied. (Clearing the clipboard is off in Settings.)',
+      );
+    } catch (e) {
+      toast(e.message, 'error');
+    }
   });
   const section = (title, content) => el('section', {}, el('h3', {}, title), content);
   const parts = [section('Access token', el('div', { class: 'input-row' }, masked, reveal, copy))];
   try {
     const d = await api.tokenDetails(t.provider, t.account);
-    if (d.id_token) parts.push(section('ID token', el('pre', {}, `${claimsText(d.id_token.header)}\n${claimsText(d.id_token.claims)}`)));
-    if (d.access_token) parts.push(section('Access token claims (JWT)', el('pre', {}, `${claimsText(d.access_token.header)}\n${claimsText(d.access_token.claims)}`)));
+    if (d.id_token)
+      parts.push(
+        section('ID token', el('pre', {}, `${claimsText(d.id_token.header)}\n${claimsText(d.id_token.claims)}`)),
+      );
+    if (d.access_token)
+      parts.push(
+        section(
+          'Access token claims (JWT)',
+          el('pre', {}, `${claimsText(d.access_token.header)}\n${claimsText(d.access_token.claims)}`),
+        ),
+      );
     if (d.userinfo) parts.push(section('Userinfo', el('pre', {}, claimsText(d.userinfo))));
     if (d.introspection) parts.push(section('Introspection', el('pre', {}, claimsText(d.introspection))));
     for (const n of d.notes) parts.push(el('p', { class: 'muted' }, n));
@@ -222,10 +369,21 @@ function updateBulkLabel(view) {
 }
 
 async function bulkRefresh(view) {
-  const page = await api.queryTokens({ ...state, provider: state.provider || null, status: state.status || null, offset: 0, limit: 1000 });
-  const rows = page.rows.filter((t) => t.has_refresh_token && t.status !== 'revoked' && (!selected.size || selected.has(keyOf(t))));
+  const page = await api.queryTokens({
+    ...state,
+    provider: state.provider || null,
+    status: state.status || null,
+    offset: 0,
+    limit: 1000,
+  });
+  const rows = page.rows.filter(
+    (t) => t.has_refresh_token && t.status !== 'revoked' && (!selected.size || selected.has(keyOf(t))),
+  );
   selected.clear();
-  if (!rows.length) { toast('No token here can be refreshed.'); return; }
+  if (!rows.length) {
+    toast('No token here can be refreshed.');
+    return;
+  }
   const bar = el('progress', { max: String(rows.length), value: '0', 'aria-label': 'Refresh progress' });
   const label = el('p', { role: 'status' }, `Refreshing 0 of ${rows.length}…`);
   const dialog = el('dialog', { class: 'signin' }, el('h2', {}, 'Refreshing tokens'), label, bar);
@@ -235,16 +393,24 @@ async function bulkRefresh(view) {
   let ok = 0;
   const failed = [];
   for (const [i, t] of rows.entries()) {
-    try { await api.refreshToken(t.provider, t.account); ok++; } catch (e) { failed.push(`${visible(t.account)} at ${visible(t.provider)}: ${e.message}`); }
+    try {
+      await api.refreshToken(t.provider, t.account);
+      ok++;
+    } catch (e) {
+      failed.push(`${visible(t.account)} at ${visible(t.provider)}: ${e.message}`);
+    }
     bar.value = i + 1;
     label.textContent = `Refreshing ${i + 1} of ${rows.length}…`;
   }
   dialog.close();
   dialog.remove();
   const plural = (n) => `${n} token${n === 1 ? '' : 's'}`;
-  toast(failed.length
-    ? `Refreshed ${ok} of ${plural(rows.length)}; ${failed.length} failed: ${failed.join('; ')}`
-    : `Refreshed ${rows.length > 1 ? 'all ' : ''}${plural(ok)}.`, failed.length ? 'error' : 'info');
+  toast(
+    failed.length
+      ? `Refreshed ${ok} of ${plural(rows.length)}; ${failed.length} failed: ${failed.join('; ')}`
+      : `Refreshed ${rows.length > 1 ? 'all ' : ''}${plural(ok)}.`,
+    failed.length ? 'error' : 'info',
+  );
   await render(view);
 }
 
@@ -252,19 +418,34 @@ async function bulkRefresh(view) {
 
 function importDialog(view, providers) {
   const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'import-title' });
-  const provider = el('select', { id: 'import-provider' }, ...providers.map((p) => el('option', { value: p.name }, visible(p.name))));
+  const provider = el(
+    'select',
+    { id: 'import-provider' },
+    ...providers.map((p) => el('option', { value: p.name }, visible(p.name))),
+  );
   const account = el('input', { id: 'import-account', type: 'text', spellcheck: 'false' });
-  const json = el('textarea', { id: 'import-json', rows: '6', spellcheck: 'false', placeholder: '{"access_token": "…", "refresh_token": "…", "expires_in": 3600, "scope": "openid"}' });
+  const json = el('textarea', {
+    id: 'import-json',
+    rows: '6',
+    spellcheck: 'false',
+    placeholder: '{"access_token": "…", "refresh_token": "…", "expires_in": 3600, "scope": "openid"}',
+  });
   const error = el('p', { class: 'field-error', role: 'alert' });
-  const form = el('form', { method: 'dialog' },
+  const form = el(
+    'form',
+    { method: 'dialog' },
     el('h2', { id: 'import-title' }, 'Import a token'),
     el('div', { class: 'field' }, el('label', { for: 'import-provider' }, 'Provider'), provider),
     el('div', { class: 'field' }, el('label', { for: 'import-account' }, 'Account'), account),
     el('div', { class: 'field' }, el('label', { for: 'import-json' }, 'Token response (JSON)'), json),
     error,
-    el('div', { class: 'actions' },
+    el(
+      'div',
+      { class: 'actions' },
       el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
-      el('button', { type: 'submit', class: 'primary' }, 'Import')));
+      el('button', { type: 'submit', class: 'primary' }, 'Import'),
+    ),
+  );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     error.textContent = '';
@@ -279,7 +460,10 @@ function importDialog(view, providers) {
     }
   });
   dialog.append(form);
-  dialog.addEventListener('close', () => { json.value = ''; dialog.remove(); });
+  dialog.addEventListener('close', () => {
+    json.value = '';
+    dialog.remove();
+  });
   document.body.append(dialog);
   dialog.showModal();
   account.focus();
