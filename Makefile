@@ -36,7 +36,7 @@ run: setup-run build
 check: setup-check fmt lint ui-check unit
 
 test: setup-test fmt lint ui-check deny deb build
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked --no-fail-fast
 
 deb: setup-run
 	scripts/deb.sh
