@@ -145,7 +145,17 @@ async fn connect(
     getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;
     let id = hex::encode(raw);
     let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
-    let cancel = s.signins.start(&id, deadline, Instant::now());
+    let Some(cancel) = s.signins.start(&id, deadline, Instant::now()) else {
+        return Ok(crate::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_input",
+            &format!(
+                "{} sign-ins are already waiting for their redirect; finish or let one expire \
+                 first",
+                crate::signins::MAX_PENDING
+            ),
+        ));
+    };
     let (state, key) = (s.clone(), id.clone());
     // Named, so that one can see (and the tests count) the sign-ins still waiting.
     let waiter = std::thread::Builder::new().name("api-signin".into());

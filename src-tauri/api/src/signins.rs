@@ -15,6 +15,10 @@ use crate::SigninState;
 /// sign-in whose thread never reported (it died) is kept.
 pub const KEEP: Duration = Duration::from_secs(10 * 60);
 
+/// At most this many sign-ins wait at once: each holds a thread and a loopback port for up to
+/// ten minutes, and a caller with the API key must not be able to take them all.
+pub const MAX_PENDING: usize = 16;
+
 struct Entry {
     state: SigninState,
     /// Pending: its deadline. Finished: when it is dropped unread.
@@ -29,11 +33,18 @@ pub struct Signins {
 
 impl Signins {
     /// Adds a pending sign-in whose redirect may come until `deadline`; its thread stops
-    /// waiting when the returned flag is set.
-    pub fn start(&self, id: &str, deadline: Instant, now: Instant) -> Arc<AtomicBool> {
+    /// waiting when the returned flag is set. None when `MAX_PENDING` already wait.
+    pub fn start(&self, id: &str, deadline: Instant, now: Instant) -> Option<Arc<AtomicBool>> {
         let cancel = Arc::new(AtomicBool::new(false));
         let mut entries = self.lock();
         sweep(&mut entries, now);
+        let pending = entries
+            .values()
+            .filter(|e| matches!(e.state, SigninState::Pending))
+            .count();
+        if pending >= MAX_PENDING {
+            return None;
+        }
         entries.insert(
             id.to_owned(),
             Entry {
@@ -42,7 +53,7 @@ impl Signins {
                 cancel: cancel.clone(),
             },
         );
-        cancel
+        Some(cancel)
     }
 
     /// Records the outcome of sign-in `id`, kept for `KEEP` unless it is reported sooner.
@@ -132,7 +143,7 @@ mod tests {
         let t = Instant::now();
         let deadline = t + Duration::from_secs(600);
         s.start("unread", deadline, t);
-        let dead = s.start("thread died", deadline, t);
+        let dead = s.start("thread died", deadline, t).unwrap();
         s.finish("unread", failed(), deadline);
         s.start("recent", t + KEEP * 3, deadline + KEEP);
         assert!(
@@ -153,9 +164,30 @@ mod tests {
         let t = Instant::now();
         s.finish("never started", failed(), t);
         assert_eq!(s.len(), 0);
-        let a = s.start("a", t + KEEP, t);
-        let b = s.start("b", t + KEEP, t);
+        let a = s.start("a", t + KEEP, t).unwrap();
+        let b = s.start("b", t + KEEP, t).unwrap();
         s.cancel_all();
         assert!(a.load(Ordering::SeqCst) && b.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn at_most_max_pending_sign_ins_wait_at_once() {
+        let s = Signins::default();
+        let t = Instant::now();
+        for i in 0..MAX_PENDING {
+            assert!(
+                s.start(&i.to_string(), t + KEEP, t).is_some(),
+                "sign-in {i}"
+            );
+        }
+        assert!(
+            s.start("one more", t + KEEP, t).is_none(),
+            "each holds a thread and a port: no more than MAX_PENDING"
+        );
+        s.finish("0", failed(), t);
+        assert!(
+            s.start("after one finished", t + KEEP, t).is_some(),
+            "a finished one makes room"
+        );
     }
 }

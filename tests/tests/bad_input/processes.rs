@@ -98,12 +98,22 @@ pub fn cases() -> Vec<Case> {
                 let first = serve.line();
                 ensure(first.starts_with("listening on"), || first.clone())?;
                 let mut s = UnixStream::connect(agent_socket(&d)).map_err(|e| e.to_string())?;
+                // An agent that stops reading but keeps the connection open must fail the case,
+                // not hang it.
+                s.set_write_timeout(Some(std::time::Duration::from_secs(30)))
+                    .map_err(|e| e.to_string())?;
                 // 64 MiB without a newline: far more than any socket buffer holds, so only an
                 // agent that keeps reading (and holding) it lets the write finish.
                 let chunk = vec![b'a'; 1 << 20];
                 let sent = (0..64).try_for_each(|_| s.write_all(&chunk));
                 drop(serve);
                 match sent {
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::WouldBlock
+                            || e.kind() == std::io::ErrorKind::TimedOut =>
+                    {
+                        Err("the agent stopped reading but never hung up".into())
+                    }
                     Err(e) => Ok(format!("the write failed: {e}")),
                     Ok(()) => Err("the agent read 64 MiB of one request line".into()),
                 }

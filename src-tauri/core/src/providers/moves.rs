@@ -31,7 +31,7 @@ const GUARDED: [(&str, Get); 7] = [
 ];
 
 /// Every URL field, as the import preview lists them.
-const URL_FIELDS: [(&str, Get); 9] = [
+const URL_FIELDS: [(&str, Get); 10] = [
     ("issuer", |p| p.issuer.as_deref()),
     ("authorization_url", |p| p.authorization_url.as_deref()),
     ("token_url", |p| p.token_url.as_deref()),
@@ -43,6 +43,9 @@ const URL_FIELDS: [(&str, Get); 9] = [
     }),
     ("introspection_url", |p| p.introspection_url.as_deref()),
     ("jwks_uri", |p| p.jwks_uri.as_deref()),
+    // Where the authorization code is delivered: not an endpoint OAuth Desk calls, but a
+    // change to it is one a person must see.
+    ("redirect_url", |p| p.redirect_url.as_deref()),
 ];
 
 /// One endpoint a change alters, old -> new (endpoints are not secrets: shared files hold them).
@@ -263,6 +266,19 @@ mod tests {
             moved(&old, &userinfo_beside).is_empty(),
             "userinfo may join a known host"
         );
+    }
+
+    #[test]
+    fn a_changed_redirect_url_is_shown_old_to_new() {
+        let old = at("https://idp.example");
+        let new = ProviderRecord {
+            redirect_url: Some("https://evil.example/cb".into()),
+            ..old.clone()
+        };
+        let changes = endpoint_changes(&old, &new);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "redirect_url");
+        assert_eq!(changes[0].new.as_deref(), Some("https://evil.example/cb"));
     }
 
     #[test]
