@@ -95,6 +95,23 @@ impl Desk {
         self.s.default_vault()
     }
 
+    /// The token stored for `provider`/`account`, read from the vault itself.
+    pub fn stored(
+        &self,
+        provider: &str,
+        account: &str,
+    ) -> Result<oauth_desk_core::vault::tokens::TokenRecord, String> {
+        use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
+        let v = Vault::open(
+            &self.vault(),
+            Unlock::Passphrase(PASSPHRASE.into()),
+            &NoKeyring,
+            Create::Never,
+        )
+        .map_err(|e| e.to_string())?;
+        tokens::get(v.conn(), provider, account).map_err(|e| e.to_string())
+    }
+
     /// `provider add NAME --client-id c --token-url https://idp.example/t --json`: a save that
     /// needs nothing but the vault, for the cases where the vault itself is in the way.
     pub fn add_json(&self, name: &str) -> Output {

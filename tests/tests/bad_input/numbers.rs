@@ -4,7 +4,6 @@
 
 use std::process::Output;
 
-use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
 use oauth_desk_tests::canned::{Canned, CannedServer};
 use oauth_desk_tests::cli::{stderr, Running};
 use oauth_desk_tests::user;
@@ -118,14 +117,7 @@ fn with_token(server: &CannedServer) -> Result<Desk, String> {
 }
 
 fn access_token(d: &Desk) -> Result<Option<String>, String> {
-    let v = Vault::open(
-        &d.vault(),
-        Unlock::Passphrase(PASSPHRASE.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .map_err(|e| e.to_string())?;
-    let t = tokens::get(v.conn(), "Canned", "alice").map_err(|e| e.to_string())?;
+    let t = d.stored("Canned", "alice")?;
     Ok(t.access_token.map(|s| s.expose().clone()))
 }
 

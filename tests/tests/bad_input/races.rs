@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_core::vault::tokens;
 use oauth_desk_tests::bins;
 use oauth_desk_tests::canned::{Canned, CannedServer, Pace};
 use oauth_desk_tests::cli::{stderr, stdout, Running};
@@ -251,14 +251,7 @@ impl Drop for Watched {
 }
 
 fn alice(d: &Desk) -> Result<tokens::TokenRecord, String> {
-    let v = Vault::open(
-        &d.vault(),
-        Unlock::Passphrase(PASSPHRASE.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .map_err(|e| e.to_string())?;
-    tokens::get(v.conn(), "Rotating", "alice").map_err(|e| e.to_string())
+    d.stored("Rotating", "alice")
 }
 
 fn finished_ok(what: &str, r: Running) -> Result<(), String> {
@@ -490,14 +483,7 @@ fn move_during_signin() -> Check {
     )?;
     server.release();
     let out = login.finish();
-    let v = Vault::open(
-        &d.vault(),
-        Unlock::Passphrase(PASSPHRASE.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .map_err(|e| e.to_string())?;
-    let stored = tokens::get(v.conn(), "Rotating", "bob").ok();
+    let stored = d.stored("Rotating", "bob").ok();
     ensure(stored.is_none(), || {
         format!(
             "the old host's grant was stored under the moved provider (exit {:?})",

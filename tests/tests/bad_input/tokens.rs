@@ -2,7 +2,6 @@
 //! happened and keeps the stored token as it was (or, for invalid_grant, marks the account as
 //! needing sign-in without losing it).
 
-use oauth_desk_core::vault::{tokens, Create, NoKeyring, Unlock, Vault};
 use oauth_desk_tests::canned::{Canned, CannedServer, Pace};
 use oauth_desk_tests::cli::{stderr, stdout, Running};
 use serde_json::json;
@@ -27,14 +26,7 @@ fn with_token(server: &CannedServer) -> Result<Desk, String> {
 
 /// The stored access and refresh tokens of alice.
 fn stored(d: &Desk) -> Result<(Option<String>, Option<String>), String> {
-    let v = Vault::open(
-        &d.vault(),
-        Unlock::Passphrase(PASSPHRASE.into()),
-        &NoKeyring,
-        Create::Never,
-    )
-    .map_err(|e| e.to_string())?;
-    let t = tokens::get(v.conn(), "Canned", "alice").map_err(|e| e.to_string())?;
+    let t = d.stored("Canned", "alice")?;
     Ok((
         t.access_token.map(|s| s.expose().clone()),
         t.refresh_token.map(|s| s.expose().clone()),

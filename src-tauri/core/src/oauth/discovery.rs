@@ -149,9 +149,10 @@ pub fn parse_document(
     }
 }
 
-/// How deeply the JSON in `body` nests, read without parsing it (so a hostile document cannot
-/// exhaust the parser's stack first).
-fn depth(body: &[u8]) -> usize {
+/// How deeply the JSON in `body` nests arrays and objects, read without parsing it (so a hostile
+/// document cannot exhaust the parser's stack first); brackets inside strings do not count.
+/// Token responses are measured the same way (`flow`).
+pub(crate) fn depth(body: &[u8]) -> usize {
     let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
     for &b in body {
         if in_string {
@@ -350,6 +351,7 @@ mod tests {
     fn nesting_is_measured_outside_strings() {
         assert_eq!(depth(br#"{"a":[{"b":"[[[[{{{"}]}"#), 3);
         assert_eq!(depth(br#"{"a":"\"[["}"#), 1);
+        assert_eq!(depth(br#"{"a":"[[[[\"]]]","b":[[1]]}"#), 3);
         assert_eq!(depth(&[b'['; 100]), 100);
     }
 

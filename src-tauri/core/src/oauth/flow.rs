@@ -627,7 +627,7 @@ fn parse_failure(
 ) -> String {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof if nesting(body) > SERDE_JSON_DEPTH => {
+        Category::Syntax | Category::Eof if super::discovery::depth(body) > SERDE_JSON_DEPTH => {
             "JSON nested too deeply".to_owned()
         }
         // A token response is a flat object: the path of a field is its name.
@@ -647,32 +647,6 @@ fn parse_failure(
             what.split(", expected").next().unwrap_or(&what).to_owned()
         }
     }
-}
-
-/// How deeply a JSON text nests arrays and objects (brackets inside strings do not count).
-fn nesting(body: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
-    for &b in body {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 fn grant(
@@ -1034,8 +1008,6 @@ mod tests {
         );
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert_eq!(what(&deep), "JSON nested too deeply");
-        // Brackets inside strings are no nesting.
-        assert_eq!(nesting(br#"{"a":"[[[[\"]]]","b":[[1]]}"#), 3);
         let minus = what(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#);
         assert!(minus.contains("-1"), "{minus}");
     }
