@@ -144,3 +144,36 @@ impl Drop for Idp {
         let _ = self.child.wait();
     }
 }
+
+/// What `new_host` (a canned server an endpoint of the `BASIC` client moved to) received,
+/// checked for what must not follow an endpoint there: the client's HTTP Basic credentials,
+/// its secret in a form, the stored `tokens`; and that nothing at all went there.
+pub fn assert_sent_nothing(new_host: &crate::canned::CannedServer, tokens: &[&str]) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        BASIC.id,
+        BASIC.secret.unwrap()
+    ));
+    for request in new_host.requests() {
+        assert!(
+            !request.contains(&basic),
+            "the new host got the client secret (HTTP Basic): {request}"
+        );
+        assert!(
+            !request.contains(BASIC.secret.unwrap()),
+            "the new host got the client secret: {request}"
+        );
+        for t in tokens {
+            assert!(
+                !request.contains(t),
+                "the new host got a stored token: {request}"
+            );
+        }
+    }
+    assert_eq!(
+        new_host.requests(),
+        Vec::<String>::new(),
+        "nothing at all goes to the new host"
+    );
+}

@@ -507,38 +507,6 @@ fn remove_asks_on_a_terminal() {
     );
 }
 
-/// What `new_host` received, checked for the things that must not follow an endpoint there:
-/// the client's HTTP Basic credentials, its secret in a form, a refresh or access token.
-fn assert_sent_nothing(new_host: &CannedServer, tokens: &[&str]) {
-    use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        idp::BASIC.id,
-        idp::BASIC.secret.unwrap()
-    ));
-    for request in new_host.requests() {
-        assert!(
-            !request.contains(&basic),
-            "the new host got the client secret (HTTP Basic): {request}"
-        );
-        assert!(
-            !request.contains(idp::BASIC.secret.unwrap()),
-            "the new host got the client secret: {request}"
-        );
-        for t in tokens {
-            assert!(
-                !request.contains(t),
-                "the new host got a stored token: {request}"
-            );
-        }
-    }
-    assert_eq!(
-        new_host.requests(),
-        Vec::<String>::new(),
-        "nothing at all goes to the new host"
-    );
-}
-
 /// Issue 16: a credential follows its endpoint, not the provider's name. The real test
 /// provider is the original host; a canned server (it records what it is sent) plays the new
 /// host that a changed token URL points at.
@@ -586,7 +554,7 @@ fn a_token_endpoint_moved_to_another_host_gets_neither_the_secret_nor_the_tokens
         stdout(&refresh),
         stderr(&refresh)
     );
-    assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
+    idp::assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
     let shown = json(&ok(desk(&s, &["provider", "show", "Test IdP", "--json"])));
     assert_eq!(
         shown["has_client_secret"], false,
@@ -610,7 +578,7 @@ fn a_token_endpoint_moved_to_another_host_gets_neither_the_secret_nor_the_tokens
         "the-new-hosts-secret\n",
     ));
     let _ = desk(&s, &["token", "revoke", "Test IdP", "--json"]);
-    assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
+    idp::assert_sent_nothing(&new_host, &[&refresh_token, &access_token]);
 
     let shown = json(&ok(desk(&s, &["provider", "show", "Test IdP", "--json"])));
     assert_eq!(shown["has_client_secret"], true, "the new host's secret");

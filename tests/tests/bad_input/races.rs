@@ -147,6 +147,26 @@ fn refresh_in_flight(d: &Desk, server: &CannedServer) -> Result<Running, String>
     Ok(refresh)
 }
 
+/// Runs `args` (with `stdin`) while a refresh of alice is held at the provider, then lets the
+/// refresh go: whether `args` waited for the refresh lock, and its standard output. Both must
+/// succeed.
+fn during_held_refresh(
+    d: &Desk,
+    server: &CannedServer,
+    what: &str,
+    args: &[&str],
+    stdin: &str,
+) -> Result<(bool, String), String> {
+    let refresh = refresh_in_flight(d, server)?;
+    let mut other = Watched::start(d, args, stdin);
+    let waited = other.waits_for_the_lock();
+    server.release();
+    finished_ok("the refresh", refresh)?;
+    let (code, out, last) = other.finish();
+    ensure(code == Some(0), || format!("{what} failed: {last}"))?;
+    Ok((waited, out))
+}
+
 /// A CLI started with debug logs, whose standard error is read as it comes.
 struct Watched {
     child: Child,
@@ -265,9 +285,10 @@ fn finished_ok(what: &str, r: Running) -> Result<(), String> {
 /// in another process rotated in, and nothing brings the row back to life afterwards.
 fn revoke_during_refresh() -> Check {
     let (server, d) = rotating_provider(json!({"access_token": "unused"}))?;
-    let refresh = refresh_in_flight(&d, &server)?;
-    let mut revoke = Watched::start(
+    let (waited, out) = during_held_refresh(
         &d,
+        &server,
+        "the revoke",
         &[
             "token",
             "revoke",
@@ -277,12 +298,7 @@ fn revoke_during_refresh() -> Check {
             "--json",
         ],
         "",
-    );
-    let waited = revoke.waits_for_the_lock();
-    server.release();
-    finished_ok("the refresh", refresh)?;
-    let (code, out, last) = revoke.finish();
-    ensure(code == Some(0), || format!("the revoke failed: {last}"))?;
+    )?;
     let outcome: Value = serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
     ensure(outcome["outcome"] == "at_provider", || {
         format!("the revoke said {outcome}")
@@ -327,9 +343,10 @@ fn signin_during_refresh() -> Check {
         "access_token": "signed-in-access", "refresh_token": "signed-in-refresh",
         "token_type": "Bearer", "expires_in": 3600,
     }))?;
-    let refresh = refresh_in_flight(&d, &server)?;
-    let mut login = Watched::start(
+    let (waited, out) = during_held_refresh(
         &d,
+        &server,
+        "the sign-in",
         &[
             "login",
             "Rotating",
@@ -339,12 +356,7 @@ fn signin_during_refresh() -> Check {
             "--json",
         ],
         "",
-    );
-    let waited = login.waits_for_the_lock();
-    server.release();
-    finished_ok("the refresh", refresh)?;
-    let (code, out, last) = login.finish();
-    ensure(code == Some(0), || format!("the sign-in failed: {last}"))?;
+    )?;
     let signed: Value = serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
     let t = alice(&d)?;
     let (access, refresh) = (
@@ -371,20 +383,16 @@ fn signin_during_refresh() -> Check {
 /// account, like a sign-in: the refresh's answer cannot overwrite the imported token.
 fn import_during_refresh() -> Check {
     let (server, d) = rotating_provider(json!({}))?;
-    let refresh = refresh_in_flight(&d, &server)?;
     let body = json!({
         "access_token": "imported-access", "refresh_token": "imported-refresh", "expires_in": 3600,
     });
-    let mut import = Watched::start(
+    let (waited, _) = during_held_refresh(
         &d,
+        &server,
+        "the import",
         &["token", "import", "Rotating", "--account", "alice"],
         &body.to_string(),
-    );
-    let waited = import.waits_for_the_lock();
-    server.release();
-    finished_ok("the refresh", refresh)?;
-    let (code, _, last) = import.finish();
-    ensure(code == Some(0), || format!("the import failed: {last}"))?;
+    )?;
     let t = alice(&d)?;
     let (access, refresh) = (
         t.access_token.map(|s| s.expose().clone()),
@@ -408,9 +416,10 @@ fn import_during_refresh() -> Check {
 /// account active again with a refresh token the next refresh sends to the new host.
 fn move_during_refresh() -> Check {
     let (server, d) = rotating_provider(json!({}))?;
-    let refresh = refresh_in_flight(&d, &server)?;
-    let mut update = Watched::start(
+    let (waited, _) = during_held_refresh(
         &d,
+        &server,
+        "the update",
         &[
             "provider",
             "update",
@@ -421,12 +430,7 @@ fn move_during_refresh() -> Check {
             "http://localhost:1/token",
         ],
         "",
-    );
-    let waited = update.waits_for_the_lock();
-    server.release();
-    let _ = refresh.finish();
-    let (code, _, last) = update.finish();
-    ensure(code == Some(0), || format!("the update failed: {last}"))?;
+    )?;
     let t = alice(&d)?;
     ensure(
         t.refresh_token.is_none() && t.access_token.is_none(),
