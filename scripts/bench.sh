@@ -8,7 +8,7 @@ cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 echo "== building the release app, the CLI and the empty Tauri app to compare with" >&2
-cargo build --release --locked -p oauth-desk -p oauth-desk-front -p oauth-desk-app
+cargo build --release --locked -p oauth-desk-cli -p oauth-desk -p oauth-desk-app
 cargo build --release --locked --manifest-path bench/empty-app/Cargo.toml
 
 echo "== core: the token table and a fresh token in-process"

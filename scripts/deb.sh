@@ -12,7 +12,7 @@ if [[ ! -f packaging/node_modules/.package-lock.json || packaging/package-lock.j
     # locked versions all the same.
     (cd packaging && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-cargo build --release --locked -p oauth-desk -p oauth-desk-front
+cargo build --release --locked -p oauth-desk-cli -p oauth-desk
 host="$(rustc -vV | sed -n 's/^host: //p')"
 mkdir -p src-tauri/binaries
 for bin in oauth-desk oauth-desk-cli; do

@@ -6,7 +6,7 @@ const { invoke } = window.__TAURI__.core;
 /** @typedef {{ field: string, message: string }} FieldError */
 /** @typedef {{ code: string, message: string, fields?: FieldError[] }} CommandError */
 /**
- * ProviderView (core vault/providers.rs): the list's row; no secret, only whether there is one.
+ * ProviderView (core vault/provider_table.rs): the list's row; no secret, only whether there is one.
  * @typedef {{
  *   id: number, name: string, preset: string | null, issuer: string | null,
  *   authorization_url: string | null, token_url: string | null, refresh_url: string | null,

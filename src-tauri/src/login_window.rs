@@ -72,7 +72,7 @@ impl LoginWindow {
         } = self;
         let title = format!(
             "Sign in to {} — {}",
-            oauth_desk_core::oauth::check::visible(&provider),
+            oauth_desk_core::text::visible(&provider),
             origin(&start)
         );
         let provider_name = provider.clone();
@@ -112,7 +112,7 @@ impl LoginWindow {
                 if payload.event() == PageLoadEvent::Finished {
                     let _ = w.set_title(&format!(
                         "Sign in to {} — {}",
-                        oauth_desk_core::oauth::check::visible(&provider_name),
+                        oauth_desk_core::text::visible(&provider_name),
                         origin(payload.url())
                     ));
                 }

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use oauth_desk_core::fresh;
 use oauth_desk_core::http::Http;
+use oauth_desk_core::refresh;
 use oauth_desk_core::time;
 use oauth_desk_core::vault::{settings, tokens};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -41,7 +41,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             // The lock is taken per token, so the window's own commands get their turn.
             if let Ok(guard) = state.vault.lock() {
                 if let Some(v) = guard.as_ref() {
-                    let _ = fresh::refresh(v, &provider, Some(&account), &Http::new, &time::now);
+                    let _ = refresh::refresh(v, &provider, Some(&account), &Http::new, &time::now);
                     changed = true;
                 }
             }

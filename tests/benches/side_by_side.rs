@@ -14,7 +14,7 @@
 //! 5. The token table's filtered query over 100,000 tokens: SQLCipher against plain SQLite.
 //! 6. The size of the .deb.
 
-#[path = "../../src-tauri/core/benches/support/fixture.rs"]
+#[path = "../../src-tauri/crates/core/benches/support/fixture.rs"]
 mod fixture;
 
 use std::path::{Path, PathBuf};

@@ -515,7 +515,7 @@ fn a_bulk_refresh_stops_asking_once_a_write_fails() {
     v.conn().execute_batch("PRAGMA query_only = ON").unwrap();
     let http = oauth_desk_core::http::Http::new().unwrap();
     let result =
-        oauth_desk_core::fresh::refresh_many(&v, &targets, &http, &oauth_desk_core::time::now, 4);
+        oauth_desk_core::refresh::refresh_many(&v, &targets, &http, &oauth_desk_core::time::now, 4);
     assert!(
         result.is_err(),
         "the refused write is the bulk refresh's error"

@@ -2,7 +2,7 @@
 //! Screenshots: <target>/test-artifacts/providers-*.png.
 
 use oauth_desk_core::vault::tokens::{self, TokenRecord, TokenStatus};
-use oauth_desk_core::vault::{providers as table, Create, NoKeyring, Unlock, Vault};
+use oauth_desk_core::vault::{provider_table as table, Create, NoKeyring, Unlock, Vault};
 use oauth_desk_tests::cli::{json, run};
 use oauth_desk_tests::desktop::App;
 use oauth_desk_tests::idp::{self, Idp};

@@ -8,7 +8,7 @@ use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets::{self, Preset};
 use oauth_desk_core::oauth::provider::{ProviderForm, ProviderInput};
 use oauth_desk_core::providers::Updated;
-use oauth_desk_core::vault::providers::ProviderView;
+use oauth_desk_core::vault::provider_table::ProviderView;
 use oauth_desk_core::{providers, time, Error, FieldError};
 use tauri::State;
 

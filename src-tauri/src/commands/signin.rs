@@ -12,7 +12,7 @@ use oauth_desk_core::oauth::callback::SIGNIN_LIFETIME_SECS;
 use oauth_desk_core::oauth::flow::{self, CodeFlow, DeviceFlow, Grant};
 use oauth_desk_core::oauth::loopback::Loopback;
 use oauth_desk_core::signin::{self, Grantee, SignedIn};
-use oauth_desk_core::vault::providers::{self as table, ProviderRecord, SignInWith};
+use oauth_desk_core::vault::provider_table::{self as table, ProviderRecord, SignInWith};
 use oauth_desk_core::{time, Error, Result};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};

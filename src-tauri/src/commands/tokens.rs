@@ -1,8 +1,8 @@
 //! The token table's commands: a page of rows (filtered and sorted in SQL), refresh and revoke.
 //! Refreshes go through the same cross-process lock as the CLI's.
 
-use oauth_desk_core::fresh::{self, RefreshOutcome};
 use oauth_desk_core::http::Http;
+use oauth_desk_core::refresh::{self, RefreshOutcome};
 use oauth_desk_core::revoke::{self, Revoked};
 use oauth_desk_core::time;
 use oauth_desk_core::vault::tokens::{self, TokenPage, TokenQuery};
@@ -33,7 +33,7 @@ pub async fn refresh_token<R: Runtime>(
     account: String,
 ) -> CommandResult<RefreshOutcome> {
     let outcome = state
-        .with_vault(move |v| fresh::refresh(v, &provider, Some(&account), &Http::new, &time::now))
+        .with_vault(move |v| refresh::refresh(v, &provider, Some(&account), &Http::new, &time::now))
         .await;
     // A failure changes the row too (its status and last error).
     let _ = app.emit("tokens-changed", ());

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// What `fresh.rs` logs (at debug) when another holder has the vault's refresh lock.
+/// What `refresh.rs` logs (at debug) when another holder has the vault's refresh lock.
 const WAITING: &str = "waiting for the refresh lock";
 
 pub fn cases() -> Vec<Case> {

@@ -1,0 +1,296 @@
+//! The endpoints under /api/v1/oauth2, each a few lines over the core (DESIGN.md §1: thin
+//! faces). The OpenAPI document beside this file describes them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oauth_desk_core::http::Http;
+use oauth_desk_core::oauth::callback::SIGNIN_LIFETIME_SECS;
+use oauth_desk_core::oauth::flow::CodeFlow;
+use oauth_desk_core::oauth::loopback::Loopback;
+use oauth_desk_core::oauth::provider::ProviderInput;
+use oauth_desk_core::signin::{self, Grantee};
+use oauth_desk_core::vault::provider_table as ptable;
+use oauth_desk_core::{import, providers, refresh, revoke, time, Error};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{ApiError, ApiState, SigninState};
+
+type S = State<Arc<ApiState>>;
+type ApiResult = Result<Response, ApiError>;
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        // Unknown paths answer like unknown providers: JSON, as the document says of 404s.
+        .fallback(|| async { crate::error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/oauth2/app", get(list_apps).post(add_app))
+        .route(
+            "/api/v1/oauth2/app/{name}",
+            get(show_app).put(update_app).delete(remove_app),
+        )
+        .route("/api/v1/oauth2/connect/{name}", get(connect))
+        .route("/api/v1/oauth2/signin/{id}", get(signin_status))
+        .route("/api/v1/oauth2/user/{name}", post(set_user))
+        .route(
+            "/api/v1/oauth2/user/{name}/{account}",
+            get(get_user).put(put_user).delete(revoke_user),
+        )
+        .route(
+            "/api/v1/oauth2/user/{name}/{account}/refresh",
+            post(refresh_user),
+        )
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Parses a JSON body. The message names where it went wrong, never a value from it (a body
+/// may hold a client secret or a token).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let what = e.to_string();
+        let detail = if what.starts_with("unknown field") || what.starts_with("missing field") {
+            what.split(" at line").next().unwrap_or("").to_owned()
+        } else if e.is_data() {
+            "a value has the wrong type".to_owned()
+        } else {
+            "the body is not valid JSON".to_owned()
+        };
+        ApiError(Error::InvalidInput(format!(
+            "{detail} (line {}, column {})",
+            e.line(),
+            e.column()
+        )))
+    })
+}
+
+fn ok(value: impl serde::Serialize) -> ApiResult {
+    Ok(Json(serde_json::to_value(value).expect("views serialize")).into_response())
+}
+
+async fn list_apps(State(s): S) -> ApiResult {
+    ok(s.with_vault(providers::list).await?)
+}
+
+async fn show_app(State(s): S, Path(name): Path<String>) -> ApiResult {
+    ok(s.with_vault(move |v| providers::show(v, &name)).await?)
+}
+
+async fn add_app(State(s): S, body: Bytes) -> ApiResult {
+    let input: ProviderInput = parse(&body)?;
+    let view = s
+        .with_vault(move |v| providers::add(v, &input, time::now()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn update_app(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let input: ProviderInput = parse(&body)?;
+    ok(
+        s.with_vault(move |v| providers::update(v, &name, &input, time::now()))
+            .await?,
+    )
+}
+
+async fn remove_app(State(s): S, Path(name): Path<String>) -> ApiResult {
+    let removed = name.clone();
+    let tokens = s
+        .with_vault(move |v| providers::remove(v, &name, time::now()))
+        .await?;
+    ok(json!({ "removed": removed, "tokens_removed": tokens }))
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    account: Option<String>,
+}
+
+/// Starts a sign-in whose redirect comes back to OAuth Desk's own loopback listener; the
+/// caller opens `url` in a browser and follows `/signin/{id}`.
+async fn connect(
+    State(s): S,
+    Path(name): Path<String>,
+    Query(q): Query<ConnectQuery>,
+) -> ApiResult {
+    let p = s.with_vault(move |v| ptable::get(v.conn(), &name)).await?;
+    // What stops these is the stored provider (or a port taken), not the request: 409, as the
+    // OpenAPI document says, so that a caller knows no other request would do.
+    let conflict = |e: Error| crate::error(StatusCode::CONFLICT, e.code(), &e.to_string());
+    if p.redirect_url.is_some() {
+        return Ok(conflict(Error::InvalidInput(
+            "this provider redirects to a custom URL, which only the window can catch".into(),
+        )));
+    }
+    let listener = match Loopback::bind(p.redirect_port, &p.redirect_path) {
+        Ok(l) => l,
+        Err(e) => return Ok(conflict(e)),
+    };
+    let flow = match CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now()) {
+        Ok(f) => f,
+        Err(e) => return Ok(conflict(e)),
+    };
+    let url = flow.url.clone();
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;
+    let id = hex::encode(raw);
+    let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
+    let Some(cancel) = s.signins.start(&id, deadline, Instant::now()) else {
+        return Ok(crate::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_input",
+            &format!(
+                "{} sign-ins are already waiting for their redirect; finish or let one expire \
+                 first",
+                crate::signins::MAX_PENDING
+            ),
+        ));
+    };
+    let (state, key) = (s.clone(), id.clone());
+    // Named, so that one can see (and the tests count) the sign-ins still waiting.
+    let waiter = std::thread::Builder::new().name("api-signin".into());
+    let spawned = waiter.spawn(move || {
+        let outcome = listener
+            .wait(&flow.state_check(), deadline, &cancel)
+            .and_then(|redirect| {
+                let http = Http::new()?;
+                let result = flow.finish(&redirect.params, &http, time::now());
+                redirect.reply(result.is_ok());
+                let grant = result?;
+                let guard = state
+                    .vault
+                    .lock()
+                    .map_err(|_| Error::Storage("poisoned".into()))?;
+                let v = guard
+                    .as_ref()
+                    .ok_or_else(|| Error::Storage("the vault is locked".into()))?;
+                signin::store(
+                    v,
+                    &p,
+                    grant,
+                    Grantee::AuthorizationCode,
+                    q.account.as_deref(),
+                    &http,
+                    time::now(),
+                )
+            });
+        let result = match outcome {
+            Ok(signed_in) => SigninState::Done { signed_in },
+            Err(e) => {
+                if let Ok(guard) = state.vault.lock() {
+                    if let Some(v) = guard.as_ref() {
+                        signin::record_failure(v, &p.name, &e, time::now());
+                    }
+                }
+                SigninState::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                }
+            }
+        };
+        state.signins.finish(&key, result, Instant::now());
+    });
+    if let Err(e) = spawned {
+        s.signins.finish(
+            &id,
+            SigninState::Failed {
+                code: "storage",
+                message: "could not start waiting for the redirect".into(),
+            },
+            Instant::now(),
+        );
+        return Err(ApiError(Error::io("starting the sign-in", e)));
+    }
+    ok(json!({ "id": id, "url": url }))
+}
+
+/// A finished sign-in is reported once, then forgotten (as is one nobody asks about).
+async fn signin_status(State(s): S, Path(id): Path<String>) -> ApiResult {
+    match s.signins.report(&id, Instant::now()) {
+        Some(st) => ok(st),
+        None => Err(ApiError(Error::NotFound(
+            "no sign-in with that id: it never existed, or it finished and was already reported"
+                .into(),
+        ))),
+    }
+}
+
+/// Mattermost's StoreOAuth2User: `{"account": ..., <token response fields>}`.
+async fn set_user(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let mut value: Value = parse(&body)?;
+    let account = match value.as_object_mut().and_then(|o| o.remove("account")) {
+        Some(Value::String(a)) => a,
+        _ => {
+            return Err(ApiError(Error::field(
+                "account",
+                "is required: the account this token belongs to",
+            )))
+        }
+    };
+    let token = serde_json::to_vec(&value).expect("JSON");
+    let (n, a) = (name.clone(), account.clone());
+    let expires = s
+        .with_vault(move |v| import::import(v, &n, &a, &token, time::now()))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "provider": name, "account": account, "expires_at": expires.map(time::to_rfc3339) })),
+    )
+        .into_response())
+}
+
+async fn put_user(
+    State(s): S,
+    Path((name, account)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let _: Value = parse(&body)?;
+    let (n, a) = (name.clone(), account.clone());
+    let expires = s
+        .with_vault(move |v| import::import(v, &n, &a, &body, time::now()))
+        .await?;
+    ok(json!({ "provider": name, "account": account, "expires_at": expires.map(time::to_rfc3339) }))
+}
+
+/// GetOAuth2User / getAccessTokenForUser: the access token, refreshed first when it expires
+/// within a minute.
+async fn get_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {
+    let token = s
+        .with_vault(move |v| {
+            refresh::access_token(
+                v,
+                &name,
+                Some(&account),
+                refresh::DEFAULT_MARGIN,
+                &Http::new,
+                &time::now,
+            )
+        })
+        .await?;
+    ok(json!({ "token": token.expose() }))
+}
+
+async fn refresh_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {
+    ok(
+        s.with_vault(move |v| refresh::refresh(v, &name, Some(&account), &Http::new, &time::now))
+            .await?,
+    )
+}
+
+/// revokeUserAccessToken.
+async fn revoke_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {
+    let (account, outcome) = s
+        .with_vault(move |v| revoke::revoke(v, &name, Some(&account), &Http::new()?, time::now()))
+        .await?;
+    ok(json!({ "account": account, "outcome": outcome }))
+}

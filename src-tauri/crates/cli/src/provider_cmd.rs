@@ -1,0 +1,360 @@
+//! `oauth-desk provider add | list | show | update | remove | presets`.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use oauth_desk_core::http::Http;
+use oauth_desk_core::oauth::discovery::{self, Fill};
+use oauth_desk_core::oauth::presets;
+use oauth_desk_core::oauth::provider::{ListOrText, MapOrText, NumberOrText, ProviderInput};
+use oauth_desk_core::text::visible;
+use oauth_desk_core::vault::provider_table::ProviderView;
+use oauth_desk_core::vault::Create;
+use oauth_desk_core::{providers, time, Error, FieldError, Result, Secret};
+use zeroize::Zeroize;
+
+use crate::args::{Global, ProviderCmd, ProviderFields};
+use crate::unlock;
+
+pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
+    match cmd {
+        ProviderCmd::Export { names } => crate::provider_share_cmd::export(global, &names),
+        ProviderCmd::Import {
+            file,
+            yes,
+            secrets_stdin,
+            json,
+        } => crate::provider_share_cmd::import(global, &file, yes, secrets_stdin, json),
+        ProviderCmd::Add { name, fields, json } => {
+            let vault = unlock::open(global, Create::IfMissing)?;
+            let mut input = ProviderInput::default();
+            if let Some(id) = &fields.preset {
+                let preset = presets::find(id).ok_or_else(|| unknown_preset(id))?;
+                input = preset.fill(&pairs("preset-param", &fields.preset_params)?)?;
+            }
+            input.name = Some(name);
+            apply(&mut input, &fields)?;
+            let view = providers::add(&vault, &input, time::now())?;
+            print_saved("Added", &view, json);
+            Ok(())
+        }
+        ProviderCmd::List { json } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let list = providers::list(&vault)?;
+            if json {
+                println!("{}", to_json(&list));
+            } else {
+                print_table(&list);
+            }
+            Ok(())
+        }
+        ProviderCmd::Show { name, json } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let view = providers::show(&vault, &name)?;
+            if json {
+                println!("{}", to_json(&view));
+            } else {
+                print_details(&view);
+            }
+            Ok(())
+        }
+        ProviderCmd::Update {
+            name,
+            rename,
+            fields,
+            json,
+        } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let current = providers::show(&vault, &name)?;
+            let mut input = ProviderInput::from_record(&current.record());
+            if let Some(id) = &fields.preset {
+                let preset = presets::find(id).ok_or_else(|| unknown_preset(id))?;
+                let filled = preset.fill(&pairs("preset-param", &fields.preset_params)?)?;
+                input = ProviderInput {
+                    name: input.name,
+                    client_id: input.client_id,
+                    ..filled
+                };
+            }
+            if let Some(new_name) = rename {
+                input.name = Some(new_name);
+            }
+            apply(&mut input, &fields)?;
+            let updated = providers::update(&vault, &name, &input, time::now())?;
+            if json {
+                println!("{}", to_json(&updated));
+            } else {
+                print_saved("Updated", &updated.provider, false);
+                if let Some(notice) = &updated.notice {
+                    println!("Note: {notice}.");
+                }
+            }
+            Ok(())
+        }
+        ProviderCmd::Remove { name, yes, json } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let view = providers::show(&vault, &name)?;
+            if !yes && !confirm(&view)? {
+                eprintln!("Nothing was removed.");
+                return Ok(());
+            }
+            let tokens = providers::remove(&vault, &name, time::now())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "removed": name, "tokens_removed": tokens })
+                );
+            } else {
+                println!(
+                    "Removed provider {} and {}.",
+                    visible(&name),
+                    count(tokens, "token")
+                );
+            }
+            Ok(())
+        }
+        ProviderCmd::Presets { json } => {
+            if json {
+                println!("{}", to_json(&presets::all()));
+            } else {
+                for p in presets::all() {
+                    let params: Vec<String> = p
+                        .params
+                        .iter()
+                        .map(|k| format!("--preset-param {}=<{}>", k.key, k.example))
+                        .collect();
+                    println!("{:<10} {:<20} {}", p.id, p.label, params.join(" "));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Discovery first (when --issuer is given), then every flag over it: flags win.
+fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
+    if let Some(issuer) = &f.issuer {
+        if f.no_discovery {
+            input.issuer = Some(issuer.clone());
+        } else {
+            let http = Http::new()?;
+            let metadata = discovery::discover(&http, issuer)?;
+            metadata.fill(input, Fill::Overwrite);
+        }
+    }
+    let set = |slot: &mut Option<String>, flag: &Option<String>| {
+        if let Some(v) = flag {
+            *slot = Some(v.clone());
+        }
+    };
+    set(&mut input.client_id, &f.client_id);
+    set(&mut input.client_auth, &f.client_auth);
+    set(&mut input.authorization_url, &f.authorization_url);
+    set(&mut input.token_url, &f.token_url);
+    set(&mut input.refresh_url, &f.refresh_url);
+    set(&mut input.revocation_url, &f.revocation_url);
+    set(&mut input.userinfo_url, &f.userinfo_url);
+    set(
+        &mut input.device_authorization_url,
+        &f.device_authorization_url,
+    );
+    set(&mut input.introspection_url, &f.introspection_url);
+    set(&mut input.redirect_path, &f.redirect_path);
+    set(&mut input.redirect_url, &f.redirect_url);
+    set(&mut input.sign_in_with, &f.sign_in_with);
+    set(&mut input.color, &f.color);
+    if let Some(p) = &f.redirect_port {
+        input.redirect_port = Some(NumberOrText::Text(p.clone()));
+    }
+    if !f.scopes.is_empty() {
+        input.scopes = Some(ListOrText::Text(f.scopes.join(" ")));
+    }
+    if !f.params.is_empty() {
+        let mut map = match input.extra_params.take() {
+            Some(MapOrText::Map(m)) => m,
+            _ => BTreeMap::new(),
+        };
+        map.extend(pairs("param", &f.params)?);
+        input.extra_params = Some(MapOrText::Map(map));
+    }
+    if f.client_secret_stdin {
+        input.client_secret = Some(read_secret()?);
+    }
+    Ok(())
+}
+
+/// `KEY=VALUE` flags as a map; a malformed one names its flag.
+fn pairs(flag: &'static str, raw: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for r in raw {
+        let (k, v) = r.split_once('=').ok_or_else(|| {
+            Error::InvalidFields(vec![FieldError::new(
+                flag,
+                format!("write KEY=VALUE, not {}", visible(r)),
+            )])
+        })?;
+        map.insert(k.trim().to_owned(), v.to_owned());
+    }
+    Ok(map)
+}
+
+fn unknown_preset(id: &str) -> Error {
+    let ids: Vec<&str> = presets::all().iter().map(|p| p.id).collect();
+    Error::field(
+        "preset",
+        format!(
+            "there is no preset {}; choose one of {}",
+            visible(id),
+            ids.join(", ")
+        ),
+    )
+}
+
+/// One line of standard input, never echoed, never in argv.
+fn read_secret() -> Result<Secret<String>> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::InvalidInput(format!(
+            "cannot read the client secret from standard input: {e}"
+        ))
+    })?;
+    let secret = line.trim_end_matches(['\n', '\r']).to_owned();
+    line.zeroize();
+    if secret.is_empty() {
+        return Err(Error::field(
+            "client_secret",
+            "--client-secret-stdin was given but standard input held no secret",
+        ));
+    }
+    Ok(Secret::new(secret))
+}
+
+fn confirm(view: &ProviderView) -> Result<bool> {
+    let (name, tokens) = (visible(&view.name), count(view.accounts, "token"));
+    crate::ask::confirm(
+        &format!("Remove provider {name} and its {tokens}?"),
+        &format!("removing {name} deletes {tokens} with it; pass --yes to confirm in a script"),
+    )
+}
+
+fn count(n: i64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("views serialize")
+}
+
+fn print_saved(verb: &str, view: &ProviderView, json: bool) {
+    if json {
+        println!("{}", to_json(view));
+    } else {
+        println!("{verb} provider {}.", visible(&view.name));
+        print_details(view);
+    }
+}
+
+fn host(url: &Option<String>) -> String {
+    url.as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn print_table(list: &[ProviderView]) {
+    if list.is_empty() {
+        println!("No providers yet. Add one with `oauth-desk provider add NAME --issuer URL --client-id ID`.");
+        return;
+    }
+    let width = list
+        .iter()
+        .map(|p| visible(&p.name).chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<width$}  {:<30}  {:<6}  ACCOUNTS",
+        "NAME", "HOST", "AUTH"
+    );
+    for p in list {
+        let endpoint = p.authorization_url.clone().or(p.token_url.clone());
+        println!(
+            "{:<width$}  {:<30}  {:<6}  {}",
+            visible(&p.name),
+            host(&endpoint),
+            p.client_auth.as_str(),
+            p.accounts
+        );
+    }
+}
+
+fn print_details(p: &ProviderView) {
+    let opt = |v: &Option<String>| v.as_deref().map(visible).unwrap_or_else(|| "-".into());
+    let rows: Vec<(&str, String)> = vec![
+        ("Name", visible(&p.name)),
+        ("Preset", opt(&p.preset)),
+        ("Issuer", opt(&p.issuer)),
+        ("Authorization", opt(&p.authorization_url)),
+        ("Token", opt(&p.token_url)),
+        (
+            "Refresh",
+            p.refresh_url
+                .as_deref()
+                .map(visible)
+                .unwrap_or_else(|| "(the token endpoint)".into()),
+        ),
+        ("Revocation", opt(&p.revocation_url)),
+        ("Userinfo", opt(&p.userinfo_url)),
+        ("Device", opt(&p.device_authorization_url)),
+        ("Introspection", opt(&p.introspection_url)),
+        ("Client id", visible(&p.client_id)),
+        (
+            "Client secret",
+            if p.has_client_secret {
+                "set (hidden)"
+            } else {
+                "none (public client)"
+            }
+            .into(),
+        ),
+        ("Client auth", p.client_auth.as_str().into()),
+        ("Scopes", visible(&p.scopes.join(" "))),
+        (
+            "Extra params",
+            visible(
+                &p.extra_params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        ),
+        (
+            "Redirect",
+            match &p.redirect_url {
+                Some(u) => visible(u),
+                None if p.redirect_port == 0 => {
+                    format!(
+                        "http://127.0.0.1:<any free port>{}",
+                        visible(&p.redirect_path)
+                    )
+                }
+                None => format!(
+                    "http://127.0.0.1:{}{}",
+                    p.redirect_port,
+                    visible(&p.redirect_path)
+                ),
+            },
+        ),
+        ("Sign in with", p.sign_in_with.as_str().into()),
+        ("Colour", opt(&p.color)),
+        ("Accounts", p.accounts.to_string()),
+    ];
+    for (k, v) in rows {
+        println!("  {k:<14} {v}");
+    }
+}

@@ -1,0 +1,254 @@
+//! `oauth-desk token list | get | refresh | revoke | import | rename`.
+
+use std::io::{Read, Write};
+
+use oauth_desk_core::http::Http;
+use oauth_desk_core::revoke::Revoked;
+use oauth_desk_core::text::visible;
+use oauth_desk_core::vault::{tokens, Create};
+use oauth_desk_core::{agent, import, refresh, revoke, time, Error, Result};
+
+use crate::args::{Global, TokenCmd};
+use crate::unlock;
+
+/// Requests in flight at once in `token refresh --all`: enough to hide a provider's latency,
+/// few enough not to look like a flood.
+const BULK_WORKERS: usize = 4;
+
+pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
+    match cmd {
+        TokenCmd::Get {
+            name,
+            account,
+            min_valid,
+        } => {
+            // A running window or `serve` answers at once; otherwise open the vault here.
+            let asked = agent::ask(
+                &unlock::vault_path(global)?,
+                &name,
+                account.as_deref(),
+                min_valid.max(0),
+            );
+            let token = match asked {
+                agent::Asked::Answer(answer) => answer?,
+                other => {
+                    if let agent::Asked::Unsafe(e) = other {
+                        // Said, not fatal: the vault opens here as it would with no agent.
+                        eprintln!("oauth-desk: {}", crate::output::printable(&e.to_string()));
+                    }
+                    let vault = unlock::open(global, Create::Never)?;
+                    refresh::access_token(
+                        &vault,
+                        &name,
+                        account.as_deref(),
+                        min_valid.max(0),
+                        &Http::new,
+                        &time::now,
+                    )?
+                }
+            };
+            // The token alone, for `$(oauth-desk token get NAME)`.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", token.expose()).map_err(|e| Error::io("writing the token", e))?;
+            Ok(())
+        }
+        TokenCmd::List { json } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let list = tokens::list(vault.conn())?;
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "provider": t.provider,
+                            "account": t.account,
+                            "status": t.status,
+                            "expires_at": t.expires_at.map(time::to_rfc3339),
+                            "scopes": t.scopes,
+                            "refreshed_at": t.refreshed_at.map(time::to_rfc3339),
+                            "last_error": t.last_error,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows).expect("JSON"));
+            } else if list.is_empty() {
+                println!("No tokens yet. Sign in with `oauth-desk login NAME`.");
+            } else {
+                println!(
+                    "{:<20}  {:<28}  {:<12}  EXPIRES",
+                    "PROVIDER", "ACCOUNT", "STATUS"
+                );
+                for t in list {
+                    println!(
+                        "{:<20}  {:<28}  {:<12}  {}",
+                        visible(&t.provider),
+                        visible(&t.account),
+                        t.status.as_str(),
+                        t.expires_at
+                            .map(time::to_rfc3339)
+                            .unwrap_or_else(|| "-".into())
+                    );
+                }
+            }
+            Ok(())
+        }
+        TokenCmd::Refresh {
+            name,
+            account,
+            all,
+            json,
+        } => {
+            // The HTTP client (its TLS set-up and runtime thread, a few milliseconds) is built
+            // while the vault opens.
+            let http = all.then(|| std::thread::spawn(Http::new));
+            let vault = unlock::open(global, Create::Never)?;
+            let mut failures = 0;
+            let mut outcomes = Vec::new();
+            let results = if let Some(http) = http {
+                let targets: Vec<(String, String)> = tokens::list(vault.conn())?
+                    .into_iter()
+                    .map(|t| (t.provider, t.account))
+                    .collect();
+                // One client for the whole run (its connections are reused), a few requests in
+                // flight at once.
+                let http = http
+                    .join()
+                    .expect("building the HTTP client does not panic")?;
+                refresh::refresh_many(&vault, &targets, &http, &time::now, BULK_WORKERS)?
+                    .into_iter()
+                    .zip(targets.into_iter().map(|(p, _)| p))
+                    .collect::<Vec<_>>()
+            } else {
+                let name = name.expect("clap requires it without --all");
+                let one =
+                    refresh::refresh(&vault, &name, account.as_deref(), &Http::new, &time::now)?;
+                vec![(Ok(one), name)]
+            };
+            for (result, provider) in results {
+                match result {
+                    Ok(o) => {
+                        if !json {
+                            println!(
+                                "Refreshed {} at {}{}.",
+                                visible(&o.account),
+                                visible(&o.provider),
+                                o.expires_at
+                                    .map(|t| format!(", expires {}", time::to_rfc3339(t)))
+                                    .unwrap_or_default()
+                            );
+                        }
+                        outcomes.push(serde_json::to_value(&o).expect("JSON"));
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        eprintln!(
+                            "oauth-desk: {}: {}",
+                            visible(&provider),
+                            crate::output::printable(&e.to_string())
+                        );
+                    }
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcomes).expect("JSON"));
+            }
+            if failures > 0 {
+                return Err(Error::ProviderError(format!(
+                    "{failures} of the tokens could not be refreshed"
+                )));
+            }
+            Ok(())
+        }
+        TokenCmd::Revoke {
+            name,
+            account,
+            json,
+        } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let (account, outcome) = revoke::revoke(
+                &vault,
+                &name,
+                account.as_deref(),
+                &Http::new()?,
+                time::now(),
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "provider": name, "account": account, "outcome": outcome })
+                );
+            } else {
+                match outcome {
+                    Revoked::AtProvider => println!("Revoked the token of {} at {}.", visible(&account), visible(&name)),
+                    Revoked::ForgottenLocally => println!(
+                        "{} has no revocation endpoint: the token of {} was forgotten here but NOT revoked; it stays valid until it expires.",
+                        visible(&name),
+                        visible(&account)
+                    ),
+                }
+            }
+            Ok(())
+        }
+        TokenCmd::Import {
+            name,
+            account,
+            json,
+        } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let mut input = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(1024 * 1024 + 1)
+                .read_to_end(&mut input)
+                .map_err(|e| Error::io("reading the token from standard input", e))?;
+            if input.len() > 1024 * 1024 {
+                return Err(Error::InvalidInput(
+                    "the token to import is larger than 1 MB".into(),
+                ));
+            }
+            let expires_at = import::import(&vault, &name, &account, &input, time::now());
+            zeroize::Zeroize::zeroize(&mut input);
+            let expires_at = expires_at?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "provider": name, "account": account, "expires_at": expires_at.map(time::to_rfc3339) })
+                );
+            } else {
+                println!(
+                    "Imported the token of {} at {}.",
+                    visible(&account),
+                    visible(&name)
+                );
+            }
+            Ok(())
+        }
+        TokenCmd::Rename { name, account, to } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let to = to.trim().to_owned();
+            oauth_desk_core::oauth::check::plain_text(&to)
+                .map_err(|e| Error::field("account", e))?;
+            if to.is_empty() {
+                return Err(Error::field("account", "the new label is empty"));
+            }
+            let tx = vault.conn().unchecked_transaction()?;
+            tokens::rename(&tx, &name, &account, &to)?;
+            oauth_desk_core::vault::activity::record(
+                &tx,
+                time::now(),
+                "account renamed",
+                Some(&name),
+                Some(&to),
+                Some(&format!("was {}", visible(&account))),
+            )?;
+            tx.commit()?;
+            println!(
+                "Renamed {} to {} at {}.",
+                visible(&account),
+                visible(&to),
+                visible(&name)
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The token agent. A process that already has the vault open (the window, `oauth-desk serve`)
+//! answers `oauth-desk token get` over a Unix socket, so a script pays for one local round trip
+//! instead of a keyring look-up and a vault open: the model of oidc-agent and `oidc-token`.
+//!
+//! The socket sits in a private (0700) folder of the user's runtime directory (or of the temp
+//! directory without one), named after the vault; the folder is refused unless it is a real
+//! folder of this user's that nobody else can enter, and a connection from another user is
+//! refused too (see `oauth_desk_agent_client::private`). It serves keyring-mode vaults only: there
+//! any process of the user can already fetch the key from the keyring, so the agent gives away
+//! nothing new, whereas a passphrase vault must keep asking for its passphrase.
+
+use std::io::Write;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::vault::{KeyMode, Vault};
+
+/// A socket of this user for `vault` (the address the `oauth-desk` front command asks too).
+pub use oauth_desk_agent_client::{private, socket_name, socket_path};
+
+/// Binds `path` in its private folder, replacing what a crashed process left; Ok(None) when a
+/// live process of ours answers there already (it is the agent). An error, which says why,
+/// when the folder is not a private folder of ours: another user made it, or opened it up, or
+/// left a link there.
+pub fn bind_private(path: &Path) -> Result<Option<UnixListener>> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::InvalidInput(format!("{} has no folder", path.display())))?;
+    let unsafe_dir = |e: std::io::Error| Error::Io {
+        context: if e.kind() == std::io::ErrorKind::PermissionDenied {
+            "its socket folder is not safe to use"
+        } else {
+            "no socket folder"
+        }
+        .into(),
+        source: e,
+    };
+    private::make_dir(dir).map_err(unsafe_dir)?;
+    if private::connect(path).is_ok() {
+        return Ok(None);
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path)
+        .map_err(|e| Error::io(format!("listening on {}", path.display()), e))?;
+    // Checked again once bound: a folder swapped in between is not used.
+    private::check_dir(dir).map_err(unsafe_dir)?;
+    Ok(Some(listener))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Ask {
+    provider: String,
+    account: Option<String>,
+    min_valid: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Answer {
+    token: Option<String>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// Starts answering on the vault's agent socket, unless another process does already. An
+/// error (the agent is then off, the rest works) when its folder is not safe to use.
+pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) -> Result<()> {
+    let Some(listener) = bind_private(&socket_path(vault_path, "agent"))? else {
+        return Ok(());
+    };
+    std::thread::Builder::new()
+        .name("token-agent".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let vault = vault.clone();
+                std::thread::spawn(move || answer(stream, &vault));
+            }
+        })
+        .map_err(|e| Error::io("starting the token agent", e))?;
+    Ok(())
+}
+
+fn answer(stream: UnixStream, vault: &Mutex<Option<Vault>>) {
+    // Another user never learns a token, nor which providers and accounts there are.
+    if let Err(e) = private::check_peer(&stream) {
+        tracing::warn!("token agent: {e}");
+        return;
+    }
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    // A request is two names: a longer line is dropped unread.
+    let Ok(line) = private::read_line(&stream, oauth_desk_agent_client::ASK_LIMIT) else {
+        return;
+    };
+    let reply = match serde_json::from_str::<Ask>(&line) {
+        Ok(ask) => token_for(&ask, vault),
+        Err(_) => Err(Error::InvalidInput("not a token request".into())),
+    };
+    let answer = match reply {
+        Ok(token) => Answer {
+            token: Some(token.expose().clone()),
+            code: None,
+            message: None,
+        },
+        Err(e) => Answer {
+            token: None,
+            code: Some(e.code().into()),
+            message: Some(e.to_string()),
+        },
+    };
+    let mut text = serde_json::to_string(&answer).expect("answers serialize");
+    text.push('\n');
+    let _ = (&stream).write_all(text.as_bytes());
+}
+
+fn token_for(ask: &Ask, vault: &Mutex<Option<Vault>>) -> Result<Secret<String>> {
+    let guard = vault
+        .lock()
+        .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+    let v = guard
+        .as_ref()
+        .ok_or_else(|| Error::Storage("the vault is not open yet".into()))?;
+    if v.key_mode() != KeyMode::Keyring {
+        return Err(Error::InvalidInput(
+            "the agent serves keyring vaults only".into(),
+        ));
+    }
+    crate::refresh::access_token(
+        v,
+        &ask.provider,
+        ask.account.as_deref(),
+        ask.min_valid,
+        &crate::http::Http::new,
+        &crate::time::now,
+    )
+}
+
+/// What asking the agent came to.
+pub enum Asked {
+    /// The agent's answer: a token, or an error about the token (needs sign-in, not found).
+    Answer(Result<Secret<String>>),
+    /// No agent answers, or it does not serve this vault: the caller opens the vault itself.
+    NoAgent,
+    /// Not asked, and why: the socket's folder is not a private folder of this user's, or
+    /// another user answers on it. The caller can still open the vault itself.
+    Unsafe(Error),
+}
+
+/// Asks a running agent for a fresh token.
+pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: i64) -> Asked {
+    use oauth_desk_agent_client::Answer as Said;
+    match oauth_desk_agent_client::try_ask(vault_path, provider, account, min_valid) {
+        Err(e) => Asked::Unsafe(Error::Io {
+            context: "not asking the token agent".into(),
+            source: e,
+        }),
+        Ok(None) => Asked::NoAgent,
+        Ok(Some(Said::Token(t))) => Asked::Answer(Ok(Secret::new(t))),
+        Ok(Some(Said::Refused { code, message })) => match code.as_str() {
+            "needs_signin" => Asked::Answer(Err(Error::NeedsSignin(message))),
+            "not_found" => Asked::Answer(Err(Error::NotFound(message))),
+            _ => Asked::NoAgent,
+        },
+    }
+}
+
+/// `crate::fuzzing`: a request line read as `answer` reads it (without a vault to answer from).
+pub(crate) fn fuzz_request(line: &[u8]) {
+    let _ = serde_json::from_slice::<Ask>(line);
+}

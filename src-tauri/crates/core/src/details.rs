@@ -1,0 +1,101 @@
+//! What a token says about itself, for the details panel: the ID token's and a JWT access
+//! token's header and claims (decoded for reading, not verified again: the ID token was
+//! verified when it arrived), the provider's userinfo, and its introspection (RFC 7662).
+//! Only on request; the token values themselves are not part of it.
+
+use base64::Engine;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::http::Http;
+use crate::vault::provider_table as ptable;
+use crate::vault::{tokens, Vault};
+
+#[derive(Debug, Serialize)]
+pub struct Jwt {
+    pub header: Value,
+    pub claims: Value,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Details {
+    pub id_token: Option<Jwt>,
+    /// Set when the access token is a JWT (many providers' are opaque).
+    pub access_token: Option<Jwt>,
+    pub userinfo: Option<Value>,
+    pub introspection: Option<Value>,
+    /// What could not be fetched, as text.
+    pub notes: Vec<String>,
+}
+
+/// Decodes a JWS compact serialization's header and payload, or None if it is not one.
+pub fn decode(token: &str) -> Option<Jwt> {
+    let mut parts = token.split('.');
+    let (h, p) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: Value = serde_json::from_slice(&b64.decode(h.trim_end_matches('=')).ok()?).ok()?;
+    let claims: Value = serde_json::from_slice(&b64.decode(p.trim_end_matches('=')).ok()?).ok()?;
+    (header.is_object() && claims.is_object()).then_some(Jwt { header, claims })
+}
+
+pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Result<Details> {
+    let p = ptable::get(vault.conn(), provider)?;
+    let t = tokens::get(vault.conn(), provider, account)?;
+    let mut d = Details {
+        id_token: t.id_token.as_ref().and_then(|s| decode(s.expose())),
+        access_token: t.access_token.as_ref().and_then(|s| decode(s.expose())),
+        ..Default::default()
+    };
+    let Some(access) = &t.access_token else {
+        d.notes
+            .push("The token was revoked: nothing more to ask the provider.".into());
+        return Ok(d);
+    };
+    match &p.userinfo_url {
+        Some(url) => match http.get_bearer(url, access.expose(), 256 * 1024) {
+            Ok(r) if r.status == 200 => d.userinfo = serde_json::from_slice(&r.body).ok(),
+            Ok(r) => d.notes.push(format!("userinfo answered HTTP {}", r.status)),
+            Err(e) => d.notes.push(format!("userinfo: {e}")),
+        },
+        None => d
+            .notes
+            .push("The provider has no userinfo endpoint.".into()),
+    }
+    match &p.introspection_url {
+        Some(url) => {
+            let pairs = [
+                ("token", access.expose().as_str()),
+                ("token_type_hint", "access_token"),
+            ];
+            match crate::oauth::client_auth::form_post(&p, url, &pairs).map(|r| http.call(r)) {
+                Ok(Ok(r)) if r.status() == 200 => {
+                    d.introspection = serde_json::from_slice(r.body()).ok()
+                }
+                Ok(Ok(r)) => d
+                    .notes
+                    .push(format!("introspection answered HTTP {}", r.status())),
+                Ok(Err(e)) => d.notes.push(format!("introspection: {e}")),
+                Err(e) => d.notes.push(format!("introspection: {e}")),
+            }
+        }
+        None => d
+            .notes
+            .push("The provider has no introspection endpoint.".into()),
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decodes_a_jwt_and_refuses_other_strings() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2ln";
+        let d = super::decode(jwt).unwrap();
+        assert_eq!(d.header["alg"], "RS256");
+        assert_eq!(d.claims["sub"], "alice");
+        assert!(super::decode("opaque-token").is_none());
+        assert!(super::decode("a.b.c").is_none());
+    }
+}

@@ -1,0 +1,461 @@
+//! Discovery: from an issuer, its OpenID Connect Discovery document or, failing that, its
+//! RFC 8414 authorization server metadata. A provider's metadata is hostile input until it
+//! checks out: JSON only, at most 1 MB, not deeply nested, no redirects, the very issuer that
+//! was asked for (RFC 8414 §3.3), and every endpoint a URL the form itself would accept.
+
+use crate::text;
+use serde_json::{Map, Value};
+
+use super::check;
+use super::provider::{ListOrText, ProviderInput};
+use crate::error::{Error, Result};
+use crate::http::Http;
+
+pub const MAX_METADATA: usize = 1024 * 1024;
+pub const MAX_DEPTH: usize = 32;
+
+/// What a provider's metadata says, checked.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Metadata {
+    /// The document it came from.
+    pub source: String,
+    pub issuer: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub device_authorization_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub scopes_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: the provider sends `iss` with the authorization response.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+/// The metadata documents to try, in order: OIDC Discovery (issuer + path), then RFC 8414
+/// (the well-known segment between host and path).
+pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
+    let valid = check::endpoint(issuer)
+        .map_err(|e| Error::field("issuer", e))?
+        .ok_or_else(|| {
+            Error::field(
+                "issuer",
+                "is required for discovery, such as https://accounts.example.com",
+            )
+        })?;
+    let url = url::Url::parse(&valid).expect("checked above");
+    if url.query().is_some() {
+        return Err(Error::field(
+            "issuer",
+            "must not contain a query (RFC 8414 §2)",
+        ));
+    }
+    let oidc = format!(
+        "{}/.well-known/openid-configuration",
+        valid.trim_end_matches('/')
+    );
+    let path = url.path().trim_end_matches('/');
+    let origin = url.origin().ascii_serialization();
+    let rfc8414 = format!("{origin}/.well-known/oauth-authorization-server{path}");
+    Ok(if oidc == rfc8414 {
+        vec![oidc]
+    } else {
+        vec![oidc, rfc8414]
+    })
+}
+
+/// Fetches and checks the metadata of `issuer`.
+pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
+    let issuer = issuer.trim_matches(' ');
+    let candidates = candidate_urls(issuer)?;
+    fetch(http, issuer, candidates).map_err(|e| {
+        let context = format!("discovery from the issuer {} failed", text::shown(issuer));
+        match e {
+            Error::Network(m) => Error::Network(format!("{context}: {m}")),
+            Error::ProviderError(m) => Error::ProviderError(format!("{context}: {m}")),
+            other => other,
+        }
+    })
+}
+
+fn fetch(http: &Http, issuer: &str, candidates: Vec<String>) -> Result<Metadata> {
+    let mut tried = Vec::new();
+    for url in candidates {
+        let fetched = http.get(&url, "application/json", MAX_METADATA)?;
+        match fetched.status {
+            200 => {
+                let doc = parse_document(&url, &fetched.body, fetched.content_type.as_deref())?;
+                return metadata(&url, issuer, &doc);
+            }
+            // Not there: the other well-known location may be.
+            404 | 410 => tried.push(format!("{url} ({})", fetched.status)),
+            300..=399 => {
+                return Err(Error::ProviderError(format!(
+                    "{url} redirects to {}; metadata must be served at the issuer's own address, \
+                     so the redirect was not followed. Check the issuer URL",
+                    fetched
+                        .location
+                        .as_deref()
+                        .map(text::visible)
+                        .unwrap_or_else(|| "nowhere".into())
+                )))
+            }
+            s => {
+                return Err(Error::ProviderError(format!(
+                    "{url} answered HTTP {s}, not a metadata document"
+                )))
+            }
+        }
+    }
+    Err(Error::ProviderError(format!(
+        "{} publishes no metadata: tried {}",
+        text::visible(issuer),
+        tried.join(" and ")
+    )))
+}
+
+/// Parses a metadata document: a JSON object, not HTML, not nested beyond reason.
+pub fn parse_document(
+    url: &str,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Map<String, Value>> {
+    let looks_html = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html"))
+        || body.trim_ascii_start().first() == Some(&b'<');
+    if looks_html {
+        return Err(Error::ProviderError(format!(
+            "{url} answered with an HTML page, not JSON metadata; is the issuer URL right?"
+        )));
+    }
+    if body.trim_ascii().is_empty() {
+        return Err(Error::ProviderError(format!(
+            "{url} answered with an empty body, not JSON metadata"
+        )));
+    }
+    if depth(body) > MAX_DEPTH {
+        return Err(Error::ProviderError(format!(
+            "{url} answered with JSON nested more than {MAX_DEPTH} levels deep; refusing it"
+        )));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::ProviderError(format!(
+            "{url} answered with JSON that is not an object"
+        ))),
+        Err(e) => Err(Error::ProviderError(format!(
+            "{url} answered with something that is not JSON ({e})"
+        ))),
+    }
+}
+
+/// How deeply the JSON in `body` nests arrays and objects, read without parsing it (so a hostile
+/// document cannot exhaust the parser's stack first); brackets inside strings do not count.
+/// Token responses are measured the same way (`flow`).
+pub(crate) fn depth(body: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Checks a parsed document against the issuer asked for.
+pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<Metadata> {
+    let bad = |what: String| Error::ProviderError(format!("the metadata at {source} {what}"));
+    let named = match doc.get("issuer") {
+        Some(Value::String(s)) => s.as_str(),
+        _ => return Err(bad("has no issuer".into())),
+    };
+    if named != issuer {
+        return Err(bad(format!(
+            "names the issuer {}, not {} as asked: RFC 8414 §3.3 forbids using it. If {} is \
+             the provider you mean, use it as the issuer",
+            text::shown(named),
+            text::shown(issuer),
+            text::shown(named)
+        )));
+    }
+    // A port on this machine may belong to another user: metadata from a remote issuer that
+    // names a loopback endpoint would send the code, the PKCE verifier and the client secret
+    // there. Only an issuer on loopback itself (a local test provider) may have them.
+    let issuer_local = url::Url::parse(issuer).is_ok_and(|u| check::is_loopback(&u));
+    let endpoint = |key: &str| -> Result<Option<String>> {
+        let value = match doc.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) => {
+                check::endpoint(s).map_err(|e| bad(format!("gives a {key} that {e}")))?
+            }
+            Some(_) => return Err(bad(format!("gives a {key} that is not a string"))),
+        };
+        let local = value
+            .as_deref()
+            .and_then(|v| url::Url::parse(v).ok())
+            .is_some_and(|u| check::is_loopback(&u));
+        if local && !issuer_local {
+            return Err(bad(format!(
+                "gives a {key} on this machine ({}) for the remote issuer {}: only a loopback \
+                 issuer may name loopback endpoints",
+                text::shown(value.as_deref().unwrap_or_default()),
+                text::shown(issuer)
+            )));
+        }
+        Ok(value)
+    };
+    let strings = |key: &str| -> Vec<String> {
+        match doc.get(key) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .filter(|s| check::plain_text(s).is_ok())
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    Ok(Metadata {
+        source: source.to_owned(),
+        issuer: issuer.to_owned(),
+        authorization_endpoint: endpoint("authorization_endpoint")?,
+        token_endpoint: endpoint("token_endpoint")?,
+        revocation_endpoint: endpoint("revocation_endpoint")?,
+        userinfo_endpoint: endpoint("userinfo_endpoint")?,
+        device_authorization_endpoint: endpoint("device_authorization_endpoint")?,
+        introspection_endpoint: endpoint("introspection_endpoint")?,
+        jwks_uri: endpoint("jwks_uri")?,
+        scopes_supported: strings("scopes_supported"),
+        token_endpoint_auth_methods_supported: strings("token_endpoint_auth_methods_supported"),
+        code_challenge_methods_supported: strings("code_challenge_methods_supported"),
+        authorization_response_iss_parameter_supported: doc
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+/// Which endpoints to fill: all that the metadata names (the form's Discover button), or only
+/// those the user left empty (the command line, where flags win).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    Overwrite,
+    OnlyEmpty,
+}
+
+impl Metadata {
+    /// Puts every endpoint the metadata names into `input`, with a sensible default for the
+    /// scopes and the client authentication when those are empty.
+    pub fn fill(&self, input: &mut ProviderInput, how: Fill) {
+        let set = |slot: &mut Option<String>, value: &Option<String>| {
+            let empty = slot.as_deref().is_none_or(|s| s.trim().is_empty());
+            if value.is_some() && (how == Fill::Overwrite || empty) {
+                *slot = value.clone();
+            }
+        };
+        set(&mut input.issuer, &Some(self.issuer.clone()));
+        set(&mut input.authorization_url, &self.authorization_endpoint);
+        set(&mut input.token_url, &self.token_endpoint);
+        set(&mut input.revocation_url, &self.revocation_endpoint);
+        set(&mut input.userinfo_url, &self.userinfo_endpoint);
+        set(
+            &mut input.device_authorization_url,
+            &self.device_authorization_endpoint,
+        );
+        set(&mut input.introspection_url, &self.introspection_endpoint);
+        set(&mut input.jwks_uri, &self.jwks_uri);
+        input.iss_required = Some(super::provider::BoolOrText::Bool(
+            self.authorization_response_iss_parameter_supported,
+        ));
+
+        let no_scopes = match &input.scopes {
+            None => true,
+            Some(ListOrText::List(l)) => l.is_empty(),
+            Some(ListOrText::Text(t)) => t.trim().is_empty(),
+        };
+        if no_scopes && !self.scopes_supported.is_empty() {
+            let wanted = ["openid", "profile", "email", "offline_access"];
+            let scopes: Vec<String> = wanted
+                .iter()
+                .filter(|s| self.scopes_supported.iter().any(|x| x == *s))
+                .map(|s| s.to_string())
+                .collect();
+            if !scopes.is_empty() {
+                input.scopes = Some(ListOrText::List(scopes));
+            }
+        }
+        let methods = &self.token_endpoint_auth_methods_supported;
+        let auth_empty = input
+            .client_auth
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty());
+        if auth_empty
+            && !methods.is_empty()
+            && !methods.iter().any(|m| m == "client_secret_basic")
+            && methods.iter().any(|m| m == "client_secret_post")
+        {
+            input.client_auth = Some("post".into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_urls_for_oidc_and_rfc_8414() {
+        assert_eq!(
+            candidate_urls("https://idp.example").unwrap(),
+            [
+                "https://idp.example/.well-known/openid-configuration",
+                "https://idp.example/.well-known/oauth-authorization-server"
+            ]
+        );
+        assert_eq!(
+            candidate_urls("https://idp.example/realms/dev/").unwrap(),
+            [
+                "https://idp.example/realms/dev/.well-known/openid-configuration",
+                "https://idp.example/.well-known/oauth-authorization-server/realms/dev"
+            ]
+        );
+        for bad in [
+            "http://idp.example",
+            "idp.example",
+            "https://idp.example/?tenant=x",
+            "",
+        ] {
+            match candidate_urls(bad) {
+                Err(Error::InvalidFields(f)) => assert_eq!(f[0].field, "issuer", "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert_eq!(depth(br#"{"a":[{"b":"[[[[{{{"}]}"#), 3);
+        assert_eq!(depth(br#"{"a":"\"[["}"#), 1);
+        assert_eq!(depth(br#"{"a":"[[[[\"]]]","b":[[1]]}"#), 3);
+        assert_eq!(depth(&[b'['; 100]), 100);
+    }
+
+    fn doc(json: &str) -> Map<String, Value> {
+        parse_document(
+            "https://idp.example/m",
+            json.as_bytes(),
+            Some("application/json"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn metadata_must_name_the_issuer_asked_for_and_valid_endpoints() {
+        let good = r#"{"issuer":"https://idp.example","token_endpoint":"https://idp.example/token",
+            "scopes_supported":["openid","email","offline_access","x"],
+            "token_endpoint_auth_methods_supported":["client_secret_post"]}"#;
+        let m = metadata("src", "https://idp.example", &doc(good)).unwrap();
+        assert_eq!(
+            m.token_endpoint.as_deref(),
+            Some("https://idp.example/token")
+        );
+        let mut input = ProviderInput::default();
+        m.fill(&mut input, Fill::OnlyEmpty);
+        assert!(
+            matches!(&input.scopes, Some(ListOrText::List(l)) if l == &["openid", "email", "offline_access"])
+        );
+        assert_eq!(input.client_auth.as_deref(), Some("post"));
+
+        let err = metadata("src", "https://idp.example/", &doc(good)).unwrap_err();
+        assert!(err.to_string().contains("RFC 8414 §3.3"), "{err}");
+        let hostile =
+            r#"{"issuer":"https://idp.example","authorization_endpoint":"javascript:alert(1)"}"#;
+        let err = metadata("src", "https://idp.example", &doc(hostile)).unwrap_err();
+        assert!(err.to_string().contains("authorization_endpoint"), "{err}");
+        assert_eq!(err.code(), "provider_error");
+    }
+
+    #[test]
+    fn only_a_loopback_issuer_may_name_loopback_endpoints() {
+        for local in [
+            "http://127.0.0.1:8123/token",
+            "http://localhost:8123/token",
+            "http://[::1]:8123/token",
+            "https://127.0.0.1/token",
+        ] {
+            for key in ["token_endpoint", "revocation_endpoint", "jwks_uri"] {
+                let text = format!(r#"{{"issuer":"https://idp.example","{key}":"{local}"}}"#);
+                let err = metadata("src", "https://idp.example", &doc(&text)).unwrap_err();
+                assert!(
+                    err.to_string().contains("only a loopback issuer"),
+                    "{key} {local}: {err}"
+                );
+            }
+        }
+        let local =
+            r#"{"issuer":"http://127.0.0.1:9000","token_endpoint":"http://127.0.0.1:9000/token"}"#;
+        assert!(metadata("src", "http://127.0.0.1:9000", &doc(local)).is_ok());
+    }
+
+    #[test]
+    fn html_non_objects_and_deep_nesting_are_refused() {
+        for (body, ct, says) in [
+            (
+                "<!doctype html><p>login</p>",
+                Some("text/html"),
+                "HTML page",
+            ),
+            ("  <html>", Some("application/json"), "HTML page"),
+            ("[1,2]", None, "not an object"),
+            ("{nope", None, "not JSON"),
+        ] {
+            let err = parse_document("u", body.as_bytes(), ct).unwrap_err();
+            assert!(err.to_string().contains(says), "{body}: {err}");
+        }
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert!(parse_document("u", deep.as_bytes(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("nested"));
+    }
+
+    #[test]
+    fn fill_overwrites_or_keeps_what_the_user_typed() {
+        let m = Metadata {
+            issuer: "https://idp.example".into(),
+            token_endpoint: Some("https://idp.example/token".into()),
+            ..Default::default()
+        };
+        let mut typed = ProviderInput {
+            token_url: Some("https://mine.example/token".into()),
+            ..Default::default()
+        };
+        m.fill(&mut typed, Fill::OnlyEmpty);
+        assert_eq!(
+            typed.token_url.as_deref(),
+            Some("https://mine.example/token")
+        );
+        m.fill(&mut typed, Fill::Overwrite);
+        assert_eq!(
+            typed.token_url.as_deref(),
+            Some("https://idp.example/token")
+        );
+        assert_eq!(typed.issuer.as_deref(), Some("https://idp.example"));
+    }
+}
