@@ -11,8 +11,7 @@ use crate::error::{Error, Result};
 use crate::http::{clone_request, Http};
 use crate::oauth::client_auth::form_post;
 use crate::refresh::RefreshLock;
-use crate::text::inert;
-use crate::text::shown;
+use crate::text::{inert, shown};
 use crate::vault::provider_table::{self as ptable, ProviderRecord};
 use crate::vault::{activity, tokens, Vault};
 

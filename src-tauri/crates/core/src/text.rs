@@ -4,9 +4,14 @@
 
 /// A value quoted for an error message, with invisible and control characters made visible.
 pub fn shown(s: &str) -> String {
-    let cut: String = s.chars().take(60).collect();
-    let more = if cut.len() < s.len() { "…" } else { "" };
-    format!("\"{}{more}\"", visible(&cut))
+    format!("\"{}\"", cut(s, 60))
+}
+
+/// At most `max` characters of `s`, made visible, with "…" when some were cut.
+fn cut(s: &str, max: usize) -> String {
+    let kept: String = s.chars().take(max).collect();
+    let more = if kept.len() < s.len() { "…" } else { "" };
+    format!("{}{more}", visible(&kept))
 }
 
 /// A character named for a message: itself when printable ASCII, else its code point.
@@ -45,9 +50,7 @@ pub fn visible(s: &str) -> String {
 /// Text from a provider (an error description), made inert: at most 300 characters, control
 /// and invisible characters written out. Markup stays text; every face shows it as text.
 pub fn inert(s: &str) -> String {
-    let cut: String = s.chars().take(300).collect();
-    let more = if cut.len() < s.len() { "…" } else { "" };
-    format!("{}{more}", visible(&cut))
+    cut(s, 300)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use super::polling::Schedule;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::secret::Secret;
-use crate::text::inert;
+use crate::text::{inert, shown};
 use crate::vault::provider_table::{ClientAuth, ProviderRecord};
 
 /// The longest lifetime a token response may claim: ten years. More is a broken provider.
@@ -144,7 +144,7 @@ impl CodeFlow {
         if p.authorization_url.is_none() {
             return Err(Error::InvalidInput(format!(
                 "{} has no authorization endpoint: add it, or sign in with the device flow or client credentials",
-                crate::text::shown(&p.name)
+                shown(&p.name)
             )));
         }
         let scopes = scopes_or_default(p, scopes).to_vec();
@@ -228,7 +228,7 @@ impl DeviceFlow {
         if p.device_authorization_url.is_none() {
             return Err(Error::InvalidInput(format!(
                 "{} has no device authorization endpoint",
-                crate::text::shown(&p.name)
+                shown(&p.name)
             )));
         }
         let scopes = scopes_or_default(p, scopes).to_vec();
@@ -420,7 +420,7 @@ pub fn client_credentials(
     if p.client_auth == ClientAuth::None || p.client_secret.is_none() {
         return Err(Error::InvalidInput(format!(
             "{} is a public client; client credentials need a client secret",
-            crate::text::shown(&p.name)
+            shown(&p.name)
         )));
     }
     let scopes = scopes_or_default(p, scopes).to_vec();
@@ -504,7 +504,7 @@ fn refresh_refused(e: Error, p: &ProviderRecord) -> Error {
             error: "invalid_client".into(),
             message: format!(
                 "{e}. The provider does not accept this client's credentials: check the client id, secret and authentication of {}",
-                crate::text::shown(&p.name)
+                shown(&p.name)
             ),
         },
         _ => e,
