@@ -99,3 +99,69 @@ pub fn apply_preset(id: String, params: BTreeMap<String, String>) -> CommandResu
         .ok_or_else(|| Error::field("preset", format!("there is no preset named {id:?}")))?;
     Ok(preset.fill(&params)?.to_form())
 }
+
+/// The window's form and the types `ui/api.js` declares are written by hand; these hold them
+/// to the core's field list, so a field added there and not here fails `make check`.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use oauth_desk_core::oauth::provider::{ProviderConfig, FIELDS};
+    use oauth_desk_core::vault::provider_table::ProviderView;
+
+    fn ui(file: &str) -> String {
+        let path = format!("{}/../ui/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The words before a colon (`name: type`) in one JSDoc typedef of `ui/api.js`.
+    fn typedef_keys(js: &str, name: &str) -> BTreeSet<String> {
+        let end = js
+            .find(&format!("}} {name}"))
+            .unwrap_or_else(|| panic!("no typedef {name}"));
+        let start = js[..end].rfind("@typedef {{").expect("typedef start");
+        js[start + "@typedef {{".len()..end]
+            .split(',')
+            .filter_map(|entry| entry.split(':').next())
+            .map(|key| key.trim_matches(|c: char| c == '*' || c.is_whitespace()))
+            // What a type's own comma leaves (`Record<string, string>`) is not a key.
+            .filter(|key| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_form_has_an_input_for_every_field_and_the_secret() {
+        let form = ui("views/provider-form.js");
+        let named: BTreeSet<&str> = form
+            .split("name: '")
+            .skip(1)
+            .filter_map(|rest| rest.split('\'').next())
+            .collect();
+        let mut expected: BTreeSet<&str> = FIELDS.iter().map(|f| f.name).collect();
+        expected.insert("client_secret");
+        assert_eq!(named, expected);
+    }
+
+    #[test]
+    fn api_js_declares_the_provider_view_the_core_serializes() {
+        let view = ProviderView {
+            id: 1,
+            config: ProviderConfig::default(),
+            has_client_secret: false,
+            accounts: 0,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let sent: BTreeSet<String> = serde_json::to_value(&view)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(typedef_keys(&ui("api.js"), "ProviderView"), sent);
+    }
+}

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::provider_flags::ProviderFields;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "oauth-desk",
@@ -337,65 +339,4 @@ impl ProviderCmd {
             ProviderCmd::Export { .. } => false,
         }
     }
-}
-
-/// A provider's fields as flags. Values are checked by the core, as the window's form is.
-#[derive(Debug, Args, Default)]
-pub struct ProviderFields {
-    /// Fill the endpoints from this issuer's OpenID Connect / RFC 8414 metadata
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-    /// With --issuer: keep the issuer but fetch nothing
-    #[arg(long)]
-    pub no_discovery: bool,
-    /// Start from a built-in preset (see `oauth-desk provider presets`)
-    #[arg(long, value_name = "ID")]
-    pub preset: Option<String>,
-    /// A value the preset needs, such as tenant=contoso.onmicrosoft.com
-    #[arg(long = "preset-param", value_name = "KEY=VALUE")]
-    pub preset_params: Vec<String>,
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// Read the client secret from standard input (its first line, or the line after the
-    /// passphrase with --passphrase-stdin); secrets never come through arguments
-    #[arg(long)]
-    pub client_secret_stdin: bool,
-    /// How the client authenticates at the token endpoint
-    #[arg(long, value_name = "basic|post|none")]
-    pub client_auth: Option<String>,
-    #[arg(long = "auth-url", value_name = "URL")]
-    pub authorization_url: Option<String>,
-    #[arg(long, value_name = "URL")]
-    pub token_url: Option<String>,
-    /// Where refresh requests go [default: the token URL]
-    #[arg(long, value_name = "URL")]
-    pub refresh_url: Option<String>,
-    #[arg(long = "revoke-url", value_name = "URL")]
-    pub revocation_url: Option<String>,
-    #[arg(long, value_name = "URL")]
-    pub userinfo_url: Option<String>,
-    #[arg(long = "device-url", value_name = "URL")]
-    pub device_authorization_url: Option<String>,
-    #[arg(long, value_name = "URL")]
-    pub introspection_url: Option<String>,
-    /// A default scope; repeat the flag, or give several separated by spaces
-    #[arg(long = "scope", value_name = "SCOPE")]
-    pub scopes: Vec<String>,
-    /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
-    #[arg(long = "param", value_name = "KEY=VALUE")]
-    pub params: Vec<String>,
-    /// The loopback redirect's port; 0 picks a free one at each sign-in
-    #[arg(long, value_name = "PORT")]
-    pub redirect_port: Option<String>,
-    #[arg(long, value_name = "PATH")]
-    pub redirect_path: Option<String>,
-    /// A registered redirect URL that the login window catches, instead of the loopback one
-    #[arg(long, value_name = "URL")]
-    pub redirect_url: Option<String>,
-    /// Where the user signs in
-    #[arg(long, value_name = "window|browser")]
-    pub sign_in_with: Option<String>,
-    /// The provider's colour in the window, such as #1f6feb
-    #[arg(long, value_name = "COLOR")]
-    pub color: Option<String>,
 }

@@ -9,6 +9,7 @@ mod launch;
 mod login_cmd;
 mod output;
 mod provider_cmd;
+mod provider_flags;
 mod provider_share_cmd;
 mod settings_cmd;
 mod token_cmd;

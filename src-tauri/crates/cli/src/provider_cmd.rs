@@ -6,7 +6,7 @@ use std::io::BufRead;
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets;
-use oauth_desk_core::oauth::provider::{ListOrText, MapOrText, NumberOrText, ProviderInput};
+use oauth_desk_core::oauth::provider::ProviderInput;
 use oauth_desk_core::text::visible;
 use oauth_desk_core::vault::provider_table::ProviderView;
 use oauth_desk_core::vault::Create;
@@ -28,9 +28,9 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
         ProviderCmd::Add { name, fields, json } => {
             let vault = unlock::open(global, Create::IfMissing)?;
             let mut input = ProviderInput::default();
-            if let Some(id) = &fields.preset {
+            if let Some(id) = fields.value("preset") {
                 let preset = presets::find(id).ok_or_else(|| unknown_preset(id))?;
-                input = preset.fill(&pairs("preset-param", &fields.preset_params)?)?;
+                input = preset.fill(&pairs("preset-param", &fields.more.preset_params)?)?;
             }
             input.name = Some(name);
             apply(&mut input, &fields)?;
@@ -67,9 +67,9 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             let vault = unlock::open(global, Create::Never)?;
             let current = providers::show(&vault, &name)?;
             let mut input = ProviderInput::from_record(&current.record());
-            if let Some(id) = &fields.preset {
+            if let Some(id) = fields.value("preset") {
                 let preset = presets::find(id).ok_or_else(|| unknown_preset(id))?;
-                let filled = preset.fill(&pairs("preset-param", &fields.preset_params)?)?;
+                let filled = preset.fill(&pairs("preset-param", &fields.more.preset_params)?)?;
                 input = ProviderInput {
                     name: input.name,
                     client_id: input.client_id,
@@ -131,10 +131,11 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
     }
 }
 
-/// Discovery first (when --issuer is given), then every flag over it: flags win.
+/// Discovery first (when --issuer is given), then every flag over it: flags win. --preset was
+/// applied before (it fills the whole input), and --issuer here.
 fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
-    if let Some(issuer) = &f.issuer {
-        if f.no_discovery {
+    if let Some(issuer) = f.value("issuer") {
+        if f.more.no_discovery {
             input.issuer = Some(issuer.clone());
         } else {
             let http = Http::new()?;
@@ -142,42 +143,8 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
             metadata.fill(input, Fill::Overwrite);
         }
     }
-    let set = |slot: &mut Option<String>, flag: &Option<String>| {
-        if let Some(v) = flag {
-            *slot = Some(v.clone());
-        }
-    };
-    set(&mut input.client_id, &f.client_id);
-    set(&mut input.client_auth, &f.client_auth);
-    set(&mut input.authorization_url, &f.authorization_url);
-    set(&mut input.token_url, &f.token_url);
-    set(&mut input.refresh_url, &f.refresh_url);
-    set(&mut input.revocation_url, &f.revocation_url);
-    set(&mut input.userinfo_url, &f.userinfo_url);
-    set(
-        &mut input.device_authorization_url,
-        &f.device_authorization_url,
-    );
-    set(&mut input.introspection_url, &f.introspection_url);
-    set(&mut input.redirect_path, &f.redirect_path);
-    set(&mut input.redirect_url, &f.redirect_url);
-    set(&mut input.sign_in_with, &f.sign_in_with);
-    set(&mut input.color, &f.color);
-    if let Some(p) = &f.redirect_port {
-        input.redirect_port = Some(NumberOrText::Text(p.clone()));
-    }
-    if !f.scopes.is_empty() {
-        input.scopes = Some(ListOrText::Text(f.scopes.join(" ")));
-    }
-    if !f.params.is_empty() {
-        let mut map = match input.extra_params.take() {
-            Some(MapOrText::Map(m)) => m,
-            _ => BTreeMap::new(),
-        };
-        map.extend(pairs("param", &f.params)?);
-        input.extra_params = Some(MapOrText::Map(map));
-    }
-    if f.client_secret_stdin {
+    f.apply_to(input, &["issuer", "preset"])?;
+    if f.more.client_secret_stdin {
         input.client_secret = Some(read_secret()?);
     }
     Ok(())

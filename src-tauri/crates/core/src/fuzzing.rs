@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use crate::http::Http;
 use crate::oauth::provider::ProviderInput;
-use crate::vault::provider_table::{ClientAuth, ProviderRecord};
+use crate::vault::provider_table::{ClientAuth, ProviderConfig, ProviderRecord};
 use crate::vault::Vault;
 
 /// What a fuzz target calls with its input.
@@ -36,15 +36,17 @@ fn text(data: &[u8]) -> &str {
 /// that HMAC ID tokens are tried too.
 fn provider() -> ProviderRecord {
     ProviderRecord {
-        name: "fuzz".into(),
-        issuer: Some("https://idp.example".into()),
-        authorization_url: Some("https://idp.example/auth".into()),
-        token_url: Some("https://idp.example/token".into()),
-        client_id: "desk".into(),
+        config: ProviderConfig {
+            name: "fuzz".into(),
+            issuer: Some("https://idp.example".into()),
+            authorization_url: Some("https://idp.example/auth".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: "desk".into(),
+            client_auth: ClientAuth::Basic,
+            scopes: vec!["openid".into()],
+            ..Default::default()
+        },
         client_secret: Some(crate::Secret::new("fuzz-client-secret".into())),
-        client_auth: ClientAuth::Basic,
-        scopes: vec!["openid".into()],
-        ..Default::default()
     }
 }
 

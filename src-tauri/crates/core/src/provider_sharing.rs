@@ -6,7 +6,7 @@
 //! a new host: the plan shows every endpoint old -> new and what a move clears, and the window
 //! applies only the file it previewed (`Plan::digest`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -16,75 +16,28 @@ use crate::providers::moves::{self, EndpointChange, Moved};
 use crate::providers::{changed_fields, insert_logged, update_logged};
 use crate::secret::Secret;
 use crate::text::shown;
-use crate::vault::provider_table::{self as table, ClientAuth, ProviderRecord, SignInWith};
+use crate::vault::provider_table::{self as table, ProviderRecord};
 use crate::vault::Vault;
 
 /// The most a provider file may weigh: far more than any real list of providers.
 pub const MAX_FILE: usize = 1024 * 1024;
 
-/// One provider as a shared file holds it: every setting, never a secret.
-#[derive(Debug, Serialize)]
-pub struct SharedProvider {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preset: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revocation_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub userinfo_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_authorization_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub introspection_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    pub client_id: String,
-    pub client_auth: ClientAuth,
-    pub scopes: Vec<String>,
-    pub extra_params: BTreeMap<String, String>,
-    pub redirect_port: u16,
-    pub redirect_path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect_url: Option<String>,
-    pub sign_in_with: SignInWith,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    pub iss_required: bool,
-}
+/// One provider as a shared file holds it: every setting that is set, in the form's order,
+/// never a secret.
+#[derive(Debug)]
+pub struct SharedProvider(Vec<(&'static str, serde_json::Value)>);
 
 impl From<ProviderRecord> for SharedProvider {
     fn from(r: ProviderRecord) -> Self {
-        SharedProvider {
-            name: r.name,
-            preset: r.preset,
-            issuer: r.issuer,
-            authorization_url: r.authorization_url,
-            token_url: r.token_url,
-            refresh_url: r.refresh_url,
-            revocation_url: r.revocation_url,
-            userinfo_url: r.userinfo_url,
-            device_authorization_url: r.device_authorization_url,
-            introspection_url: r.introspection_url,
-            jwks_uri: r.jwks_uri,
-            client_id: r.client_id,
-            client_auth: r.client_auth,
-            scopes: r.scopes,
-            extra_params: r.extra_params,
-            redirect_port: r.redirect_port,
-            redirect_path: r.redirect_path,
-            redirect_url: r.redirect_url,
-            sign_in_with: r.sign_in_with,
-            color: r.color,
-            iss_required: r.iss_required,
-        }
+        let mut entries = r.config.entries();
+        entries.retain(|(_, v)| !v.is_null());
+        SharedProvider(entries)
+    }
+}
+
+impl Serialize for SharedProvider {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -93,7 +46,7 @@ pub fn export(vault: &Vault, names: &[String]) -> Result<String> {
     let names: Vec<String> = if names.is_empty() {
         table::list(vault.conn())?
             .into_iter()
-            .map(|v| v.name)
+            .map(|v| v.config.name)
             .collect()
     } else {
         names.to_vec()
@@ -393,7 +346,7 @@ mod tests {
         let secrets = HashMap::from([("corp".to_string(), Secret::new("typed".to_string()))]);
         apply(&b, &plan, &secrets, 2).unwrap();
         let corp = table::get(b.conn(), "corp").unwrap();
-        assert_eq!(corp.client_secret.unwrap().expose(), "typed");
+        assert_eq!(corp.client_secret.as_ref().unwrap().expose(), "typed");
         assert_eq!(corp.scopes, vec!["openid", "email"]);
         assert_eq!(
             export(&b, &[]).unwrap(),
@@ -428,8 +381,14 @@ mod tests {
         assert!(!plan.providers[0].needs_secret);
         apply(&v, &plan, &HashMap::new(), 2).unwrap();
         let corp = table::get(v.conn(), "corp").unwrap();
-        assert_eq!(corp.client_secret.unwrap().expose(), "canary-secret-7");
-        assert_eq!(corp.token_url.unwrap(), "https://idp.example/v2/token");
+        assert_eq!(
+            corp.client_secret.as_ref().unwrap().expose(),
+            "canary-secret-7"
+        );
+        assert_eq!(
+            corp.token_url.as_deref().unwrap(),
+            "https://idp.example/v2/token"
+        );
     }
 
     #[test]

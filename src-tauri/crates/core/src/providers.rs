@@ -8,7 +8,7 @@ pub mod moves;
 use serde::Serialize;
 
 use crate::error::{Error, FieldError, Result};
-use crate::oauth::provider::ProviderInput;
+use crate::oauth::provider::{position, ProviderInput};
 use crate::vault::provider_table::{self as table, ProviderRecord, ProviderView};
 use crate::vault::{activity, tokens, Vault};
 use moves::Moved;
@@ -206,41 +206,15 @@ fn summary(r: &ProviderRecord) -> String {
 
 /// The names of the fields that differ; the secret appears as "client secret", never its value.
 pub(crate) fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    macro_rules! cmp {
-        ($($field:ident),*) => {$(
-            if old.$field != new.$field {
-                changed.push(stringify!($field));
-            }
-        )*};
-    }
-    cmp!(
-        name,
-        preset,
-        issuer,
-        authorization_url,
-        token_url,
-        refresh_url,
-        revocation_url,
-        userinfo_url,
-        device_authorization_url,
-        introspection_url,
-        jwks_uri,
-        client_id
-    );
+    let mut changed = old.config.changed_fields(&new.config);
     if old.client_secret != new.client_secret {
-        changed.push("client secret");
+        // Where the form shows it, after the client id.
+        let at = changed
+            .iter()
+            .position(|f| position(f) > position("client_secret"))
+            .unwrap_or(changed.len());
+        changed.insert(at, "client secret");
     }
-    cmp!(
-        client_auth,
-        scopes,
-        extra_params,
-        redirect_port,
-        redirect_path,
-        redirect_url,
-        sign_in_with,
-        color
-    );
     changed
 }
 

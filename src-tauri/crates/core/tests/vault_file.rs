@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use oauth_desk_core::vault::provider_table::{self, ProviderRecord};
+use oauth_desk_core::vault::provider_table::{self, ProviderConfig, ProviderRecord};
 use oauth_desk_core::vault::tokens::{self, TokenRecord, TokenStatus};
 use oauth_desk_core::vault::{Create, KeyMode, MemoryKeyring, NoKeyring, Unlock, Vault};
 use oauth_desk_core::Error;
@@ -38,9 +38,12 @@ fn filled_vault(path: &Path) {
     let id = provider_table::insert(
         v.conn(),
         &ProviderRecord {
-            name: "idp".into(),
-            client_id: "desk".into(),
-            ..Default::default()
+            config: ProviderConfig {
+                name: "idp".into(),
+                client_id: "desk".into(),
+                ..Default::default()
+            },
+            client_secret: None,
         },
         1,
     )
@@ -136,10 +139,12 @@ fn secrets_written_through_the_core_api_never_reach_the_file_or_wal_in_clear() {
     let id = provider_table::insert(
         v.conn(),
         &ProviderRecord {
-            name: "idp".into(),
-            client_id: "desk".into(),
+            config: ProviderConfig {
+                name: "idp".into(),
+                client_id: "desk".into(),
+                ..Default::default()
+            },
             client_secret: Some(canaries[0].into()),
-            ..Default::default()
         },
         1,
     )
@@ -352,9 +357,12 @@ fn make_schema1_fixture() {
     let id = provider_table::insert(
         v.conn(),
         &ProviderRecord {
-            name: "fixture-idp".into(),
-            client_id: "fixture".into(),
-            ..Default::default()
+            config: ProviderConfig {
+                name: "fixture-idp".into(),
+                client_id: "fixture".into(),
+                ..Default::default()
+            },
+            client_secret: None,
         },
         1_700_000_000,
     )

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use oauth_desk_core::vault::migrate;
-use oauth_desk_core::vault::provider_table::{self, ProviderRecord};
+use oauth_desk_core::vault::provider_table::{self, ProviderConfig, ProviderRecord};
 use oauth_desk_core::vault::tokens::{self, TokenQuery, TokenRecord, TokenStatus};
 use rusqlite::Connection;
 
@@ -15,10 +15,13 @@ pub fn fill(conn: &Connection, n: usize, now: i64) {
     let mut ids = Vec::new();
     for i in 0..20 {
         let p = ProviderRecord {
-            name: format!("provider-{i:02}"),
-            client_id: "bench".into(),
-            token_url: Some("https://idp.example/token".into()),
-            ..Default::default()
+            config: ProviderConfig {
+                name: format!("provider-{i:02}"),
+                client_id: "bench".into(),
+                token_url: Some("https://idp.example/token".into()),
+                ..Default::default()
+            },
+            client_secret: None,
         };
         ids.push(provider_table::insert(&tx, &p, now).unwrap());
     }

@@ -45,13 +45,16 @@ pub fn form_post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::provider_table::ProviderConfig;
 
     fn provider(auth: ClientAuth) -> ProviderRecord {
         ProviderRecord {
-            client_id: "desk:1".into(),
+            config: ProviderConfig {
+                client_id: "desk:1".into(),
+                client_auth: auth,
+                ..Default::default()
+            },
             client_secret: Some("s&cret".into()),
-            client_auth: auth,
-            ..Default::default()
         }
     }
 

@@ -928,6 +928,7 @@ pub(crate) fn fuzz_id_token(jwks: &[u8], raw: &str, p: &ProviderRecord) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::provider_table::ProviderConfig;
 
     /// The error the token endpoint's answer `body` (status 400) becomes.
     fn answered(body: &str) -> Error {
@@ -1015,15 +1016,18 @@ mod tests {
 
     fn provider() -> ProviderRecord {
         ProviderRecord {
-            name: "idp".into(),
-            issuer: Some("https://idp.example".into()),
-            authorization_url: Some("https://idp.example/auth".into()),
-            token_url: Some("https://idp.example/token".into()),
-            client_id: "desk".into(),
-            scopes: vec!["openid".into(), "email".into()],
-            extra_params: [("audience".to_string(), "https://api".to_string())].into(),
-            client_auth: ClientAuth::None,
-            ..Default::default()
+            config: ProviderConfig {
+                name: "idp".into(),
+                issuer: Some("https://idp.example".into()),
+                authorization_url: Some("https://idp.example/auth".into()),
+                token_url: Some("https://idp.example/token".into()),
+                client_id: "desk".into(),
+                scopes: vec!["openid".into(), "email".into()],
+                extra_params: [("audience".to_string(), "https://api".to_string())].into(),
+                client_auth: ClientAuth::None,
+                ..Default::default()
+            },
+            client_secret: None,
         }
     }
 

@@ -11,3 +11,4 @@ pub mod loopback;
 pub mod polling;
 pub mod presets;
 pub mod provider;
+pub mod provider_schema;

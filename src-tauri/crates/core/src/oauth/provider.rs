@@ -1,13 +1,15 @@
-//! The provider as a person types it (`ProviderInput`: the form, the command line, the REST
-//! API) and its validation into a `ProviderRecord`. Every problem is reported against the
-//! field it belongs to, all at once, so the form can show each beside its input.
+//! The provider model: its fields, declared once (`provider_fields!` below), and their
+//! validation from what a person typed (`ProviderInput`: the form, the command line, the REST
+//! API, a shared file) into a `ProviderConfig`. Every problem is reported against the field it
+//! belongs to, all at once and in the form's order, so the form can show each beside its
+//! input.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::check;
 use super::presets;
+use super::provider_schema::{provider_fields, Column, Field, FieldValue};
+pub use super::provider_schema::{BoolOrText, ListOrText, MapOrText, NumberOrText, ProviderForm};
 use crate::error::FieldError;
 use crate::secret::Secret;
 use crate::text::shown;
@@ -27,172 +29,69 @@ const RESERVED_PARAMS: &[&str] = &[
     "nonce",
 ];
 
-/// What the user typed. Empty strings mean "not set"; lists may come as a list or as text.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProviderInput {
-    pub name: Option<String>,
-    pub preset: Option<String>,
-    pub issuer: Option<String>,
-    pub authorization_url: Option<String>,
-    pub token_url: Option<String>,
-    pub refresh_url: Option<String>,
-    pub revocation_url: Option<String>,
-    pub userinfo_url: Option<String>,
-    pub device_authorization_url: Option<String>,
-    pub introspection_url: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub client_id: Option<String>,
-    /// Write-only. Empty keeps the stored secret when editing.
-    pub client_secret: Option<Secret<String>>,
-    /// "basic", "post" or "none"; empty picks basic when there is a secret, none otherwise.
-    pub client_auth: Option<String>,
-    pub scopes: Option<ListOrText>,
-    pub extra_params: Option<MapOrText>,
-    pub redirect_port: Option<NumberOrText>,
-    pub redirect_path: Option<String>,
-    pub redirect_url: Option<String>,
-    pub sign_in_with: Option<String>,
-    pub color: Option<String>,
-    /// Set by discovery from the metadata (RFC 9207), not typed.
-    pub iss_required: Option<BoolOrText>,
+// Each provider field, once. Its name is its JSON name, vault column and form field; adding
+// one here, a migration for its column, and (when a person sets it) a flag in the CLI's
+// `ProviderFields` and an input in `ui/views/provider-form.js` is the whole change: the tests
+// below, in the CLI and in the API check that those faces list exactly these fields.
+provider_fields! {
+    /// A unique name of 1 to 200 characters, used by `login`, `token get` and the window
+    name: String, check name, flag None;
+    /// Start from a built-in preset (see `oauth-desk provider presets`)
+    preset: Option<String>, check preset, flag Some(("preset", "ID"));
+    /// The issuer, whose OpenID Connect / RFC 8414 metadata fills the endpoints
+    issuer: Option<String>, check url, flag Some(("issuer", "URL"));
+    /// The authorization endpoint, where the user signs in (RFC 6749 §3.1)
+    authorization_url: Option<String>, check url, flag Some(("auth-url", "URL"));
+    /// The token endpoint, where every sign-in ends (RFC 6749 §3.2); required
+    token_url: Option<String>, check url, flag Some(("token-url", "URL"));
+    /// Where refresh requests go [default: the token endpoint]
+    refresh_url: Option<String>, check url, flag Some(("refresh-url", "URL"));
+    /// The token revocation endpoint (RFC 7009)
+    revocation_url: Option<String>, check url, flag Some(("revoke-url", "URL"));
+    /// The OpenID Connect userinfo endpoint, which names the account
+    userinfo_url: Option<String>, check url, flag Some(("userinfo-url", "URL"));
+    /// The device authorization endpoint (RFC 8628)
+    device_authorization_url: Option<String>, check url, flag Some(("device-url", "URL"));
+    /// The token introspection endpoint (RFC 7662)
+    introspection_url: Option<String>, check url, flag Some(("introspection-url", "URL"));
+    /// The JWKS: the keys that sign ID tokens (set by discovery)
+    jwks_uri: Option<String>, check url, flag None;
+    /// The client id the provider gave when OAuth Desk was registered
+    client_id: String, check client_id, flag Some(("client-id", "ID"));
+    /// How the client authenticates at the token endpoint; empty picks basic with a secret, none without
+    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none"));
+    /// A default scope (RFC 6749 §3.3); repeat the flag, or give several separated by spaces
+    scopes: Vec<String>, check scopes, flag Some(("scope", "SCOPE"));
+    /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
+    extra_params: BTreeMap<String, String>, check extra_params, flag Some(("param", "KEY=VALUE"));
+    /// The loopback redirect's port; 0 picks a free one at each sign-in
+    redirect_port: u16, check port, flag Some(("redirect-port", "PORT"));
+    /// The loopback redirect's path [default: /callback]
+    redirect_path: String = DEFAULT_REDIRECT_PATH.into(), check redirect_path, flag Some(("redirect-path", "PATH"));
+    /// A registered redirect URL that the login window catches, instead of the loopback one
+    redirect_url: Option<String>, check url, flag Some(("redirect-url", "URL"));
+    /// Where the user signs in: the in-app window, or the system browser
+    sign_in_with: SignInWith, check sign_in_with, flag Some(("sign-in-with", "window|browser"));
+    /// The provider's colour in the window, such as #1f6feb
+    color: Option<String>, check color, flag Some(("color", "COLOR"));
+    /// The metadata promises the RFC 9207 `iss` response parameter (set by discovery)
+    iss_required: bool, check iss_required, flag None;
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum BoolOrText {
-    Bool(bool),
-    Text(String),
-}
-
-/// Scopes as a JSON list, or as text separated by spaces (how the form and RFC 6749 write them).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum ListOrText {
-    List(Vec<String>),
-    Text(String),
-}
-
-/// Extra parameters as a JSON object, or as `key=value` lines (the form's text area).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum MapOrText {
-    Map(BTreeMap<String, String>),
-    Text(String),
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum NumberOrText {
-    Number(i64),
-    Text(String),
-}
-
-/// The form's fields as the window shows them: every value as text (scopes separated by
-/// spaces, extra parameters one `key=value` a line), and never the secret.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ProviderForm {
-    pub name: String,
-    pub preset: String,
-    pub issuer: String,
-    pub authorization_url: String,
-    pub token_url: String,
-    pub refresh_url: String,
-    pub revocation_url: String,
-    pub userinfo_url: String,
-    pub device_authorization_url: String,
-    pub introspection_url: String,
-    pub jwks_uri: String,
-    pub client_id: String,
-    pub client_auth: String,
-    pub scopes: String,
-    pub extra_params: String,
-    pub redirect_port: String,
-    pub redirect_path: String,
-    pub redirect_url: String,
-    pub sign_in_with: String,
-    pub color: String,
-    pub iss_required: String,
+/// Where a field is listed (its problems, its changes): the declared order, the secret after
+/// the client id.
+pub(crate) fn position(field: &str) -> usize {
+    let at = |name: &str| FIELDS.iter().position(|f| f.name == name);
+    match field {
+        "client_secret" => at("client_id").map_or(usize::MAX, |i| 2 * i + 1),
+        f => at(f).map_or(usize::MAX, |i| 2 * i),
+    }
 }
 
 impl ProviderInput {
-    /// The form showing this input (its secret left out).
-    pub fn to_form(&self) -> ProviderForm {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
-        ProviderForm {
-            name: s(&self.name),
-            preset: s(&self.preset),
-            issuer: s(&self.issuer),
-            authorization_url: s(&self.authorization_url),
-            token_url: s(&self.token_url),
-            refresh_url: s(&self.refresh_url),
-            revocation_url: s(&self.revocation_url),
-            userinfo_url: s(&self.userinfo_url),
-            device_authorization_url: s(&self.device_authorization_url),
-            introspection_url: s(&self.introspection_url),
-            jwks_uri: s(&self.jwks_uri),
-            client_id: s(&self.client_id),
-            client_auth: s(&self.client_auth),
-            scopes: match &self.scopes {
-                None => String::new(),
-                Some(ListOrText::List(l)) => l.join(" "),
-                Some(ListOrText::Text(t)) => t.clone(),
-            },
-            extra_params: match &self.extra_params {
-                None => String::new(),
-                Some(MapOrText::Map(m)) => m
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Some(MapOrText::Text(t)) => t.clone(),
-            },
-            redirect_port: match &self.redirect_port {
-                None => "0".into(),
-                Some(NumberOrText::Number(n)) => n.to_string(),
-                Some(NumberOrText::Text(t)) => t.clone(),
-            },
-            redirect_path: self
-                .redirect_path
-                .clone()
-                .unwrap_or_else(|| DEFAULT_REDIRECT_PATH.into()),
-            redirect_url: s(&self.redirect_url),
-            sign_in_with: self.sign_in_with.clone().unwrap_or_else(|| "window".into()),
-            color: s(&self.color),
-            iss_required: match &self.iss_required {
-                Some(BoolOrText::Bool(true)) => "true".into(),
-                Some(BoolOrText::Text(t)) if t == "true" => "true".into(),
-                _ => "false".into(),
-            },
-        }
-    }
-
     /// The input that would produce `record` (without its secret): the start of an edit.
     pub fn from_record(r: &ProviderRecord) -> ProviderInput {
-        ProviderInput {
-            name: Some(r.name.clone()),
-            preset: r.preset.clone(),
-            issuer: r.issuer.clone(),
-            authorization_url: r.authorization_url.clone(),
-            token_url: r.token_url.clone(),
-            refresh_url: r.refresh_url.clone(),
-            revocation_url: r.revocation_url.clone(),
-            userinfo_url: r.userinfo_url.clone(),
-            device_authorization_url: r.device_authorization_url.clone(),
-            introspection_url: r.introspection_url.clone(),
-            jwks_uri: r.jwks_uri.clone(),
-            client_id: Some(r.client_id.clone()),
-            client_secret: None,
-            client_auth: Some(r.client_auth.as_str().into()),
-            scopes: Some(ListOrText::List(r.scopes.clone())),
-            extra_params: Some(MapOrText::Map(r.extra_params.clone())),
-            redirect_port: Some(NumberOrText::Number(r.redirect_port.into())),
-            redirect_path: Some(r.redirect_path.clone()),
-            redirect_url: r.redirect_url.clone(),
-            sign_in_with: Some(r.sign_in_with.as_str().into()),
-            color: r.color.clone(),
-            iss_required: Some(BoolOrText::Bool(r.iss_required)),
-        }
+        ProviderInput::from_config(&r.config)
     }
 
     /// Checks every field; returns the record to store, or every problem found.
@@ -202,43 +101,15 @@ impl ProviderInput {
         stored_secret: Option<&Secret<String>>,
     ) -> Result<ProviderRecord, Vec<FieldError>> {
         let mut v = Validator::default();
-        let name = v.name(self.name.as_deref().unwrap_or(""));
-        let preset = text(&self.preset).map(str::to_owned);
-        if let Some(p) = &preset {
-            if presets::find(p).is_none() {
-                v.error(
-                    "preset",
-                    format!("there is no preset {}; see the preset list", shown(p)),
-                );
-            }
-        }
-        let issuer = v.url("issuer", &self.issuer);
-        let authorization_url = v.url("authorization_url", &self.authorization_url);
-        let token_url = v.url("token_url", &self.token_url);
-        let refresh_url = v.url("refresh_url", &self.refresh_url);
-        let revocation_url = v.url("revocation_url", &self.revocation_url);
-        let userinfo_url = v.url("userinfo_url", &self.userinfo_url);
-        let device_authorization_url =
-            v.url("device_authorization_url", &self.device_authorization_url);
-        let introspection_url = v.url("introspection_url", &self.introspection_url);
-        let jwks_uri = v.url("jwks_uri", &self.jwks_uri);
-        if token_url.is_none() && !v.has("token_url") {
+        let mut config = self.check_fields(&mut v);
+
+        // The rules between fields.
+        if config.token_url.is_none() && !v.has("token_url") {
             v.error(
                 "token_url",
                 "is required: every sign-in ends at the token endpoint (or fill it by discovery from the issuer)",
             );
         }
-
-        let client_id = self.client_id.as_deref().unwrap_or("").trim_matches(' ');
-        if client_id.is_empty() {
-            v.error(
-                "client_id",
-                "is required: the client id the provider gave when you registered OAuth Desk",
-            );
-        } else if let Err(e) = check::plain_text(client_id) {
-            v.error("client_id", e);
-        }
-
         let typed_secret = self
             .client_secret
             .as_ref()
@@ -250,18 +121,14 @@ impl ProviderInput {
             }
         }
         let secret = typed_secret.or(stored_secret).cloned();
-        let client_auth = match text(&self.client_auth) {
-            None if secret.is_some() => ClientAuth::Basic,
-            None => ClientAuth::None,
-            Some(s) => ClientAuth::parse(s).unwrap_or_else(|| {
-                v.error(
-                    "client_auth",
-                    format!("must be basic, post or none, not {}", shown(s)),
-                );
+        if text(&self.client_auth).is_none() {
+            config.client_auth = if secret.is_some() {
                 ClientAuth::Basic
-            }),
-        };
-        let client_secret = match client_auth {
+            } else {
+                ClientAuth::None
+            };
+        }
+        let client_secret = match config.client_auth {
             ClientAuth::None => {
                 if typed_secret.is_some() {
                     v.error(
@@ -281,71 +148,20 @@ impl ProviderInput {
                 secret
             }
         };
-
-        let scopes = v.scopes(&self.scopes);
-        let extra_params = v.extra_params(&self.extra_params);
-        let redirect_port = v.port(&self.redirect_port);
-        let redirect_path = v.redirect_path(self.redirect_path.as_deref());
-        let redirect_url = v.url("redirect_url", &self.redirect_url);
-        let sign_in_with = match text(&self.sign_in_with) {
-            None => SignInWith::Window,
-            Some(s) => SignInWith::parse(s).unwrap_or_else(|| {
-                v.error(
-                    "sign_in_with",
-                    format!("must be window or browser, not {}", shown(s)),
-                );
-                SignInWith::Window
-            }),
-        };
-        if redirect_url.is_some() && sign_in_with == SignInWith::Browser {
+        if config.redirect_url.is_some() && config.sign_in_with == SignInWith::Browser {
             v.error(
                 "redirect_url",
                 "a custom redirect URL is caught by the in-app login window; sign in with the window, or clear it to use the loopback redirect",
             );
         }
-        let color = v.color(&self.color);
-        let iss_required = match &self.iss_required {
-            None => false,
-            Some(BoolOrText::Bool(b)) => *b,
-            Some(BoolOrText::Text(t)) => match t.as_str() {
-                "true" => true,
-                "" | "false" => false,
-                other => {
-                    v.error(
-                        "iss_required",
-                        format!("must be true or false, not {}", shown(other)),
-                    );
-                    false
-                }
-            },
-        };
 
         if !v.errors.is_empty() {
+            v.errors.sort_by_key(|e| position(e.field));
             return Err(v.errors);
         }
         Ok(ProviderRecord {
-            name,
-            preset,
-            issuer,
-            authorization_url,
-            token_url,
-            refresh_url,
-            revocation_url,
-            userinfo_url,
-            device_authorization_url,
-            introspection_url,
-            jwks_uri,
-            client_id: client_id.to_owned(),
+            config,
             client_secret,
-            client_auth,
-            scopes,
-            extra_params,
-            redirect_port,
-            redirect_path,
-            redirect_url,
-            sign_in_with,
-            color,
-            iss_required,
         })
     }
 }
@@ -370,10 +186,79 @@ impl Validator {
         self.errors.iter().any(|e| e.field == field)
     }
 
+    fn preset(&mut self, field: &'static str, raw: &Option<String>) -> Option<String> {
+        let preset = text(raw)?;
+        if presets::find(preset).is_none() {
+            self.error(
+                field,
+                format!("there is no preset {}; see the preset list", shown(preset)),
+            );
+        }
+        Some(preset.to_owned())
+    }
+
+    fn client_id(&mut self, field: &'static str, raw: &Option<String>) -> String {
+        let client_id = raw.as_deref().unwrap_or("").trim_matches(' ');
+        if client_id.is_empty() {
+            self.error(
+                field,
+                "is required: the client id the provider gave when you registered OAuth Desk",
+            );
+        } else if let Err(e) = check::plain_text(client_id) {
+            self.error(field, e);
+        }
+        client_id.to_owned()
+    }
+
+    /// Left empty, `validate` chooses by whether there is a secret.
+    fn client_auth(&mut self, field: &'static str, raw: &Option<String>) -> ClientAuth {
+        let Some(s) = text(raw) else {
+            return ClientAuth::default();
+        };
+        ClientAuth::parse(s).unwrap_or_else(|| {
+            self.error(
+                field,
+                format!("must be basic, post or none, not {}", shown(s)),
+            );
+            ClientAuth::default()
+        })
+    }
+
+    fn sign_in_with(&mut self, field: &'static str, raw: &Option<String>) -> SignInWith {
+        let Some(s) = text(raw) else {
+            return SignInWith::default();
+        };
+        SignInWith::parse(s).unwrap_or_else(|| {
+            self.error(
+                field,
+                format!("must be window or browser, not {}", shown(s)),
+            );
+            SignInWith::default()
+        })
+    }
+
+    fn iss_required(&mut self, field: &'static str, raw: &Option<BoolOrText>) -> bool {
+        match raw {
+            None => false,
+            Some(BoolOrText::Bool(b)) => *b,
+            Some(BoolOrText::Text(t)) => match t.as_str() {
+                "true" => true,
+                "" | "false" => false,
+                other => {
+                    self.error(
+                        field,
+                        format!("must be true or false, not {}", shown(other)),
+                    );
+                    false
+                }
+            },
+        }
+    }
+
     /// Names may hold markup, bidi overrides or zero-width characters: they are stored as typed
     /// and every face shows them escaped and made visible. Control characters are refused.
-    fn name(&mut self, raw: &str) -> String {
-        let name = raw.trim_matches(' ');
+    fn name(&mut self, _: &'static str, raw: &Option<String>) -> String {
+        let name = raw.as_deref().unwrap_or("").trim_matches(' ');
         if name.is_empty() {
             self.error(
                 "name",
@@ -400,7 +285,7 @@ impl Validator {
         }
     }
 
-    fn scopes(&mut self, raw: &Option<ListOrText>) -> Vec<String> {
+    fn scopes(&mut self, _: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
         let list: Vec<String> = match raw {
             None => Vec::new(),
             Some(ListOrText::List(l)) => l.clone(),
@@ -417,7 +302,11 @@ impl Validator {
         scopes
     }
 
-    fn extra_params(&mut self, raw: &Option<MapOrText>) -> BTreeMap<String, String> {
+    fn extra_params(
+        &mut self,
+        _: &'static str,
+        raw: &Option<MapOrText>,
+    ) -> BTreeMap<String, String> {
         let pairs: Vec<(String, String)> = match raw {
             None => Vec::new(),
             Some(MapOrText::Map(m)) => m.clone().into_iter().collect(),
@@ -467,7 +356,7 @@ impl Validator {
         map
     }
 
-    fn port(&mut self, raw: &Option<NumberOrText>) -> u16 {
+    fn port(&mut self, _: &'static str, raw: &Option<NumberOrText>) -> u16 {
         let n = match raw {
             None => return 0,
             Some(NumberOrText::Number(n)) => *n,
@@ -495,8 +384,8 @@ impl Validator {
         })
     }
 
-    fn redirect_path(&mut self, raw: Option<&str>) -> String {
-        let path = raw.unwrap_or("").trim_matches(' ');
+    fn redirect_path(&mut self, _: &'static str, raw: &Option<String>) -> String {
+        let path = raw.as_deref().unwrap_or("").trim_matches(' ');
         if path.is_empty() {
             return DEFAULT_REDIRECT_PATH.into();
         }
@@ -516,7 +405,7 @@ impl Validator {
         path.to_owned()
     }
 
-    fn color(&mut self, raw: &Option<String>) -> Option<String> {
+    fn color(&mut self, _: &'static str, raw: &Option<String>) -> Option<String> {
         let c = text(raw)?;
         let hex = c.strip_prefix('#').unwrap_or("");
         if !(hex.len() == 3 || hex.len() == 6) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -841,8 +730,8 @@ mod tests {
         ));
         let r = input.validate(None).unwrap();
         let form = ProviderInput::from_record(&r).to_form();
-        assert_eq!(form.scopes, "openid email offline_access");
-        assert_eq!(form.extra_params, "a=1\nb=2");
+        assert_eq!(form["scopes"], "openid email offline_access");
+        assert_eq!(form["extra_params"], "a=1\nb=2");
         let json = serde_json::to_value(&form).unwrap();
         assert!(
             json.get("client_secret").is_none(),
@@ -851,6 +740,20 @@ mod tests {
         let mut back: ProviderInput = serde_json::from_value(json).unwrap();
         back.client_secret = Some("s3cret".into());
         assert_eq!(back.validate(None).unwrap(), r);
+    }
+
+    #[test]
+    fn every_field_counts_as_a_change() {
+        // iss_required was once left out of a hand-kept list of compared fields.
+        let old = ProviderConfig::default();
+        let new = ProviderConfig {
+            iss_required: true,
+            ..old.clone()
+        };
+        assert_eq!(old.changed_fields(&new), ["iss_required"]);
+        let shown: Vec<&str> = old.entries().into_iter().map(|(k, _)| k).collect();
+        let declared: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+        assert_eq!(shown, declared);
     }
 
     #[test]

@@ -7,9 +7,9 @@
 use serde::Serialize;
 use url::{Origin, Url};
 
-use crate::vault::provider_table::ProviderRecord;
+use crate::vault::provider_table::ProviderConfig;
 
-type Get = fn(&ProviderRecord) -> Option<&str>;
+type Get = fn(&ProviderConfig) -> Option<&str>;
 
 /// The endpoints that receive the client's authentication or a stored token, by what a person
 /// calls them. The issuer is among them: ID tokens are checked against it and discovery starts
@@ -57,7 +57,7 @@ pub struct EndpointChange {
 }
 
 /// Every URL field whose value differs between `old` and `new`, same host or not.
-pub fn endpoint_changes(old: &ProviderRecord, new: &ProviderRecord) -> Vec<EndpointChange> {
+pub fn endpoint_changes(old: &ProviderConfig, new: &ProviderConfig) -> Vec<EndpointChange> {
     URL_FIELDS
         .iter()
         .filter(|(_, get)| get(old) != get(new))
@@ -83,7 +83,7 @@ fn origin(url: Option<&str>) -> Option<Origin> {
 /// revocation endpoint added beside the token endpoint), not at a new one. Unguarded fields
 /// (the authorization endpoint, the JWKS) lend no trust: else one change could point the
 /// authorization endpoint at a host and the next add a revocation endpoint there.
-pub fn moved(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
+pub fn moved(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static str> {
     // The userinfo endpoint only ever gets an access token: its host lends no trust to an
     // endpoint that would get the client secret or the refresh token.
     let known: Vec<Origin> = GUARDED
@@ -180,8 +180,8 @@ impl Moved {
 mod tests {
     use super::*;
 
-    fn at(base: &str) -> ProviderRecord {
-        ProviderRecord {
+    fn at(base: &str) -> ProviderConfig {
+        ProviderConfig {
             issuer: Some(base.into()),
             authorization_url: Some(format!("{base}/auth")),
             token_url: Some(format!("{base}/token")),
@@ -199,7 +199,7 @@ mod tests {
             ("https://evil.example/token", true),
             ("http://127.0.0.1:9/token", true),
         ] {
-            let new = ProviderRecord {
+            let new = ProviderConfig {
                 token_url: Some(url.into()),
                 ..old.clone()
             };
@@ -214,12 +214,12 @@ mod tests {
     #[test]
     fn a_new_endpoint_may_join_a_known_origin_but_not_a_new_one() {
         let old = at("https://idp.example");
-        let beside = ProviderRecord {
+        let beside = ProviderConfig {
             revocation_url: Some("https://idp.example/revoke".into()),
             ..old.clone()
         };
         assert!(moved(&old, &beside).is_empty());
-        let elsewhere = ProviderRecord {
+        let elsewhere = ProviderConfig {
             revocation_url: Some("https://evil.example/revoke".into()),
             refresh_url: Some("https://evil.example/token".into()),
             ..old.clone()
@@ -228,29 +228,29 @@ mod tests {
             moved(&old, &elsewhere),
             ["refresh endpoint", "revocation endpoint"]
         );
-        let dropped = ProviderRecord {
+        let dropped = ProviderConfig {
             issuer: None,
             ..old.clone()
         };
         assert!(moved(&old, &dropped).is_empty(), "removing sends nothing");
         // Two steps: the authorization endpoint (unguarded) first, then an endpoint beside it.
-        let step_one = ProviderRecord {
+        let step_one = ProviderConfig {
             authorization_url: Some("https://evil.example/auth".into()),
             ..old.clone()
         };
         assert!(moved(&old, &step_one).is_empty());
-        let step_two = ProviderRecord {
+        let step_two = ProviderConfig {
             revocation_url: Some("https://evil.example/revoke".into()),
             ..step_one.clone()
         };
         assert_eq!(moved(&step_one, &step_two), ["revocation endpoint"]);
         // The userinfo endpoint's host has only seen access tokens: a revocation endpoint
         // (client secret, refresh token) added there is a move.
-        let with_userinfo = ProviderRecord {
+        let with_userinfo = ProviderConfig {
             userinfo_url: Some("https://api.example/me".into()),
             ..old.clone()
         };
-        let revoke_there = ProviderRecord {
+        let revoke_there = ProviderConfig {
             revocation_url: Some("https://api.example/revoke".into()),
             ..with_userinfo.clone()
         };
@@ -258,7 +258,7 @@ mod tests {
             moved(&with_userinfo, &revoke_there),
             ["revocation endpoint"]
         );
-        let userinfo_beside = ProviderRecord {
+        let userinfo_beside = ProviderConfig {
             userinfo_url: Some("https://idp.example/me".into()),
             ..old.clone()
         };
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn a_changed_redirect_url_is_shown_old_to_new() {
         let old = at("https://idp.example");
-        let new = ProviderRecord {
+        let new = ProviderConfig {
             redirect_url: Some("https://evil.example/cb".into()),
             ..old.clone()
         };

@@ -384,9 +384,12 @@ pub(crate) mod tests {
         let pid = crate::vault::provider_table::insert(
             v.conn(),
             &crate::vault::provider_table::ProviderRecord {
-                name: "idp".into(),
-                client_id: "c".into(),
-                ..Default::default()
+                config: crate::vault::provider_table::ProviderConfig {
+                    name: "idp".into(),
+                    client_id: "c".into(),
+                    ..Default::default()
+                },
+                client_secret: None,
             },
             1,
         )

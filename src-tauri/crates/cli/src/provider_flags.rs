@@ -1,0 +1,171 @@
+//! `provider add` and `provider update`'s flags: one for each provider field the core declares
+//! with a flag (`oauth::provider::FIELDS`), so a new field gets its flag without an edit here,
+//! and the few flags that are not fields (discovery, a preset's values, the secret on stdin).
+
+use std::collections::BTreeMap;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use oauth_desk_core::oauth::provider::{ProviderInput, FIELDS};
+use oauth_desk_core::{Error, FieldError, Result};
+
+/// The flags that are not provider fields.
+#[derive(Debug, Args, Default)]
+pub struct NotFields {
+    /// With --issuer: keep the issuer but fetch nothing
+    #[arg(long)]
+    pub no_discovery: bool,
+    /// A value the preset needs, such as tenant=contoso.onmicrosoft.com
+    #[arg(long = "preset-param", value_name = "KEY=VALUE")]
+    pub preset_params: Vec<String>,
+    /// Read the client secret from standard input (its first line, or the line after the
+    /// passphrase with --passphrase-stdin); secrets never come through arguments
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+}
+
+/// A provider's fields as flags. Values are checked by the core, as the window's form is.
+#[derive(Debug, Default)]
+pub struct ProviderFields {
+    /// The values given, by field name; a repeated flag keeps each.
+    given: BTreeMap<&'static str, Vec<String>>,
+    pub more: NotFields,
+}
+
+impl ProviderFields {
+    /// The last value given for `field`'s flag.
+    pub fn value(&self, field: &str) -> Option<&String> {
+        self.given.get(field).and_then(|v| v.last())
+    }
+
+    /// Sets every field whose flag was given, in the declared order, except `skip` (fields
+    /// whose flag does more than set a value, such as --issuer's discovery).
+    pub fn apply_to(&self, input: &mut ProviderInput, skip: &[&str]) -> Result<()> {
+        for f in FIELDS.iter().filter(|f| !skip.contains(&f.name)) {
+            let (Some(values), Some((flag, _))) = (self.given.get(f.name), f.flag) else {
+                continue;
+            };
+            input
+                .set_from_flag(f.name, values)
+                .map_err(|message| Error::InvalidFields(vec![FieldError::new(flag, message)]))?;
+        }
+        Ok(())
+    }
+}
+
+impl Args for ProviderFields {
+    fn augment_args(cmd: Command) -> Command {
+        let cmd = FIELDS.iter().fold(cmd, |cmd, f| {
+            let Some((long, value_name)) = f.flag else {
+                return cmd;
+            };
+            cmd.arg(
+                Arg::new(f.name)
+                    .long(long)
+                    .value_name(value_name)
+                    .help(f.description.trim())
+                    .action(if f.many {
+                        ArgAction::Append
+                    } else {
+                        ArgAction::Set
+                    }),
+            )
+        });
+        NotFields::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for ProviderFields {
+    fn from_arg_matches(m: &ArgMatches) -> std::result::Result<Self, clap::Error> {
+        let given = FIELDS
+            .iter()
+            .filter(|f| f.flag.is_some())
+            .filter_map(|f| {
+                let values = m.get_many::<String>(f.name)?;
+                Some((f.name, values.cloned().collect()))
+            })
+            .collect();
+        Ok(ProviderFields {
+            given,
+            more: NotFields::from_arg_matches(m)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> std::result::Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::args::{Cli, Command, ProviderCmd};
+
+    fn fields(args: &[&str]) -> super::ProviderFields {
+        let argv = [&["oauth-desk", "provider", "add", "idp"], args].concat();
+        let Some(Command::Provider(cmd)) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not a provider command");
+        };
+        match *cmd {
+            ProviderCmd::Add { fields, .. } => fields,
+            other => panic!("not provider add: {other:?}"),
+        }
+    }
+
+    /// The flags of shared/DESIGN.md §4, which scripts use, come from the field list.
+    #[test]
+    fn every_field_flag_is_read_into_its_field() {
+        let f = fields(&[
+            "--auth-url=https://a.example/auth",
+            "--scope=openid email",
+            "--scope=offline_access",
+            "--param=audience=api",
+            "--param=prompt=consent",
+            "--redirect-port=8400",
+            "--client-secret-stdin",
+        ]);
+        assert_eq!(
+            f.value("authorization_url").unwrap(),
+            "https://a.example/auth"
+        );
+        assert!(f.more.client_secret_stdin);
+        let mut input = oauth_desk_core::oauth::provider::ProviderInput::default();
+        f.apply_to(&mut input, &[]).unwrap();
+        let form = input.to_form();
+        assert_eq!(form["scopes"], "openid email offline_access");
+        assert_eq!(form["extra_params"], "audience=api\nprompt=consent");
+        assert_eq!(form["redirect_port"], "8400");
+        assert_eq!(form["authorization_url"], "https://a.example/auth");
+    }
+
+    #[test]
+    fn a_malformed_pair_names_its_flag() {
+        let mut input = oauth_desk_core::oauth::provider::ProviderInput::default();
+        let err = fields(&["--param", "no-equals"])
+            .apply_to(&mut input, &[])
+            .unwrap_err();
+        match err {
+            oauth_desk_core::Error::InvalidFields(f) => {
+                assert_eq!(f[0].field, "param");
+                assert!(f[0].message.contains("KEY=VALUE"), "{f:?}");
+            }
+            e => panic!("expected a field error, got {e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_field_without_a_flag_is_not_a_flag() {
+        assert!(
+            Cli::try_parse_from(["oauth-desk", "provider", "add", "idp", "--jwks-uri=x"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["oauth-desk", "provider", "add", "idp", "--iss-required"])
+                .is_err()
+        );
+    }
+}
