@@ -6,6 +6,7 @@
 //! missing key is a bare 401) and a loopback Host header (DNS rebinding). No CORS headers are
 //! sent, so no web page can read an answer. Bodies are capped at 64 KB.
 
+mod openapi;
 mod routes;
 mod signins;
 

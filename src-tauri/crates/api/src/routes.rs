@@ -26,8 +26,6 @@ use crate::{ApiError, ApiState, SigninState};
 type S = State<Arc<ApiState>>;
 type ApiResult = Result<Response, ApiError>;
 
-const OPENAPI: &str = include_str!("../openapi.json");
-
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         // Unknown paths answer like unknown providers: JSON, as the document says of 404s.
@@ -52,7 +50,11 @@ pub fn routes() -> Router<Arc<ApiState>> {
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::served(),
+    )
+        .into_response()
 }
 
 /// Parses a JSON body. The message names where it went wrong, never a value from it (a body

@@ -14,7 +14,8 @@ use crate::vault::{activity, tokens, Vault};
 use moves::Moved;
 
 /// A saved provider, and what the face must tell about the change beyond its fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProviderUpdated", deny_unknown_fields)]
 pub struct Updated {
     #[serde(flatten)]
     pub provider: ProviderView,

@@ -6,6 +6,7 @@ pub mod check;
 pub mod client_auth;
 pub mod discovery;
 pub mod flow;
+pub mod input_schema;
 pub mod jwk;
 pub mod loopback;
 pub mod polling;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::check;
+use super::input_schema;
 use super::presets;
 use super::provider_schema::{provider_fields, Column, Field, FieldValue};
 pub use super::provider_schema::{BoolOrText, ListOrText, MapOrText, NumberOrText, ProviderForm};
@@ -18,7 +19,7 @@ use crate::vault::provider_table::{ClientAuth, ProviderRecord, SignInWith, DEFAU
 pub const MAX_NAME_CHARS: usize = 200;
 
 /// Parameters OAuth Desk sets itself on every authorization request.
-const RESERVED_PARAMS: &[&str] = &[
+pub(crate) const RESERVED_PARAMS: &[&str] = &[
     "response_type",
     "client_id",
     "redirect_uri",
@@ -42,8 +43,8 @@ provider_fields! {
     issuer: Option<String>, check url, flag Some(("issuer", "URL"));
     /// The authorization endpoint, where the user signs in (RFC 6749 §3.1)
     authorization_url: Option<String>, check url, flag Some(("auth-url", "URL"));
-    /// The token endpoint, where every sign-in ends (RFC 6749 §3.2); required
-    token_url: Option<String>, check url, flag Some(("token-url", "URL"));
+    /// The token endpoint, where every sign-in ends (RFC 6749 §3.2)
+    token_url: Option<String>, check token_url, flag Some(("token-url", "URL"));
     /// Where refresh requests go [default: the token endpoint]
     refresh_url: Option<String>, check url, flag Some(("refresh-url", "URL"));
     /// The token revocation endpoint (RFC 7009)
@@ -103,13 +104,7 @@ impl ProviderInput {
         let mut v = Validator::default();
         let mut config = self.check_fields(&mut v);
 
-        // The rules between fields.
-        if config.token_url.is_none() && !v.has("token_url") {
-            v.error(
-                "token_url",
-                "is required: every sign-in ends at the token endpoint (or fill it by discovery from the issuer)",
-            );
-        }
+        // The rules between fields (`input_schema::between_fields` says them to the API).
         let typed_secret = self
             .client_secret
             .as_ref()
@@ -283,6 +278,17 @@ impl Validator {
                 None
             }
         }
+    }
+
+    fn token_url(&mut self, field: &'static str, raw: &Option<String>) -> Option<String> {
+        let url = self.url(field, raw);
+        if url.is_none() && !self.has(field) {
+            self.error(
+                field,
+                "is required: every sign-in ends at the token endpoint (or fill it by discovery from the issuer)",
+            );
+        }
+        url
     }
 
     fn scopes(&mut self, _: &'static str, raw: &Option<ListOrText>) -> Vec<String> {

@@ -311,7 +311,7 @@ macro_rules! provider_fields {
     )+) => {
         /// A provider's configuration, validated: every field but the client secret, which
         /// `ProviderRecord` keeps beside it.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
         pub struct ProviderConfig {
             $( $(#[doc = $doc])+ pub $field: $ty, )+
         }
@@ -341,6 +341,22 @@ macro_rules! provider_fields {
                 description: concat!($($doc),+),
             }
         ),+];
+
+        /// The REST API's document: every field's validator says what it accepts.
+        impl schemars::JsonSchema for ProviderInput {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "ProviderInput".into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let fields = [$(
+                    (stringify!($field), concat!($($doc),+), input_schema::$check()),
+                )+];
+                input_schema::object(&fields)
+                    .try_into()
+                    .expect("an input schema is an object")
+            }
+        }
 
         impl ProviderConfig {
             /// The names of the fields that differ from `other`'s.

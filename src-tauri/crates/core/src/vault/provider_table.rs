@@ -18,7 +18,9 @@ use crate::text::shown;
 
 /// How the client proves itself at the token endpoint (Rocket.Chat's "token sent via header /
 /// payload").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
@@ -33,7 +35,9 @@ pub enum ClientAuth {
 crate::wire_names!(ClientAuth);
 
 /// Where the user signs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInWith {
     /// The in-app login window.
@@ -71,17 +75,22 @@ impl DerefMut for ProviderRecord {
 
 /// A provider as the faces show it (`provider show --json`, the form, the REST API): every
 /// field but the client secret, of which only its presence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Provider", deny_unknown_fields)]
 pub struct ProviderView {
     pub id: i64,
     #[serde(flatten)]
     pub config: ProviderConfig,
+    /// Whether a client secret is stored; the secret itself never leaves the vault.
     pub has_client_secret: bool,
     /// How many accounts have a token for this provider.
+    #[schemars(range(min = 0))]
     pub accounts: i64,
     #[serde(serialize_with = "crate::time::serialize_rfc3339")]
+    #[schemars(with = "String", extend("format" = "date-time"))]
     pub created_at: i64,
     #[serde(serialize_with = "crate::time::serialize_rfc3339")]
+    #[schemars(with = "String", extend("format" = "date-time"))]
     pub updated_at: i64,
 }
 
