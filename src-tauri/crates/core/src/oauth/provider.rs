@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use super::check;
 use super::input_schema;
 use super::presets;
-use super::provider_schema::{provider_fields, Column, Field, FieldValue};
-pub use super::provider_schema::{BoolOrText, ListOrText, MapOrText, NumberOrText, ProviderForm};
+use super::provider_schema::{provider_fields, Column, FieldValue};
+pub use super::provider_schema::{
+    BoolOrText, Field, ListOrText, MapOrText, NumberOrText, ProviderForm,
+};
 use crate::error::FieldError;
 use crate::secret::Secret;
 use crate::text::shown;
@@ -40,21 +42,28 @@ provider_fields! {
     /// Start from a built-in preset (see `oauth-desk provider presets`)
     preset: Option<String>, check preset, flag Some(("preset", "ID"));
     /// The issuer, whose OpenID Connect / RFC 8414 metadata fills the endpoints
-    issuer: Option<String>, check url, flag Some(("issuer", "URL"));
+    issuer: Option<String>, check url, flag Some(("issuer", "URL")),
+        guard "issuer";
     /// The authorization endpoint, where the user signs in (RFC 6749 §3.1)
     authorization_url: Option<String>, check url, flag Some(("auth-url", "URL"));
     /// The token endpoint, where every sign-in ends (RFC 6749 §3.2)
-    token_url: Option<String>, check token_url, flag Some(("token-url", "URL"));
+    token_url: Option<String>, check token_url, flag Some(("token-url", "URL")),
+        guard "token endpoint";
     /// Where refresh requests go [default: the token endpoint]
-    refresh_url: Option<String>, check url, flag Some(("refresh-url", "URL"));
+    refresh_url: Option<String>, check url, flag Some(("refresh-url", "URL")),
+        guard "refresh endpoint";
     /// The token revocation endpoint (RFC 7009)
-    revocation_url: Option<String>, check url, flag Some(("revoke-url", "URL"));
+    revocation_url: Option<String>, check url, flag Some(("revoke-url", "URL")),
+        guard "revocation endpoint";
     /// The OpenID Connect userinfo endpoint, which names the account
-    userinfo_url: Option<String>, check url, flag Some(("userinfo-url", "URL"));
+    userinfo_url: Option<String>, check url, flag Some(("userinfo-url", "URL")),
+        guard "userinfo endpoint";
     /// The device authorization endpoint (RFC 8628)
-    device_authorization_url: Option<String>, check url, flag Some(("device-url", "URL"));
+    device_authorization_url: Option<String>, check url, flag Some(("device-url", "URL")),
+        guard "device authorization endpoint";
     /// The token introspection endpoint (RFC 7662)
-    introspection_url: Option<String>, check url, flag Some(("introspection-url", "URL"));
+    introspection_url: Option<String>, check url, flag Some(("introspection-url", "URL")),
+        guard "introspection endpoint";
     /// The JWKS: the keys that sign ID tokens (set by discovery)
     jwks_uri: Option<String>, check url, flag None;
     /// The client id the provider gave when OAuth Desk was registered

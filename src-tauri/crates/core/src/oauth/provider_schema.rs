@@ -24,6 +24,13 @@ pub struct Field {
     /// The flag may be repeated (`--scope a --scope b`).
     #[serde(skip)]
     pub many: bool,
+    /// The validator that checks it (`url` for an endpoint).
+    #[serde(skip)]
+    pub check: &'static str,
+    /// For an endpoint that receives the client's authentication or a stored token: what a
+    /// person calls it. A credential follows its endpoint (`providers/moves.rs`).
+    #[serde(skip)]
+    pub guarded: Option<&'static str>,
     pub description: &'static str,
 }
 
@@ -78,6 +85,10 @@ pub trait FieldValue: Sized {
     /// The input a flag's values give, over `before` (what a preset or discovery filled).
     /// The error says what to write instead.
     fn from_flag(values: &[String], before: Option<Self::Input>) -> Result<Self::Input, String>;
+    /// The value as text, for the fields that are text.
+    fn as_text(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A flag given once, or the last of several: its value as typed.
@@ -102,6 +113,9 @@ impl FieldValue for String {
     fn from_flag(values: &[String], _: Option<String>) -> Result<String, String> {
         Ok(last(values))
     }
+    fn as_text(&self) -> Option<&str> {
+        Some(self)
+    }
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
         String::column_result(v)
     }
@@ -123,6 +137,9 @@ impl FieldValue for Option<String> {
     }
     fn from_flag(values: &[String], _: Option<String>) -> Result<String, String> {
         Ok(last(values))
+    }
+    fn as_text(&self) -> Option<&str> {
+        self.as_deref()
     }
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
         Option::<String>::column_result(v)
@@ -301,13 +318,15 @@ impl<T: FieldValue> FromSql for Column<T> {
 }
 
 /// Declares the provider's fields; each line is
-/// `/// description` then `name: Type [= default], check VALIDATOR, flag FLAG;` where
-/// VALIDATOR is a `Validator` method `(field, &Option<Input>) -> Type` and FLAG is
-/// `Some(("long-name", "VALUE"))` or `None`.
+/// `/// description` then `name: Type [= default], check VALIDATOR, flag FLAG [, guard "LABEL"];`
+/// where VALIDATOR is a `Validator` method `(field, &Option<Input>) -> Type` and a function of
+/// `input_schema`, FLAG is `Some(("long-name", "VALUE"))` or `None`, and LABEL names an
+/// endpoint that receives credentials (see `Field::guarded`).
 macro_rules! provider_fields {
     ($(
         $(#[doc = $doc:literal])+
-        $field:ident: $ty:ty $(= $default:expr)?, check $check:ident, flag $flag:expr;
+        $field:ident: $ty:ty $(= $default:expr)?, check $check:ident, flag $flag:expr
+            $(, guard $guard:literal)?;
     )+) => {
         /// A provider's configuration, validated: every field but the client secret, which
         /// `ProviderRecord` keeps beside it.
@@ -338,6 +357,8 @@ macro_rules! provider_fields {
                 name: stringify!($field),
                 flag: $flag,
                 many: <$ty as FieldValue>::MANY,
+                check: stringify!($check),
+                guarded: provider_fields!(@some $($guard)?),
                 description: concat!($($doc),+),
             }
         ),+];
@@ -364,6 +385,14 @@ macro_rules! provider_fields {
                 let mut changed = Vec::new();
                 $( if self.$field != other.$field { changed.push(stringify!($field)); } )+
                 changed
+            }
+
+            /// The text of field `name`, when it is a text field and set.
+            pub fn text(&self, name: &str) -> Option<&str> {
+                match name {
+                    $( stringify!($field) => FieldValue::as_text(&self.$field), )+
+                    _ => None,
+                }
             }
 
             /// Every field by name, in the declared order, as JSON (a shared file).
@@ -423,6 +452,8 @@ macro_rules! provider_fields {
             }
         }
     };
+    (@some) => { None };
+    (@some $value:literal) => { Some($value) };
     (@default) => { Default::default() };
     (@default $default:expr) => { $default };
 }

@@ -7,46 +7,35 @@
 use serde::Serialize;
 use url::{Origin, Url};
 
-use crate::vault::provider_table::ProviderConfig;
+use crate::oauth::provider::{Field, ProviderConfig, FIELDS};
 
-type Get = fn(&ProviderConfig) -> Option<&str>;
+/// What an endpoint field points at. Without its own URL, a refresh goes to the token
+/// endpoint, so the refresh endpoint is that.
+fn endpoint<'a>(p: &'a ProviderConfig, field: &Field) -> Option<&'a str> {
+    match field.name {
+        "refresh_url" => p.refresh_url.as_deref().or(p.token_url.as_deref()),
+        name => p.text(name),
+    }
+}
 
-/// The endpoints that receive the client's authentication or a stored token, by what a person
-/// calls them. The issuer is among them: ID tokens are checked against it and discovery starts
-/// from it. The authorization endpoint and the JWKS receive neither, so only the preview shows
-/// them.
-const GUARDED: [(&str, Get); 7] = [
-    ("token endpoint", |p| p.token_url.as_deref()),
-    // Without its own URL, a refresh goes to the token endpoint.
-    ("refresh endpoint", |p| {
-        p.refresh_url.as_deref().or(p.token_url.as_deref())
-    }),
-    ("revocation endpoint", |p| p.revocation_url.as_deref()),
-    ("introspection endpoint", |p| p.introspection_url.as_deref()),
-    ("userinfo endpoint", |p| p.userinfo_url.as_deref()),
-    ("device authorization endpoint", |p| {
-        p.device_authorization_url.as_deref()
-    }),
-    ("issuer", |p| p.issuer.as_deref()),
-];
+/// The endpoints that receive the client's authentication or a stored token (the field list
+/// marks them `guard`), by what a person calls them. The issuer is among them: ID tokens are
+/// checked against it and discovery starts from it. The authorization endpoint and the JWKS
+/// receive neither, so only the preview shows them.
+fn guarded() -> impl Iterator<Item = (&'static str, &'static Field)> {
+    FIELDS
+        .iter()
+        .filter_map(|f| f.guarded.map(|label| (label, f)))
+}
 
-/// Every URL field, as the import preview lists them.
-const URL_FIELDS: [(&str, Get); 10] = [
-    ("issuer", |p| p.issuer.as_deref()),
-    ("authorization_url", |p| p.authorization_url.as_deref()),
-    ("token_url", |p| p.token_url.as_deref()),
-    ("refresh_url", |p| p.refresh_url.as_deref()),
-    ("revocation_url", |p| p.revocation_url.as_deref()),
-    ("userinfo_url", |p| p.userinfo_url.as_deref()),
-    ("device_authorization_url", |p| {
-        p.device_authorization_url.as_deref()
-    }),
-    ("introspection_url", |p| p.introspection_url.as_deref()),
-    ("jwks_uri", |p| p.jwks_uri.as_deref()),
-    // Where the authorization code is delivered: not an endpoint OAuth Desk calls, but a
-    // change to it is one a person must see.
-    ("redirect_url", |p| p.redirect_url.as_deref()),
-];
+/// Every URL field, as the import preview lists them: the redirect URL too, where the
+/// authorization code is delivered. OAuth Desk does not call it, but a change to it is one a
+/// person must see.
+fn url_fields() -> impl Iterator<Item = &'static Field> {
+    FIELDS
+        .iter()
+        .filter(|f| matches!(f.check, "url" | "token_url"))
+}
 
 /// One endpoint a change alters, old -> new (endpoints are not secrets: shared files hold them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,13 +47,12 @@ pub struct EndpointChange {
 
 /// Every URL field whose value differs between `old` and `new`, same host or not.
 pub fn endpoint_changes(old: &ProviderConfig, new: &ProviderConfig) -> Vec<EndpointChange> {
-    URL_FIELDS
-        .iter()
-        .filter(|(_, get)| get(old) != get(new))
-        .map(|(field, get)| EndpointChange {
-            field,
-            old: get(old).map(str::to_owned),
-            new: get(new).map(str::to_owned),
+    url_fields()
+        .filter(|f| old.text(f.name) != new.text(f.name))
+        .map(|f| EndpointChange {
+            field: f.name,
+            old: old.text(f.name).map(str::to_owned),
+            new: new.text(f.name).map(str::to_owned),
         })
         .collect()
 }
@@ -86,24 +74,24 @@ fn origin(url: Option<&str>) -> Option<Origin> {
 pub fn moved(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static str> {
     // The userinfo endpoint only ever gets an access token: its host lends no trust to an
     // endpoint that would get the client secret or the refresh token.
-    let known: Vec<Origin> = GUARDED
-        .iter()
-        .filter(|(label, _)| *label != "userinfo endpoint")
-        .filter_map(|(_, get)| origin(get(old)))
+    let known: Vec<Origin> = guarded()
+        .filter(|(_, f)| f.name != "userinfo_url")
+        .filter_map(|(_, f)| origin(endpoint(old, f)))
         .collect();
-    GUARDED
-        .iter()
-        .filter(|(label, _)| {
+    guarded()
+        .filter(|(_, f)| {
             // The refresh endpoint is its own only when either side names one; otherwise it is
             // the token endpoint, already counted.
-            *label != "refresh endpoint" || old.refresh_url.is_some() || new.refresh_url.is_some()
+            f.name != "refresh_url" || old.refresh_url.is_some() || new.refresh_url.is_some()
         })
-        .filter(|(_, get)| match (origin(get(old)), origin(get(new))) {
-            (_, None) => false,
-            (Some(was), Some(now)) => was != now,
-            (None, Some(now)) => !known.contains(&now),
-        })
-        .map(|(label, _)| *label)
+        .filter(
+            |(_, f)| match (origin(endpoint(old, f)), origin(endpoint(new, f))) {
+                (_, None) => false,
+                (Some(was), Some(now)) => was != now,
+                (None, Some(now)) => !known.contains(&now),
+            },
+        )
+        .map(|(label, _)| label)
         .collect()
 }
 
