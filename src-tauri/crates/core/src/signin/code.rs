@@ -167,3 +167,85 @@ fn wait(rx: &Receiver<Result<Caught>>, deadline: Instant, cancel: &Cancel) -> Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::provider_table::tests::sample;
+    use crate::vault::{activity, Vault};
+
+    fn request(redirect_url: Option<&str>) -> Request {
+        let mut provider = sample("idp");
+        provider.authorization_url = Some("https://idp.example/auth".into());
+        provider.redirect_url = redirect_url.map(Into::into);
+        Request {
+            provider,
+            scopes: Vec::new(),
+            account: None,
+        }
+    }
+
+    fn logged(vault: &SharedVault) -> Vec<String> {
+        vault
+            .with(|v| activity::list_recent(v.conn(), 10))
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{}: {}", e.action, e.detail.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_custom_redirect_is_refused_where_only_the_listener_could_catch_it_and_logged() {
+        let vault = SharedVault::new(Vault::open_in_memory().unwrap());
+        let request = request(Some("https://app.example/callback"));
+        let refused = sign_in(
+            &vault,
+            &request,
+            Catch::Loopback,
+            &Cancel::default(),
+            |_| panic!("no URL is handed out for a redirect nothing would see"),
+        );
+        assert_eq!(refused.unwrap_err().code(), "invalid_input");
+        let log = logged(&vault);
+        assert!(
+            log.len() == 1 && log[0].contains("only the window"),
+            "every failed sign-in is logged, whichever face started it: {log:?}"
+        );
+    }
+
+    #[test]
+    fn cancelling_ends_the_wait_and_closes_the_listener() {
+        let vault = SharedVault::new(Vault::open_in_memory().unwrap());
+        let cancel = Cancel::default();
+        let mut redirect_uri = String::new();
+        let cancelled = sign_in(&vault, &request(None), Catch::Loopback, &cancel, |a| {
+            redirect_uri = a.redirect_uri.to_owned();
+            cancel.cancel();
+            Ok(())
+        });
+        assert_eq!(cancelled.unwrap_err().code(), "cancelled");
+        assert!(logged(&vault)[0].starts_with("sign-in failed"));
+        let port = url::Url::parse(&redirect_uri).unwrap().port().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "the listener must not hold its port once the sign-in is over"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn tokens_in_a_caught_redirects_fragment_are_refused() {
+        let vault = SharedVault::new(Vault::open_in_memory().unwrap());
+        let request = request(Some("https://app.example/callback"));
+        let refused = sign_in(&vault, &request, Catch::AlsoFace, &Cancel::default(), |a| {
+            a.catcher.caught(Vec::new(), true);
+            Ok(())
+        });
+        let e = refused.unwrap_err();
+        assert_eq!(e.code(), "provider_error");
+        assert!(e.to_string().contains("implicit flow"), "{e}");
+    }
+}
