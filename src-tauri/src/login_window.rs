@@ -5,21 +5,13 @@
 //! leaves, handing the parameters to the sign-in. Its title shows the page's origin.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
+use oauth_desk_core::signin::code::Catcher;
+use oauth_desk_core::signin::Cancel;
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use url::Url;
-
-/// What reached OAuth Desk: the redirect's parameters, and the loopback connection to answer
-/// if it came that way.
-pub struct Caught {
-    pub params: Vec<(String, String)>,
-    pub redirect: Option<oauth_desk_core::oauth::loopback::Redirect>,
-    /// The provider put tokens in the URL fragment (the implicit flow): refused.
-    pub fragment_tokens: bool,
-}
 
 pub fn label(id: u64) -> String {
     format!("login-{id}")
@@ -53,9 +45,9 @@ pub struct LoginWindow {
     pub start: Url,
     /// The redirect to catch (None for the device flow's verification page).
     pub redirect: Option<Url>,
-    pub caught: Option<Sender<Caught>>,
+    pub caught: Option<Catcher>,
     /// Set when the window closes: the sign-in is cancelled, unless it moved to the browser.
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: Cancel,
     pub moved_to_browser: Arc<AtomicBool>,
 }
 
@@ -96,11 +88,7 @@ impl LoginWindow {
                             .query_pairs()
                             .map(|(k, v)| (k.into_owned(), v.into_owned()))
                             .collect();
-                        let _ = tx.send(Caught {
-                            params,
-                            redirect: None,
-                            fragment_tokens,
-                        });
+                        tx.caught(params, fragment_tokens);
                         return false; // caught: it never leaves the window
                     }
                 }
@@ -124,7 +112,7 @@ impl LoginWindow {
                 WindowEvent::CloseRequested { .. } | WindowEvent::Destroyed
             );
             if closing && !moved_to_browser.load(Ordering::SeqCst) {
-                cancel.store(true, Ordering::SeqCst);
+                cancel.cancel();
             }
         });
         window.show()?;

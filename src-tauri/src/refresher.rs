@@ -21,30 +21,27 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
         let Some(state) = app.try_state::<AppState>() else {
             continue;
         };
-        let due = match state.vault.lock() {
-            Ok(guard) => match guard.as_ref() {
-                Some(v) => {
-                    let window = settings::get(v.conn())
-                        .map(|s| s.refresh_window_secs)
-                        .unwrap_or(0);
-                    if window == 0 {
-                        continue;
-                    }
-                    tokens::due(v.conn(), time::now(), window).unwrap_or_default()
-                }
-                None => continue,
-            },
-            Err(_) => return,
-        };
+        // Nothing is due while the vault is locked or Settings turned this off (a window of 0).
+        let due = state
+            .vault
+            .with(|v| {
+                let window = settings::get(v.conn())
+                    .map(|s| s.refresh_window_secs)
+                    .unwrap_or(0);
+                Ok(match window {
+                    0 => Vec::new(),
+                    _ => tokens::due(v.conn(), time::now(), window).unwrap_or_default(),
+                })
+            })
+            .unwrap_or_default();
         let mut changed = false;
         for (provider, account) in due {
             // The lock is taken per token, so the window's own commands get their turn.
-            if let Ok(guard) = state.vault.lock() {
-                if let Some(v) = guard.as_ref() {
-                    let _ = refresh::refresh(v, &provider, Some(&account), &Http::new, &time::now);
-                    changed = true;
-                }
-            }
+            let refreshed = state.vault.with(|v| {
+                let _ = refresh::refresh(v, &provider, Some(&account), &Http::new, &time::now);
+                Ok(())
+            });
+            changed |= refreshed.is_ok();
         }
         if changed {
             let _ = app.emit("tokens-changed", ());

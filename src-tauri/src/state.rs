@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use oauth_desk_core::vault::{self, Vault};
+use oauth_desk_core::signin::Cancel;
+use oauth_desk_core::vault::{self, SharedVault, Vault};
 use oauth_desk_core::{Error, Result};
 
 pub struct AppState {
     pub vault_path: PathBuf,
-    pub vault: Arc<Mutex<Option<Vault>>>,
+    pub vault: SharedVault,
     /// Sign-ins in progress, by id: how to cancel them or move them to the browser.
     pub signins: Mutex<HashMap<u64, Signin>>,
     next_signin: AtomicU64,
@@ -20,7 +21,7 @@ pub struct AppState {
 }
 
 pub struct Signin {
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: Cancel,
     pub moved_to_browser: Arc<AtomicBool>,
     pub url: String,
 }
@@ -34,7 +35,7 @@ impl AppState {
         };
         Ok(AppState {
             vault_path,
-            vault: Arc::new(Mutex::new(None)),
+            vault: SharedVault::default(),
             signins: Mutex::new(HashMap::new()),
             next_signin: AtomicU64::new(1),
             api: Mutex::new(None),
@@ -59,20 +60,7 @@ impl AppState {
         f: impl FnOnce(&mut Vault) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let vault = self.vault.clone();
-        blocking(move || {
-            let mut guard = vault
-                .lock()
-                .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
-            match guard.as_mut() {
-                Some(v) => f(v),
-                None => Err(Error::PassphraseRequired {
-                    path: PathBuf::new(),
-                    reason: "the vault is not unlocked yet".into(),
-                    exists: true,
-                }),
-            }
-        })
-        .await
+        blocking(move || vault.with_mut(f)).await
     }
 }
 

@@ -51,9 +51,7 @@ async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<Vaul
     let slot = state.vault.clone();
     let view = tauri::async_runtime::spawn_blocking(
         move || -> Result<(VaultView, Option<Option<u16>>), Error> {
-            let mut guard = slot
-                .lock()
-                .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
+            let mut guard = slot.lock();
             // What opening starts once: the REST API when Settings keep it on (its port).
             let mut start_api = None;
             let mut opened_now = false;

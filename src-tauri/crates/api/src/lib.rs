@@ -11,7 +11,7 @@ mod routes;
 mod signins;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -20,13 +20,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use oauth_desk_core::signin::SignedIn;
-use oauth_desk_core::vault::Vault;
+use oauth_desk_core::vault::{SharedVault, Vault};
 use oauth_desk_core::{Error, Result, Secret};
 
 pub const MAX_BODY: usize = 64 * 1024;
-
-/// The vault as the faces share it: None until unlocked.
-pub type SharedVault = Arc<Mutex<Option<Vault>>>;
 
 /// A sign-in started through `/connect`, as `/signin/{id}` reports it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,6 +32,18 @@ pub enum SigninState {
     Pending,
     Done { signed_in: SignedIn },
     Failed { code: &'static str, message: String },
+}
+
+impl From<Result<SignedIn>> for SigninState {
+    fn from(outcome: Result<SignedIn>) -> Self {
+        match outcome {
+            Ok(signed_in) => SigninState::Done { signed_in },
+            Err(e) => SigninState::Failed {
+                code: e.code(),
+                message: e.to_string(),
+            },
+        }
+    }
 }
 
 pub struct ApiState {
@@ -67,18 +76,17 @@ impl ApiState {
         f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let vault = self.vault.clone();
-        tokio::task::spawn_blocking(move || {
-            let guard = vault
-                .lock()
-                .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
-            let v = guard
-                .as_ref()
-                .ok_or_else(|| Error::Storage("the vault is locked".into()))?;
-            f(v)
-        })
+        blocking(move || vault.with(f)).await
+    }
+}
+
+/// Runs `f` where it may block (the disk, the network) without holding up other requests.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Storage(format!("background task failed: {e}")))?
-    }
 }
 
 /// The router with its guards, for `serve` and for tests.

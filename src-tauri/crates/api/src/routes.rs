@@ -12,16 +12,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::callback::SIGNIN_LIFETIME_SECS;
-use oauth_desk_core::oauth::flow::CodeFlow;
-use oauth_desk_core::oauth::loopback::Loopback;
 use oauth_desk_core::oauth::provider::ProviderInput;
-use oauth_desk_core::signin::{self, Grantee};
+use oauth_desk_core::signin::code::{self, Catch};
+use oauth_desk_core::signin::{background, Request};
 use oauth_desk_core::vault::provider_table as ptable;
 use oauth_desk_core::{import, providers, refresh, revoke, time, Error};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{ApiError, ApiState, SigninState};
+use crate::{ApiError, ApiState};
 
 type S = State<Arc<ApiState>>;
 type ApiResult = Result<Response, ApiError>;
@@ -125,24 +124,7 @@ async fn connect(
     Path(name): Path<String>,
     Query(q): Query<ConnectQuery>,
 ) -> ApiResult {
-    let p = s.with_vault(move |v| ptable::get(v.conn(), &name)).await?;
-    // What stops these is the stored provider (or a port taken), not the request: 409, as the
-    // OpenAPI document says, so that a caller knows no other request would do.
-    let conflict = |e: Error| crate::error(StatusCode::CONFLICT, e.code(), &e.to_string());
-    if p.redirect_url.is_some() {
-        return Ok(conflict(Error::InvalidInput(
-            "this provider redirects to a custom URL, which only the window can catch".into(),
-        )));
-    }
-    let listener = match Loopback::bind(p.redirect_port, &p.redirect_path) {
-        Ok(l) => l,
-        Err(e) => return Ok(conflict(e)),
-    };
-    let flow = match CodeFlow::start(&p, &listener.redirect_uri(), &[], time::now()) {
-        Ok(f) => f,
-        Err(e) => return Ok(conflict(e)),
-    };
-    let url = flow.url.clone();
+    let provider = s.with_vault(move |v| ptable::get(v.conn(), &name)).await?;
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(|e| Error::Storage(e.to_string()))?;
     let id = hex::encode(raw);
@@ -158,62 +140,35 @@ async fn connect(
             ),
         ));
     };
-    let (state, key) = (s.clone(), id.clone());
-    // Named, so that one can see (and the tests count) the sign-ins still waiting.
-    let waiter = std::thread::Builder::new().name("api-signin".into());
-    let spawned = waiter.spawn(move || {
-        let outcome = listener
-            .wait(&flow.state_check(), deadline, &cancel)
-            .and_then(|redirect| {
-                let http = Http::new()?;
-                let result = flow.finish(&redirect.params, &http, time::now());
-                redirect.reply(result.is_ok());
-                let grant = result?;
-                let guard = state
-                    .vault
-                    .lock()
-                    .map_err(|_| Error::Storage("poisoned".into()))?;
-                let v = guard
-                    .as_ref()
-                    .ok_or_else(|| Error::Storage("the vault is locked".into()))?;
-                signin::store(
-                    v,
-                    &p,
-                    grant,
-                    Grantee::AuthorizationCode,
-                    q.account.as_deref(),
-                    &http,
-                    time::now(),
-                )
-            });
-        let result = match outcome {
-            Ok(signed_in) => SigninState::Done { signed_in },
-            Err(e) => {
-                if let Ok(guard) = state.vault.lock() {
-                    if let Some(v) = guard.as_ref() {
-                        signin::record_failure(v, &p.name, &e, time::now());
-                    }
-                }
-                SigninState::Failed {
-                    code: e.code(),
-                    message: e.to_string(),
-                }
-            }
-        };
-        state.signins.finish(&key, result, Instant::now());
-    });
-    if let Err(e) = spawned {
-        s.signins.finish(
-            &id,
-            SigninState::Failed {
-                code: "storage",
-                message: "could not start waiting for the redirect".into(),
+    let request = Request {
+        provider,
+        scopes: Vec::new(),
+        account: q.account,
+    };
+    let (vault, state, key) = (s.vault.clone(), s.clone(), id.clone());
+    let started = crate::blocking(move || {
+        // Named, so that one can see (and the tests count) the sign-ins still waiting.
+        background::start(
+            "api-signin",
+            move |hand_over| {
+                code::sign_in(&vault, &request, Catch::Loopback, &cancel, |a| {
+                    hand_over(a.url.to_owned());
+                    Ok(())
+                })
             },
-            Instant::now(),
-        );
-        return Err(ApiError(Error::io("starting the sign-in", e)));
+            move |outcome| state.signins.finish(&key, outcome.into(), Instant::now()),
+        )
+    })
+    .await;
+    match started {
+        Ok(url) => ok(json!({ "id": id, "url": url })),
+        // What stops it this early is the stored provider (or a port taken), not the request:
+        // 409, as the OpenAPI document says, so that a caller knows no other request would do.
+        Err(e) => {
+            s.signins.forget(&id);
+            Ok(crate::error(StatusCode::CONFLICT, e.code(), &e.to_string()))
+        }
     }
-    ok(json!({ "id": id, "url": url }))
 }
 
 /// A finished sign-in is reported once, then forgotten (as is one nobody asks about).

@@ -5,9 +5,10 @@
 //! sign-ins are started.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use oauth_desk_core::signin::Cancel;
 
 use crate::SigninState;
 
@@ -23,7 +24,7 @@ struct Entry {
     state: SigninState,
     /// Pending: its deadline. Finished: when it is dropped unread.
     until: Instant,
-    cancel: Arc<AtomicBool>,
+    cancel: Cancel,
 }
 
 #[derive(Default)]
@@ -33,9 +34,9 @@ pub struct Signins {
 
 impl Signins {
     /// Adds a pending sign-in whose redirect may come until `deadline`; its thread stops
-    /// waiting when the returned flag is set. None when `MAX_PENDING` already wait.
-    pub fn start(&self, id: &str, deadline: Instant, now: Instant) -> Option<Arc<AtomicBool>> {
-        let cancel = Arc::new(AtomicBool::new(false));
+    /// waiting when the returned switch is set. None when `MAX_PENDING` already wait.
+    pub fn start(&self, id: &str, deadline: Instant, now: Instant) -> Option<Cancel> {
+        let cancel = Cancel::default();
         let mut entries = self.lock();
         sweep(&mut entries, now);
         let pending = entries
@@ -66,6 +67,11 @@ impl Signins {
         }
     }
 
+    /// Drops sign-in `id`, which never began: nobody learnt its id.
+    pub fn forget(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
     /// The state of sign-in `id`; a finished one is handed out once and forgotten.
     pub fn report(&self, id: &str, now: Instant) -> Option<SigninState> {
         let mut entries = self.lock();
@@ -79,7 +85,7 @@ impl Signins {
     /// Stops every pending sign-in's wait (the API is stopping).
     pub fn cancel_all(&self) {
         for e in self.lock().values() {
-            e.cancel.store(true, Ordering::SeqCst);
+            e.cancel.cancel();
         }
     }
 
@@ -104,7 +110,7 @@ fn sweep(entries: &mut HashMap<String, Entry>, now: Instant) {
             _ => now < e.until,
         };
         if !keep {
-            e.cancel.store(true, Ordering::SeqCst);
+            e.cancel.cancel();
         }
         keep
     });
@@ -154,7 +160,7 @@ mod tests {
             s.report("thread died", deadline + KEEP).is_none(),
             "a pending sign-in KEEP past its deadline is dropped"
         );
-        assert!(dead.load(Ordering::SeqCst), "and its thread told to stop");
+        assert!(dead.is_cancelled(), "and its thread told to stop");
         assert_eq!(s.len(), 1, "only the recent one is left");
     }
 
@@ -167,7 +173,7 @@ mod tests {
         let a = s.start("a", t + KEEP, t).unwrap();
         let b = s.start("b", t + KEEP, t).unwrap();
         s.cancel_all();
-        assert!(a.load(Ordering::SeqCst) && b.load(Ordering::SeqCst));
+        assert!(a.is_cancelled() && b.is_cancelled());
     }
 
     #[test]

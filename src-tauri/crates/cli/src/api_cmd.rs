@@ -1,10 +1,9 @@
 //! `oauth-desk serve [--port N]` and `oauth-desk api key [--regenerate]`.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use oauth_desk_api::ApiState;
-use oauth_desk_core::vault::{settings, Create};
+use oauth_desk_core::vault::{settings, Create, SharedVault};
 use oauth_desk_core::{Error, Result};
 
 use crate::args::{ApiCmd, Global};
@@ -25,7 +24,7 @@ pub fn serve(global: &Global, port: u16) -> Result<()> {
     let vault = unlock::open(global, Create::IfMissing)?;
     let key = settings::api_key(vault.conn(), false)?;
     let path = vault.path().to_owned();
-    let shared = Arc::new(Mutex::new(Some(vault)));
+    let shared = SharedVault::new(vault);
     // While it runs, `oauth-desk token get` asks it instead of opening the vault.
     if let Err(e) = oauth_desk_core::agent::start(&path, shared.clone()) {
         // The API still serves; `token get` opens the vault itself meanwhile.

@@ -12,14 +12,13 @@
 use std::io::Write;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::vault::{KeyMode, Vault};
+use crate::vault::{KeyMode, SharedVault};
 
 /// A socket of this user for `vault` (the address the `oauth-desk` front command asks too).
 pub use oauth_desk_agent_client::{private, socket_name, socket_path};
@@ -69,7 +68,7 @@ struct Answer {
 
 /// Starts answering on the vault's agent socket, unless another process does already. An
 /// error (the agent is then off, the rest works) when its folder is not safe to use.
-pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) -> Result<()> {
+pub fn start(vault_path: &Path, vault: SharedVault) -> Result<()> {
     let Some(listener) = bind_private(&socket_path(vault_path, "agent"))? else {
         return Ok(());
     };
@@ -85,7 +84,7 @@ pub fn start(vault_path: &Path, vault: Arc<Mutex<Option<Vault>>>) -> Result<()> 
     Ok(())
 }
 
-fn answer(stream: UnixStream, vault: &Mutex<Option<Vault>>) {
+fn answer(stream: UnixStream, vault: &SharedVault) {
     // Another user never learns a token, nor which providers and accounts there are.
     if let Err(e) = private::check_peer(&stream) {
         tracing::warn!("token agent: {e}");
@@ -117,26 +116,22 @@ fn answer(stream: UnixStream, vault: &Mutex<Option<Vault>>) {
     let _ = (&stream).write_all(text.as_bytes());
 }
 
-fn token_for(ask: &Ask, vault: &Mutex<Option<Vault>>) -> Result<Secret<String>> {
-    let guard = vault
-        .lock()
-        .map_err(|_| Error::Storage("the vault lock was poisoned".into()))?;
-    let v = guard
-        .as_ref()
-        .ok_or_else(|| Error::Storage("the vault is not open yet".into()))?;
-    if v.key_mode() != KeyMode::Keyring {
-        return Err(Error::InvalidInput(
-            "the agent serves keyring vaults only".into(),
-        ));
-    }
-    crate::refresh::access_token(
-        v,
-        &ask.provider,
-        ask.account.as_deref(),
-        ask.min_valid,
-        &crate::http::Http::new,
-        &crate::time::now,
-    )
+fn token_for(ask: &Ask, vault: &SharedVault) -> Result<Secret<String>> {
+    vault.with(|v| {
+        if v.key_mode() != KeyMode::Keyring {
+            return Err(Error::InvalidInput(
+                "the agent serves keyring vaults only".into(),
+            ));
+        }
+        crate::refresh::access_token(
+            v,
+            &ask.provider,
+            ask.account.as_deref(),
+            ask.min_valid,
+            &crate::http::Http::new,
+            &crate::time::now,
+        )
+    })
 }
 
 /// What asking the agent came to.

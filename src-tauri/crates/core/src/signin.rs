@@ -1,137 +1,85 @@
-//! Storing what a sign-in gives: the account's label (as asked, from the ID token or userinfo,
-//! or the client id for client credentials), its token replacing the one that account had, and
-//! the outcome in the activity log, without a secret.
+//! A sign-in from start to end, written once for the window, the CLI and the REST API: each
+//! grant obtains its tokens its own way (`code`, `device`, client credentials here), and every
+//! one of them ends alike, stored under the refresh lock (`store`) or its failure logged. A face
+//! only shows what the person has to see (a URL, a code) and reports the outcome.
 
-use serde::Serialize;
+pub mod background;
+pub mod code;
+pub mod device;
+mod store;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub use store::{record_failure, store, Grantee, SignedIn};
 
 use crate::error::Result;
 use crate::http::Http;
 use crate::oauth::flow::{self, Grant};
-use crate::text::inert;
-use crate::vault::provider_table::{self as table, ProviderRecord};
-use crate::vault::tokens::{self, TokenRecord, TokenStatus};
-use crate::vault::{activity, Vault};
+use crate::time;
+use crate::vault::provider_table::ProviderRecord;
+use crate::vault::SharedVault;
 
-/// How the token was obtained, for the log and the faces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Grantee {
-    AuthorizationCode,
-    Device,
-    ClientCredentials,
-}
-
-impl Grantee {
-    fn describe(self) -> &'static str {
-        match self {
-            Grantee::AuthorizationCode => "authorization code",
-            Grantee::Device => "device authorization",
-            Grantee::ClientCredentials => "client credentials",
-        }
-    }
-}
-
-/// The outcome a face shows: who signed in where, and until when. No secret.
-#[derive(Debug, Clone, Serialize)]
-pub struct SignedIn {
-    pub provider: String,
-    pub account: String,
-    /// The account had a token, which this one replaced.
-    pub replaced: bool,
-    pub grant: Grantee,
-    #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
-    pub expires_at: Option<i64>,
+/// What a person asked for: a token from this provider, for these scopes, under this label.
+pub struct Request {
+    pub provider: ProviderRecord,
+    /// None asked for: the provider's default scopes.
     pub scopes: Vec<String>,
-    pub has_refresh_token: bool,
+    /// None asked for: a label read from the grant (ID token, userinfo, or the client id).
+    pub account: Option<String>,
 }
 
-/// Stores `grant` for provider `p`. `account` is the label the user asked for, if any.
-pub fn store(
-    vault: &Vault,
-    p: &ProviderRecord,
-    grant: Grant,
-    how: Grantee,
-    account: Option<&str>,
-    http: &Http,
-    now: i64,
-) -> Result<SignedIn> {
-    let account = match account.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => a.to_owned(),
-        None if how == Grantee::ClientCredentials => p.client_id.clone(),
-        None => flow::account_label(p, &grant, http).unwrap_or_else(|| "default".into()),
-    };
-    crate::oauth::check::plain_text(&account).map_err(|e| crate::Error::field("account", e))?;
-    // A refresh of this account in another process, holding the lock, would otherwise write
-    // the old grant's rotated tokens over the new sign-in once its answer came back. Whether a
-    // token is replaced is read under the lock too.
-    let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
-    let tx = vault.conn().unchecked_transaction()?;
-    // The sign-in began with the provider as it was then (up to 10 minutes ago). If its
-    // endpoints moved since, the accounts were signed out and the secret cleared for the new
-    // host: a grant from the old one must not be stored under it.
-    let current = table::get(&tx, &p.name)?;
-    let moved = crate::providers::moves::moved(p, &current);
-    if !moved.is_empty() {
-        return Err(crate::Error::NeedsSignin(format!(
-            "{}'s {} moved to another host while this sign-in was under way; nothing was \
-             stored: sign in again",
-            crate::text::shown(&p.name),
-            moved.join(", ")
-        )));
-    }
-    let id = table::view(&tx, &p.name)?.id;
-    let replaced = tokens::get(&tx, &p.name, &account).is_ok();
-    let signed = SignedIn {
-        provider: p.name.clone(),
-        account: account.clone(),
-        replaced,
-        grant: how,
-        expires_at: grant.expires_at,
-        scopes: grant.scopes.clone(),
-        has_refresh_token: grant.refresh_token.is_some(),
-    };
-    let record = TokenRecord {
-        account: account.clone(),
-        subject: grant.subject,
-        access_token: Some(grant.access_token),
-        token_type: Some(grant.token_type),
-        refresh_token: grant.refresh_token,
-        id_token: grant.id_token,
-        scopes: grant.scopes,
-        expires_at: grant.expires_at,
-        status: TokenStatus::Active,
-    };
-    tokens::upsert(&tx, id, &record, now)?;
-    let detail = format!(
-        "{}{}",
-        how.describe(),
-        if replaced {
-            "; replaced the previous token"
-        } else {
-            ""
+impl Request {
+    /// The end all grants share: `obtain` the grant, store it, and log it when any step
+    /// failed, so that the activity log shows every sign-in whichever face started it.
+    fn complete(
+        &self,
+        vault: &SharedVault,
+        how: Grantee,
+        obtain: impl FnOnce(&Http) -> Result<Grant>,
+    ) -> Result<SignedIn> {
+        let outcome = Http::new().and_then(|http| {
+            let grant = obtain(&http)?;
+            // Only now is the vault held: a sign-in waits minutes for the person, and the
+            // other commands must not wait with it.
+            vault.with(|v| {
+                let account = self.account.as_deref();
+                store(v, &self.provider, grant, how, account, &http, time::now())
+            })
+        });
+        if let Err(e) = &outcome {
+            let _ = vault.with(|v| {
+                record_failure(v, &self.provider.name, e, time::now());
+                Ok(())
+            });
         }
-    );
-    activity::record(
-        &tx,
-        now,
-        "signed in",
-        Some(&p.name),
-        Some(&account),
-        Some(&detail),
-    )?;
-    tx.commit()?;
-    Ok(signed)
+        outcome
+    }
 }
 
-/// Logs a failed sign-in. The message is one of ours (never a code, verifier or token).
-pub fn record_failure(vault: &Vault, provider: &str, error: &crate::Error, now: i64) {
-    let detail = inert(&error.to_string());
-    let _ = activity::record(
-        vault.conn(),
-        now,
-        "sign-in failed",
-        Some(provider),
-        None,
-        Some(&detail),
-    );
+/// Client credentials (RFC 6749 §4.4): a token for the client itself, with nobody to wait for.
+pub fn client_credentials(vault: &SharedVault, request: &Request) -> Result<SignedIn> {
+    request.complete(vault, Grantee::ClientCredentials, |http| {
+        flow::client_credentials(&request.provider, &request.scopes, http, time::now())
+    })
+}
+
+/// Stops a sign-in that waits for the person: the window's Cancel button or its login window
+/// closing, the API stopping. Clones share one switch.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// The switch itself, for the waits of the `oauth` layer.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
 }

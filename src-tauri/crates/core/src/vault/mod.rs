@@ -13,6 +13,7 @@ pub mod keyring;
 mod lock;
 pub mod migrate;
 pub mod rekey;
+mod shared;
 
 pub mod activity;
 pub mod provider_table;
@@ -28,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 pub use file::VaultFile;
 pub use keyring::{KeyStore, KeyringError, MemoryKeyring, NoKeyring, OsKeyring};
+pub use shared::SharedVault;
 
 use cipher::{PAGE_SIZE, SALT_LEN};
 
