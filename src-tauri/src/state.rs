@@ -24,6 +24,9 @@ pub struct Signin {
     pub cancel: Cancel,
     pub moved_to_browser: Arc<AtomicBool>,
     pub url: String,
+    /// The browser can finish it: its redirect comes to the loopback listener, not to a
+    /// custom URL only the login window catches.
+    pub in_browser: bool,
 }
 
 impl AppState {

@@ -155,6 +155,9 @@ async function codeFlow(p, dialog, body, account) {
   dialog.addEventListener('cancel', () => api.cancelSignin(started.id));
   if (started.method === 'browser') {
     progress(body, 'Sign in in your browser; this dialog closes when you are done.', cancel);
+  } else if (p.redirect_url) {
+    // A custom redirect URL reaches only the login window: the browser could not finish.
+    progress(body, 'Sign in in the login window. It closes by itself when you are done.', cancel);
   } else {
     const browser = el('button', { type: 'button', class: 'secondary' }, 'Open in browser instead');
     browser.addEventListener('click', async () => {

@@ -65,7 +65,8 @@ pub async fn start_signin<R: Runtime>(
                 login.open_window(a.url, Some((redirect, a.catcher.clone())))?;
                 SignInWith::Window
             };
-            login.register(a.url);
+            // A custom redirect reaches only the login window: the browser cannot finish it.
+            login.register(a.url, p.redirect_url.is_none());
             hand_over(SigninStarted {
                 id: login.id,
                 method,
@@ -96,7 +97,7 @@ pub async fn start_device_signin<R: Runtime>(
             if Url::parse(&page).is_ok() {
                 login.open_window(&page, None)?;
             }
-            login.register(&page);
+            login.register(&page, true);
             hand_over(DeviceStarted {
                 id: login.id,
                 user_code: flow.user_code.clone(),
@@ -136,6 +137,14 @@ pub async fn open_signin_in_browser<R: Runtime>(
         let s = signins
             .get(&id)
             .ok_or_else(|| Error::NotFound("that sign-in is over".into()))?;
+        if !s.in_browser {
+            return Err(Error::InvalidInput(
+                "this provider redirects to a custom URL, which only the login window can \
+                 catch: finish signing in there"
+                    .into(),
+            )
+            .into());
+        }
         s.moved_to_browser.store(true, Ordering::SeqCst);
         s.url.clone()
     };
@@ -225,8 +234,9 @@ impl<R: Runtime> Login<R> {
         .map_err(|e| Error::InvalidInput(format!("cannot open the login window: {e}")))
     }
 
-    /// From now on the buttons can cancel the sign-in or move it to the browser at `url`.
-    fn register(&self, url: &str) {
+    /// From now on the buttons can cancel the sign-in or move it to the browser at `url`
+    /// (when `in_browser`: the browser can finish it).
+    fn register(&self, url: &str, in_browser: bool) {
         if let Some(state) = self.app.try_state::<AppState>() {
             state.signins.lock().unwrap().insert(
                 self.id,
@@ -234,6 +244,7 @@ impl<R: Runtime> Login<R> {
                     cancel: self.cancel.clone(),
                     moved_to_browser: self.moved_to_browser.clone(),
                     url: url.to_owned(),
+                    in_browser,
                 },
             );
         }

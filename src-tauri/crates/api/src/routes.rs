@@ -162,11 +162,16 @@ async fn connect(
     .await;
     match started {
         Ok(url) => ok(json!({ "id": id, "url": url })),
-        // What stops it this early is the stored provider (or a port taken), not the request:
-        // 409, as the OpenAPI document says, so that a caller knows no other request would do.
         Err(e) => {
             s.signins.forget(&id);
-            Ok(crate::error(StatusCode::CONFLICT, e.code(), &e.to_string()))
+            match e.code() {
+                // The provider itself failed (its pushed authorization request endpoint, say):
+                // 502 or 504, as for any request it answers badly.
+                "provider_error" | "network" | "timed_out" => Err(ApiError(e)),
+                // Otherwise what stops it this early is the stored provider (or a port taken),
+                // not the request: 409, so that a caller knows no other request would do.
+                _ => Ok(crate::error(StatusCode::CONFLICT, e.code(), &e.to_string())),
+            }
         }
     }
 }

@@ -55,6 +55,11 @@ pub enum Error {
         exists: bool,
     },
 
+    /// The vault this process shares between its threads is not open: not unlocked yet, or
+    /// forgotten after a failure while it was held (`vault::SharedVault`).
+    #[error("the vault is locked: unlock it in the OAuth Desk window, or run the command again")]
+    VaultNotOpen,
+
     /// The keyring answers but holds no key for this existing vault.
     #[error(
         "the OS keyring has no key for the vault at {path} (vault id {vault_id}). If this vault \
@@ -126,7 +131,7 @@ impl Error {
             Error::Cancelled(_) => "cancelled",
             Error::TimedOut(_) => "timed_out",
             Error::NeedsSignin(_) => "needs_signin",
-            Error::PassphraseRequired { .. } => "vault_locked",
+            Error::PassphraseRequired { .. } | Error::VaultNotOpen => "vault_locked",
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",
             Error::VaultTruncated { .. } => "vault_truncated",

@@ -11,7 +11,7 @@ mod store;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub use store::{record_failure, store, Grantee, SignedIn};
+pub use store::{label, record_failure, store, Grantee, SignedIn};
 
 use crate::error::Result;
 use crate::http::Http;
@@ -40,12 +40,10 @@ impl Request {
     ) -> Result<SignedIn> {
         let outcome = Http::new().and_then(|http| {
             let grant = obtain(&http)?;
-            // Only now is the vault held: a sign-in waits minutes for the person, and the
-            // other commands must not wait with it.
-            vault.with(|v| {
-                let account = self.account.as_deref();
-                store(v, &self.provider, grant, how, account, &http, time::now())
-            })
+            let account = label(&self.provider, &grant, how, self.account.as_deref(), &http)?;
+            // Only now is the vault held, and no request is made while it is: a sign-in waits
+            // minutes for the person, and the other commands must not wait with it.
+            vault.with(|v| store(v, &self.provider, grant, how, &account, time::now()))
         });
         if let Err(e) = &outcome {
             let _ = vault.with(|v| {

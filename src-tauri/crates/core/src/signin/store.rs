@@ -45,22 +45,35 @@ pub struct SignedIn {
     pub has_refresh_token: bool,
 }
 
-/// Stores `grant` for provider `p`. `account` is the label the user asked for, if any.
+/// The label `grant` is stored under: the one the user asked for, or the client id for client
+/// credentials, or one read from the ID token or the provider's userinfo endpoint. That may
+/// take a request, so it is asked before the vault is held.
+pub fn label(
+    p: &ProviderRecord,
+    grant: &Grant,
+    how: Grantee,
+    asked: Option<&str>,
+    http: &Http,
+) -> Result<String> {
+    let account = match asked.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => a.to_owned(),
+        None if how == Grantee::ClientCredentials => p.client_id.clone(),
+        None => flow::account_label(p, grant, http).unwrap_or_else(|| "default".into()),
+    };
+    crate::oauth::check::plain_text(&account).map_err(|e| crate::Error::field("account", e))?;
+    Ok(account)
+}
+
+/// Stores `grant` for provider `p` under `account` (from `label`).
 pub fn store(
     vault: &Vault,
     p: &ProviderRecord,
     grant: Grant,
     how: Grantee,
-    account: Option<&str>,
-    http: &Http,
+    account: &str,
     now: i64,
 ) -> Result<SignedIn> {
-    let account = match account.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => a.to_owned(),
-        None if how == Grantee::ClientCredentials => p.client_id.clone(),
-        None => flow::account_label(p, &grant, http).unwrap_or_else(|| "default".into()),
-    };
-    crate::oauth::check::plain_text(&account).map_err(|e| crate::Error::field("account", e))?;
+    let account = account.to_owned();
     // A refresh of this account in another process, holding the lock, would otherwise write
     // the old grant's rotated tokens over the new sign-in once its answer came back. Whether a
     // token is replaced is read under the lock too.

@@ -2,13 +2,14 @@
 //! refresh, the token agent, the REST API and the sign-ins waiting for their redirect. Empty
 //! until the vault is unlocked.
 //!
-//! A poisoned lock is recovered, never turned into an error. A thread that panicked while it
-//! held the vault left nothing half-written: every change goes through a SQLite transaction,
-//! which rolls back when it is dropped unfinished, and what `Vault` keeps in memory (the
-//! connection, the path, the key mode) is set once at open. Refusing the lock from then on would
-//! only turn one panic into every later command failing until the process restarts.
+//! A poisoned lock empties the slot. A thread that panicked while it held the vault may have
+//! been half-way through replacing its file (a new key, a restore swap the connection out and
+//! back in), so the vault in memory can no longer be trusted to be the one on disk. Every
+//! change to the file itself runs in a SQLite transaction, which rolled back: the file is whole.
+//! So the vault is forgotten and opened again from it, as at start-up (the window asks to
+//! unlock it), rather than every later command failing until the process restarts, or carrying
+//! on against an empty connection.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Vault;
@@ -25,9 +26,12 @@ impl SharedVault {
 
     /// The slot itself, for what opens the vault or replaces it.
     pub fn lock(&self) -> MutexGuard<'_, Option<Vault>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().unwrap_or_else(|poisoned| {
+            let mut slot = poisoned.into_inner();
+            *slot = None;
+            self.0.clear_poison();
+            slot
+        })
     }
 
     /// Runs `f` with the open vault, holding it for no longer than `f` runs.
@@ -40,11 +44,7 @@ impl SharedVault {
         match self.lock().as_mut() {
             Some(v) => f(v),
             // The window asks for the passphrase on this code.
-            None => Err(Error::PassphraseRequired {
-                path: PathBuf::new(),
-                reason: "the vault is not unlocked yet".into(),
-                exists: true,
-            }),
+            None => Err(Error::VaultNotOpen),
         }
     }
 }
@@ -54,16 +54,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_panic_while_holding_the_vault_leaves_it_usable() {
+    fn a_panic_while_holding_the_vault_forgets_it_until_it_is_opened_again() {
         let shared = SharedVault::new(Vault::open_in_memory().unwrap());
         let held = shared.clone();
         let panicked = std::thread::spawn(move || {
-            held.with(|_| -> Result<()> { panic!("a bug while the vault is held") })
+            held.with_mut(|_| -> Result<()> { panic!("a bug half-way through a key change") })
         })
         .join();
         assert!(panicked.is_err(), "the thread panicked, poisoning the lock");
-        let status = shared.with(|v| v.status());
-        assert!(status.is_ok(), "the next caller still gets the vault");
+        let e = shared.with(|v| v.status()).unwrap_err();
+        assert_eq!(
+            e.code(),
+            "vault_locked",
+            "the half-changed vault is not used: {e}"
+        );
+        // Opened again, it is used as before: the lock is no longer poisoned.
+        *shared.lock() = Some(Vault::open_in_memory().unwrap());
+        assert!(shared.with(|v| v.status()).is_ok());
     }
 
     #[test]
