@@ -2,7 +2,8 @@
 // It prints one JSON line {"issuer": ...} on stdout once it listens; its notices go to stderr.
 //
 // Environment: IDP_PORT (default 0: any free port), IDP_ACCESS_TTL (seconds, default 3600),
-// IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate).
+// IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate), IDP_REQUIRE_PAR ("1": every
+// authorization request must be pushed first, RFC 9126, and the metadata says so).
 import http from 'node:http';
 import Provider from 'oidc-provider';
 import Store from './store.mjs';
@@ -12,6 +13,7 @@ console.warn = (...args) => console.error(...args);
 
 const accessTtl = Number(process.env.IDP_ACCESS_TTL || 3600);
 const rotate = process.env.IDP_ROTATE_REFRESH !== '0';
+const requirePar = process.env.IDP_REQUIRE_PAR === '1';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 // Native clients accept any port on a loopback redirect URI (RFC 8252 §7.3).
@@ -45,6 +47,7 @@ const configuration = {
     revocation: { enabled: true },
     introspection: { enabled: true },
     clientCredentials: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
   },
   // Refresh tokens for every client allowed the grant, without the offline_access + consent dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -39,6 +39,9 @@ pub struct Options {
     pub access_ttl: Option<u64>,
     /// Keep refresh tokens instead of rotating them.
     pub keep_refresh_tokens: bool,
+    /// Refuse authorization requests that were not pushed first (RFC 9126), and say so in
+    /// the metadata.
+    pub require_par: bool,
 }
 
 impl Idp {
@@ -63,6 +66,9 @@ impl Idp {
         }
         if opts.keep_refresh_tokens {
             cmd.env("IDP_ROTATE_REFRESH", "0");
+        }
+        if opts.require_par {
+            cmd.env("IDP_REQUIRE_PAR", "1");
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.

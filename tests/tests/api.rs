@@ -262,6 +262,7 @@ fn the_api_and_the_cli_share_the_vault_and_one_refresh() {
     let idp = Idp::start_with(Options {
         access_ttl: Some(70),
         keep_refresh_tokens: false,
+        ..Default::default()
     });
     let s = Session::without_keyring();
     let api = Api::start(&s);

@@ -39,6 +39,7 @@ fn token_get_prints_the_token_and_refreshes_it_when_needed_with_and_without_rota
         let idp = Idp::start_with(Options {
             access_ttl: Some(600),
             keep_refresh_tokens: keep,
+            ..Default::default()
         });
         let s = signed_in(&idp);
         let before = stored(&s);
@@ -177,6 +178,7 @@ fn fifty_concurrent_token_gets_make_one_refresh_and_print_one_token() {
     let idp = Idp::start_with(Options {
         access_ttl: Some(600),
         keep_refresh_tokens: false,
+        ..Default::default()
     });
     // A keyring session: fifty passphrase derivations at once would only measure Argon2.
     let s = Session::with_keyring();
@@ -234,6 +236,7 @@ fn a_refresh_killed_halfway_loses_nothing() {
     let idp = Idp::start_with(Options {
         access_ttl: Some(3600),
         keep_refresh_tokens: true,
+        ..Default::default()
     });
     let s = signed_in(&idp);
     let original = stored(&s).access_token.unwrap().expose().clone();
@@ -376,6 +379,7 @@ fn an_expired_token_is_refreshed_by_token_get() {
     let idp = Idp::start_with(Options {
         access_ttl: Some(2),
         keep_refresh_tokens: false,
+        ..Default::default()
     });
     let s = signed_in(&idp);
     let old = stored(&s).access_token.unwrap().expose().clone();

@@ -60,6 +60,12 @@ const SECTIONS = [
       { name: 'device_authorization_url', label: 'Device authorization endpoint', type: 'url' },
       { name: 'introspection_url', label: 'Introspection endpoint', type: 'url' },
       { name: 'jwks_uri', label: 'JWKS URI', type: 'url', hint: 'The keys that sign ID tokens.' },
+      {
+        name: 'par_url',
+        label: 'Pushed authorization request endpoint',
+        type: 'url',
+        hint: 'RFC 9126: where the authorization request is sent before the sign-in opens.',
+      },
     ],
   },
   {
@@ -77,6 +83,15 @@ const SECTIONS = [
         multiline: true,
         placeholder: 'audience=https://api.example.com',
         hint: 'One key=value a line, added to the authorization request (audience, prompt, access_type…).',
+      },
+      {
+        name: 'par',
+        label: 'Push the request first',
+        options: [
+          ['false', 'No: the browser carries the request'],
+          ['true', 'Yes (RFC 9126): the browser carries only a reference'],
+        ],
+        hint: 'Some providers require it; discovery turns it on for them.',
       },
     ],
   },

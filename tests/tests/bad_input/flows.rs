@@ -542,7 +542,67 @@ pub fn cases() -> Vec<Case> {
             },
         ));
     }
+    cases.extend([
+        pushed("answer without request_uri", "no request_uri", || {
+            Canned::json(r#"{"expires_in":60}"#).with_status(201)
+        }),
+        pushed("HTTP 400 invalid_request", "invalid_request", || {
+            Canned::json(r#"{"error":"invalid_request","error_description":"no"}"#).with_status(400)
+        }),
+        pushed("request_uri of 10 KB", "1 to 2048", || {
+            Canned::json(json!({ "request_uri": "u".repeat(10_000) }).to_string()).with_status(201)
+        }),
+        pushed("request_uri with a line break", "control character", || {
+            Canned::json(r#"{"request_uri":"urn:x\r\nSet-Cookie: a=b"}"#).with_status(201)
+        }),
+        pushed("HTML page", "not a JSON object", || {
+            Canned::with_type("text/html", "<h1>Pushed</h1>").with_status(201)
+        }),
+        pushed("endpoint that never answers", "in time", || {
+            Canned::json("{}").paced(Pace::Hang)
+        }),
+    ]);
     cases
+}
+
+/// `login` for a provider that pushes its authorization requests (RFC 9126) to a canned PAR
+/// endpoint answering `answer`: the sign-in must end before any URL is shown, with nothing
+/// stored and the client secret (sent to the PAR endpoint) nowhere in the output.
+fn pushed(
+    name: &str,
+    says: &'static str,
+    answer: impl Fn() -> Canned + Send + Sync + 'static,
+) -> Case {
+    case(
+        "pushed request",
+        name.to_owned(),
+        format!("sign-in fails: \"{says}\"; no URL shown, nothing stored"),
+        move || {
+            let server = CannedServer::start(vec![("/par".into(), answer())]);
+            let desk = canned_provider(&server)?;
+            let par = format!("{}/par", server.base);
+            desk.ok(
+                &["provider", "update", "Canned", "--par", "--par-url", &par],
+                "",
+            )?;
+            let out = desk.run_env(
+                &["login", "Canned", "--no-browser", "--json"],
+                &[("OAUTH_DESK_HTTP_TIMEOUT", "3")],
+                "",
+            );
+            let seen = refused(&out, 1, "", says)?;
+            let printed = String::from_utf8_lossy(&out.stdout);
+            ensure(!printed.contains("http"), || {
+                format!("a URL was shown: {}", short(&printed))
+            })?;
+            ensure(!stderr(&out).contains(SECRET), || {
+                "the client secret reached the output".into()
+            })?;
+            let n = tokens_stored(&desk)?;
+            ensure(n == 0, || format!("{n} token(s) stored"))?;
+            Ok(seen)
+        },
+    )
 }
 
 /// An RFC 7231 date.

@@ -58,17 +58,25 @@ impl Args for ProviderFields {
             let Some((long, value_name)) = f.flag else {
                 return cmd;
             };
-            cmd.arg(
-                Arg::new(f.name)
-                    .long(long)
-                    .value_name(value_name)
-                    .help(f.description.trim())
-                    .action(if f.many {
-                        ArgAction::Append
-                    } else {
-                        ArgAction::Set
-                    }),
-            )
+            let arg = Arg::new(f.name)
+                .long(long)
+                .value_name(value_name)
+                .help(f.description.trim())
+                .action(if f.many {
+                    ArgAction::Append
+                } else {
+                    ArgAction::Set
+                });
+            // `--par` alone is true; the value only with `=`, so that `--par NAME` does not
+            // take the provider's name for it.
+            let arg = if f.switch {
+                arg.num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+            } else {
+                arg
+            };
+            cmd.arg(arg)
         });
         NotFields::augment_args(cmd)
     }
@@ -141,6 +149,19 @@ mod tests {
         assert_eq!(form["extra_params"], "audience=api\nprompt=consent");
         assert_eq!(form["redirect_port"], "8400");
         assert_eq!(form["authorization_url"], "https://a.example/auth");
+    }
+
+    #[test]
+    fn a_switch_stands_alone_or_takes_its_value_after_an_equals_sign() {
+        assert_eq!(fields(&["--par"]).value("par").unwrap(), "true");
+        assert_eq!(fields(&["--par=false"]).value("par").unwrap(), "false");
+        assert!(fields(&[]).value("par").is_none());
+        // The provider's name after a switch stays the name.
+        let argv = ["oauth-desk", "provider", "add", "--par", "idp"];
+        let Some(Command::Provider(cmd)) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not a provider command");
+        };
+        assert!(matches!(*cmd, ProviderCmd::Add { ref name, .. } if name == "idp"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::text;
 use serde_json::{Map, Value};
 
 use super::check;
-use super::provider::{ListOrText, ProviderInput};
+use super::provider::{BoolOrText, ListOrText, ProviderInput};
 use crate::error::{Error, Result};
 use crate::http::Http;
 
@@ -32,6 +32,9 @@ pub struct Metadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: the provider sends `iss` with the authorization response.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9126: where authorization requests are pushed, and whether they must be.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// The metadata documents to try, in order: OIDC Discovery (issuer + path), then RFC 8414
@@ -248,6 +251,11 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
+        require_pushed_authorization_requests: doc
+            .get("require_pushed_authorization_requests")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -280,7 +288,16 @@ impl Metadata {
         );
         set(&mut input.introspection_url, &self.introspection_endpoint);
         set(&mut input.jwks_uri, &self.jwks_uri);
-        input.iss_required = Some(super::provider::BoolOrText::Bool(
+        set(
+            &mut input.par_url,
+            &self.pushed_authorization_request_endpoint,
+        );
+        // A provider that requires pushing gets it; one that merely offers it keeps the
+        // person's choice.
+        if self.require_pushed_authorization_requests {
+            input.par = Some(BoolOrText::Bool(true));
+        }
+        input.iss_required = Some(BoolOrText::Bool(
             self.authorization_response_iss_parameter_supported,
         ));
 

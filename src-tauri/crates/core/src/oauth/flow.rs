@@ -135,11 +135,14 @@ pub struct CodeFlow {
 }
 
 impl CodeFlow {
+    /// Builds the authorization URL; for a provider that pushes its requests (RFC 9126), pushes
+    /// them first, so the URL carries only their reference.
     pub fn start(
         p: &ProviderRecord,
         redirect_uri: &str,
         scopes: &[String],
         now: i64,
+        http: &Http,
     ) -> Result<CodeFlow> {
         if p.authorization_url.is_none() {
             return Err(Error::InvalidInput(format!(
@@ -163,8 +166,13 @@ impl CodeFlow {
             request = request.add_extra_param(k.clone(), v.clone());
         }
         let (url, state) = request.url();
+        let url = if p.par {
+            super::par::push(p, url.as_str(), http)?
+        } else {
+            url.to_string()
+        };
         Ok(CodeFlow {
-            url: url.to_string(),
+            url,
             redirect_uri: redirect_uri.to_owned(),
             state: Secret::new(state.secret().clone()),
             verifier,
@@ -603,7 +611,7 @@ impl<C: oauth2::SyncHttpClient<Error = Error>> oauth2::SyncHttpClient for Json<'
 
 /// An OAuth error answer (`v` holds its `error_description`): the code is kept as sent for the
 /// branches, and shown inert with the description.
-fn oauth_error(what: &str, code: &str, v: &serde_json::Value) -> Error {
+pub(crate) fn oauth_error(what: &str, code: &str, v: &serde_json::Value) -> Error {
     let description = v["error_description"]
         .as_str()
         .map(|d| format!(": {}", inert(d)))
@@ -1033,7 +1041,9 @@ mod tests {
 
     #[test]
     fn the_authorization_url_carries_pkce_state_nonce_and_extra_params() {
-        let flow = CodeFlow::start(&provider(), "http://127.0.0.1:5000/callback", &[], 1).unwrap();
+        let http = Http::new().unwrap();
+        let flow =
+            CodeFlow::start(&provider(), "http://127.0.0.1:5000/callback", &[], 1, &http).unwrap();
         let url = url::Url::parse(&flow.url).unwrap();
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
@@ -1048,6 +1058,7 @@ mod tests {
             "http://127.0.0.1:5000/callback",
             &["read".into()],
             1,
+            &http,
         )
         .unwrap();
         assert!(!other.url.contains("nonce="), "no openid, no nonce");

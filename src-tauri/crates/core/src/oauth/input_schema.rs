@@ -159,11 +159,16 @@ pub fn color() -> InputSchema {
     )
 }
 
-pub fn iss_required() -> InputSchema {
+pub fn boolean() -> InputSchema {
     optional(
         r#"{"nullable": true, "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", ""]}]}"#,
-        "Whether the provider must send iss on the redirect (RFC 9207).",
+        "true or false, as JSON or as text; empty is false.",
     )
+}
+
+/// An endpoint that must be there: `token_url`'s shape.
+fn set_endpoint() -> Value {
+    token_url().schema
 }
 
 /// The secret is not a field of the configuration: it sits beside it.
@@ -177,9 +182,24 @@ pub fn client_secret() -> Value {
 
 /// The rules between fields (`ProviderInput::validate`).
 pub fn between_fields() -> Value {
-    parsed(
+    let mut rules = parsed(
         r#"[{"description": "Client authentication and secret agree.", "anyOf": [{"properties": {"client_auth": {"type": "string", "nullable": true, "pattern": "^ *$"}}}, {"required": ["client_auth", "client_secret"], "properties": {"client_auth": {"type": "string", "pattern": "^ *(?:basic|post) *$"}, "client_secret": {"type": "string", "minLength": 1}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *none *$"}, "client_secret": {"type": "string", "nullable": true, "maxLength": 0}}}]}, {"description": "A custom redirect URL is caught by the login window, so it cannot go with sign_in_with browser.", "not": {"required": ["redirect_url", "sign_in_with"], "properties": {"redirect_url": {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}|http://(?:127\\.0\\.0\\.1|localhost))(?::[0-9]{1,4})?"}, "sign_in_with": {"type": "string", "pattern": "^ *browser *$"}}}}]"#,
-    )
+    );
+    let pushed = json!({
+        "description": "Pushing authorization requests (par) needs the endpoint to push them to (par_url).",
+        "anyOf": [
+            { "properties": { "par": {
+                "nullable": true,
+                "anyOf": [
+                    { "type": "boolean", "enum": [false] },
+                    { "type": "string", "enum": ["false", ""] },
+                ],
+            } } },
+            { "required": ["par_url"], "properties": { "par_url": set_endpoint() } },
+        ],
+    });
+    rules.as_array_mut().expect("a list of rules").push(pushed);
+    rules
 }
 
 /// The object of every field: `fields` are (name, description, schema) in the declared order.

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod input_schema;
 pub mod jwk;
 pub mod loopback;
+pub mod par;
 pub mod polling;
 pub mod presets;
 pub mod provider;

@@ -64,6 +64,12 @@ provider_fields! {
     /// The token introspection endpoint (RFC 7662)
     introspection_url: Option<String>, check url, flag Some(("introspection-url", "URL")),
         guard "introspection endpoint";
+    /// The pushed authorization request endpoint (RFC 9126)
+    par_url: Option<String>, check url, flag Some(("par-url", "URL")),
+        guard "pushed authorization request endpoint";
+    /// Push each authorization request to the provider first (RFC 9126), as some providers
+    /// require; the browser then carries only a reference to it
+    par: bool, check boolean, flag Some(("par", "true|false"));
     /// The JWKS: the keys that sign ID tokens (set by discovery)
     jwks_uri: Option<String>, check url, flag None;
     /// The client id the provider gave when OAuth Desk was registered
@@ -85,7 +91,7 @@ provider_fields! {
     /// The provider's colour in the window, such as #1f6feb
     color: Option<String>, check color, flag Some(("color", "COLOR"));
     /// The metadata promises the RFC 9207 `iss` response parameter (set by discovery)
-    iss_required: bool, check iss_required, flag None;
+    iss_required: bool, check boolean, flag None;
 }
 
 /// Where a field is listed (its problems, its changes): the declared order, the secret after
@@ -152,6 +158,12 @@ impl ProviderInput {
                 secret
             }
         };
+        if config.par && config.par_url.is_none() && !v.has("par_url") {
+            v.error(
+                "par_url",
+                "is required to push authorization requests (RFC 9126): fill it by discovery from the issuer, or turn pushing off",
+            );
+        }
         if config.redirect_url.is_some() && config.sign_in_with == SignInWith::Browser {
             v.error(
                 "redirect_url",
@@ -241,7 +253,7 @@ impl Validator {
         })
     }
 
-    fn iss_required(&mut self, field: &'static str, raw: &Option<BoolOrText>) -> bool {
+    fn boolean(&mut self, field: &'static str, raw: &Option<BoolOrText>) -> bool {
         match raw {
             None => false,
             Some(BoolOrText::Bool(b)) => *b,

@@ -24,6 +24,9 @@ pub struct Field {
     /// The flag may be repeated (`--scope a --scope b`).
     #[serde(skip)]
     pub many: bool,
+    /// The flag alone means true (`--par`); `--par=false` turns it off.
+    #[serde(skip)]
+    pub switch: bool,
     /// The validator that checks it (`url` for an endpoint).
     #[serde(skip)]
     pub check: &'static str,
@@ -82,6 +85,8 @@ pub trait FieldValue: Sized {
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self>;
     /// Its command-line flag may be repeated.
     const MANY: bool = false;
+    /// Its command-line flag may stand alone, for true.
+    const SWITCH: bool = false;
     /// The input a flag's values give, over `before` (what a preset or discovery filled).
     /// The error says what to write instead.
     fn from_flag(values: &[String], before: Option<Self::Input>) -> Result<Self::Input, String>;
@@ -268,6 +273,7 @@ impl FieldValue for bool {
     fn to_column(&self) -> Value {
         Value::Integer((*self).into())
     }
+    const SWITCH: bool = true;
     fn from_flag(values: &[String], _: Option<BoolOrText>) -> Result<BoolOrText, String> {
         Ok(BoolOrText::Text(last(values)))
     }
@@ -357,6 +363,7 @@ macro_rules! provider_fields {
                 name: stringify!($field),
                 flag: $flag,
                 many: <$ty as FieldValue>::MANY,
+                switch: <$ty as FieldValue>::SWITCH,
                 check: stringify!($check),
                 guarded: provider_fields!(@some $($guard)?),
                 description: concat!($($doc),+),

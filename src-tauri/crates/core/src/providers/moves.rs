@@ -177,6 +177,32 @@ mod tests {
         }
     }
 
+    /// Which endpoints a credential is bound to is a security rule: a `guard` mark dropped
+    /// from the field list must fail here, not pass silently.
+    #[test]
+    fn the_guarded_endpoints_and_the_previewed_urls_are_these() {
+        let guarded: Vec<(&str, &str)> = guarded().map(|(label, f)| (f.name, label)).collect();
+        assert_eq!(
+            guarded,
+            [
+                ("issuer", "issuer"),
+                ("token_url", "token endpoint"),
+                ("refresh_url", "refresh endpoint"),
+                ("revocation_url", "revocation endpoint"),
+                ("userinfo_url", "userinfo endpoint"),
+                ("device_authorization_url", "device authorization endpoint"),
+                ("introspection_url", "introspection endpoint"),
+                ("par_url", "pushed authorization request endpoint"),
+            ]
+        );
+        // Every other URL field receives no credential, and the preview still shows it.
+        let unguarded: Vec<&str> = url_fields()
+            .filter(|f| f.guarded.is_none())
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(unguarded, ["authorization_url", "jwks_uri", "redirect_url"]);
+    }
+
     #[test]
     fn another_scheme_host_or_port_is_a_move_and_a_path_is_not() {
         let old = at("https://idp.example");

@@ -88,7 +88,7 @@ pub fn sign_in(
                 )))
             }
         };
-        let flow = CodeFlow::start(p, &redirect_uri, &request.scopes, time::now())?;
+        let flow = CodeFlow::start(p, &redirect_uri, &request.scopes, time::now(), http)?;
         let deadline = Instant::now() + Duration::from_secs(SIGNIN_LIFETIME_SECS as u64);
         let (tx, rx) = mpsc::channel();
         let catcher = Catcher(tx);

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "iss_required",
         sql: include_str!("../../migrations/0003_iss_required.sql"),
     },
+    Migration {
+        version: 4,
+        name: "par",
+        sql: include_str!("../../migrations/0004_par.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -1,0 +1,136 @@
+//! Pushed authorization requests (RFC 9126). The authorization request's parameters go to the
+//! provider first, in a POST authenticated as the client; the browser then carries only the
+//! reference the provider answers with. So the scopes, the PKCE challenge and the extra
+//! parameters cannot be read or altered on the way, and a provider that requires pushing
+//! (FAPI 2.0, some open-banking profiles) accepts the sign-in at all.
+
+use serde_json::Value;
+
+use super::check;
+use super::client_auth::form_post;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::text::{inert, shown};
+use crate::vault::provider_table::{ClientAuth, ProviderRecord};
+
+/// The longest `request_uri` taken: it is opened in a URL, and real ones are under 100 bytes.
+pub const MAX_REQUEST_URI: usize = 2048;
+
+const ENDPOINT: &str = "pushed authorization request endpoint";
+
+/// Pushes the parameters of `authorization_url` (as the code flow built it) to `p`'s PAR
+/// endpoint, and returns the URL to open instead: the authorization endpoint with the client
+/// id and the `request_uri` alone.
+pub fn push(p: &ProviderRecord, authorization_url: &str, http: &Http) -> Result<String> {
+    let Some(endpoint) = p.par_url.as_deref() else {
+        return Err(Error::InvalidInput(format!(
+            "{} pushes its authorization requests (RFC 9126) but has no pushed authorization \
+             request endpoint: fill it by discovery from the issuer, or turn pushing off",
+            shown(&p.name)
+        )));
+    };
+    let url = url::Url::parse(authorization_url)
+        .map_err(|e| Error::InvalidInput(format!("the authorization URL is not a URL: {e}")))?;
+    // The client id is where the client's authentication puts it: in the body for post and
+    // none (form_post adds it), beside the Basic header as the request's own parameter.
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "client_id" || p.client_auth == ClientAuth::Basic)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = http.call(form_post(p, endpoint, &borrowed)?)?;
+    let request_uri = request_uri(response.status().as_u16(), response.body())?;
+    let mut opened = url.clone();
+    opened
+        .query_pairs_mut()
+        .clear()
+        .append_pair("client_id", &p.client_id)
+        .append_pair("request_uri", &request_uri);
+    Ok(opened.to_string())
+}
+
+/// The `request_uri` of the PAR endpoint's answer (201, RFC 9126 §2.2), or what went wrong.
+/// The answer is outside input: its reference is bounded and must be plain text.
+pub(crate) fn request_uri(status: u16, body: &[u8]) -> Result<String> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let json = json.filter(Value::is_object);
+    if !(200..300).contains(&status) {
+        if let Some(code) = json.as_ref().and_then(|v| v["error"].as_str()) {
+            return Err(super::flow::oauth_error(
+                &format!("the {ENDPOINT} refused the request:"),
+                code,
+                json.as_ref().expect("an object"),
+            ));
+        }
+        return Err(Error::ProviderError(format!(
+            "the {ENDPOINT} answered HTTP {status}; nothing was opened"
+        )));
+    }
+    let refused = |what: &str| {
+        Error::ProviderError(format!(
+            "the {ENDPOINT} answered with {what}; nothing was opened"
+        ))
+    };
+    let json = json.ok_or_else(|| refused("a body that is not a JSON object"))?;
+    let uri = match &json["request_uri"] {
+        Value::String(s) => s,
+        Value::Null => return Err(refused("no request_uri")),
+        _ => return Err(refused("a request_uri that is not a string")),
+    };
+    if uri.is_empty() || uri.len() > MAX_REQUEST_URI {
+        return Err(refused(&format!(
+            "a request_uri of {} bytes (1 to {MAX_REQUEST_URI} are taken)",
+            uri.len()
+        )));
+    }
+    if let Err(e) = check::plain_text(uri) {
+        return Err(refused(&format!("a request_uri that {}", inert(&e))));
+    }
+    Ok(uri.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, body: &str) -> String {
+        request_uri(status, body.as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_reference_comes_from_a_201_answer() {
+        let uri = "urn:ietf:params:oauth:request_uri:abc";
+        let body = format!(r#"{{"request_uri":"{uri}","expires_in":60}}"#);
+        assert_eq!(request_uri(201, body.as_bytes()).unwrap(), uri);
+    }
+
+    #[test]
+    fn a_bad_answer_is_refused_and_says_why() {
+        assert!(refused(201, "<html>").contains("not a JSON object"));
+        assert!(refused(201, "[]").contains("not a JSON object"));
+        assert!(refused(201, "{}").contains("no request_uri"));
+        assert!(refused(201, r#"{"request_uri":7}"#).contains("not a string"));
+        assert!(refused(201, r#"{"request_uri":""}"#).contains("0 bytes"));
+        let long = format!(r#"{{"request_uri":"{}"}}"#, "u".repeat(MAX_REQUEST_URI + 1));
+        assert!(refused(201, &long).contains("2049 bytes"));
+        assert!(refused(201, r#"{"request_uri":"a\nb"}"#).contains("control character"));
+        assert!(refused(503, "busy").contains("HTTP 503"));
+    }
+
+    #[test]
+    fn a_refusal_carries_the_oauth_error_code() {
+        let e = request_uri(
+            400,
+            br#"{"error":"invalid_request","error_description":"bad scope"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_error(), Some("invalid_request"));
+        assert!(e.to_string().contains("bad scope"), "{e}");
+    }
+}
