@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use oauth_desk_tests::canned::{Canned, CannedServer};
 use oauth_desk_tests::cli::run;
 use oauth_desk_tests::desktop::App;
-use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::add_provider;
 
@@ -93,6 +93,53 @@ async fn sign_in_through_the_login_window_and_see_the_account() {
     let status = run(&session, &["vault", "status", "--json"], &[PASS], "");
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["tokens"], 1);
+}
+
+/// A provider that requires pushed authorization requests (RFC 9126), added in the form:
+/// Discover fills the endpoint and turns pushing on, and the login window then opens the
+/// provider's page from the pushed request's reference and signs in.
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_that_requires_pushed_requests_is_set_up_and_signed_in_from_the_window() {
+    let idp = Idp::start_with(Options {
+        require_par: true,
+        ..Default::default()
+    });
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app.wait_value(
+        "Pushed authorization request endpoint",
+        &format!("{}/request", idp.issuer),
+    )
+    .await;
+    assert_eq!(app.value("Push the request first").await, "true");
+    app.type_into("Name", "Pushed").await;
+    app.type_into("Client ID", idp::BASIC.id).await;
+    app.type_into("Client secret", idp::BASIC.secret.unwrap())
+        .await;
+    // Focused, the loopback port (typed as it was) brings the choice above it into view.
+    app.type_into("Loopback port", "0").await;
+    app.screenshot("signin-par-form").await;
+    app.button("Save provider").await.click().await.unwrap();
+
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    let origin = idp.issuer.replace('.', "\\.");
+    let title = format!("^Sign in to Pushed — {origin}$");
+    app.wait_window(&title, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
+    app.screenshot_of(&title, "signin-par-login-window").await;
+    app.keyboard(&title, &["carol", "Tab", "pw", "Return"])
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.keyboard(&title, &["Return"]).await;
+    app.wait_window("^Sign in to", false).await;
+    app.text("Signed in to Pushed as carol@example.test.").await;
+    app.close().await;
 }
 
 /// Plugin commands the app's plugins and Tauri's core offer to windows that are granted them.
