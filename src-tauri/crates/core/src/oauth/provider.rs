@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
+
 use super::check;
 use super::input_schema;
 use super::presets;
@@ -226,31 +228,30 @@ impl Validator {
         client_id.to_owned()
     }
 
-    /// Left empty, `validate` chooses by whether there is a secret.
-    fn client_auth(&mut self, field: &'static str, raw: &Option<String>) -> ClientAuth {
+    /// One of a plain enum's wire names (`names` lists them for the message); left empty,
+    /// its default.
+    fn choice<T: DeserializeOwned + Default>(
+        &mut self,
+        field: &'static str,
+        raw: &Option<String>,
+        names: &str,
+    ) -> T {
         let Some(s) = text(raw) else {
-            return ClientAuth::default();
+            return T::default();
         };
-        ClientAuth::parse(s).unwrap_or_else(|| {
-            self.error(
-                field,
-                format!("must be basic, post or none, not {}", shown(s)),
-            );
-            ClientAuth::default()
+        crate::wire::parse(s).unwrap_or_else(|| {
+            self.error(field, format!("must be {names}, not {}", shown(s)));
+            T::default()
         })
     }
 
+    /// Left empty, `validate` chooses by whether there is a secret.
+    fn client_auth(&mut self, field: &'static str, raw: &Option<String>) -> ClientAuth {
+        self.choice(field, raw, "basic, post or none")
+    }
+
     fn sign_in_with(&mut self, field: &'static str, raw: &Option<String>) -> SignInWith {
-        let Some(s) = text(raw) else {
-            return SignInWith::default();
-        };
-        SignInWith::parse(s).unwrap_or_else(|| {
-            self.error(
-                field,
-                format!("must be window or browser, not {}", shown(s)),
-            );
-            SignInWith::default()
-        })
+        self.choice(field, raw, "window or browser")
     }
 
     fn boolean(&mut self, field: &'static str, raw: &Option<BoolOrText>) -> bool {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, Value, ValueRef};
+use rusqlite::types::{FromSql, FromSqlResult, Value, ValueRef};
 use serde::{Deserialize, Serialize};
 
 use crate::vault::provider_table::{ClientAuth, SignInWith};
@@ -75,6 +75,10 @@ pub enum BoolOrText {
 pub trait FieldValue: Sized {
     /// What a person may type for it (JSON, a flag, the form).
     type Input;
+    /// Its command-line flag may be repeated.
+    const MANY: bool = false;
+    /// Its command-line flag may stand alone, for true.
+    const SWITCH: bool = false;
     /// The input that gives this value back (the start of an edit).
     fn to_input(&self) -> Option<Self::Input>;
     /// The input as the form's text.
@@ -83,10 +87,6 @@ pub trait FieldValue: Sized {
     fn blank_text(default: &Self) -> String;
     fn to_column(&self) -> Value;
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self>;
-    /// Its command-line flag may be repeated.
-    const MANY: bool = false;
-    /// Its command-line flag may stand alone, for true.
-    const SWITCH: bool = false;
     /// The input a flag's values give, over `before` (what a preset or discovery filled).
     /// The error says what to write instead.
     fn from_flag(values: &[String], before: Option<Self::Input>) -> Result<Self::Input, String>;
@@ -115,14 +115,14 @@ impl FieldValue for String {
     fn to_column(&self) -> Value {
         Value::Text(self.clone())
     }
+    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        String::column_result(v)
+    }
     fn from_flag(values: &[String], _: Option<String>) -> Result<String, String> {
         Ok(last(values))
     }
     fn as_text(&self) -> Option<&str> {
         Some(self)
-    }
-    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
-        String::column_result(v)
     }
 }
 
@@ -140,14 +140,14 @@ impl FieldValue for Option<String> {
     fn to_column(&self) -> Value {
         self.clone().map_or(Value::Null, Value::Text)
     }
+    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        Option::<String>::column_result(v)
+    }
     fn from_flag(values: &[String], _: Option<String>) -> Result<String, String> {
         Ok(last(values))
     }
     fn as_text(&self) -> Option<&str> {
         self.as_deref()
-    }
-    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
-        Option::<String>::column_result(v)
     }
 }
 
@@ -164,6 +164,7 @@ fn from_json_column<T: for<'de> Deserialize<'de> + Default>(v: ValueRef<'_>) -> 
 
 impl FieldValue for Vec<String> {
     type Input = ListOrText;
+    const MANY: bool = true;
     fn to_input(&self) -> Option<ListOrText> {
         Some(ListOrText::List(self.clone()))
     }
@@ -179,18 +180,18 @@ impl FieldValue for Vec<String> {
     fn to_column(&self) -> Value {
         json_column(self)
     }
-    const MANY: bool = true;
+    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        from_json_column(v)
+    }
     /// Each flag may hold several, separated by spaces; the flags replace the scopes before.
     fn from_flag(values: &[String], _: Option<ListOrText>) -> Result<ListOrText, String> {
         Ok(ListOrText::Text(values.join(" ")))
-    }
-    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
-        from_json_column(v)
     }
 }
 
 impl FieldValue for BTreeMap<String, String> {
     type Input = MapOrText;
+    const MANY: bool = true;
     fn to_input(&self) -> Option<MapOrText> {
         Some(MapOrText::Map(self.clone()))
     }
@@ -210,7 +211,9 @@ impl FieldValue for BTreeMap<String, String> {
     fn to_column(&self) -> Value {
         json_column(self)
     }
-    const MANY: bool = true;
+    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        from_json_column(v)
+    }
     /// `KEY=VALUE` each, added to the parameters before (a preset's, say).
     fn from_flag(values: &[String], before: Option<MapOrText>) -> Result<MapOrText, String> {
         let mut map = match before {
@@ -224,9 +227,6 @@ impl FieldValue for BTreeMap<String, String> {
             map.insert(k.trim().to_owned(), v.to_owned());
         }
         Ok(MapOrText::Map(map))
-    }
-    fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
-        from_json_column(v)
     }
 }
 
@@ -247,16 +247,17 @@ impl FieldValue for u16 {
     fn to_column(&self) -> Value {
         Value::Integer((*self).into())
     }
-    fn from_flag(values: &[String], _: Option<NumberOrText>) -> Result<NumberOrText, String> {
-        Ok(NumberOrText::Text(last(values)))
-    }
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
         u16::column_result(v)
+    }
+    fn from_flag(values: &[String], _: Option<NumberOrText>) -> Result<NumberOrText, String> {
+        Ok(NumberOrText::Text(last(values)))
     }
 }
 
 impl FieldValue for bool {
     type Input = BoolOrText;
+    const SWITCH: bool = true;
     fn to_input(&self) -> Option<BoolOrText> {
         Some(BoolOrText::Bool(*self))
     }
@@ -273,12 +274,11 @@ impl FieldValue for bool {
     fn to_column(&self) -> Value {
         Value::Integer((*self).into())
     }
-    const SWITCH: bool = true;
-    fn from_flag(values: &[String], _: Option<BoolOrText>) -> Result<BoolOrText, String> {
-        Ok(BoolOrText::Text(last(values)))
-    }
     fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
         bool::column_result(v)
+    }
+    fn from_flag(values: &[String], _: Option<BoolOrText>) -> Result<BoolOrText, String> {
+        Ok(BoolOrText::Text(last(values)))
     }
 }
 
@@ -300,11 +300,11 @@ macro_rules! wire_field {
             fn to_column(&self) -> Value {
                 Value::Text(self.as_str().into())
             }
+            fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
+                <$ty as FromSql>::column_result(v)
+            }
             fn from_flag(values: &[String], _: Option<String>) -> Result<String, String> {
                 Ok(last(values))
-            }
-            fn from_column(v: ValueRef<'_>) -> FromSqlResult<Self> {
-                <$ty>::parse(v.as_str()?).ok_or(FromSqlError::InvalidType)
             }
         }
     };
