@@ -5,6 +5,7 @@
 //! (FAPI 2.0, some open-banking profiles) accepts the sign-in at all.
 
 use serde_json::Value;
+use url::Url;
 
 use super::check;
 use super::client_auth::form_post;
@@ -19,8 +20,8 @@ pub const MAX_REQUEST_URI: usize = 2048;
 const ENDPOINT: &str = "pushed authorization request endpoint";
 
 /// Pushes the parameters of `authorization_url` (as the code flow built it) to `p`'s PAR
-/// endpoint, and returns the URL to open instead: the authorization endpoint with the client
-/// id and the `request_uri` alone.
+/// endpoint, and returns the URL to open instead: the authorization endpoint with its own
+/// query, the client id and the `request_uri`.
 pub fn push(p: &ProviderRecord, authorization_url: &str, http: &Http) -> Result<String> {
     let Some(endpoint) = p.par_url.as_deref() else {
         return Err(Error::InvalidInput(format!(
@@ -29,28 +30,39 @@ pub fn push(p: &ProviderRecord, authorization_url: &str, http: &Http) -> Result<
             shown(&p.name)
         )));
     };
-    let url = url::Url::parse(authorization_url)
-        .map_err(|e| Error::InvalidInput(format!("the authorization URL is not a URL: {e}")))?;
-    // The client id is where the client's authentication puts it: in the body for post and
-    // none (form_post adds it), beside the Basic header as the request's own parameter.
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "client_id" || p.client_auth == ClientAuth::Basic)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let borrowed: Vec<(&str, &str)> = pairs
+    let (mut opened, pushed) = split(p, authorization_url)?;
+    let pushed: Vec<(&str, &str)> = pushed
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let response = http.call(form_post(p, endpoint, &borrowed)?)?;
+    let response = http.call(form_post(p, endpoint, &pushed)?)?;
     let request_uri = request_uri(response.status().as_u16(), response.body())?;
-    let mut opened = url.clone();
     opened
         .query_pairs_mut()
-        .clear()
         .append_pair("client_id", &p.client_id)
         .append_pair("request_uri", &request_uri);
     Ok(opened.to_string())
+}
+
+/// The URL the person will open (the authorization endpoint as configured: RFC 6749 §3.1 keeps
+/// its own query on every request), and the parameters the code flow added, to push.
+fn split(p: &ProviderRecord, authorization_url: &str) -> Result<(Url, Vec<(String, String)>)> {
+    let parse = |u: &str| {
+        Url::parse(u)
+            .map_err(|e| Error::InvalidInput(format!("the authorization URL is not a URL: {e}")))
+    };
+    let built = parse(authorization_url)?;
+    let opened = parse(p.authorization_url.as_deref().unwrap_or(authorization_url))?;
+    let own: Vec<(String, String)> = opened.query_pairs().into_owned().collect();
+    // The client id is where the client's authentication puts it: in the body for post and
+    // none (form_post adds it), beside the Basic header as the request's own parameter.
+    let pushed = built
+        .query_pairs()
+        .into_owned()
+        .filter(|pair| !own.contains(pair))
+        .filter(|(k, _)| k != "client_id" || p.client_auth == ClientAuth::Basic)
+        .collect();
+    Ok((opened, pushed))
 }
 
 /// The `request_uri` of the PAR endpoint's answer (201, RFC 9126 §2.2), or what went wrong.
@@ -96,6 +108,7 @@ pub(crate) fn request_uri(status: u16, body: &[u8]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::provider_table::ProviderConfig;
 
     fn refused(status: u16, body: &str) -> String {
         request_uri(status, body.as_bytes())
@@ -121,6 +134,38 @@ mod tests {
         assert!(refused(201, &long).contains("2049 bytes"));
         assert!(refused(201, r#"{"request_uri":"a\nb"}"#).contains("control character"));
         assert!(refused(503, "busy").contains("HTTP 503"));
+    }
+
+    #[test]
+    fn the_endpoints_own_query_stays_on_the_url_and_the_rest_is_pushed() {
+        let mut p = ProviderRecord {
+            config: ProviderConfig {
+                authorization_url: Some("https://idp.example/authorize?p=b2c_1_signin".into()),
+                client_id: "desk".into(),
+                ..Default::default()
+            },
+            client_secret: None,
+        };
+        let built = "https://idp.example/authorize?p=b2c_1_signin&response_type=code\
+                     &client_id=desk&scope=openid&state=s";
+        for (auth, client_id_pushed) in [
+            (ClientAuth::Basic, true),
+            (ClientAuth::Post, false),
+            (ClientAuth::None, false),
+        ] {
+            p.client_auth = auth;
+            let (opened, pushed) = split(&p, built).unwrap();
+            assert_eq!(
+                opened.as_str(),
+                "https://idp.example/authorize?p=b2c_1_signin"
+            );
+            let names: Vec<&str> = pushed.iter().map(|(k, _)| k.as_str()).collect();
+            let mut expected = vec!["response_type", "scope", "state"];
+            if client_id_pushed {
+                expected.insert(1, "client_id");
+            }
+            assert_eq!(names, expected, "{auth:?}");
+        }
     }
 
     #[test]
