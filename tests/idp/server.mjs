@@ -31,6 +31,10 @@ const clients = [
   { ...common, client_id: 'desk-post', client_secret: 'desk-post-secret',
     token_endpoint_auth_method: 'client_secret_post',
     grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
+  // The secret is only an HMAC key here (RFC 7523): it never travels.
+  { ...common, client_id: 'desk-jwt', client_secret: 'desk-jwt-secret-of-at-least-32-bytes',
+    token_endpoint_auth_method: 'client_secret_jwt',
+    grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
   { ...common, client_id: 'desk-public', token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token', DEVICE] },
 ];

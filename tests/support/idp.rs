@@ -1,7 +1,7 @@
 //! The test OpenID provider (`tests/idp/server.mjs`, oidc-provider) on a free loopback port.
 //!
 //! Clients: `desk-basic` (secret `desk-basic-secret`, HTTP Basic), `desk-post` (secret
-//! `desk-post-secret`, form body), `desk-public` (no secret). All are native clients whose
+//! `desk-post-secret`, form body), `desk-jwt` (client_secret_jwt), `desk-public` (no secret). All are native clients whose
 //! loopback redirect `http://127.0.0.1:<any port>/callback` is accepted; all get refresh tokens.
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +27,11 @@ pub const BASIC: Client = Client {
 pub const POST: Client = Client {
     id: "desk-post",
     secret: Some("desk-post-secret"),
+};
+/// Authenticates with a JWT signed with an HMAC of its secret (client_secret_jwt).
+pub const JWT: Client = Client {
+    id: "desk-jwt",
+    secret: Some("desk-jwt-secret-of-at-least-32-bytes"),
 };
 pub const PUBLIC: Client = Client {
     id: "desk-public",

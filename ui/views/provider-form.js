@@ -45,6 +45,7 @@ const SECTIONS = [
           ['basic', 'HTTP Basic (secret sent via header)'],
           ['post', 'Form body (secret sent via payload)'],
           ['none', 'None (public client)'],
+          ['client_secret_jwt', 'Signed JWT (client_secret_jwt: the secret never travels)'],
         ],
       },
     ],

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::http::{clone_request, Http};
+use crate::http::Http;
 use crate::oauth::client_auth::form_post;
 use crate::refresh::RefreshLock;
 use crate::text::{inert, shown};
@@ -80,9 +80,10 @@ fn post(
     http: &Http,
     now: i64,
 ) -> Result<()> {
-    let request = form_post(p, url, &[("token", token), ("token_type_hint", hint)])?;
     for attempt in 0..3 {
-        let response = http.call(clone_request(&request))?;
+        // Built again each time: a client assertion is good for one request.
+        let request = form_post(p, url, &[("token", token), ("token_type_hint", hint)])?;
+        let response = http.call(request)?;
         let status = response.status().as_u16();
         if status == 200 {
             return Ok(());

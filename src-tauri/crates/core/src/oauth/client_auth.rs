@@ -1,13 +1,18 @@
-//! Requests the `oauth2` crate does not build (revocation, introspection): a form POST carrying
-//! the client's authentication as the provider is configured, RFC 6749 §2.3.1.
+//! The client's authentication on every request that carries it. Requests the `oauth2` crate
+//! does not build (revocation, introspection, pushed authorization) are a form POST made here
+//! (`form_post`); the crate's own (token, device authorization) go through `ClientHttp`, which
+//! adds the client's assertion when it authenticates with one (`oauth::assertion`).
 
 use base64::Engine;
 
+use super::assertion;
 use crate::error::{Error, Result};
+use crate::http::Http;
 use crate::vault::provider_table::{ClientAuth, ProviderRecord};
 
 /// A POST of `pairs` to `url`, authenticated as `p`'s client: HTTP Basic (each part
-/// form-encoded before Base64), the secret in the body, or the client id alone.
+/// form-encoded before Base64), the secret in the body, the client id alone, or the client id
+/// and a fresh assertion. Build it again for a retry: an assertion is good for one request.
 pub fn form_post(
     p: &ProviderRecord,
     url: &str,
@@ -37,9 +42,53 @@ pub fn form_post(
             form.append_pair("client_id", &p.client_id);
         }
     }
+    for (name, value) in assertion::parameters(p, crate::time::now())?
+        .into_iter()
+        .flatten()
+    {
+        form.append_pair(name, value.expose());
+    }
     request
         .body(form.finish().into_bytes())
         .map_err(|e| Error::InvalidInput(format!("cannot build a request to {url}: {e}")))
+}
+
+/// `Http` for the requests the `oauth2` crate builds for `p`'s client: it has put the client
+/// id (and a secret, for basic and post) in; this adds a fresh assertion to each request's
+/// body when the client authenticates with one, so that a retry is no replay.
+pub(crate) struct ClientHttp<'a> {
+    http: &'a Http,
+    p: &'a ProviderRecord,
+}
+
+impl<'a> ClientHttp<'a> {
+    pub fn new(http: &'a Http, p: &'a ProviderRecord) -> ClientHttp<'a> {
+        ClientHttp { http, p }
+    }
+
+    /// `Http::call`, authenticated.
+    pub fn call(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        if let Some(pairs) = assertion::parameters(self.p, crate::time::now())? {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &pairs {
+                form.append_pair(name, value.expose());
+            }
+            let body = request.body_mut();
+            if !body.is_empty() {
+                body.push(b'&');
+            }
+            body.extend_from_slice(form.finish().as_bytes());
+        }
+        self.http.call(request)
+    }
+}
+
+impl oauth2::SyncHttpClient for ClientHttp<'_> {
+    type Error = Error;
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse> {
+        let url = request.uri().to_string();
+        crate::http::oauth_answer(&url, ClientHttp::call(self, request)?)
+    }
 }
 
 #[cfg(test)]

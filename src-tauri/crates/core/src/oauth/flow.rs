@@ -23,6 +23,7 @@ use openidconnect::{IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce};
 use serde::{Deserialize, Serialize};
 
 use super::callback::{self, Expected, StateCheck};
+use super::client_auth::ClientHttp;
 use super::jwk::Jwk;
 use super::polling::Schedule;
 use crate::error::{Error, Result};
@@ -98,10 +99,13 @@ fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
                 .map_err(url_err("device authorization endpoint"))?,
         )
         .set_auth_type(match p.client_auth {
-            ClientAuth::Post => AuthType::RequestBody,
-            _ => AuthType::BasicAuth,
+            // With no secret set, the crate puts the client id in the body: where an
+            // assertion (`ClientHttp`) goes with it.
+            ClientAuth::Post | ClientAuth::ClientSecretJwt => AuthType::RequestBody,
+            ClientAuth::Basic | ClientAuth::None => AuthType::BasicAuth,
         });
-    if p.client_auth != ClientAuth::None {
+    // Only these send the secret itself.
+    if matches!(p.client_auth, ClientAuth::Basic | ClientAuth::Post) {
         if let Some(secret) = &p.client_secret {
             c = c.set_client_secret(ClientSecret::new(secret.expose().clone()));
         }
@@ -203,7 +207,10 @@ impl CodeFlow {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_pkce_verifier(self.verifier)
-            .request(&Json(http, "token endpoint"));
+            .request(&Json(
+                &ClientHttp::new(http, &self.provider),
+                "token endpoint",
+            ));
         let response = token_result(response)?;
         grant(
             response,
@@ -244,7 +251,10 @@ impl DeviceFlow {
             .exchange_device_code()
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request(&Json(http, "device authorization endpoint"))
+            .request(&Json(
+                &ClientHttp::new(http, p),
+                "device authorization endpoint",
+            ))
             .map_err(|e| request_error("device authorization endpoint", e))?;
         check_device_answer(&response)?;
         let schedule = Schedule::new(
@@ -280,8 +290,9 @@ impl DeviceFlow {
             ));
         }
         let schedule = std::cell::RefCell::new(self.schedule);
+        let authenticated = ClientHttp::new(http, &self.provider);
         let polling = Polling {
-            http,
+            http: &authenticated,
             cancel,
             schedule: &schedule,
         };
@@ -392,7 +403,7 @@ fn bounded(
 /// The HTTP client of the polling: no request once cancelled, and each answer tells the
 /// schedule what RFC 8628 §3.5 makes of it (slow_down, or a failed request).
 struct Polling<'a> {
-    http: &'a Http,
+    http: &'a ClientHttp<'a>,
     cancel: &'a AtomicBool,
     schedule: &'a std::cell::RefCell<Schedule>,
 }
@@ -436,7 +447,7 @@ pub fn client_credentials(
         .exchange_client_credentials()
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request(&Json(http, "token endpoint"));
+        .request(&Json(&ClientHttp::new(http, p), "token endpoint"));
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
@@ -444,7 +455,7 @@ pub fn client_credentials(
 /// (at most `http::MAX_BACKOFF`, twice), so a busy provider gets a bounded back-off rather than a
 /// storm.
 struct BackingOff<'a> {
-    http: &'a Http,
+    http: &'a ClientHttp<'a>,
     /// Unix seconds, for a Retry-After that is a date.
     now: i64,
 }
@@ -496,7 +507,13 @@ pub fn refresh(
     let response = c
         .exchange_refresh_token(&token)
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(&Json(&BackingOff { http, now }, "token endpoint"));
+        .request(&Json(
+            &BackingOff {
+                http: &ClientHttp::new(http, p),
+                now,
+            },
+            "token endpoint",
+        ));
     let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
     grant(response, p, &p.scopes, None, http, now)
 }

@@ -1,6 +1,7 @@
 //! OAuth: the provider model and its validation, discovery, presets, and the flows (the
 //! authorization code with its loopback redirect, device authorization, client credentials).
 
+pub mod assertion;
 pub mod callback;
 pub mod check;
 pub mod client_auth;

@@ -76,8 +76,9 @@ provider_fields! {
     jwks_uri: Option<String>, check url, flag None;
     /// The client id the provider gave when OAuth Desk was registered
     client_id: String, check client_id, flag Some(("client-id", "ID"));
-    /// How the client authenticates at the token endpoint; empty picks basic with a secret, none without
-    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none"));
+    /// How the client authenticates at the token endpoint (client_secret_jwt: a JWT signed with
+    /// the secret, which never travels); empty picks basic with a secret, none without
+    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt"));
     /// A default scope (RFC 6749 §3.3); repeat the flag, or give several separated by spaces
     scopes: Vec<String>, check scopes, flag Some(("scope", "SCOPE"));
     /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
@@ -152,9 +153,13 @@ impl ProviderInput {
             }
             _ => {
                 if secret.is_none() {
+                    let method = match config.client_auth {
+                        ClientAuth::ClientSecretJwt => "client_secret_jwt",
+                        _ => "basic or post",
+                    };
                     v.error(
                         "client_secret",
-                        "is required for basic or post client authentication; choose \"none\" for a public client",
+                        format!("is required for {method} client authentication; choose \"none\" for a public client"),
                     );
                 }
                 secret
@@ -247,7 +252,7 @@ impl Validator {
 
     /// Left empty, `validate` chooses by whether there is a secret.
     fn client_auth(&mut self, field: &'static str, raw: &Option<String>) -> ClientAuth {
-        self.choice(field, raw, "basic, post or none")
+        self.choice(field, raw, "basic, post, none or client_secret_jwt")
     }
 
     fn sign_in_with(&mut self, field: &'static str, raw: &Option<String>) -> SignInWith {
@@ -621,7 +626,7 @@ mod tests {
                 ..good()
             },
             "client_auth",
-            "basic, post or none",
+            "basic, post, none or client_secret_jwt",
         );
         // Editing without typing the secret keeps the stored one.
         let stored: Secret<String> = "stored".into();

@@ -10,6 +10,9 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// It rebuilds a table others refer to: foreign keys are off while it runs (else dropping
+    /// the old table would delete the rows that refer to it) and checked before it commits.
+    pub rebuilds: bool,
 }
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -17,21 +20,31 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "init",
         sql: include_str!("../../migrations/0001_init.sql"),
+        rebuilds: false,
     },
     Migration {
         version: 2,
         name: "settings",
         sql: include_str!("../../migrations/0002_settings.sql"),
+        rebuilds: false,
     },
     Migration {
         version: 3,
         name: "iss_required",
         sql: include_str!("../../migrations/0003_iss_required.sql"),
+        rebuilds: false,
     },
     Migration {
         version: 4,
         name: "par",
         sql: include_str!("../../migrations/0004_par.sql"),
+        rebuilds: false,
+    },
+    Migration {
+        version: 5,
+        name: "client_auth_methods",
+        sql: include_str!("../../migrations/0005_client_auth_methods.sql"),
+        rebuilds: true,
     },
 ];
 
@@ -48,18 +61,49 @@ pub fn schema_version(conn: &Connection) -> Result<i64> {
 pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<usize> {
     let mut ran = 0;
     for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Read again under the write lock: another process may have migrated meanwhile.
-        if schema_version(&tx)? >= m.version {
-            continue;
+        // Outside the transaction: SQLite ignores this pragma inside one.
+        let keys_were_on: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+        if m.rebuilds {
+            conn.pragma_update(None, "foreign_keys", false)?;
         }
-        tx.execute_batch(m.sql)?;
-        tx.pragma_update(None, "user_version", m.version)?;
-        tx.commit()?;
-        tracing::info!(version = m.version, name = m.name, "vault migrated");
-        ran += 1;
+        let done = run_one(conn, m);
+        if m.rebuilds && keys_were_on {
+            conn.pragma_update(None, "foreign_keys", true)?;
+        }
+        if done? {
+            tracing::info!(version = m.version, name = m.name, "vault migrated");
+            ran += 1;
+        }
     }
     Ok(ran)
+}
+
+/// Runs `m` in one IMMEDIATE transaction with the version bump; false when another process
+/// had run it already.
+fn run_one(conn: &mut Connection, m: &Migration) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read again under the write lock: another process may have migrated meanwhile.
+    if schema_version(&tx)? >= m.version {
+        return Ok(false);
+    }
+    tx.execute_batch(m.sql)?;
+    if m.rebuilds {
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(crate::error::Error::Storage(format!(
+                "migration {} would leave {broken} rows pointing at nothing; the vault was left \
+                 at schema {}",
+                m.name,
+                m.version - 1
+            )));
+        }
+    }
+    tx.pragma_update(None, "user_version", m.version)?;
+    tx.commit()?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -102,6 +146,44 @@ mod tests {
         );
         assert_eq!(schema(&conn), before);
         assert_eq!(schema_version(&conn).unwrap(), latest_version());
+    }
+
+    /// The providers table is rebuilt in schema 5: the tokens that point at its rows stay.
+    #[test]
+    fn a_rebuilt_table_keeps_the_rows_that_refer_to_it() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO providers (name, client_id, created_at, updated_at, par)
+                 VALUES ('idp', 'desk', 1, 1, 1);
+             INSERT INTO tokens (provider_id, account, obtained_at) VALUES (1, 'alice', 1);",
+        )
+        .unwrap();
+        migrate_to(&mut conn, 5).unwrap();
+        let kept: (String, i64, i64) = conn
+            .query_row(
+                "SELECT t.account, p.par, p.id FROM tokens t JOIN providers p ON p.id = t.provider_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("alice".into(), 1, 1));
+        let on: bool = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(on, "foreign keys are on again");
+        conn.execute(
+            "UPDATE providers SET client_auth = 'client_secret_jwt' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        // Deleting the provider still takes its tokens: the reference survived the rebuild.
+        conn.execute("DELETE FROM providers", []).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM tokens", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 
     #[test]

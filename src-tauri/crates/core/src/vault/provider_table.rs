@@ -30,6 +30,19 @@ pub enum ClientAuth {
     Post,
     /// A public client: the client id only.
     None,
+    /// A JWT signed with an HMAC of the client secret (RFC 7523 §2.2, OpenID Connect Core
+    /// §9): the secret itself never travels.
+    ClientSecretJwt,
+}
+
+impl ClientAuth {
+    /// The client proves itself with its secret, one way or another.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            ClientAuth::Basic | ClientAuth::Post | ClientAuth::ClientSecretJwt
+        )
+    }
 }
 
 crate::wire_names!(ClientAuth);
@@ -311,6 +324,7 @@ pub(crate) mod tests {
                 (ClientAuth::Basic, "basic"),
                 (ClientAuth::Post, "post"),
                 (ClientAuth::None, "none"),
+                (ClientAuth::ClientSecretJwt, "client_secret_jwt"),
             ],
             ClientAuth::as_str,
         );

@@ -1,0 +1,150 @@
+//! Client assertions (RFC 7523 §2.2, OpenID Connect Core §9): instead of its secret, the client
+//! sends a short-lived JWT that only the holder of its credential could have made, so a
+//! request caught on the way cannot be replayed for long, and never shows the secret itself.
+//! `client_secret_jwt` signs it with an HMAC of the client secret (HS256).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::vault::provider_table::{ClientAuth, ProviderRecord};
+
+/// RFC 7523 §2.2.
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long an assertion is good for: one request, with room for a clock a little off.
+pub const LIFETIME_SECS: i64 = 120;
+
+/// The form parameters that carry an assertion, by name.
+pub type Parameters = [(&'static str, Secret<String>); 2];
+
+/// The `client_assertion_type` and `client_assertion` parameters for one request by `p`'s
+/// client, when it authenticates with an assertion; None when it does not.
+pub fn parameters(p: &ProviderRecord, now: i64) -> Result<Option<Parameters>> {
+    if p.client_auth != ClientAuth::ClientSecretJwt {
+        return Ok(None);
+    }
+    let assertion = client_secret_jwt(p, now)?;
+    Ok(Some([
+        (
+            "client_assertion_type",
+            Secret::new(ASSERTION_TYPE.to_owned()),
+        ),
+        ("client_assertion", assertion),
+    ]))
+}
+
+/// The claims every assertion carries: the client is both issuer and subject, the audience is
+/// the token endpoint (which RFC 7523 §3 names, and which providers accept at their other
+/// endpoints too), and a `jti` no other assertion has.
+fn claims(p: &ProviderRecord, now: i64) -> Result<serde_json::Value> {
+    let audience = p
+        .token_url
+        .as_deref()
+        .or(p.issuer.as_deref())
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{} has no token endpoint to address its client assertion to",
+                crate::text::shown(&p.name)
+            ))
+        })?;
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).map_err(|e| Error::Storage(format!("no randomness: {e}")))?;
+    Ok(json!({
+        "iss": p.client_id,
+        "sub": p.client_id,
+        "aud": audience,
+        "jti": hex::encode(jti),
+        "iat": now,
+        "exp": now + LIFETIME_SECS,
+    }))
+}
+
+/// HS256 with the client secret as the key (OpenID Connect Core §9).
+fn client_secret_jwt(p: &ProviderRecord, now: i64) -> Result<Secret<String>> {
+    let secret = p.client_secret.as_ref().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "{} authenticates with client_secret_jwt but has no client secret",
+            crate::text::shown(&p.name)
+        ))
+    })?;
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(json!({ "alg": "HS256", "typ": "JWT" }).to_string()),
+        URL_SAFE_NO_PAD.encode(claims(p, now)?.to_string())
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    Ok(Secret::new(format!("{signing_input}.{signature}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::provider_table::ProviderConfig;
+
+    fn provider(auth: ClientAuth) -> ProviderRecord {
+        ProviderRecord {
+            config: ProviderConfig {
+                name: "idp".into(),
+                client_id: "desk".into(),
+                token_url: Some("https://idp.example/token".into()),
+                client_auth: auth,
+                ..Default::default()
+            },
+            client_secret: Some("s3cret".into()),
+        }
+    }
+
+    fn part(jwt: &str, i: usize) -> serde_json::Value {
+        let raw = URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(i).unwrap())
+            .unwrap();
+        serde_json::from_slice(&raw).unwrap()
+    }
+
+    #[test]
+    fn a_client_secret_jwt_names_the_client_and_the_token_endpoint_and_verifies() {
+        let [(kind, kind_value), (name, jwt)] =
+            parameters(&provider(ClientAuth::ClientSecretJwt), 1000)
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            (kind, kind_value.expose().as_str()),
+            ("client_assertion_type", ASSERTION_TYPE)
+        );
+        assert_eq!(name, "client_assertion");
+        let jwt = jwt.expose();
+        assert_eq!(part(jwt, 0)["alg"], "HS256");
+        let claims = part(jwt, 1);
+        assert_eq!(claims["iss"], "desk");
+        assert_eq!(claims["sub"], "desk");
+        assert_eq!(claims["aud"], "https://idp.example/token");
+        assert_eq!(claims["exp"], 1000 + LIFETIME_SECS);
+        assert!(!jwt.contains("s3cret"), "the secret itself never travels");
+        let (input, signature) = jwt.rsplit_once('.').unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(input.as_bytes());
+        mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap())
+            .expect("the HMAC of the secret");
+    }
+
+    #[test]
+    fn each_assertion_has_its_own_jti_and_other_methods_send_none() {
+        let p = provider(ClientAuth::ClientSecretJwt);
+        let jti = |_| {
+            let [_, (_, jwt)] = parameters(&p, 1).unwrap().unwrap();
+            part(jwt.expose(), 1)["jti"].as_str().unwrap().to_owned()
+        };
+        assert_ne!(jti(0), jti(1));
+        for other in [ClientAuth::Basic, ClientAuth::Post, ClientAuth::None] {
+            assert!(parameters(&provider(other), 1).unwrap().is_none());
+        }
+    }
+}
