@@ -33,6 +33,42 @@ fn token_get(s: &Session, extra: &[&str]) -> std::process::Output {
     run(s, &args, &[PASS], "")
 }
 
+/// `--header` for `curl -H`, `--json` for scripts that want the expiry and scopes too: the
+/// same token as `token get` prints, and one the provider takes.
+#[test]
+fn token_get_prints_the_header_or_the_token_with_its_details() {
+    let idp = Idp::start();
+    let s = signed_in(&idp);
+    let plain = stdout(&ok(token_get(&s, &[])));
+    let token = plain.trim_end();
+    let header = stdout(&ok(token_get(&s, &["--header"])));
+    assert_eq!(header, format!("Authorization: Bearer {token}\n"));
+    let details: serde_json::Value =
+        serde_json::from_str(&stdout(&ok(token_get(&s, &["--json"])))).unwrap();
+    assert_eq!(details["token"], token);
+    assert_eq!(details["account"], "alice@example.test");
+    assert!(
+        details["token_type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer")),
+        "{details}"
+    );
+    assert!(
+        details["expires_at"].as_str().unwrap().ends_with('Z'),
+        "{details}"
+    );
+    assert!(
+        details["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("openid")),
+        "{details}"
+    );
+    assert!(idp.introspect(&idp::BASIC, token), "the provider takes it");
+    let both = token_get(&s, &["--header", "--json"]);
+    assert_eq!(both.status.code(), Some(2), "they exclude each other");
+}
+
 #[test]
 fn token_get_prints_the_token_and_refreshes_it_when_needed_with_and_without_rotation() {
     for keep in [false, true] {

@@ -136,6 +136,12 @@ pub enum TokenCmd {
         /// Refresh first when the token expires within this many seconds
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         min_valid: i64,
+        /// Print the HTTP header instead (`Authorization: Bearer ...`), for `curl -H`
+        #[arg(long, conflicts_with = "json")]
+        header: bool,
+        /// Print {token, token_type, expires_at, scopes, account} as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Refresh now (RFC 6749 §6)
     Refresh {
@@ -183,8 +189,9 @@ impl TokenCmd {
             TokenCmd::List { json }
             | TokenCmd::Refresh { json, .. }
             | TokenCmd::Revoke { json, .. }
-            | TokenCmd::Import { json, .. } => *json,
-            TokenCmd::Get { .. } | TokenCmd::Rename { .. } => false,
+            | TokenCmd::Import { json, .. }
+            | TokenCmd::Get { json, .. } => *json,
+            TokenCmd::Rename { .. } => false,
         }
     }
 }

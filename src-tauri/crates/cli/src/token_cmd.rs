@@ -21,6 +21,37 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             name,
             account,
             min_valid,
+            json: true,
+            ..
+        } => {
+            // The token's details live in the vault, so it is opened here even when an agent
+            // runs (`--header` and `--json` exclude each other).
+            let vault = unlock::open(global, Create::Never)?;
+            let f = refresh::fresh(
+                &vault,
+                &name,
+                account.as_deref(),
+                min_valid.max(0),
+                &Http::new,
+                &time::now,
+            )?;
+            let out = serde_json::json!({
+                "token": f.token.expose(),
+                "token_type": f.token_type,
+                "expires_at": f.expires_at.map(time::to_rfc3339),
+                "scopes": f.scopes,
+                "account": f.account,
+            });
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{out}").map_err(|e| Error::io("writing the token", e))?;
+            Ok(())
+        }
+        TokenCmd::Get {
+            name,
+            account,
+            min_valid,
+            header,
+            json: false,
         } => {
             // A running window or `serve` answers at once; otherwise open the vault here.
             let asked = agent::ask(
@@ -47,9 +78,15 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                     )?
                 }
             };
-            // The token alone, for `$(oauth-desk token get NAME)`.
+            // The token alone, for `$(oauth-desk token get NAME)`, or the header for `curl -H`.
+            // (A DPoP-bound token's header and proof come with the keys issue.)
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", token.expose()).map_err(|e| Error::io("writing the token", e))?;
+            let written = if header {
+                writeln!(out, "Authorization: Bearer {}", token.expose())
+            } else {
+                writeln!(out, "{}", token.expose())
+            };
+            written.map_err(|e| Error::io("writing the token", e))?;
             Ok(())
         }
         TokenCmd::List { json } => {

@@ -90,6 +90,36 @@ pub fn access_token(
     refresh_locked(vault, provider, &account, Some(min_valid), http, now).map(|r| r.access_token)
 }
 
+/// A fresh access token with what a script may want to know of it (`token get --json`).
+pub struct Fresh {
+    pub token: Secret<String>,
+    pub account: String,
+    pub token_type: Option<String>,
+    pub expires_at: Option<i64>,
+    pub scopes: Vec<String>,
+}
+
+/// `access_token`, with the stored token's type, expiry and scopes.
+pub fn fresh(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    min_valid: i64,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<Fresh> {
+    let account = resolve_account(vault, provider, account)?;
+    let token = access_token(vault, provider, Some(&account), min_valid, http, now)?;
+    let t = tokens::get(vault.conn(), provider, &account)?;
+    Ok(Fresh {
+        token,
+        account,
+        token_type: t.token_type,
+        expires_at: t.expires_at,
+        scopes: t.scopes,
+    })
+}
+
 /// What a refresh did, for the faces.
 #[derive(Debug, Serialize)]
 pub struct RefreshOutcome {
