@@ -66,6 +66,16 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCmd),
 
+    /// git's credential helper (gitcredentials(7)): answers `get` with a fresh access token as
+    /// the password; `store` and `erase` do nothing (the token belongs to the vault). Set it up
+    /// with `oauth-desk git setup`
+    #[command(name = "git-credential")]
+    GitCredential(GitCredentialArgs),
+
+    /// Make git ask OAuth Desk for a host's credentials
+    #[command(subcommand)]
+    Git(GitCmd),
+
     /// Serve the local REST API on 127.0.0.1 (see `oauth-desk api key`)
     Serve {
         /// The port; 0 picks a free one
@@ -346,4 +356,33 @@ impl ProviderCmd {
             ProviderCmd::Export { .. } => false,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct GitCredentialArgs {
+    /// The provider whose token is the password; without it, no answer (the next helper's turn)
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
+    /// The user name to answer with (GitLab wants oauth2; most hosts take any)
+    #[arg(long, value_name = "NAME", default_value = "oauth2")]
+    pub username: String,
+    /// What git asks: get, store or erase
+    pub operation: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCmd {
+    /// Add OAuth Desk as the credential helper for https://HOST to your git configuration
+    /// (~/.gitconfig), and show the line
+    Setup {
+        /// The provider whose tokens HOST takes
+        name: String,
+        /// The git host, such as git.example.com (a port may follow: host:8443)
+        #[arg(long)]
+        host: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+    },
 }

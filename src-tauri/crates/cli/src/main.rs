@@ -5,6 +5,7 @@
 mod api_cmd;
 mod args;
 mod ask;
+mod git_cmd;
 mod launch;
 mod login_cmd;
 mod output;
@@ -48,6 +49,8 @@ fn main() -> ExitCode {
         Some(Command::Provider(cmd)) => provider_cmd::run(&cli.global, *cmd),
         Some(Command::Login(args)) => login_cmd::run(&cli.global, args),
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
+        Some(Command::GitCredential(args)) => git_cmd::credential(&cli.global, &args),
+        Some(Command::Git(cmd)) => git_cmd::run(cmd),
         Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
         Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
         Some(Command::Settings(cmd)) => settings_cmd::run(&cli.global, cmd),

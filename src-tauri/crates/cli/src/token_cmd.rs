@@ -11,6 +11,53 @@ use oauth_desk_core::{agent, import, refresh, revoke, time, Error, Result};
 use crate::args::{Global, TokenCmd};
 use crate::unlock;
 
+/// A fresh token, and its expiry when it is known (the agent's answer is the token alone).
+pub struct Obtained {
+    pub token: oauth_desk_core::Secret<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// A token valid `min_valid` more seconds: from a running window or `serve` at once, otherwise
+/// from the vault opened here.
+pub fn obtain(
+    global: &Global,
+    name: &str,
+    account: Option<&str>,
+    min_valid: i64,
+) -> Result<Obtained> {
+    let asked = agent::ask(
+        &unlock::vault_path(global)?,
+        name,
+        account,
+        min_valid.max(0),
+    );
+    match asked {
+        agent::Asked::Answer(answer) => Ok(Obtained {
+            token: answer?,
+            expires_at: None,
+        }),
+        other => {
+            if let agent::Asked::Unsafe(e) = other {
+                // Said, not fatal: the vault opens here as it would with no agent.
+                eprintln!("oauth-desk: {}", crate::output::printable(&e.to_string()));
+            }
+            let vault = unlock::open(global, Create::Never)?;
+            let f = refresh::fresh(
+                &vault,
+                name,
+                account,
+                min_valid.max(0),
+                &Http::new,
+                &time::now,
+            )?;
+            Ok(Obtained {
+                token: f.token,
+                expires_at: f.expires_at,
+            })
+        }
+    }
+}
+
 /// Requests in flight at once in `token refresh --all`: enough to hide a provider's latency,
 /// few enough not to look like a flood.
 const BULK_WORKERS: usize = 4;
@@ -53,31 +100,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             header,
             json: false,
         } => {
-            // A running window or `serve` answers at once; otherwise open the vault here.
-            let asked = agent::ask(
-                &unlock::vault_path(global)?,
-                &name,
-                account.as_deref(),
-                min_valid.max(0),
-            );
-            let token = match asked {
-                agent::Asked::Answer(answer) => answer?,
-                other => {
-                    if let agent::Asked::Unsafe(e) = other {
-                        // Said, not fatal: the vault opens here as it would with no agent.
-                        eprintln!("oauth-desk: {}", crate::output::printable(&e.to_string()));
-                    }
-                    let vault = unlock::open(global, Create::Never)?;
-                    refresh::access_token(
-                        &vault,
-                        &name,
-                        account.as_deref(),
-                        min_valid.max(0),
-                        &Http::new,
-                        &time::now,
-                    )?
-                }
-            };
+            let token = obtain(global, &name, account.as_deref(), min_valid)?.token;
             // The token alone, for `$(oauth-desk token get NAME)`, or the header for `curl -H`.
             // (A DPoP-bound token's header and proof come with the keys issue.)
             let mut out = std::io::stdout().lock();
