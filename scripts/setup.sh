@@ -26,6 +26,10 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
     # A venv for schemathesis (the OpenAPI test); Debian splits venv out of python3.
     packages+=(python3-venv)
+    # The real clients the integration tests drive (git's credential helpers, kubectl's exec
+    # plugins), where the machine has none of its own.
+    command -v git >/dev/null || packages+=(git)
+    command -v kubectl >/dev/null || packages+=(kubernetes-client)
 fi
 if [[ "$purpose" == bench ]]; then
     packages+=(oidc-agent-cli apache2-utils)

@@ -203,6 +203,21 @@ impl App {
         .await
     }
 
+    /// Clicks the button labelled `text`. A view that the core's events re-render (a refresh
+    /// tells the token table) can replace the button between finding and clicking it; it is
+    /// found again then, as a person would click the new one.
+    pub async fn click(&self, text: &str) {
+        for attempt in 0.. {
+            match self.button(text).await.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 10 && format!("{e:?}").contains("StaleElementReference") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("clicking {text:?}: {e}"),
+            }
+        }
+    }
+
     /// Any element with exactly this visible text.
     pub async fn text(&self, text: &str) -> fantoccini::elements::Element {
         self.find(

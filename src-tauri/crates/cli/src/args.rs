@@ -76,6 +76,29 @@ pub enum Command {
     #[command(subcommand)]
     Git(GitCmd),
 
+    /// kubectl's exec credential plugin: prints an ExecCredential with a fresh access token
+    /// (client.authentication.k8s.io/v1, or v1beta1 when kubectl asks for it)
+    #[command(name = "kube-credential")]
+    KubeCredential {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+    },
+
+    /// Print a kubeconfig whose user gets its token from `kube-credential` (merge it with
+    /// KUBECONFIG=~/.kube/config:FILE, or use it alone with --kubeconfig FILE)
+    Kubeconfig {
+        name: String,
+        /// The API server, such as https://k8s.example.com:6443
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The API server's CA certificate (PEM), if not one the system trusts
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+    },
+
     /// Serve the local REST API on 127.0.0.1 (see `oauth-desk api key`)
     Serve {
         /// The port; 0 picks a free one

@@ -17,9 +17,10 @@ use crate::args::{GitCmd, GitCredentialArgs, Global};
 /// More than any request git sends (a handful of short lines).
 const MAX_REQUEST: u64 = 64 * 1024;
 
-/// The token is asked to be good this much longer, and git is told no more when the expiry
-/// is not known (a running window's agent answers with the token alone).
-const MIN_VALID_SECS: i64 = 300;
+/// The token is refreshed first when it has less than this left (as `token get` does), and
+/// git is told it expires then when the expiry is not known (a running window's agent answers
+/// with the token alone).
+const MIN_VALID_SECS: i64 = 60;
 
 pub fn credential(global: &Global, args: &GitCredentialArgs) -> Result<()> {
     let mut raw = Vec::new();
@@ -117,7 +118,7 @@ pub fn run(cmd: GitCmd) -> Result<()> {
     let key = format!("credential.https://{host}.helper");
     let mut value = format!(
         "!{} git-credential --provider {}",
-        shell_quoted(&front_path()),
+        shell_quoted(&crate::front::path()),
         shell_quoted(&name)
     );
     if let Some(a) = &account {
@@ -147,16 +148,6 @@ fn git(args: &[&str]) -> Result<std::process::Output> {
         .args(args)
         .output()
         .map_err(|e| Error::InvalidInput(format!("cannot run git ({e}); is it installed?")))
-}
-
-/// The `oauth-desk` command beside this one, which git will run.
-fn front_path() -> String {
-    std::env::current_exe()
-        .ok()
-        .map(|me| me.with_file_name("oauth-desk"))
-        .filter(|front| front.exists())
-        .map(|front| front.display().to_string())
-        .unwrap_or_else(|| "oauth-desk".into())
 }
 
 /// `s` as one word for the shell git runs a `!` helper with.

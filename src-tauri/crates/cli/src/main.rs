@@ -5,7 +5,9 @@
 mod api_cmd;
 mod args;
 mod ask;
+mod front;
 mod git_cmd;
+mod kube_cmd;
 mod launch;
 mod login_cmd;
 mod output;
@@ -51,6 +53,15 @@ fn main() -> ExitCode {
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
         Some(Command::GitCredential(args)) => git_cmd::credential(&cli.global, &args),
         Some(Command::Git(cmd)) => git_cmd::run(cmd),
+        Some(Command::KubeCredential { name, account }) => {
+            kube_cmd::credential(&cli.global, &name, account.as_deref())
+        }
+        Some(Command::Kubeconfig {
+            name,
+            server,
+            ca,
+            account,
+        }) => kube_cmd::kubeconfig(&name, &server, ca.as_deref(), account.as_deref()),
         Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
         Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
         Some(Command::Settings(cmd)) => settings_cmd::run(&cli.global, cmd),

@@ -1,0 +1,185 @@
+//! kubectl's exec credential plugin, driven by the real kubectl against a stand-in API server
+//! (tests/support/kube_api.py: https on loopback, lets in only a bearer token the real test
+//! provider says is active). `oauth-desk kubeconfig` writes the configuration kubectl reads.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use oauth_desk_tests::cli::{run, stdout};
+use oauth_desk_tests::idp::{self, Idp, Options};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as, ok};
+
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "kube tests");
+
+/// The stand-in API server and the CA file (its self-signed certificate) to trust it with.
+struct ApiServer {
+    url: String,
+    ca: std::path::PathBuf,
+    _child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl ApiServer {
+    fn start(idp: &Idp) -> ApiServer {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (`make test` installs it)");
+        assert!(made.success());
+        let introspection = idp.metadata()["introspection_endpoint"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let script = oauth_desk_tests::workspace_root().join("tests/support/kube_api.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([&introspection, idp::BASIC.id, idp::BASIC.secret.unwrap()])
+            .arg(&cert)
+            .arg(&key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        ApiServer {
+            url: format!("https://127.0.0.1:{}", port.trim()),
+            ca: cert,
+            _child: child,
+            _dir: dir,
+        }
+    }
+}
+
+fn kubectl(s: &Session, kubeconfig: &Path) -> Output {
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["get", "--raw", "/version"]);
+    s.apply(&mut cmd);
+    cmd.env(PASS.0, PASS.1).output().expect("kubectl runs")
+}
+
+/// `oauth-desk kubeconfig` for `api`, written into the session's home.
+fn kubeconfig(s: &Session, api: &ApiServer) -> std::path::PathBuf {
+    let out = ok(run(
+        s,
+        &[
+            "kubeconfig",
+            "Test IdP",
+            "--server",
+            &api.url,
+            "--ca",
+            api.ca.to_str().unwrap(),
+        ],
+        &[],
+        "",
+    ));
+    let path = s.home().join("kubeconfig.json");
+    std::fs::write(&path, stdout(&out)).unwrap();
+    path
+}
+
+#[test]
+fn kubectl_gets_through_with_a_fresh_token_each_time_it_needs_one() {
+    // Tokens live 2 s, under the minute the plugin wants left: each call needs a fresh one.
+    let idp = Idp::start_with(Options {
+        access_ttl: Some(2),
+        ..Default::default()
+    });
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+    let api = ApiServer::start(&idp);
+    let config = kubeconfig(&s, &api);
+
+    let first = kubectl(&s, &config);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout(&first).contains("v1.32.0-stub"),
+        "{}",
+        stdout(&first)
+    );
+    let refreshed = idp.grants("refresh_token");
+    assert!(refreshed >= 1, "the 2 s token was refreshed for kubectl");
+    let second = kubectl(&s, &config);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(idp.grants("refresh_token") > refreshed, "a fresh one again");
+}
+
+#[test]
+fn without_a_sign_in_kubectl_shows_why_and_the_plugin_exits_3() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    let api = ApiServer::start(&idp);
+    let config = kubeconfig(&s, &api);
+    let out = kubectl(&s, &config);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("oauth-desk login"),
+        "kubectl shows the plugin's word: {said}"
+    );
+
+    let direct = run(&s, &["kube-credential", "Test IdP"], &[PASS], "");
+    assert_eq!(direct.status.code(), Some(3));
+}
+
+#[test]
+fn the_credential_is_v1_unless_kubectl_asks_for_v1beta1() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+    for (info, version) in [
+        ("", "client.authentication.k8s.io/v1"),
+        (
+            r#"{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","spec":{}}"#,
+            "client.authentication.k8s.io/v1beta1",
+        ),
+    ] {
+        let out = ok(run(
+            &s,
+            &["kube-credential", "Test IdP"],
+            &[PASS, ("KUBERNETES_EXEC_INFO", info)],
+            "",
+        ));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["apiVersion"], version);
+        assert_eq!(v["kind"], "ExecCredential");
+        assert!(v["status"]["token"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(v["status"]["expirationTimestamp"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
+    }
+}
