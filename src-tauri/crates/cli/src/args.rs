@@ -36,7 +36,7 @@ impl Cli {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The vault file [default: $XDG_DATA_HOME/oauth-desk/vault.db]
     #[arg(long, global = true, env = "OAUTH_DESK_VAULT", value_name = "PATH")]
@@ -75,6 +75,10 @@ pub enum Command {
     /// Make git ask OAuth Desk for a host's credentials
     #[command(subcommand)]
     Git(GitCmd),
+
+    /// Run a program with a fresh token in its environment (and, with --file, in a file kept
+    /// fresh while it runs); signals reach it and its exit status is this command's
+    Exec(ExecArgs),
 
     /// kubectl's exec credential plugin: prints an ExecCredential with a fresh access token
     /// (client.authentication.k8s.io/v1, or v1beta1 when kubectl asks for it)
@@ -408,4 +412,21 @@ pub enum GitCmd {
         #[arg(long, value_name = "LABEL")]
         account: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    pub name: String,
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
+    /// The variable the token is in
+    #[arg(long = "env", value_name = "VAR", default_value = "OAUTH_TOKEN")]
+    pub var: String,
+    /// Also keep the token in this file, mode 0600, replaced before it expires and removed when
+    /// the program ends; a relative path is in $XDG_RUNTIME_DIR
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// The program and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
 }

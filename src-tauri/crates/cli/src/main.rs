@@ -5,6 +5,7 @@
 mod api_cmd;
 mod args;
 mod ask;
+mod exec_cmd;
 mod front;
 mod git_cmd;
 mod kube_cmd;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
         Some(Command::GitCredential(args)) => git_cmd::credential(&cli.global, &args),
         Some(Command::Git(cmd)) => git_cmd::run(cmd),
+        Some(Command::Exec(args)) => exec_cmd::run(&cli.global, args),
         Some(Command::KubeCredential { name, account }) => {
             kube_cmd::credential(&cli.global, &name, account.as_deref())
         }
