@@ -83,9 +83,11 @@ fn the_token_file_is_renewed_while_the_program_runs_and_removed_after() {
     assert_eq!(lines.len(), 3, "{printed}");
     assert_eq!(lines[1], "600", "only its owner reads it");
     assert_ne!(lines[0], lines[2], "renewed");
+    // A 2 s token may be gone by now: that the provider refreshed is what shows the file's
+    // new token came from it (login, then the start's and the file's refreshes).
     assert!(
-        idp.introspect(&idp::BASIC, lines[2]),
-        "the new one is active"
+        idp.grants("refresh_token") >= 2,
+        "renewed by refreshing at the provider"
     );
     assert!(
         !runtime.join("token").exists(),
