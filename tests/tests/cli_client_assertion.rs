@@ -14,21 +14,21 @@ fn cli(s: &Session, args: &[&str]) -> std::process::Output {
     run(s, args, &[PASS], "")
 }
 
+/// A vault with "Signed": the IdP's `desk-jwt` client, authenticating as `auth`.
+fn signed(idp: &Idp, auth: &str) -> Session {
+    let s = Session::without_keyring();
+    signin::add_provider(&s, &[PASS], idp, "Signed", &idp::JWT);
+    ok(cli(
+        &s,
+        &["provider", "update", "Signed", "--client-auth", auth],
+    ));
+    s
+}
+
 #[test]
 fn a_client_secret_jwt_client_signs_in_refreshes_pushes_and_revokes() {
     let idp = Idp::start();
-    let s = Session::without_keyring();
-    signin::add_provider(&s, &[PASS], &idp, "Signed", &idp::JWT);
-    ok(cli(
-        &s,
-        &[
-            "provider",
-            "update",
-            "Signed",
-            "--client-auth",
-            "client_secret_jwt",
-        ],
-    ));
+    let s = signed(&idp, "client_secret_jwt");
 
     let signed = signin::login_as(&s, &[PASS], "Signed", "alice");
     assert_eq!(signed["account"], "alice@example.test");
@@ -91,12 +91,7 @@ fn a_client_secret_jwt_client_signs_in_refreshes_pushes_and_revokes() {
 #[test]
 fn the_secret_itself_does_not_get_this_client_in() {
     let idp = Idp::start();
-    let s = Session::without_keyring();
-    signin::add_provider(&s, &[PASS], &idp, "Signed", &idp::JWT);
-    ok(cli(
-        &s,
-        &["provider", "update", "Signed", "--client-auth", "basic"],
-    ));
+    let s = signed(&idp, "basic");
     let out = cli(&s, &["login", "Signed", "--client-credentials", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("invalid_client"), "{}", stderr(&out));

@@ -81,13 +81,7 @@ pub fn access_token(
     http: &dyn Fn() -> Result<Http>,
     now: &dyn Fn() -> i64,
 ) -> Result<Secret<String>> {
-    let account = resolve_account(vault, provider, account)?;
-    let t = tokens::get(vault.conn(), provider, &account)?;
-    usable(&t, provider)?;
-    if valid_for(&t, min_valid, now()) {
-        return Ok(t.access_token.expect("checked by valid_for"));
-    }
-    refresh_locked(vault, provider, &account, Some(min_valid), http, now).map(|r| r.access_token)
+    fresh(vault, provider, account, min_valid, http, now).map(|f| f.token)
 }
 
 /// A fresh access token with what a script may want to know of it (`token get --json`).
@@ -99,7 +93,8 @@ pub struct Fresh {
     pub scopes: Vec<String>,
 }
 
-/// `access_token`, with the stored token's type, expiry and scopes.
+/// `access_token`, with the stored token's type, expiry and scopes: one read of the row when
+/// the token is still good, a second only after a refresh wrote a new one.
 pub fn fresh(
     vault: &Vault,
     provider: &str,
@@ -109,8 +104,15 @@ pub fn fresh(
     now: &dyn Fn() -> i64,
 ) -> Result<Fresh> {
     let account = resolve_account(vault, provider, account)?;
-    let token = access_token(vault, provider, Some(&account), min_valid, http, now)?;
-    let t = tokens::get(vault.conn(), provider, &account)?;
+    let mut t = tokens::get(vault.conn(), provider, &account)?;
+    usable(&t, provider)?;
+    let token = if valid_for(&t, min_valid, now()) {
+        t.access_token.take().expect("checked by valid_for")
+    } else {
+        let refreshed = refresh_locked(vault, provider, &account, Some(min_valid), http, now)?;
+        t = tokens::get(vault.conn(), provider, &account)?;
+        refreshed.access_token
+    };
     Ok(Fresh {
         token,
         account,
