@@ -6,6 +6,11 @@ const { invoke } = window.__TAURI__.core;
 /** @typedef {{ field: string, message: string }} FieldError */
 /** @typedef {{ code: string, message: string, fields?: FieldError[] }} CommandError */
 /**
+ * The public half of a client's signing key (core oauth/signing_key.rs PublicKey).
+ * @typedef {{ alg: string, thumbprint: string, jwk: Record<string, string> }} ClientKey
+ */
+
+/**
  * ProviderView (core vault/provider_table.rs): the list's row; no secret, only whether there is one.
  * @typedef {{
  *   id: number, name: string, preset: string | null, issuer: string | null,
@@ -13,7 +18,9 @@ const { invoke } = window.__TAURI__.core;
  *   revocation_url: string | null, userinfo_url: string | null, device_authorization_url: string | null,
  *   introspection_url: string | null, jwks_uri: string | null, par_url: string | null, par: boolean,
  *   client_id: string,
- *   has_client_secret: boolean, client_auth: string, scopes: string[], extra_params: Record<string, string>,
+ *   has_client_secret: boolean, client_auth: string, assertion_algs: string[],
+ *   client_key: ClientKey | null,
+ *   scopes: string[], extra_params: Record<string, string>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
  *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,
  * }} ProviderView

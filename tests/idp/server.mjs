@@ -16,6 +16,9 @@ const rotate = process.env.IDP_ROTATE_REFRESH !== '0';
 const requirePar = process.env.IDP_REQUIRE_PAR === '1';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
+// Client assertions: every algorithm OAuth Desk signs with, and none other.
+const assertionAlgs = ['HS256', 'ES256', 'RS256', 'PS256', 'EdDSA'];
+
 // Native clients accept any port on a loopback redirect URI (RFC 8252 §7.3).
 const common = {
   application_type: 'native',
@@ -45,6 +48,7 @@ const configuration = {
   scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
   pkce: { required: () => true },
+  enabledJWA: { clientAuthSigningAlgValues: assertionAlgs },
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
@@ -52,6 +56,9 @@ const configuration = {
     introspection: { enabled: true },
     clientCredentials: { enabled: true },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
+    // Open dynamic registration (RFC 7591): tests register clients whose keys they made first
+    // (private_key_jwt).
+    registration: { enabled: true },
   },
   // Refresh tokens for every client allowed the grant, without the offline_access + consent dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),

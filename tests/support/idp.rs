@@ -95,6 +95,31 @@ impl Idp {
         }
     }
 
+    /// Registers a client (RFC 7591) with `metadata` over this provider's native-client
+    /// defaults; returns its client id.
+    pub fn register(&self, metadata: Value) -> String {
+        let mut body = serde_json::json!({
+            "application_type": "native",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "response_types": ["code"],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+            "scope": "openid offline_access profile email api:read",
+        });
+        for (k, v) in metadata.as_object().expect("metadata is an object") {
+            body[k] = v.clone();
+        }
+        let answer: Value = crate::http()
+            .post(self.endpoint("registration_endpoint"))
+            .json(&body)
+            .send()
+            .and_then(|r| r.json())
+            .expect("the IdP answers a registration");
+        answer["client_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the IdP registered the client: {answer}"))
+            .to_owned()
+    }
+
     /// The provider's discovery document.
     pub fn metadata(&self) -> Value {
         crate::http()

@@ -57,6 +57,34 @@ fn token(access: &str, refresh: Option<&str>, id: Option<&str>) -> Canned {
     Canned::json(body.to_string())
 }
 
+/// A client's EC private key, as the PEM the user imports and as its private JWK member `d`.
+struct ClientKey {
+    pem: String,
+    /// A line of the PEM's Base64 body.
+    pem_body: String,
+    d: String,
+}
+
+impl ClientKey {
+    fn new() -> ClientKey {
+        use base64::Engine;
+        let group =
+            openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let ec = openssl::ec::EcKey::generate(&group).unwrap();
+        let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(ec.private_key().to_vec_padded(32).unwrap());
+        let pem = String::from_utf8(
+            openssl::pkey::PKey::from_ec_key(ec)
+                .unwrap()
+                .private_key_to_pem_pkcs8()
+                .unwrap(),
+        )
+        .unwrap();
+        let pem_body = pem.lines().nth(1).unwrap().to_owned();
+        ClientKey { pem, pem_body, d }
+    }
+}
+
 /// Everything seen, by where it was seen, and the secrets each place may show.
 #[derive(Default)]
 struct Seen {
@@ -141,6 +169,7 @@ async fn window(s: &Session, passphrase: &str, seen: &mut Seen) {
 // async runtime, so only the window's part runs in one.
 #[test]
 fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
+    let client_key = ClientKey::new();
     let server = CannedServer::start(vec![("/revoke".into(), Canned::json("{}"))]);
     let s = Session::without_keyring();
     let mut d = Desk {
@@ -243,6 +272,43 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
         &["login", "Canned", "--client-credentials", "--json"],
         "",
         &[],
+    );
+    // A private_key_jwt client with a key of the user's own (PEM on stdin), which signs an
+    // assertion for client credentials.
+    d.run(
+        &mut seen,
+        &[
+            "provider",
+            "add",
+            "Keyed",
+            "--issuer",
+            &b,
+            "--no-discovery",
+            "--token-url",
+            &tok,
+            "--client-id",
+            CLIENT,
+            "--client-auth",
+            "private_key_jwt",
+            "--client-key-stdin",
+        ],
+        &client_key.pem,
+        &[],
+    );
+    for args in [
+        &["login", "Keyed", "--client-credentials", "--json"][..],
+        &["provider", "show", "Keyed", "--json"],
+        &["provider", "show", "Keyed"],
+        &["provider", "jwks", "Keyed"],
+        &["provider", "export"],
+    ] {
+        d.run(&mut seen, args, "", &[]);
+    }
+    let sent = server.received("/token");
+    assert!(
+        sent.last()
+            .is_some_and(|r| String::from_utf8_lossy(r).contains("client_assertion=")),
+        "the key signed an assertion"
     );
     d.run(
         &mut seen,
@@ -353,6 +419,8 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
         ("proxy password", PROXY_PASSWORD.to_owned()),
         ("authorization code", "canary-code-0c0d".to_owned()),
         ("API key", key.clone()),
+        ("client key (PEM)", client_key.pem_body.clone()),
+        ("client key (JWK d)", client_key.d.clone()),
     ];
     // The search finds what it looks for: where the user asked, the secrets are there.
     let found_where_asked = seen

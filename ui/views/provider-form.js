@@ -124,7 +124,11 @@ const SECTIONS = [
     ],
   },
 ];
-const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(['preset', 'iss_required']);
+const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat([
+  'preset',
+  'iss_required',
+  'assertion_algs',
+]);
 
 /**
  * Shows the form in the view, empty or filled from a preset (to add) or from `existing` (to
@@ -147,7 +151,12 @@ export async function showForm(view, { existing = null, presetId = null, back })
   let submitted = false;
   let dirty = false;
 
-  form.append(el('input', { type: 'hidden', name: 'preset' }), el('input', { type: 'hidden', name: 'iss_required' }));
+  // Set by a preset or by discovery, not typed.
+  form.append(
+    el('input', { type: 'hidden', name: 'preset' }),
+    el('input', { type: 'hidden', name: 'iss_required' }),
+    el('input', { type: 'hidden', name: 'assertion_algs' }),
+  );
   if (!editing)
     form.append(
       presetSection(presets, form, () => {

@@ -151,6 +151,7 @@ mod tests {
             id: 1,
             config: ProviderConfig::default(),
             has_client_secret: false,
+            client_key: None,
             accounts: 0,
             created_at: 0,
             updated_at: 0,

@@ -75,13 +75,14 @@ mod tests {
             .map(|f| f.name)
             .collect();
         for (schema, extra) in [
-            ("ProviderInput", &["client_secret"][..]),
-            ("ProviderUpdate", &["client_secret"][..]),
+            ("ProviderInput", &["client_secret", "client_key"][..]),
+            ("ProviderUpdate", &["client_secret", "client_key"][..]),
             (
                 "Provider",
                 &[
                     "id",
                     "has_client_secret",
+                    "client_key",
                     "accounts",
                     "created_at",
                     "updated_at",

@@ -88,8 +88,26 @@ async fn show_app(State(s): S, Path(name): Path<String>) -> ApiResult {
     ok(s.with_vault(move |v| providers::show(v, &name)).await?)
 }
 
+/// A provider's body, as the document describes it: the API generates client keys, and a key
+/// of one's own is imported from a file or standard input (the CLI, the window), so that no
+/// private key travels in a request a proxy or a log could keep.
+fn provider_input(body: &[u8]) -> Result<ProviderInput, ApiError> {
+    let input: ProviderInput = parse(body)?;
+    if input
+        .client_key
+        .as_ref()
+        .is_some_and(|k| k.generate.is_none() || k.import.is_some() || k.alg.is_some())
+    {
+        return Err(ApiError(Error::field(
+            "client_key",
+            "the REST API only generates keys ({\"generate\": \"ES256\"}); import your own with `oauth-desk provider update NAME --client-key-stdin`",
+        )));
+    }
+    Ok(input)
+}
+
 async fn add_app(State(s): S, body: Bytes) -> ApiResult {
-    let input: ProviderInput = parse(&body)?;
+    let input = provider_input(&body)?;
     let view = s
         .with_vault(move |v| providers::add(v, &input, time::now()))
         .await?;
@@ -97,7 +115,7 @@ async fn add_app(State(s): S, body: Bytes) -> ApiResult {
 }
 
 async fn update_app(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
-    let input: ProviderInput = parse(&body)?;
+    let input = provider_input(&body)?;
     ok(
         s.with_vault(move |v| providers::update(v, &name, &input, time::now()))
             .await?,

@@ -325,6 +325,9 @@ pub enum ProviderCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The public JWKS of the provider's client key, to register with the provider (the
+    /// private key never leaves the vault)
+    Jwks { name: String },
     /// Change a provider: only the flags given change. --issuer runs discovery again.
     Update {
         name: String,
@@ -380,7 +383,7 @@ impl ProviderCmd {
             | ProviderCmd::Remove { json, .. }
             | ProviderCmd::Presets { json }
             | ProviderCmd::Import { json, .. } => *json,
-            ProviderCmd::Export { .. } => false,
+            ProviderCmd::Export { .. } | ProviderCmd::Jwks { .. } => false,
         }
     }
 }

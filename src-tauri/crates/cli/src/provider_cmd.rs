@@ -1,12 +1,13 @@
 //! `oauth-desk provider add | list | show | update | remove | presets`.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets;
 use oauth_desk_core::oauth::provider::ProviderInput;
+use oauth_desk_core::oauth::signing_key::{Alg, KeyInput, MAX_IMPORT_BYTES};
 use oauth_desk_core::text::visible;
 use oauth_desk_core::vault::provider_table::ProviderView;
 use oauth_desk_core::vault::Create;
@@ -46,6 +47,20 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             } else {
                 print_table(&list);
             }
+            Ok(())
+        }
+        ProviderCmd::Jwks { name } => {
+            let vault = unlock::open(global, Create::Never)?;
+            let view = providers::show(&vault, &name)?;
+            let keys: Vec<_> = view.client_key.iter().map(|k| k.jwk.clone()).collect();
+            if keys.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "{} has no client key: generate one with `oauth-desk provider update {} --client-auth private_key_jwt --generate-key ES256`",
+                    visible(&name),
+                    visible(&name)
+                )));
+            }
+            println!("{}", to_json(&serde_json::json!({ "keys": keys })));
             Ok(())
         }
         ProviderCmd::Show { name, json } => {
@@ -147,7 +162,57 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
     if f.more.client_secret_stdin {
         input.client_secret = Some(read_secret()?);
     }
+    let alg = |flag: &Option<String>| -> Result<Option<Alg>> {
+        flag.as_deref()
+            .map(|a| {
+                Alg::parse(a).ok_or_else(|| {
+                    Error::field(
+                        "client_key",
+                        format!(
+                            "must sign with ES256, RS256, PS256 or EdDSA, not {}",
+                            visible(a)
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    };
+    if let Some(generate) = alg(&f.more.generate_key)? {
+        input.client_key = Some(KeyInput {
+            generate: Some(generate),
+            ..Default::default()
+        });
+    }
+    if f.more.client_key_stdin {
+        input.client_key = Some(KeyInput {
+            import: Some(read_key()?),
+            alg: alg(&f.more.key_alg)?,
+            ..Default::default()
+        });
+    }
     Ok(())
+}
+
+/// The rest of standard input: a private key, never in argv.
+fn read_key() -> Result<Secret<String>> {
+    let mut text = String::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_IMPORT_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            Error::InvalidInput(format!(
+                "cannot read the client key from standard input: {e}"
+            ))
+        })?;
+    let key = Secret::new(text);
+    if key.expose().trim().is_empty() {
+        return Err(Error::field(
+            "client_key",
+            "--client-key-stdin was given but standard input held no key",
+        ));
+    }
+    Ok(key)
 }
 
 /// `KEY=VALUE` flags as a map; a malformed one names its flag.
@@ -289,6 +354,19 @@ fn print_details(p: &ProviderView) {
             .into(),
         ),
         ("Client auth", p.client_auth.as_str().into()),
+        (
+            "Client key",
+            p.client_key.as_ref().map_or_else(
+                || "none".into(),
+                |k| {
+                    format!(
+                        "{}, thumbprint {} (`provider jwks` prints it)",
+                        k.alg.as_str(),
+                        k.thumbprint
+                    )
+                },
+            ),
+        ),
         ("Scopes", visible(&p.scopes.join(" "))),
         (
             "Extra params",

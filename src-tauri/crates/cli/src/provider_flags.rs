@@ -21,6 +21,18 @@ pub struct NotFields {
     /// passphrase with --passphrase-stdin); secrets never come through arguments
     #[arg(long)]
     pub client_secret_stdin: bool,
+    /// Generate the client's signing key for private_key_jwt: ES256, RS256, PS256 or EdDSA.
+    /// It stays in the vault; `provider jwks` prints its public half for the provider
+    #[arg(long, value_name = "ALG", conflicts_with = "client_key_stdin")]
+    pub generate_key: Option<String>,
+    /// Read the client's private key from standard input, after the secret's line if
+    /// --client-secret-stdin is given too: PEM (PKCS#8, RSA or EC) or a JWK
+    #[arg(long)]
+    pub client_key_stdin: bool,
+    /// The algorithm an imported key signs with [default: from the key, and the algorithms
+    /// the provider accepts]
+    #[arg(long, value_name = "ALG", requires = "client_key_stdin")]
+    pub key_alg: Option<String>,
 }
 
 /// A provider's fields as flags. Values are checked by the core, as the window's form is.

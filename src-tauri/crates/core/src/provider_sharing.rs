@@ -182,12 +182,16 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
             Err(Error::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
-        let validated = input.validate(stored.as_ref().and_then(|s| s.client_secret.as_ref()));
+        let validated = input.validate(stored.as_ref());
         let (record, needs_secret) = match validated {
             Ok(r) => (r, false),
             Err(errors) => {
                 // A new confidential client is fine without a secret: the user types it.
-                let placeholder = Secret::new("placeholder".to_owned());
+                let placeholder = ProviderRecord {
+                    client_secret: Some(Secret::new("placeholder".to_owned())),
+                    client_key: stored.as_ref().and_then(|s| s.client_key.clone()),
+                    ..Default::default()
+                };
                 let only_secret = errors.iter().all(|e| e.field == "client_secret");
                 // So is a stored one without a secret: a move to another host cleared it.
                 let secretless = stored.as_ref().is_none_or(|s| s.client_secret.is_none());
@@ -208,8 +212,12 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
                 let endpoints = moves::moved(old, &record);
                 // As `update_logged` will do it: no secret comes with a file but a typed one.
                 let mut record = record;
+                let key_cleared = !endpoints.is_empty() && old.client_key.is_some();
                 if !endpoints.is_empty() && !needs_secret {
                     record.client_secret = None;
+                }
+                if key_cleared {
+                    record.client_key = None;
                 }
                 let fields = changed_fields(old, &record);
                 if fields.is_empty() {
@@ -219,6 +227,7 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
                     let moved = (!endpoints.is_empty()).then(|| Moved {
                         endpoints,
                         secret_cleared: old.client_secret.is_some() && !needs_secret,
+                        key_cleared,
                         signed_out: accounts,
                     });
                     Change::Update {
@@ -285,7 +294,7 @@ pub fn apply(
             input.client_secret = Some(s.clone());
         }
         let record = input
-            .validate(stored.as_ref().and_then(|s| s.client_secret.as_ref()))
+            .validate(stored.as_ref())
             .map_err(Error::InvalidFields)?;
         match stored {
             None => insert_logged(&tx, &record, now)?,

@@ -49,7 +49,7 @@ pub fn check(
         Some(name) => Some(table::get(vault.conn(), name)?),
         None => None,
     };
-    let mut errors = match input.validate(stored.as_ref().and_then(|s| s.client_secret.as_ref())) {
+    let mut errors = match input.validate(stored.as_ref()) {
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
@@ -97,7 +97,9 @@ pub(crate) fn insert_logged(
 /// transaction. `new_secret`: the change brought a client secret of its own (typed, or read
 /// from stdin); otherwise `new` carries the stored one. When an endpoint that receives the
 /// secret or a token moves to another origin, the stored secret is dropped (unless a new one
-/// came) and every account is signed out, so that nothing stored reaches the new host.
+/// came) and every account is signed out, so that nothing stored reaches the new host. So is
+/// the client key, unless the change brought its own: an assertion it signs for the new host
+/// would be good at the old one.
 pub(crate) fn update_logged(
     conn: &rusqlite::Connection,
     old: &ProviderRecord,
@@ -113,9 +115,14 @@ pub(crate) fn update_logged(
         if !new_secret {
             new.client_secret = None;
         }
+        let key_cleared = old.client_key.is_some() && new.client_key == old.client_key;
+        if key_cleared {
+            new.client_key = None;
+        }
         moved = Some(Moved {
             endpoints,
             secret_cleared,
+            key_cleared,
             signed_out: 0,
         });
     }
@@ -150,9 +157,7 @@ pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Res
     let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let old = table::get(&tx, name)?;
-    let new = input
-        .validate(old.client_secret.as_ref())
-        .map_err(Error::InvalidFields)?;
+    let new = input.validate(Some(&old)).map_err(Error::InvalidFields)?;
     let new_secret = input
         .client_secret
         .as_ref()
@@ -205,16 +210,25 @@ fn summary(r: &ProviderRecord) -> String {
     )
 }
 
-/// The names of the fields that differ; the secret appears as "client secret", never its value.
+/// The names of the fields that differ; a credential appears as "client secret" or "client
+/// key", never its value.
 pub(crate) fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<&'static str> {
     let mut changed = old.config.changed_fields(&new.config);
-    if old.client_secret != new.client_secret {
-        // Where the form shows it, after the client id.
+    let credentials = [
+        (
+            old.client_secret != new.client_secret,
+            "client_secret",
+            "client secret",
+        ),
+        (old.client_key != new.client_key, "client_key", "client key"),
+    ];
+    for (_, field, label) in credentials.into_iter().filter(|c| c.0) {
+        // Where the form shows it.
         let at = changed
             .iter()
-            .position(|f| position(f) > position("client_secret"))
+            .position(|f| position(f) > position(field))
             .unwrap_or(changed.len());
-        changed.insert(at, "client secret");
+        changed.insert(at, label);
     }
     changed
 }
@@ -232,6 +246,45 @@ mod tests {
             client_secret: Some("canary-secret-1".into()),
             ..Default::default()
         }
+    }
+
+    /// A move takes the client key with the secret: an assertion signed for the new host
+    /// would be good at the old one for its lifetime.
+    #[test]
+    fn a_moved_token_endpoint_drops_the_client_key_and_says_so() {
+        use crate::oauth::signing_key::{Alg, KeyInput};
+        let v = Vault::open_in_memory().unwrap();
+        let keyed = ProviderInput {
+            client_auth: Some("private_key_jwt".into()),
+            client_secret: None,
+            client_key: Some(KeyInput {
+                generate: Some(Alg::ES256),
+                ..Default::default()
+            }),
+            ..input("idp")
+        };
+        let added = add(&v, &keyed, 1).unwrap();
+        assert!(added.client_key.is_some());
+        let renamed_only = ProviderInput {
+            client_key: None,
+            color: Some("#123456".into()),
+            ..keyed.clone()
+        };
+        let kept = update(&v, "idp", &renamed_only, 2).unwrap();
+        assert_eq!(
+            kept.provider.client_key, added.client_key,
+            "no move, same key"
+        );
+        let moved = ProviderInput {
+            token_url: Some("https://elsewhere.example/token".into()),
+            ..renamed_only
+        };
+        let done = update(&v, "idp", &moved, 3).unwrap();
+        assert!(done.provider.client_key.is_none(), "the key stayed behind");
+        assert!(
+            done.notice.unwrap().contains("the client key was removed"),
+            "the person is told"
+        );
     }
 
     fn activity_text(v: &Vault) -> String {

@@ -1,7 +1,8 @@
 //! Client assertions (RFC 7523 §2.2, OpenID Connect Core §9): instead of its secret, the client
 //! sends a short-lived JWT that only the holder of its credential could have made, so a
 //! request caught on the way cannot be replayed for long, and never shows the secret itself.
-//! `client_secret_jwt` signs it with an HMAC of the client secret (HS256).
+//! `client_secret_jwt` signs it with an HMAC of the client secret (HS256); `private_key_jwt`
+//! with the client's own key (`oauth::signing_key`), whose public half the provider holds.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -25,10 +26,11 @@ pub type Parameters = [(&'static str, Secret<String>); 2];
 /// The `client_assertion_type` and `client_assertion` parameters for one request by `p`'s
 /// client, when it authenticates with an assertion; None when it does not.
 pub fn parameters(p: &ProviderRecord, now: i64) -> Result<Option<Parameters>> {
-    if p.client_auth != ClientAuth::ClientSecretJwt {
-        return Ok(None);
-    }
-    let assertion = client_secret_jwt(p, now)?;
+    let assertion = match p.client_auth {
+        ClientAuth::ClientSecretJwt => client_secret_jwt(p, now)?,
+        ClientAuth::PrivateKeyJwt => private_key_jwt(p, now)?,
+        _ => return Ok(None),
+    };
     Ok(Some([
         (
             "client_assertion_type",
@@ -84,6 +86,18 @@ fn client_secret_jwt(p: &ProviderRecord, now: i64) -> Result<Secret<String>> {
     Ok(Secret::new(format!("{signing_input}.{signature}")))
 }
 
+/// Signed with the client's key, named by its thumbprint (`kid`) so that a provider holding
+/// several keys for the client knows which to check.
+fn private_key_jwt(p: &ProviderRecord, now: i64) -> Result<Secret<String>> {
+    let key = p.client_key.as_ref().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "{} authenticates with private_key_jwt but has no client key: generate or import one",
+            crate::text::shown(&p.name)
+        ))
+    })?;
+    key.sign("JWT", false, &claims(p, now)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +113,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: Some("s3cret".into()),
+            client_key: None,
         }
     }
 

@@ -104,6 +104,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: Some("s&cret".into()),
+            client_key: None,
         }
     }
 

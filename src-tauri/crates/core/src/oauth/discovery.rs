@@ -29,6 +29,8 @@ pub struct Metadata {
     pub jwks_uri: Option<String>,
     pub scopes_supported: Vec<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The algorithms client assertions may be signed with (at most 32 kept).
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: the provider sends `iss` with the authorization response.
     pub authorization_response_iss_parameter_supported: bool,
@@ -246,6 +248,17 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
         jwks_uri: endpoint("jwks_uri")?,
         scopes_supported: strings("scopes_supported"),
         token_endpoint_auth_methods_supported: strings("token_endpoint_auth_methods_supported"),
+        token_endpoint_auth_signing_alg_values_supported: strings(
+            "token_endpoint_auth_signing_alg_values_supported",
+        )
+        .into_iter()
+        .filter(|a| {
+            a.len() <= 32
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b))
+        })
+        .take(32)
+        .collect(),
         code_challenge_methods_supported: strings("code_challenge_methods_supported"),
         authorization_response_iss_parameter_supported: doc
             .get("authorization_response_iss_parameter_supported")
@@ -297,6 +310,10 @@ impl Metadata {
         if self.require_pushed_authorization_requests {
             input.par = Some(BoolOrText::Bool(true));
         }
+        input.assertion_algs = Some(ListOrText::List(
+            self.token_endpoint_auth_signing_alg_values_supported
+                .clone(),
+        ));
         input.iss_required = Some(BoolOrText::Bool(
             self.authorization_response_iss_parameter_supported,
         ));

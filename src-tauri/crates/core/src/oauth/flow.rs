@@ -101,7 +101,9 @@ fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
         .set_auth_type(match p.client_auth {
             // With no secret set, the crate puts the client id in the body: where an
             // assertion (`ClientHttp`) goes with it.
-            ClientAuth::Post | ClientAuth::ClientSecretJwt => AuthType::RequestBody,
+            ClientAuth::Post | ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt => {
+                AuthType::RequestBody
+            }
             ClientAuth::Basic | ClientAuth::None => AuthType::BasicAuth,
         });
     // Only these send the secret itself.
@@ -436,9 +438,14 @@ pub fn client_credentials(
     http: &Http,
     now: i64,
 ) -> Result<Grant> {
-    if p.client_auth == ClientAuth::None || p.client_secret.is_none() {
+    let credential = match p.client_auth {
+        ClientAuth::None => false,
+        ClientAuth::PrivateKeyJwt => p.client_key.is_some(),
+        _ => p.client_secret.is_some(),
+    };
+    if !credential {
         return Err(Error::InvalidInput(format!(
-            "{} is a public client; client credentials need a client secret",
+            "{} is a public client; client credentials need a client secret or key",
             shown(&p.name)
         )));
     }
@@ -1053,6 +1060,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: None,
+            client_key: None,
         }
     }
 

@@ -82,8 +82,15 @@ pub fn client_id() -> InputSchema {
 
 pub fn client_auth() -> InputSchema {
     optional(
-        r#"{"type": "string", "nullable": true, "pattern": "^ *(?:basic|post|none|client_secret_jwt)? *$"}"#,
-        "basic, post, none or client_secret_jwt; empty picks basic when there is a secret, none otherwise.",
+        r#"{"type": "string", "nullable": true, "pattern": "^ *(?:basic|post|none|client_secret_jwt|private_key_jwt)? *$"}"#,
+        "basic, post, none, client_secret_jwt or private_key_jwt; empty picks basic when there is a secret, none otherwise.",
+    )
+}
+
+pub fn algs() -> InputSchema {
+    optional(
+        r#"{"nullable": true, "anyOf": [{"type": "array", "maxItems": 32, "items": {"type": "string", "pattern": "^[A-Za-z0-9+._-]{0,32}$"}}, {"type": "string", "pattern": "^ *(?:[A-Za-z0-9+._-]{1,32}(?: +|$)){0,32}$"}]}"#,
+        "A list, or text separated by spaces, of at most 32 algorithm names (letters, digits, +._-).",
     )
 }
 
@@ -180,10 +187,27 @@ pub fn client_secret() -> Value {
     schema
 }
 
+/// The client's signing key is not a field either. The REST API generates one; a key of your
+/// own is imported through the CLI (`--client-key-stdin`) or the window.
+pub fn client_key() -> Value {
+    json!({
+        "type": "object",
+        "nullable": true,
+        "writeOnly": true,
+        "additionalProperties": false,
+        "required": ["generate"],
+        "properties": { "generate": {
+            "type": "string",
+            "enum": crate::oauth::signing_key::Alg::ALL.map(|a| a.as_str()),
+        } },
+        "description": "Generate the private key private_key_jwt signs with, for this algorithm; it never leaves the vault, and the provider's client_key.jwk is its public half. Left out or null: the stored key is kept.",
+    })
+}
+
 /// The rules between fields (`ProviderInput::validate`).
 pub fn between_fields() -> Value {
     let mut rules = parsed(
-        r#"[{"description": "Client authentication and secret agree.", "anyOf": [{"properties": {"client_auth": {"type": "string", "nullable": true, "pattern": "^ *$"}}}, {"required": ["client_auth", "client_secret"], "properties": {"client_auth": {"type": "string", "pattern": "^ *(?:basic|post|client_secret_jwt) *$"}, "client_secret": {"type": "string", "minLength": 1}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *none *$"}, "client_secret": {"type": "string", "nullable": true, "maxLength": 0}}}]}, {"description": "A custom redirect URL is caught by the login window, so it cannot go with sign_in_with browser.", "not": {"required": ["redirect_url", "sign_in_with"], "properties": {"redirect_url": {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}|http://(?:127\\.0\\.0\\.1|localhost))(?::[0-9]{1,4})?"}, "sign_in_with": {"type": "string", "pattern": "^ *browser *$"}}}}]"#,
+        r#"[{"description": "Client authentication and secret agree.", "anyOf": [{"properties": {"client_auth": {"type": "string", "nullable": true, "pattern": "^ *$"}}}, {"required": ["client_auth", "client_secret"], "properties": {"client_auth": {"type": "string", "pattern": "^ *(?:basic|post|client_secret_jwt) *$"}, "client_secret": {"type": "string", "minLength": 1}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *none *$"}, "client_secret": {"type": "string", "nullable": true, "maxLength": 0}}}, {"required": ["client_auth", "client_key"], "properties": {"client_auth": {"type": "string", "pattern": "^ *private_key_jwt *$"}, "client_key": {"type": "object"}}}]}, {"description": "A custom redirect URL is caught by the login window, so it cannot go with sign_in_with browser.", "not": {"required": ["redirect_url", "sign_in_with"], "properties": {"redirect_url": {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}|http://(?:127\\.0\\.0\\.1|localhost))(?::[0-9]{1,4})?"}, "sign_in_with": {"type": "string", "pattern": "^ *browser *$"}}}}]"#,
     );
     let pushed = json!({
         "description": "Pushing authorization requests (par) needs the endpoint to push them to (par_url).",
@@ -217,6 +241,7 @@ pub fn object(fields: &[(&str, &str, InputSchema)]) -> Value {
         }
     }
     properties.insert("client_secret".into(), client_secret());
+    properties.insert("client_key".into(), client_key());
     json!({
         "type": "object",
         "description": "A provider as typed. Unknown fields are refused.",

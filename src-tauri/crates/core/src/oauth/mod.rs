@@ -15,3 +15,4 @@ pub mod polling;
 pub mod presets;
 pub mod provider;
 pub mod provider_schema;
+pub mod signing_key;

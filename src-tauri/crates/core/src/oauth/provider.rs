@@ -15,6 +15,7 @@ use super::provider_schema::{provider_fields, Column, FieldValue};
 pub use super::provider_schema::{
     BoolOrText, Field, ListOrText, MapOrText, NumberOrText, ProviderForm,
 };
+use super::signing_key::{KeyInput, SigningKey};
 use crate::error::FieldError;
 use crate::secret::Secret;
 use crate::text::shown;
@@ -77,8 +78,11 @@ provider_fields! {
     /// The client id the provider gave when OAuth Desk was registered
     client_id: String, check client_id, flag Some(("client-id", "ID"));
     /// How the client authenticates at the token endpoint (client_secret_jwt: a JWT signed with
-    /// the secret, which never travels); empty picks basic with a secret, none without
-    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt"));
+    /// the secret, which never travels; private_key_jwt: one signed with the client's key);
+    /// empty picks basic with a secret, none without
+    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt|private_key_jwt"));
+    /// The algorithms the provider accepts for client assertions (set by discovery)
+    assertion_algs: Vec<String>, check algs, flag None;
     /// A default scope (RFC 6749 §3.3); repeat the flag, or give several separated by spaces
     scopes: Vec<String>, check scopes, flag Some(("scope", "SCOPE"));
     /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
@@ -103,6 +107,7 @@ pub(crate) fn position(field: &str) -> usize {
     let at = |name: &str| FIELDS.iter().position(|f| f.name == name);
     match field {
         "client_secret" => at("client_id").map_or(usize::MAX, |i| 2 * i + 1),
+        "client_key" => at("client_auth").map_or(usize::MAX, |i| 2 * i + 1),
         f => at(f).map_or(usize::MAX, |i| 2 * i),
     }
 }
@@ -113,12 +118,14 @@ impl ProviderInput {
         ProviderInput::from_config(&r.config)
     }
 
-    /// Checks every field; returns the record to store, or every problem found.
-    /// `stored_secret` is the secret of the provider being edited, kept when none is typed.
+    /// Checks every field; returns the record to store, or every problem found. `stored` is
+    /// the provider being edited: its secret and key are kept when no new one is given. A key
+    /// asked for is generated or read here.
     pub fn validate(
         &self,
-        stored_secret: Option<&Secret<String>>,
+        stored: Option<&ProviderRecord>,
     ) -> Result<ProviderRecord, Vec<FieldError>> {
+        let stored_secret = stored.and_then(|s| s.client_secret.as_ref());
         let mut v = Validator::default();
         let mut config = self.check_fields(&mut v);
 
@@ -151,6 +158,8 @@ impl ProviderInput {
                 }
                 None
             }
+            // The key signs; a secret kept from another method waits for a switch back.
+            ClientAuth::PrivateKeyJwt => secret,
             _ => {
                 if secret.is_none() {
                     let method = match config.client_auth {
@@ -165,6 +174,7 @@ impl ProviderInput {
                 secret
             }
         };
+        let client_key = self.client_key(&config, stored, &mut v);
         if config.par && config.par_url.is_none() && !v.has("par_url") {
             v.error(
                 "par_url",
@@ -185,7 +195,75 @@ impl ProviderInput {
         Ok(ProviderRecord {
             config,
             client_secret,
+            client_key,
         })
+    }
+
+    /// The key a change gives (generated or imported now), else the stored one; checked
+    /// against what private_key_jwt and the provider's metadata need.
+    fn client_key(
+        &self,
+        config: &ProviderConfig,
+        stored: Option<&ProviderRecord>,
+        v: &mut Validator,
+    ) -> Option<SigningKey> {
+        let given = self
+            .client_key
+            .as_ref()
+            .filter(|k| **k != KeyInput::default());
+        let key = match given {
+            None => stored.and_then(|s| s.client_key.clone()),
+            Some(k) => {
+                let made = match (&k.generate, &k.import) {
+                    (Some(alg), None) => SigningKey::generate(*alg),
+                    (None, Some(text)) => {
+                        SigningKey::import(text.expose(), k.alg, &config.assertion_algs)
+                    }
+                    _ => Err(crate::error::Error::InvalidInput(
+                        "either generate a key or import one, not both".into(),
+                    )),
+                };
+                match made {
+                    Ok(key) => Some(key),
+                    Err(e) => {
+                        v.error("client_key", e.to_string());
+                        return None;
+                    }
+                }
+            }
+        };
+        if config.client_auth != ClientAuth::PrivateKeyJwt {
+            return key;
+        }
+        match &key {
+            None => v.error(
+                "client_key",
+                "is required for private_key_jwt: generate a key (ES256, RS256, PS256 or EdDSA) or import your own, then register its public JWK with the provider",
+            ),
+            Some(k) => {
+                let accepted = &config.assertion_algs;
+                if !accepted.is_empty() && !accepted.iter().any(|a| a == k.alg().as_str()) {
+                    v.error(
+                        "client_key",
+                        format!(
+                            "signs {}, which the provider does not accept for client assertions (it lists {})",
+                            k.alg().as_str(),
+                            accepted.iter().map(|a| shown(a)).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        key
+    }
+}
+
+/// A list given as a list, or as text separated by spaces.
+fn words(raw: &Option<ListOrText>) -> Vec<String> {
+    match raw {
+        None => Vec::new(),
+        Some(ListOrText::List(l)) => l.clone(),
+        Some(ListOrText::Text(t)) => t.split(' ').map(str::to_owned).collect(),
     }
 }
 
@@ -252,7 +330,31 @@ impl Validator {
 
     /// Left empty, `validate` chooses by whether there is a secret.
     fn client_auth(&mut self, field: &'static str, raw: &Option<String>) -> ClientAuth {
-        self.choice(field, raw, "basic, post, none or client_secret_jwt")
+        self.choice(
+            field,
+            raw,
+            "basic, post, none, client_secret_jwt or private_key_jwt",
+        )
+    }
+
+    /// Algorithm names from metadata: kept as given (unknown ones included), bounded.
+    fn algs(&mut self, field: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
+        let list = words(raw);
+        let mut algs: Vec<String> = Vec::new();
+        for a in list.into_iter().filter(|a| !a.is_empty()) {
+            let fine = a.len() <= 32
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b));
+            if !fine {
+                self.error(field, format!("{} is not an algorithm name", shown(&a)));
+            } else if algs.len() == 32 {
+                self.error(field, "lists more than 32 algorithms");
+                break;
+            } else if !algs.contains(&a) {
+                algs.push(a);
+            }
+        }
+        algs
     }
 
     fn sign_in_with(&mut self, field: &'static str, raw: &Option<String>) -> SignInWith {
@@ -319,11 +421,7 @@ impl Validator {
     }
 
     fn scopes(&mut self, _: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
-        let list: Vec<String> = match raw {
-            None => Vec::new(),
-            Some(ListOrText::List(l)) => l.clone(),
-            Some(ListOrText::Text(t)) => t.split(' ').map(str::to_owned).collect(),
-        };
+        let list = words(raw);
         let mut scopes: Vec<String> = Vec::new();
         for s in list.iter().filter(|s| !s.is_empty()) {
             if let Err(e) = check::scope(s) {
@@ -482,6 +580,49 @@ mod tests {
         input.validate(None).expect_err("invalid input")
     }
 
+    #[test]
+    fn private_key_jwt_needs_a_key_the_provider_accepts_and_keeps_the_stored_one() {
+        use crate::oauth::signing_key::Alg;
+        let keyed = |key: Option<KeyInput>, algs: &[&str]| ProviderInput {
+            client_auth: Some("private_key_jwt".into()),
+            client_secret: None,
+            client_key: key,
+            assertion_algs: Some(ListOrText::List(
+                algs.iter().map(|a| a.to_string()).collect(),
+            )),
+            ..good()
+        };
+        let errors = errors_of(&keyed(None, &[]));
+        assert_eq!(errors[0].field, "client_key");
+        assert!(errors[0]
+            .message
+            .contains("is required for private_key_jwt"));
+
+        let generate = |alg| KeyInput {
+            generate: Some(alg),
+            ..Default::default()
+        };
+        let r = keyed(Some(generate(Alg::EdDSA)), &[])
+            .validate(None)
+            .unwrap();
+        let key = r.client_key.clone().expect("a generated key");
+        assert_eq!(key.alg(), Alg::EdDSA);
+        assert!(r.client_secret.is_none());
+        // An edit that gives no key keeps the stored one.
+        let kept = keyed(None, &[]).validate(Some(&r)).unwrap();
+        assert_eq!(kept.client_key, Some(key));
+
+        let errors = errors_of(&keyed(Some(generate(Alg::RS256)), &["ES256", "PS256"]));
+        assert_eq!(errors[0].field, "client_key");
+        assert!(
+            errors[0]
+                .message
+                .contains("signs RS256, which the provider does not accept"),
+            "{}",
+            errors[0].message
+        );
+    }
+
     /// One field wrong: exactly that field is named, with a message that says `says`.
     fn assert_one_error(input: ProviderInput, field: &str, says: &str) {
         let errors = errors_of(&input);
@@ -626,10 +767,13 @@ mod tests {
                 ..good()
             },
             "client_auth",
-            "basic, post, none or client_secret_jwt",
+            "basic, post, none, client_secret_jwt or private_key_jwt",
         );
         // Editing without typing the secret keeps the stored one.
-        let stored: Secret<String> = "stored".into();
+        let stored = ProviderRecord {
+            client_secret: Some("stored".into()),
+            ..Default::default()
+        };
         let edit = ProviderInput {
             client_secret: Some("".into()),
             ..good()
@@ -745,9 +889,7 @@ mod tests {
     #[test]
     fn a_record_round_trips_through_its_input() {
         let r = good().validate(None).unwrap();
-        let again = ProviderInput::from_record(&r)
-            .validate(r.client_secret.as_ref())
-            .unwrap();
+        let again = ProviderInput::from_record(&r).validate(Some(&r)).unwrap();
         assert_eq!(again, r);
     }
 

@@ -355,6 +355,8 @@ macro_rules! provider_fields {
             $( $(#[doc = $doc])+ pub $field: Option<<$ty as FieldValue>::Input>, )+
             /// Write-only. Empty keeps the stored secret when editing.
             pub client_secret: Option<Secret<String>>,
+            /// Write-only: a key to generate or import. None keeps the stored one.
+            pub client_key: Option<crate::oauth::signing_key::KeyInput>,
         }
 
         /// Every field, in the order the faces show them.
@@ -428,6 +430,7 @@ macro_rules! provider_fields {
                 ProviderInput {
                     $( $field: FieldValue::to_input(&config.$field), )+
                     client_secret: None,
+                    client_key: None,
                 }
             }
 

@@ -102,6 +102,8 @@ pub struct Moved {
     pub endpoints: Vec<&'static str>,
     /// The stored client secret was dropped (no new one came with the change).
     pub secret_cleared: bool,
+    /// The stored client key was dropped (no new one came with the change).
+    pub key_cleared: bool,
     /// The accounts whose tokens were forgotten and that must sign in again.
     pub signed_out: i64,
 }
@@ -126,6 +128,12 @@ impl Moved {
         if self.secret_cleared {
             then.push("the client secret was cleared".to_owned());
         }
+        if self.key_cleared {
+            then.push(
+                "the client key was removed: generate or import a new one and register it with the provider"
+                    .to_owned(),
+            );
+        }
         let head = format!("{} moved to another host", self.what());
         if then.is_empty() {
             head
@@ -144,6 +152,9 @@ impl Moved {
         }
         if self.secret_cleared {
             then.push("its client secret will be cleared".to_owned());
+        }
+        if self.key_cleared {
+            then.push("its client key will be removed".to_owned());
         }
         let verb = if self.endpoints.len() == 1 {
             "moves"
@@ -300,6 +311,7 @@ mod tests {
         let m = Moved {
             endpoints: vec!["token endpoint"],
             secret_cleared: true,
+            key_cleared: false,
             signed_out: 1,
         };
         assert_eq!(
@@ -309,6 +321,7 @@ mod tests {
         let two = Moved {
             endpoints: vec!["token endpoint", "issuer"],
             secret_cleared: false,
+            key_cleared: false,
             signed_out: 2,
         };
         assert_eq!(

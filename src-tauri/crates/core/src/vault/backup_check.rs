@@ -68,7 +68,7 @@ pub(super) fn check(conn: &Connection, version: i64, names: &[String]) -> Result
     for name in names {
         let record = provider_table::get(conn, name).map_err(|e| e.to_string())?;
         let input = ProviderInput::from_record(&record);
-        if let Err(fields) = input.validate(record.client_secret.as_ref()) {
+        if let Err(fields) = input.validate(Some(&record)) {
             let why: Vec<String> = fields
                 .iter()
                 .map(|f| format!("{}: {}", f.field, f.message))

@@ -46,6 +46,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0005_client_auth_methods.sql"),
         rebuilds: true,
     },
+    Migration {
+        version: 6,
+        name: "client_key",
+        sql: include_str!("../../migrations/0006_client_key.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -13,6 +13,7 @@ pub use crate::oauth::provider::ProviderConfig;
 use crate::oauth::provider::FIELDS;
 
 use crate::error::{Error, Result};
+use crate::oauth::signing_key::{Alg, PublicKey, SigningKey};
 use crate::secret::Secret;
 use crate::text::shown;
 
@@ -33,6 +34,9 @@ pub enum ClientAuth {
     /// A JWT signed with an HMAC of the client secret (RFC 7523 §2.2, OpenID Connect Core
     /// §9): the secret itself never travels.
     ClientSecretJwt,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2), whose public half the
+    /// provider holds.
+    PrivateKeyJwt,
 }
 
 impl ClientAuth {
@@ -64,11 +68,13 @@ crate::wire_names!(SignInWith);
 
 pub const DEFAULT_REDIRECT_PATH: &str = "/callback";
 
-/// A provider as stored: its validated configuration, and its client secret beside it.
+/// A provider as stored: its validated configuration, and its credentials beside it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProviderRecord {
     pub config: ProviderConfig,
     pub client_secret: Option<Secret<String>>,
+    /// The private key private_key_jwt signs with.
+    pub client_key: Option<SigningKey>,
 }
 
 // A record is its configuration plus a secret; the flows read the configuration's fields
@@ -96,6 +102,8 @@ pub struct ProviderView {
     pub config: ProviderConfig,
     /// Whether a client secret is stored; the secret itself never leaves the vault.
     pub has_client_secret: bool,
+    /// The public half of the client's signing key, when it has one.
+    pub client_key: Option<PublicKey>,
     /// How many accounts have a token for this provider.
     #[schemars(range(min = 0))]
     pub accounts: i64,
@@ -119,10 +127,13 @@ impl ProviderView {
     pub fn record(&self) -> ProviderRecord {
         ProviderRecord {
             config: self.config.clone(),
-            client_secret: None,
+            ..Default::default()
         }
     }
 }
+
+/// The credential columns, beside the fields.
+const CREDENTIALS: &str = "client_secret, client_key_alg, client_key";
 
 /// The SQL this table runs, written from the field list once.
 struct Statements {
@@ -138,22 +149,24 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
         |f: &dyn Fn(&str) -> String| names.iter().map(|n| f(n)).collect::<Vec<_>>().join(", ");
     Statements {
         insert: format!(
-            "INSERT INTO providers ({}, client_secret, created_at, updated_at)
-             VALUES ({}, :client_secret, :now, :now) RETURNING id",
+            "INSERT INTO providers ({}, {CREDENTIALS}, created_at, updated_at)
+             VALUES ({}, :client_secret, :client_key_alg, :client_key, :now, :now) RETURNING id",
             list(&|n| n.to_owned()),
             list(&|n| format!(":{n}")),
         ),
         update: format!(
-            "UPDATE providers SET {}, client_secret = :client_secret, updated_at = :now
+            "UPDATE providers SET {}, client_secret = :client_secret,
+                 client_key_alg = :client_key_alg, client_key = :client_key, updated_at = :now
              WHERE id = :id",
             list(&|n| format!("{n} = :{n}")),
         ),
         get: format!(
-            "SELECT {}, client_secret FROM providers WHERE name = :name",
+            "SELECT {}, {CREDENTIALS} FROM providers WHERE name = :name",
             list(&|n| n.to_owned()),
         ),
         view: format!(
             "SELECT p.id, {}, p.client_secret IS NOT NULL AS has_client_secret,
+                 p.client_key_alg, p.client_key,
                  (SELECT count(*) FROM tokens t WHERE t.provider_id = p.id) AS accounts,
                  p.created_at, p.updated_at
              FROM providers p",
@@ -182,6 +195,15 @@ fn record_values(p: &ProviderRecord, now: i64) -> Vec<(&'static str, Value)> {
             .as_ref()
             .map_or(Value::Null, |s| Value::Text(s.expose().clone())),
     ));
+    let (alg, key) = match &p.client_key {
+        Some(k) => (
+            Value::Text(k.alg().as_str().to_owned()),
+            Value::Text(k.stored_jwk().expose().clone()),
+        ),
+        None => (Value::Null, Value::Null),
+    };
+    values.push((":client_key_alg", alg));
+    values.push((":client_key", key));
     values.push((":now", Value::Integer(now)));
     values
 }
@@ -248,7 +270,16 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderRecord> {
         client_secret: r
             .get::<_, Option<String>>("client_secret")?
             .map(Secret::new),
+        client_key: client_key_from_row(r)?,
     })
+}
+
+fn client_key_from_row(r: &Row<'_>) -> rusqlite::Result<Option<SigningKey>> {
+    let alg: Option<Alg> = r.get("client_key_alg")?;
+    let key: Option<String> = r.get("client_key")?;
+    Ok(alg
+        .zip(key)
+        .map(|(alg, key)| SigningKey::from_stored(alg, Secret::new(key))))
 }
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
@@ -256,6 +287,7 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
         id: r.get("id")?,
         config: ProviderConfig::from_row(r)?,
         has_client_secret: r.get("has_client_secret")?,
+        client_key: client_key_from_row(r)?.map(|k| k.public()),
         accounts: r.get("accounts")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -312,6 +344,7 @@ pub(crate) mod tests {
                 ..Default::default()
             },
             client_secret: Some("s3cret".into()),
+            client_key: None,
         }
     }
 
@@ -325,6 +358,7 @@ pub(crate) mod tests {
                 (ClientAuth::Post, "post"),
                 (ClientAuth::None, "none"),
                 (ClientAuth::ClientSecretJwt, "client_secret_jwt"),
+                (ClientAuth::PrivateKeyJwt, "private_key_jwt"),
             ],
             ClientAuth::as_str,
         );

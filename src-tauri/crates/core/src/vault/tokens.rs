@@ -390,6 +390,7 @@ pub(crate) mod tests {
                     ..Default::default()
                 },
                 client_secret: None,
+                client_key: None,
             },
             1,
         )
