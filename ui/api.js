@@ -19,7 +19,7 @@ const { invoke } = window.__TAURI__.core;
  *   introspection_url: string | null, jwks_uri: string | null, par_url: string | null, par: boolean,
  *   client_id: string,
  *   has_client_secret: boolean, client_auth: string, assertion_algs: string[],
- *   client_key: ClientKey | null,
+ *   client_key: ClientKey | null, dpop: boolean, dpop_algs: string[], dpop_key: ClientKey | null,
  *   scopes: string[], extra_params: Record<string, string>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
  *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,

@@ -3,7 +3,9 @@
 //
 // Environment: IDP_PORT (default 0: any free port), IDP_ACCESS_TTL (seconds, default 3600),
 // IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate), IDP_REQUIRE_PAR ("1": every
-// authorization request must be pushed first, RFC 9126, and the metadata says so).
+// authorization request must be pushed first, RFC 9126, and the metadata says so),
+// IDP_DPOP_NONCE ("1": every DPoP proof must carry a nonce the provider gave, RFC 9449 §8).
+import crypto from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
 import Store from './store.mjs';
@@ -14,6 +16,7 @@ console.warn = (...args) => console.error(...args);
 const accessTtl = Number(process.env.IDP_ACCESS_TTL || 3600);
 const rotate = process.env.IDP_ROTATE_REFRESH !== '0';
 const requirePar = process.env.IDP_REQUIRE_PAR === '1';
+const dpopNonce = process.env.IDP_DPOP_NONCE === '1';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 // Client assertions: every algorithm OAuth Desk signs with, and none other.
@@ -56,6 +59,11 @@ const configuration = {
     introspection: { enabled: true },
     clientCredentials: { enabled: true },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
+    dPoP: {
+      enabled: true,
+      nonceSecret: dpopNonce ? crypto.randomBytes(32) : undefined,
+      requireNonce: () => dpopNonce,
+    },
     // Open dynamic registration (RFC 7591): tests register clients whose keys they made first
     // (private_key_jwt).
     registration: { enabled: true },
@@ -94,13 +102,17 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     const type = ctx.oidc.params.grant_type;
     grants[type] = (grants[type] || 0) + 1;
   });
+  // Requests by path, so that tests can count retries (GET /test/requests -> {"/token": 2}).
+  const requests = {};
   const handle = provider.callback();
   server.on('request', (req, res) => {
-    if (req.method === 'GET' && req.url === '/test/grants') {
+    if (req.method === 'GET' && req.url.startsWith('/test/')) {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(grants));
+      res.end(JSON.stringify(req.url === '/test/grants' ? grants : requests));
       return;
     }
+    const path = new URL(req.url, issuer).pathname;
+    requests[path] = (requests[path] || 0) + 1;
     handle(req, res);
   });
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

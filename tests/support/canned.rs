@@ -13,8 +13,9 @@ pub struct Canned {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub pace: Pace,
-    /// "{n}" in the body becomes the number of requests the server has received, so that each
-    /// answer differs (a token endpoint that rotates its tokens).
+    /// "{n}" in the body and the headers becomes the number of requests the server has
+    /// received, so that each answer differs (a token endpoint that rotates its tokens, a
+    /// server that asks for a new DPoP nonce each time).
     pub numbered: bool,
 }
 
@@ -43,6 +44,10 @@ impl Canned {
             pace: Pace::AtOnce,
             numbered: false,
         }
+    }
+    pub fn with_header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.into(), value.into()));
+        self
     }
     pub fn with_status(mut self, status: u16) -> Canned {
         self.status = status;
@@ -206,6 +211,9 @@ fn serve(mut conn: std::net::TcpStream, routes: &Routes, log: &Received, release
         resp.body = String::from_utf8_lossy(&resp.body)
             .replace("{n}", &n.to_string())
             .into_bytes();
+        for (_, v) in &mut resp.headers {
+            *v = v.replace("{n}", &n.to_string());
+        }
     }
     if resp.pace == Pace::Hang {
         std::thread::sleep(std::time::Duration::from_secs(120));

@@ -47,6 +47,8 @@ pub struct Options {
     /// Refuse authorization requests that were not pushed first (RFC 9126), and say so in
     /// the metadata.
     pub require_par: bool,
+    /// Ask for a nonce in every DPoP proof (RFC 9449 §8).
+    pub dpop_nonce: bool,
 }
 
 impl Idp {
@@ -74,6 +76,9 @@ impl Idp {
         }
         if opts.require_par {
             cmd.env("IDP_REQUIRE_PAR", "1");
+        }
+        if opts.dpop_nonce {
+            cmd.env("IDP_DPOP_NONCE", "1");
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.
@@ -138,6 +143,16 @@ impl Idp {
             .and_then(|r| r.json())
             .expect("the IdP counts its grants");
         v[grant_type].as_u64().unwrap_or(0)
+    }
+
+    /// How many requests reached `path` (such as "/token") so far.
+    pub fn requests(&self, path: &str) -> u64 {
+        let v: Value = crate::http()
+            .get(format!("{}/test/requests", self.issuer))
+            .send()
+            .and_then(|r| r.json())
+            .expect("the IdP counts its requests");
+        v[path].as_u64().unwrap_or(0)
     }
 
     /// Asks the provider whether `token` is active (RFC 7662), as `client`.

@@ -46,7 +46,17 @@ const SECTIONS = [
           ['post', 'Form body (secret sent via payload)'],
           ['none', 'None (public client)'],
           ['client_secret_jwt', 'Signed JWT (client_secret_jwt: the secret never travels)'],
+          ['private_key_jwt', 'Private key JWT (private_key_jwt: signed with a key only this app holds)'],
         ],
+      },
+      {
+        name: 'dpop',
+        label: 'Bind tokens to a key (DPoP)',
+        options: [
+          ['false', 'No: bearer tokens'],
+          ['true', 'Yes (RFC 9449): a stolen token is useless without the key'],
+        ],
+        hint: 'The key is made here and never leaves the vault; the provider must support DPoP.',
       },
     ],
   },
@@ -156,6 +166,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
     el('input', { type: 'hidden', name: 'preset' }),
     el('input', { type: 'hidden', name: 'iss_required' }),
     el('input', { type: 'hidden', name: 'assertion_algs' }),
+    el('input', { type: 'hidden', name: 'dpop_algs' }),
   );
   if (!editing)
     form.append(

@@ -152,6 +152,7 @@ mod tests {
             config: ProviderConfig::default(),
             has_client_secret: false,
             client_key: None,
+            dpop_key: None,
             accounts: 0,
             created_at: 0,
             updated_at: 0,

@@ -83,6 +83,7 @@ mod tests {
                     "id",
                     "has_client_secret",
                     "client_key",
+                    "dpop_key",
                     "accounts",
                     "created_at",
                     "updated_at",

@@ -173,12 +173,40 @@ pub enum TokenCmd {
         /// Refresh first when the token expires within this many seconds
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         min_valid: i64,
-        /// Print the HTTP header instead (`Authorization: Bearer ...`), for `curl -H`
+        /// Print the HTTP header instead (`Authorization: Bearer ...`), for `curl -H`; for a
+        /// DPoP-bound token, `Authorization: DPoP ...` and the `DPoP:` proof for --url
         #[arg(long, conflicts_with = "json")]
         header: bool,
+        /// With --header: the request's method, for a DPoP proof
+        #[arg(
+            long,
+            value_name = "METHOD",
+            default_value = "GET",
+            requires = "header"
+        )]
+        method: String,
+        /// With --header: the request's URL, for a DPoP proof
+        #[arg(long, value_name = "URL", requires = "header")]
+        url: Option<String>,
         /// Print {token, token_type, expires_at, scopes, account} as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Print a DPoP proof (RFC 9449) for one request with the account's DPoP-bound token: the
+    /// value of the `DPoP` header, beside `Authorization: DPoP <token>`
+    Proof {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// The request's method
+        #[arg(long, value_name = "METHOD", default_value = "GET")]
+        method: String,
+        /// The request's URL
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// Refresh first when the token expires within this many seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        min_valid: i64,
     },
     /// Refresh now (RFC 6749 §6)
     Refresh {
@@ -228,7 +256,7 @@ impl TokenCmd {
             | TokenCmd::Revoke { json, .. }
             | TokenCmd::Import { json, .. }
             | TokenCmd::Get { json, .. } => *json,
-            TokenCmd::Rename { .. } => false,
+            TokenCmd::Rename { .. } | TokenCmd::Proof { .. } => false,
         }
     }
 }

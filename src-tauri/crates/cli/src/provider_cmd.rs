@@ -52,10 +52,14 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
         ProviderCmd::Jwks { name } => {
             let vault = unlock::open(global, Create::Never)?;
             let view = providers::show(&vault, &name)?;
-            let keys: Vec<_> = view.client_key.iter().map(|k| k.jwk.clone()).collect();
+            let keys: Vec<_> = [&view.client_key, &view.dpop_key]
+                .into_iter()
+                .flatten()
+                .map(|k| k.jwk.clone())
+                .collect();
             if keys.is_empty() {
                 return Err(Error::InvalidInput(format!(
-                    "{} has no client key: generate one with `oauth-desk provider update {} --client-auth private_key_jwt --generate-key ES256`",
+                    "{} has no key: generate a client key with `oauth-desk provider update {} --client-auth private_key_jwt --generate-key ES256`, or a DPoP key with --dpop",
                     visible(&name),
                     visible(&name)
                 )));
@@ -366,6 +370,18 @@ fn print_details(p: &ProviderView) {
                     )
                 },
             ),
+        ),
+        (
+            "DPoP",
+            match (&p.dpop_key, p.dpop) {
+                (Some(k), true) => format!(
+                    "on: tokens bound to the {} key {}",
+                    k.alg.as_str(),
+                    k.thumbprint
+                ),
+                (_, true) => "on".into(),
+                (_, false) => "off".into(),
+            },
         ),
         ("Scopes", visible(&p.scopes.join(" "))),
         (

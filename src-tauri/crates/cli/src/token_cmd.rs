@@ -3,9 +3,10 @@
 use std::io::{Read, Write};
 
 use oauth_desk_core::http::Http;
+use oauth_desk_core::oauth::dpop;
 use oauth_desk_core::revoke::Revoked;
 use oauth_desk_core::text::visible;
-use oauth_desk_core::vault::{tokens, Create};
+use oauth_desk_core::vault::{provider_table, tokens, Create};
 use oauth_desk_core::{agent, import, refresh, revoke, time, Error, Result};
 
 use crate::args::{Global, TokenCmd};
@@ -41,21 +42,54 @@ pub fn obtain(
                 // Said, not fatal: the vault opens here as it would with no agent.
                 eprintln!("oauth-desk: {}", crate::output::printable(&e.to_string()));
             }
-            let vault = unlock::open(global, Create::Never)?;
-            let f = refresh::fresh(
-                &vault,
-                name,
-                account,
-                min_valid.max(0),
-                &Http::new,
-                &time::now,
-            )?;
+            let (_, f) = fresh_here(global, name, account, min_valid)?;
             Ok(Obtained {
                 token: f.token,
                 expires_at: f.expires_at,
             })
         }
     }
+}
+
+/// A fresh token from the vault opened here (refreshed first when it expires within
+/// `min_valid` seconds), and the vault.
+fn fresh_here(
+    global: &Global,
+    name: &str,
+    account: Option<&str>,
+    min_valid: i64,
+) -> Result<(oauth_desk_core::vault::Vault, refresh::Fresh)> {
+    let vault = unlock::open(global, Create::Never)?;
+    let f = refresh::fresh(
+        &vault,
+        name,
+        account,
+        min_valid.max(0),
+        &Http::new,
+        &time::now,
+    )?;
+    Ok((vault, f))
+}
+
+/// A fresh token as it goes with one request (`method`, `url`), and its stored type.
+fn presented(
+    global: &Global,
+    name: &str,
+    account: Option<&str>,
+    min_valid: i64,
+    method: &str,
+    url: Option<&str>,
+) -> Result<(dpop::Presented, Option<String>)> {
+    let (vault, f) = fresh_here(global, name, account, min_valid)?;
+    let p = provider_table::get(vault.conn(), name)?;
+    let presented = dpop::present(
+        &p,
+        f.token_type.as_deref(),
+        f.token.expose(),
+        url.map(|u| (method, u)),
+        time::now(),
+    )?;
+    Ok((presented, f.token_type))
 }
 
 /// Requests in flight at once in `token refresh --all`: enough to hide a provider's latency,
@@ -73,15 +107,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
         } => {
             // The token's details live in the vault, so it is opened here even when an agent
             // runs (`--header` and `--json` exclude each other).
-            let vault = unlock::open(global, Create::Never)?;
-            let f = refresh::fresh(
-                &vault,
-                &name,
-                account.as_deref(),
-                min_valid.max(0),
-                &Http::new,
-                &time::now,
-            )?;
+            let (_, f) = fresh_here(global, &name, account.as_deref(), min_valid)?;
             let out = serde_json::json!({
                 "token": f.token.expose(),
                 "token_type": f.token_type,
@@ -97,19 +123,65 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             name,
             account,
             min_valid,
-            header,
+            header: true,
+            method,
+            url,
             json: false,
         } => {
-            let token = obtain(global, &name, account.as_deref(), min_valid)?.token;
-            // The token alone, for `$(oauth-desk token get NAME)`, or the header for `curl -H`.
-            // (A DPoP-bound token's header and proof come with the keys issue.)
+            // The vault knows whether the token is DPoP-bound and holds the key for its proof,
+            // so it is opened here even when an agent runs.
+            let (presented, _) = presented(
+                global,
+                &name,
+                account.as_deref(),
+                min_valid,
+                &method,
+                url.as_deref(),
+            )?;
             let mut out = std::io::stdout().lock();
-            let written = if header {
-                writeln!(out, "Authorization: Bearer {}", token.expose())
-            } else {
-                writeln!(out, "{}", token.expose())
-            };
+            let mut written = writeln!(out, "Authorization: {}", presented.authorization.expose());
+            if let Some(proof) = &presented.proof {
+                written = written.and_then(|_| writeln!(out, "DPoP: {}", proof.expose()));
+            }
             written.map_err(|e| Error::io("writing the token", e))?;
+            Ok(())
+        }
+        TokenCmd::Get {
+            name,
+            account,
+            min_valid,
+            ..
+        } => {
+            // The token alone, for `$(oauth-desk token get NAME)`.
+            let token = obtain(global, &name, account.as_deref(), min_valid)?.token;
+            writeln!(std::io::stdout().lock(), "{}", token.expose())
+                .map_err(|e| Error::io("writing the token", e))?;
+            Ok(())
+        }
+        TokenCmd::Proof {
+            name,
+            account,
+            method,
+            url,
+            min_valid,
+        } => {
+            let (presented, token_type) = presented(
+                global,
+                &name,
+                account.as_deref(),
+                min_valid,
+                &method,
+                Some(&url),
+            )?;
+            let proof = presented.proof.ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "the token of {} is a {} token, bound to no key: it needs no proof",
+                    visible(&name),
+                    visible(token_type.as_deref().unwrap_or("bearer"))
+                ))
+            })?;
+            writeln!(std::io::stdout().lock(), "{}", proof.expose())
+                .map_err(|e| Error::io("writing the proof", e))?;
             Ok(())
         }
         TokenCmd::List { json } => {
@@ -127,6 +199,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                             "scopes": t.scopes,
                             "refreshed_at": t.refreshed_at.map(time::to_rfc3339),
                             "last_error": t.last_error,
+                            "token_type": t.token_type,
                         })
                     })
                     .collect();
@@ -135,12 +208,16 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                 println!("No tokens yet. Sign in with `oauth-desk login NAME`.");
             } else {
                 println!(
-                    "{:<20}  {:<28}  {:<12}  EXPIRES",
-                    "PROVIDER", "ACCOUNT", "STATUS"
+                    "{:<20}  {:<28}  {:<12}  {:<25}  BOUND",
+                    "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES"
                 );
                 for t in list {
+                    let bound = match t.token_type.as_deref() {
+                        Some(t) if t.eq_ignore_ascii_case(dpop::TOKEN_TYPE) => "DPoP key",
+                        _ => "-",
+                    };
                     println!(
-                        "{:<20}  {:<28}  {:<12}  {}",
+                        "{:<20}  {:<28}  {:<12}  {:<25}  {bound}",
                         visible(&t.provider),
                         visible(&t.account),
                         t.status.as_str(),

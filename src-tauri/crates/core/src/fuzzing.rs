@@ -47,7 +47,7 @@ fn provider() -> ProviderRecord {
             ..Default::default()
         },
         client_secret: Some(crate::Secret::new("fuzz-client-secret".into())),
-        client_key: None,
+        ..Default::default()
     }
 }
 

@@ -233,6 +233,7 @@ fn store(
             id_token: grant.id_token.as_ref(),
             scopes: &grant.scopes,
             expires_at: grant.expires_at,
+            token_type: &grant.token_type,
         },
         now,
     )?;

@@ -44,7 +44,7 @@ fn filled_vault(path: &Path) {
                 ..Default::default()
             },
             client_secret: None,
-            client_key: None,
+            ..Default::default()
         },
         1,
     )
@@ -146,7 +146,7 @@ fn secrets_written_through_the_core_api_never_reach_the_file_or_wal_in_clear() {
                 ..Default::default()
             },
             client_secret: Some(canaries[0].into()),
-            client_key: None,
+            ..Default::default()
         },
         1,
     )
@@ -365,7 +365,7 @@ fn make_schema1_fixture() {
                 ..Default::default()
             },
             client_secret: None,
-            client_key: None,
+            ..Default::default()
         },
         1_700_000_000,
     )

@@ -22,7 +22,7 @@ pub fn fill(conn: &Connection, n: usize, now: i64) {
                 ..Default::default()
             },
             client_secret: None,
-            client_key: None,
+            ..Default::default()
         };
         ids.push(provider_table::insert(&tx, &p, now).unwrap());
     }

@@ -113,7 +113,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: Some("s3cret".into()),
-            client_key: None,
+            ..Default::default()
         }
     }
 

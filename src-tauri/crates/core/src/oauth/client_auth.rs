@@ -5,7 +5,8 @@
 
 use base64::Engine;
 
-use super::assertion;
+use super::signing_key::SigningKey;
+use super::{assertion, dpop};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::vault::provider_table::{ClientAuth, ProviderRecord};
@@ -55,31 +56,59 @@ pub fn form_post(
 
 /// `Http` for the requests the `oauth2` crate builds for `p`'s client: it has put the client
 /// id (and a secret, for basic and post) in; this adds a fresh assertion to each request's
-/// body when the client authenticates with one, so that a retry is no replay.
+/// body when the client authenticates with one, so that a retry is no replay, and, to a
+/// token request of a DPoP provider, a fresh proof (answering one nonce challenge).
 pub(crate) struct ClientHttp<'a> {
     http: &'a Http,
     p: &'a ProviderRecord,
+    dpop: Option<&'a SigningKey>,
 }
 
 impl<'a> ClientHttp<'a> {
+    /// For the token endpoint: with a DPoP proof when the provider binds its tokens.
     pub fn new(http: &'a Http, p: &'a ProviderRecord) -> ClientHttp<'a> {
-        ClientHttp { http, p }
+        let dpop = if p.dpop { p.dpop_key.as_ref() } else { None };
+        ClientHttp { http, p, dpop }
+    }
+
+    /// For an endpoint that issues no token (device authorization): no proof.
+    pub fn without_dpop(http: &'a Http, p: &'a ProviderRecord) -> ClientHttp<'a> {
+        ClientHttp {
+            http,
+            p,
+            dpop: None,
+        }
     }
 
     /// `Http::call`, authenticated.
-    pub fn call(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
-        if let Some(pairs) = assertion::parameters(self.p, crate::time::now())? {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            for (name, value) in &pairs {
-                form.append_pair(name, value.expose());
+    pub fn call(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let build = |nonce: Option<&str>| -> Result<http::Request<Vec<u8>>> {
+            let mut request = crate::http::clone_request(&request);
+            let now = crate::time::now();
+            if let Some(pairs) = assertion::parameters(self.p, now)? {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (name, value) in &pairs {
+                    form.append_pair(name, value.expose());
+                }
+                let body = request.body_mut();
+                if !body.is_empty() {
+                    body.push(b'&');
+                }
+                body.extend_from_slice(form.finish().as_bytes());
             }
-            let body = request.body_mut();
-            if !body.is_empty() {
-                body.push(b'&');
+            if let Some(key) = self.dpop {
+                let url = request.uri().to_string();
+                let proof = dpop::proof(key, request.method().as_str(), &url, nonce, None, now)?;
+                let value = http::HeaderValue::from_str(proof.expose())
+                    .map_err(|e| Error::InvalidInput(format!("a DPoP proof: {e}")))?;
+                request.headers_mut().insert("DPoP", value);
             }
-            body.extend_from_slice(form.finish().as_bytes());
+            Ok(request)
+        };
+        match self.dpop {
+            Some(_) => dpop::send(self.http, build),
+            None => self.http.call(build(None)?),
         }
-        self.http.call(request)
     }
 }
 
@@ -104,7 +133,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: Some("s&cret".into()),
-            client_key: None,
+            ..Default::default()
         }
     }
 

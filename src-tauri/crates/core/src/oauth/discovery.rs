@@ -31,6 +31,8 @@ pub struct Metadata {
     pub token_endpoint_auth_methods_supported: Vec<String>,
     /// The algorithms client assertions may be signed with (at most 32 kept).
     pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// The algorithms DPoP proofs may be signed with (RFC 9449 §5.1; at most 32 kept).
+    pub dpop_signing_alg_values_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: the provider sends `iss` with the authorization response.
     pub authorization_response_iss_parameter_supported: bool,
@@ -236,6 +238,18 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             _ => Vec::new(),
         }
     };
+    // Algorithm names, bounded as the provider form's `algs` check takes them.
+    let algs = |key: &str| -> Vec<String> {
+        strings(key)
+            .into_iter()
+            .filter(|a| {
+                a.len() <= 32
+                    && a.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b))
+            })
+            .take(32)
+            .collect()
+    };
     Ok(Metadata {
         source: source.to_owned(),
         issuer: issuer.to_owned(),
@@ -248,17 +262,10 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
         jwks_uri: endpoint("jwks_uri")?,
         scopes_supported: strings("scopes_supported"),
         token_endpoint_auth_methods_supported: strings("token_endpoint_auth_methods_supported"),
-        token_endpoint_auth_signing_alg_values_supported: strings(
+        token_endpoint_auth_signing_alg_values_supported: algs(
             "token_endpoint_auth_signing_alg_values_supported",
-        )
-        .into_iter()
-        .filter(|a| {
-            a.len() <= 32
-                && a.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b))
-        })
-        .take(32)
-        .collect(),
+        ),
+        dpop_signing_alg_values_supported: algs("dpop_signing_alg_values_supported"),
         code_challenge_methods_supported: strings("code_challenge_methods_supported"),
         authorization_response_iss_parameter_supported: doc
             .get("authorization_response_iss_parameter_supported")

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::callback::{self, Expected, StateCheck};
 use super::client_auth::ClientHttp;
+use super::dpop;
 use super::jwk::Jwk;
 use super::polling::Schedule;
 use crate::error::{Error, Result};
@@ -171,6 +172,10 @@ impl CodeFlow {
         for (k, v) in &p.extra_params {
             request = request.add_extra_param(k.clone(), v.clone());
         }
+        // RFC 9449 §10: the code can then be exchanged only with a proof of this key.
+        if let Some(key) = p.dpop_key.as_ref().filter(|_| p.dpop) {
+            request = request.add_extra_param("dpop_jkt", key.thumbprint());
+        }
         let (url, state) = request.url();
         let url = if p.par {
             super::par::push(p, url.as_str(), http)?
@@ -254,7 +259,7 @@ impl DeviceFlow {
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .request(&Json(
-                &ClientHttp::new(http, p),
+                &ClientHttp::without_dpop(http, p),
                 "device authorization endpoint",
             ))
             .map_err(|e| request_error("device authorization endpoint", e))?;
@@ -695,15 +700,21 @@ fn grant(
             "the token response was refused: {m}; nothing was stored"
         ))
     };
-    match r.token_type() {
-        BasicTokenType::Bearer => {}
-        other => {
-            return Err(bad(format!(
-                "its token_type is {}, not bearer",
-                inert(other.as_ref())
-            )))
+    // A provider may ignore DPoP and send a bearer token; a DPoP token comes only in answer
+    // to a proof.
+    let token_type = match r.token_type() {
+        BasicTokenType::Bearer => "Bearer",
+        BasicTokenType::Extension(t) if p.dpop && t.eq_ignore_ascii_case(dpop::TOKEN_TYPE) => {
+            dpop::TOKEN_TYPE
         }
-    }
+        other => {
+            let expected = if p.dpop { "bearer or DPoP" } else { "bearer" };
+            return Err(bad(format!(
+                "its token_type is {}, not {expected}",
+                inert(other.as_ref())
+            )));
+        }
+    };
     if r.access_token().secret().is_empty() {
         return Err(bad("its access_token is empty".into()));
     }
@@ -739,7 +750,7 @@ fn grant(
     };
     let mut g = Grant {
         access_token: Secret::new(r.access_token().secret().clone()),
-        token_type: "Bearer".into(),
+        token_type: token_type.into(),
         refresh_token: r.refresh_token().map(|t| Secret::new(t.secret().clone())),
         id_token: None,
         scopes,
@@ -919,13 +930,17 @@ pub fn account_label(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<Strin
 
 fn userinfo(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<serde_json::Value> {
     let url = p.userinfo_url.as_deref()?;
-    let resp = http
-        .get_bearer(url, g.access_token.expose(), 256 * 1024)
-        .ok()?;
-    if resp.status != 200 {
-        return None;
-    }
-    serde_json::from_slice(&resp.body).ok()
+    let body = if g.token_type == dpop::TOKEN_TYPE {
+        let key = p.dpop_key.as_ref()?;
+        let resp = dpop::get(http, key, url, g.access_token.expose(), crate::time::now()).ok()?;
+        (resp.status() == 200).then(|| resp.into_body())?
+    } else {
+        let resp = http
+            .get_bearer(url, g.access_token.expose(), 256 * 1024)
+            .ok()?;
+        (resp.status == 200).then_some(resp.body)?
+    };
+    serde_json::from_slice(&body).ok()
 }
 
 /// `crate::fuzzing`: a token endpoint's body read as the oauth2 crate reads it, then checked
@@ -1060,7 +1075,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: None,
-            client_key: None,
+            ..Default::default()
         }
     }
 

@@ -6,6 +6,7 @@ pub mod callback;
 pub mod check;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod flow;
 pub mod input_schema;
 pub mod jwk;

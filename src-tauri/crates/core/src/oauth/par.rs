@@ -145,7 +145,7 @@ mod tests {
                 ..Default::default()
             },
             client_secret: None,
-            client_key: None,
+            ..Default::default()
         };
         let built = "https://idp.example/authorize?p=b2c_1_signin&response_type=code\
                      &client_id=desk&scope=openid&state=s";

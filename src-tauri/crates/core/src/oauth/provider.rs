@@ -15,7 +15,7 @@ use super::provider_schema::{provider_fields, Column, FieldValue};
 pub use super::provider_schema::{
     BoolOrText, Field, ListOrText, MapOrText, NumberOrText, ProviderForm,
 };
-use super::signing_key::{KeyInput, SigningKey};
+use super::signing_key::{Alg, KeyInput, SigningKey};
 use crate::error::FieldError;
 use crate::secret::Secret;
 use crate::text::shown;
@@ -73,6 +73,11 @@ provider_fields! {
     /// Push each authorization request to the provider first (RFC 9126), as some providers
     /// require; the browser then carries only a reference to it
     par: bool, check boolean, flag Some(("par", "true|false"));
+    /// Bind tokens to a key of OAuth Desk's (DPoP, RFC 9449): a stolen token is useless
+    /// without the key, which never leaves the vault
+    dpop: bool, check boolean, flag Some(("dpop", "true|false"));
+    /// The algorithms the provider accepts for DPoP proofs (set by discovery)
+    dpop_algs: Vec<String>, check algs, flag None;
     /// The JWKS: the keys that sign ID tokens (set by discovery)
     jwks_uri: Option<String>, check url, flag None;
     /// The client id the provider gave when OAuth Desk was registered
@@ -175,6 +180,7 @@ impl ProviderInput {
             }
         };
         let client_key = self.client_key(&config, stored, &mut v);
+        let dpop_key = dpop_key(&config, stored, &mut v);
         if config.par && config.par_url.is_none() && !v.has("par_url") {
             v.error(
                 "par_url",
@@ -196,6 +202,7 @@ impl ProviderInput {
             config,
             client_secret,
             client_key,
+            dpop_key,
         })
     }
 
@@ -255,6 +262,39 @@ impl ProviderInput {
             }
         }
         key
+    }
+}
+
+/// The key DPoP proofs are signed with: the stored one while the provider accepts its
+/// algorithm, else a new one (ES256 unless the provider takes only others). It is kept when
+/// DPoP is turned off, so that turning it on again finds the tokens' key.
+fn dpop_key(
+    config: &ProviderConfig,
+    stored: Option<&ProviderRecord>,
+    v: &mut Validator,
+) -> Option<SigningKey> {
+    let stored = stored.and_then(|s| s.dpop_key.clone());
+    let accepted = &config.dpop_algs;
+    let takes = |alg: Alg| accepted.is_empty() || accepted.iter().any(|a| a == alg.as_str());
+    if !config.dpop || stored.as_ref().is_some_and(|k| takes(k.alg())) {
+        return stored;
+    }
+    let Some(alg) = Alg::ALL.into_iter().find(|a| takes(*a)) else {
+        v.error(
+            "dpop",
+            format!(
+                "the provider takes DPoP proofs signed with {}, none of which OAuth Desk makes (ES256, RS256, PS256, EdDSA)",
+                accepted.iter().map(|a| shown(a)).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return None;
+    };
+    match SigningKey::generate(alg) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            v.error("dpop", e.to_string());
+            None
+        }
     }
 }
 

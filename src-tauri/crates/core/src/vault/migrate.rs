@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0006_client_key.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 7,
+        name: "dpop",
+        sql: include_str!("../../migrations/0007_dpop.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -75,6 +75,8 @@ pub struct ProviderRecord {
     pub client_secret: Option<Secret<String>>,
     /// The private key private_key_jwt signs with.
     pub client_key: Option<SigningKey>,
+    /// The private key DPoP proofs are signed with: the key the tokens are bound to.
+    pub dpop_key: Option<SigningKey>,
 }
 
 // A record is its configuration plus a secret; the flows read the configuration's fields
@@ -104,6 +106,8 @@ pub struct ProviderView {
     pub has_client_secret: bool,
     /// The public half of the client's signing key, when it has one.
     pub client_key: Option<PublicKey>,
+    /// The public half of the key DPoP-bound tokens are bound to.
+    pub dpop_key: Option<PublicKey>,
     /// How many accounts have a token for this provider.
     #[schemars(range(min = 0))]
     pub accounts: i64,
@@ -133,7 +137,7 @@ impl ProviderView {
 }
 
 /// The credential columns, beside the fields.
-const CREDENTIALS: &str = "client_secret, client_key_alg, client_key";
+const CREDENTIALS: &str = "client_secret, client_key_alg, client_key, dpop_key_alg, dpop_key";
 
 /// The SQL this table runs, written from the field list once.
 struct Statements {
@@ -150,13 +154,15 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
     Statements {
         insert: format!(
             "INSERT INTO providers ({}, {CREDENTIALS}, created_at, updated_at)
-             VALUES ({}, :client_secret, :client_key_alg, :client_key, :now, :now) RETURNING id",
+             VALUES ({}, :client_secret, :client_key_alg, :client_key, :dpop_key_alg, :dpop_key,
+                 :now, :now) RETURNING id",
             list(&|n| n.to_owned()),
             list(&|n| format!(":{n}")),
         ),
         update: format!(
             "UPDATE providers SET {}, client_secret = :client_secret,
-                 client_key_alg = :client_key_alg, client_key = :client_key, updated_at = :now
+                 client_key_alg = :client_key_alg, client_key = :client_key,
+                 dpop_key_alg = :dpop_key_alg, dpop_key = :dpop_key, updated_at = :now
              WHERE id = :id",
             list(&|n| format!("{n} = :{n}")),
         ),
@@ -166,7 +172,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
         ),
         view: format!(
             "SELECT p.id, {}, p.client_secret IS NOT NULL AS has_client_secret,
-                 p.client_key_alg, p.client_key,
+                 p.client_key_alg, p.client_key, p.dpop_key_alg, p.dpop_key,
                  (SELECT count(*) FROM tokens t WHERE t.provider_id = p.id) AS accounts,
                  p.created_at, p.updated_at
              FROM providers p",
@@ -195,15 +201,20 @@ fn record_values(p: &ProviderRecord, now: i64) -> Vec<(&'static str, Value)> {
             .as_ref()
             .map_or(Value::Null, |s| Value::Text(s.expose().clone())),
     ));
-    let (alg, key) = match &p.client_key {
-        Some(k) => (
-            Value::Text(k.alg().as_str().to_owned()),
-            Value::Text(k.stored_jwk().expose().clone()),
-        ),
-        None => (Value::Null, Value::Null),
-    };
-    values.push((":client_key_alg", alg));
-    values.push((":client_key", key));
+    for (alg_column, key_column, key) in [
+        (":client_key_alg", ":client_key", &p.client_key),
+        (":dpop_key_alg", ":dpop_key", &p.dpop_key),
+    ] {
+        let (alg, key) = match key {
+            Some(k) => (
+                Value::Text(k.alg().as_str().to_owned()),
+                Value::Text(k.stored_jwk().expose().clone()),
+            ),
+            None => (Value::Null, Value::Null),
+        };
+        values.push((alg_column, alg));
+        values.push((key_column, key));
+    }
     values.push((":now", Value::Integer(now)));
     values
 }
@@ -270,13 +281,15 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderRecord> {
         client_secret: r
             .get::<_, Option<String>>("client_secret")?
             .map(Secret::new),
-        client_key: client_key_from_row(r)?,
+        client_key: key_from_row(r, "client_key")?,
+        dpop_key: key_from_row(r, "dpop_key")?,
     })
 }
 
-fn client_key_from_row(r: &Row<'_>) -> rusqlite::Result<Option<SigningKey>> {
-    let alg: Option<Alg> = r.get("client_key_alg")?;
-    let key: Option<String> = r.get("client_key")?;
+/// The key in column `name` (and its algorithm in `name_alg`).
+fn key_from_row(r: &Row<'_>, name: &str) -> rusqlite::Result<Option<SigningKey>> {
+    let alg: Option<Alg> = r.get(format!("{name}_alg").as_str())?;
+    let key: Option<String> = r.get(name)?;
     Ok(alg
         .zip(key)
         .map(|(alg, key)| SigningKey::from_stored(alg, Secret::new(key))))
@@ -287,7 +300,8 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
         id: r.get("id")?,
         config: ProviderConfig::from_row(r)?,
         has_client_secret: r.get("has_client_secret")?,
-        client_key: client_key_from_row(r)?.map(|k| k.public()),
+        client_key: key_from_row(r, "client_key")?.map(|k| k.public()),
+        dpop_key: key_from_row(r, "dpop_key")?.map(|k| k.public()),
         accounts: r.get("accounts")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -344,7 +358,7 @@ pub(crate) mod tests {
                 ..Default::default()
             },
             client_secret: Some("s3cret".into()),
-            client_key: None,
+            ..Default::default()
         }
     }
 

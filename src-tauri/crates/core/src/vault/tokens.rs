@@ -68,6 +68,8 @@ pub struct TokenSummary {
     pub obtained_at: i64,
     pub refreshed_at: Option<i64>,
     pub last_error: Option<String>,
+    /// Bearer, or DPoP: bound to the provider's DPoP key.
+    pub token_type: Option<String>,
 }
 
 /// Stores the token of `record.account` at provider `provider_id`, replacing the one it had.
@@ -141,6 +143,8 @@ pub struct Refreshed<'a> {
     pub id_token: Option<&'a Secret<String>>,
     pub scopes: &'a [String],
     pub expires_at: Option<i64>,
+    /// Bearer, or DPoP when the refresh bound the new token to the provider's key.
+    pub token_type: &'a str,
 }
 
 pub fn store_refreshed(
@@ -158,7 +162,7 @@ pub fn store_refreshed(
         .prepare_cached(
             "UPDATE tokens SET access_token = ?3, refresh_token = coalesce(?4, refresh_token),
              id_token = coalesce(?5, id_token), scopes = ?6, expires_at = ?7, refreshed_at = ?8,
-             last_error = NULL
+             token_type = ?9, last_error = NULL
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
         )?
         .execute(params![
@@ -170,6 +174,7 @@ pub fn store_refreshed(
             serde_json::to_string(r.scopes).expect("a list of strings serializes"),
             r.expires_at,
             now,
+            r.token_type,
         ])?;
     if changed == 0 {
         return Err(not_found(provider, account));
@@ -275,6 +280,8 @@ pub struct TokenRow {
     pub refreshed_at: Option<i64>,
     pub last_error: Option<String>,
     pub has_refresh_token: bool,
+    /// Bearer, or DPoP: bound to the provider's DPoP key.
+    pub token_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -314,7 +321,7 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
     let limit = if q.limit == 0 { 200 } else { q.limit.min(1000) };
     let sql = format!(
         "SELECT p.name, p.color, t.account, t.shown, t.expires_at, t.scopes, t.refreshed_at, t.last_error,
-                t.refresh_token IS NOT NULL
+                t.refresh_token IS NOT NULL, t.token_type
          {base} ORDER BY {order} {dir}, p.name COLLATE NOCASE, t.account COLLATE NOCASE LIMIT {limit} OFFSET {}",
         q.offset
     );
@@ -332,6 +339,7 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
                 refreshed_at: r.get(6)?,
                 last_error: r.get(7)?,
                 has_refresh_token: r.get(8)?,
+                token_type: r.get(9)?,
             })
         },
     )?;
@@ -355,7 +363,8 @@ pub fn due(conn: &Connection, now: i64, window: i64) -> Result<Vec<(String, Stri
 
 pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {
     let mut stmt = conn.prepare(
-        "SELECT p.name, t.account, t.status, t.expires_at, t.scopes, t.obtained_at, t.refreshed_at, t.last_error
+        "SELECT p.name, t.account, t.status, t.expires_at, t.scopes, t.obtained_at, t.refreshed_at, t.last_error,
+                t.token_type
          FROM tokens t JOIN providers p ON p.id = t.provider_id
          ORDER BY p.name COLLATE NOCASE, t.account COLLATE NOCASE",
     )?;
@@ -369,6 +378,7 @@ pub fn list(conn: &Connection) -> Result<Vec<TokenSummary>> {
             obtained_at: r.get(5)?,
             refreshed_at: r.get(6)?,
             last_error: r.get(7)?,
+            token_type: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -390,7 +400,7 @@ pub(crate) mod tests {
                     ..Default::default()
                 },
                 client_secret: None,
-                client_key: None,
+                ..Default::default()
             },
             1,
         )
@@ -562,6 +572,7 @@ pub(crate) mod tests {
             id_token: None,
             scopes: &scopes,
             expires_at: Some(200),
+            token_type: "Bearer",
         };
         store_refreshed(v.conn(), "idp", "alice", &refreshed, 2).unwrap();
         let alice = get(v.conn(), "idp", "alice").unwrap();

@@ -1,0 +1,246 @@
+//! DPoP (RFC 9449): tokens bound to a key of OAuth Desk's. Each request to the token endpoint,
+//! and each use of a bound token, carries a proof: a JWT signed with the key, naming the
+//! request's method and URL (and the token's hash), so a token caught on the way is useless
+//! without the key. A server may ask for a nonce of its own in the proof; it is given once.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::signing_key::SigningKey;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::secret::Secret;
+use crate::vault::provider_table::ProviderRecord;
+
+/// The token type of a DPoP-bound token (RFC 9449 §5), as providers send it.
+pub const TOKEN_TYPE: &str = "DPoP";
+
+/// The error that asks for a nonce (RFC 9449 §8, §9).
+pub const NONCE_ERROR: &str = "use_dpop_nonce";
+
+/// The longest nonce taken from a server: RFC 9449 sets no limit, this keeps a hostile one from
+/// making every proof huge.
+pub const MAX_NONCE_CHARS: usize = 512;
+
+/// A proof for one request: `method` and `url` (its query and fragment left out, RFC 9449
+/// §4.2), the server's `nonce` when it asked for one, and `ath`, the hash of the access token
+/// it goes with, when it goes with one.
+pub fn proof(
+    key: &SigningKey,
+    method: &str,
+    url: &str,
+    nonce: Option<&str>,
+    access_token: Option<&str>,
+    now: i64,
+) -> Result<Secret<String>> {
+    let mut htu = url::Url::parse(url)
+        .map_err(|e| Error::InvalidInput(format!("cannot make a DPoP proof for {url}: {e}")))?;
+    htu.set_query(None);
+    htu.set_fragment(None);
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).map_err(|e| Error::Storage(format!("no randomness: {e}")))?;
+    let mut claims = json!({
+        "jti": hex::encode(jti),
+        "htm": method,
+        "htu": htu.as_str(),
+        "iat": now,
+    });
+    if let Some(n) = nonce {
+        claims["nonce"] = json!(n);
+    }
+    if let Some(t) = access_token {
+        claims["ath"] = json!(URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes())));
+    }
+    key.sign("dpop+jwt", true, &claims)
+}
+
+/// The nonce an answer asks for: a 400 whose error is `use_dpop_nonce` (an authorization
+/// server, §8) or a 401 whose challenge says so (a resource server, §9), with a `DPoP-Nonce`
+/// header of printable characters. Anything else is no request for a nonce.
+pub fn nonce_asked(resp: &http::Response<Vec<u8>>) -> Option<String> {
+    let asks = match resp.status().as_u16() {
+        400 => serde_json::from_slice::<serde_json::Value>(resp.body())
+            .is_ok_and(|v| v["error"] == NONCE_ERROR),
+        401 => resp
+            .headers()
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .any(|h| h.to_str().is_ok_and(|h| h.contains(NONCE_ERROR))),
+        _ => false,
+    };
+    let nonce = resp.headers().get("DPoP-Nonce")?.to_str().ok()?;
+    // RFC 9449 §8.1: NQCHAR, printable ASCII but space, " and \.
+    let fine = !nonce.is_empty()
+        && nonce.len() <= MAX_NONCE_CHARS
+        && nonce
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+    (asks && fine).then(|| nonce.to_owned())
+}
+
+/// Sends the request `build` makes for a nonce (None first) and, when the answer asks for a
+/// nonce, once more with it: a server asking again gets its second answer back as it is, so
+/// one that asks on every answer costs two requests, never a loop.
+pub fn send(
+    http: &Http,
+    build: impl Fn(Option<&str>) -> Result<http::Request<Vec<u8>>>,
+) -> Result<http::Response<Vec<u8>>> {
+    let first = http.call(build(None)?)?;
+    match nonce_asked(&first) {
+        Some(nonce) => http.call(build(Some(&nonce))?),
+        None => Ok(first),
+    }
+}
+
+/// How a token is sent with one request: the `Authorization` header's value and, for a
+/// DPoP-bound token, the `DPoP` header's proof for `method` and `url`.
+pub struct Presented {
+    pub authorization: Secret<String>,
+    pub proof: Option<Secret<String>>,
+}
+
+/// Presents `token` (of `token_type`, as stored) for a request: a bearer token as it is; a
+/// DPoP-bound one with a proof by `p`'s DPoP key, which needs the request (`method`, `url`).
+pub fn present(
+    p: &ProviderRecord,
+    token_type: Option<&str>,
+    token: &str,
+    request: Option<(&str, &str)>,
+    now: i64,
+) -> Result<Presented> {
+    if !token_type.is_some_and(|t| t.eq_ignore_ascii_case(TOKEN_TYPE)) {
+        return Ok(Presented {
+            authorization: Secret::new(format!("Bearer {token}")),
+            proof: None,
+        });
+    }
+    let key = p.dpop_key.as_ref().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "this token is bound to a DPoP key that {} no longer has: sign in again",
+            crate::text::shown(&p.name)
+        ))
+    })?;
+    let (method, url) = request.ok_or_else(|| {
+        Error::InvalidInput(
+            "this token is DPoP-bound: its proof is made for one request; give --url (and --method, GET by default)"
+                .into(),
+        )
+    })?;
+    Ok(Presented {
+        authorization: Secret::new(format!("{TOKEN_TYPE} {token}")),
+        proof: Some(proof(key, method, url, None, Some(token), now)?),
+    })
+}
+
+/// A GET of `url` with a DPoP-bound `token` and its proof (a userinfo request).
+pub fn get(
+    http: &Http,
+    key: &SigningKey,
+    url: &str,
+    token: &str,
+    now: i64,
+) -> Result<http::Response<Vec<u8>>> {
+    send(http, |nonce| {
+        let proof = proof(key, "GET", url, nonce, Some(token), now)?;
+        http::Request::get(url)
+            .header("Accept", "application/json")
+            .header("Authorization", format!("{TOKEN_TYPE} {token}"))
+            .header("DPoP", proof.expose().as_str())
+            .body(Vec::new())
+            .map_err(|e| Error::InvalidInput(format!("cannot build a request to {url}: {e}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::signing_key::Alg;
+
+    fn part(jwt: &str, i: usize) -> serde_json::Value {
+        serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(jwt.split('.').nth(i).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_proof_names_the_request_carries_the_public_key_and_hashes_the_token() {
+        let key = SigningKey::generate(Alg::ES256).unwrap();
+        let p = proof(
+            &key,
+            "GET",
+            "https://api.example/me?x=1#f",
+            Some("n-1"),
+            Some("tok"),
+            1000,
+        )
+        .unwrap();
+        let header = part(p.expose(), 0);
+        assert_eq!(header["typ"], "dpop+jwt");
+        assert_eq!(header["alg"], "ES256");
+        assert!(header["jwk"]["x"].is_string() && header["jwk"].get("d").is_none());
+        let claims = part(p.expose(), 1);
+        assert_eq!(
+            claims["htu"], "https://api.example/me",
+            "no query, no fragment"
+        );
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["iat"], 1000);
+        assert_eq!(claims["nonce"], "n-1");
+        // RFC 9449 §4.2: base64url of the SHA-256 of the token's ASCII.
+        assert_eq!(
+            claims["ath"],
+            URL_SAFE_NO_PAD.encode(Sha256::digest(b"tok"))
+        );
+        let other = proof(&key, "GET", "https://api.example/me", None, None, 1000).unwrap();
+        assert_ne!(part(other.expose(), 1)["jti"], claims["jti"]);
+        assert!(part(other.expose(), 1).get("ath").is_none());
+    }
+
+    fn answer(status: u16, body: &str, headers: &[(&str, &str)]) -> http::Response<Vec<u8>> {
+        let mut b = http::Response::builder().status(status);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(body.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn only_a_well_formed_request_for_a_nonce_is_one() {
+        let nonce = [("DPoP-Nonce", "abc")];
+        let asked = r#"{"error":"use_dpop_nonce"}"#;
+        assert_eq!(
+            nonce_asked(&answer(400, asked, &nonce)).as_deref(),
+            Some("abc")
+        );
+        let challenge = [
+            ("DPoP-Nonce", "abc"),
+            ("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\""),
+        ];
+        assert_eq!(
+            nonce_asked(&answer(401, "", &challenge)).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            nonce_asked(&answer(400, asked, &[])),
+            None,
+            "no nonce given"
+        );
+        let other = r#"{"error":"invalid_grant"}"#;
+        assert_eq!(nonce_asked(&answer(400, other, &nonce)), None);
+        assert_eq!(nonce_asked(&answer(200, asked, &nonce)), None);
+        let long = "a".repeat(MAX_NONCE_CHARS + 1);
+        assert_eq!(
+            nonce_asked(&answer(400, asked, &[("DPoP-Nonce", &long)])),
+            None
+        );
+        assert_eq!(
+            nonce_asked(&answer(400, asked, &[("DPoP-Nonce", "a\"b")])),
+            None
+        );
+    }
+}
