@@ -25,6 +25,7 @@ fn main() {
             "token_details",
             "reveal_access_token",
             "copy_access_token",
+            "copy_public_key",
             "import_token",
             "list_tokens",
             "list_activity",

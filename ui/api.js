@@ -27,6 +27,12 @@ const { invoke } = window.__TAURI__.core;
  */
 /** @typedef {ProviderView & { notice?: string }} Updated */
 /** The provider form's fields, every one as text (core oauth/provider.rs ProviderForm / ProviderInput). @typedef {Record<string, string>} ProviderForm */
+/**
+ * The client key a saved form asks for (core oauth/signing_key.rs KeyInput): a new one, or
+ * a key file the app reads. The page never holds a private key.
+ * @typedef {{ generate?: string, file?: string }} KeyChoice
+ */
+/** A form as sent to be checked or saved: its fields and, maybe, a key choice. @typedef {{ [field: string]: string | KeyChoice }} ProviderSubmission */
 /** @typedef {{ key: string, label: string, kind: string, example: string, default: string | null }} PresetParam */
 /** @typedef {{ id: string, label: string, params: PresetParam[], notes?: string | null }} Preset */
 /**
@@ -43,12 +49,14 @@ const { invoke } = window.__TAURI__.core;
 /** @typedef {{ id: number, user_code: string, verification_uri: string, expires_in: number }} DeviceStarted */
 /**
  * @typedef {{ provider: string, color: string | null, account: string, status: string, expires_at: number | null,
- *   scopes: string[], refreshed_at: number | null, last_error: string | null, has_refresh_token: boolean }} TokenRow
+ *   scopes: string[], refreshed_at: number | null, last_error: string | null, has_refresh_token: boolean,
+ *   token_type: string | null }} TokenRow
  */
 /** @typedef {{ total: number, rows: TokenRow[] }} TokenPage */
 /** @typedef {{ provider: string, account: string, expires_at: number | null, rotated: boolean, shared: boolean }} RefreshOutcome */
 /** @typedef {{ header: unknown, claims: unknown }} Jwt */
-/** @typedef {{ id_token: Jwt | null, access_token: Jwt | null, userinfo: unknown, introspection: unknown, notes: string[] }} TokenDetails */
+/** @typedef {{ kind: string, alg: string, thumbprint: string }} Binding */
+/** @typedef {{ id_token: Jwt | null, access_token: Jwt | null, userinfo: unknown, introspection: unknown, bound_to: Binding | null, notes: string[] }} TokenDetails */
 /** @typedef {{ schema_version: number, providers: string[], accounts: [string, string][] }} BackupContents */
 /** @typedef {{ name: string, action: string, fields: string[], needs_secret: boolean, warning?: string | null }} Planned */
 /** @typedef {{ digest: string, providers: Planned[] }} Plan */
@@ -78,15 +86,17 @@ export const listTokens = () => call('list_tokens');
 export const listActivity = () => call('list_activity');
 /** @type {(name: string) => Promise<ProviderForm>} */
 export const providerForm = (name) => call('provider_form', { name });
-/** @type {(input: ProviderForm, editing: string | null) => Promise<FieldError[]>} */
+/** @type {(input: ProviderSubmission, editing: string | null) => Promise<FieldError[]>} */
 export const checkProvider = (input, editing) => call('check_provider', { input, editing });
-/** @type {(input: ProviderForm) => Promise<Updated>} */
+/** @type {(input: ProviderSubmission) => Promise<Updated>} */
 export const addProvider = (input) => call('add_provider', { input });
-/** @type {(name: string, input: ProviderForm) => Promise<Updated>} */
+/** @type {(name: string, input: ProviderSubmission) => Promise<Updated>} */
 export const updateProvider = (name, input) => call('update_provider', { name, input });
+/** @type {(name: string) => Promise<void>} */
+export const copyPublicKey = (name) => call('copy_public_key', { name });
 /** @type {(name: string) => Promise<number>} */
 export const removeProvider = (name) => call('remove_provider', { name });
-/** @type {(input: ProviderForm) => Promise<ProviderForm>} */
+/** @type {(input: ProviderSubmission) => Promise<ProviderForm>} */
 export const discoverProvider = (input) => call('discover_provider', { input });
 /** @type {() => Promise<Preset[]>} */
 export const listPresets = () => call('list_presets');

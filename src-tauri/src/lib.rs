@@ -70,6 +70,7 @@ pub fn builder<R: Runtime>(
             commands::tokens::token_details,
             commands::tokens::reveal_access_token,
             commands::tokens::copy_access_token,
+            commands::providers::copy_public_key,
             commands::tokens::import_token,
             commands::vault::list_tokens,
             commands::vault::list_activity,

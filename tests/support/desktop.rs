@@ -237,9 +237,99 @@ impl App {
             .await
     }
 
+    /// Picks the option showing `option` in the select labelled `label`, as a click would.
+    pub async fn choose(&self, label: &str, option: &str) {
+        let select = self.field(label).await;
+        self.scroll_to(&select).await;
+        select.click().await.unwrap();
+        let xpath = format!(
+            "//select[@id=//label[normalize-space()={}]/@for]/option[normalize-space()={}]",
+            xpath_literal(label),
+            xpath_literal(option)
+        );
+        self.find(&xpath, &format!("option {option:?} of {label:?}"))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// What the X clipboard (the CLIPBOARD selection) holds now, as text: asked of its owner,
+    /// as a paste would.
+    pub async fn clipboard(&self) -> String {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{AtomEnum, ConnectionExt, CreateWindowAux, WindowClass};
+        use x11rb::protocol::Event;
+        let (conn, screen) = x11rb::connect(Some(&self.display.name)).expect("connect to Xvfb");
+        let root = conn.setup().roots[screen].root;
+        let window = conn.generate_id().unwrap();
+        conn.create_window(
+            x11rb::COPY_DEPTH_FROM_PARENT,
+            window,
+            root,
+            0,
+            0,
+            1,
+            1,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new(),
+        )
+        .unwrap();
+        let atom = |name: &str| {
+            conn.intern_atom(false, name.as_bytes())
+                .unwrap()
+                .reply()
+                .unwrap()
+                .atom
+        };
+        let (clipboard, utf8, property) = (
+            atom("CLIPBOARD"),
+            atom("UTF8_STRING"),
+            atom("OAUTH_DESK_PASTE"),
+        );
+        conn.convert_selection(window, clipboard, utf8, property, x11rb::CURRENT_TIME)
+            .unwrap();
+        conn.flush().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(Event::SelectionNotify(e)) = conn.poll_for_event().unwrap() {
+                if e.property == x11rb::NONE {
+                    return String::new();
+                }
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the clipboard's owner did not answer"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let reply = conn
+            .get_property(false, window, property, AtomEnum::ANY, 0, 1 << 20)
+            .unwrap()
+            .reply()
+            .unwrap();
+        String::from_utf8_lossy(&reply.value).into_owned()
+    }
+
+    /// Brings `element` to the middle of the view, as a person scrolls to it: below the
+    /// form's sticky buttons, or under a notice, a click would land on those.
+    async fn scroll_to(&self, element: &fantoccini::elements::Element) {
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                vec![serde_json::to_value(element).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+
     /// Replaces what the field labelled `label` holds with `text`, typing it.
     pub async fn type_into(&self, label: &str, text: &str) {
         let f = self.field(label).await;
+        self.scroll_to(&f).await;
         f.clear().await.unwrap();
         // Emptying by typing (a character and Backspace) fires the input events a person's
         // typing would; `clear` alone does not.

@@ -4,7 +4,7 @@
 //! userinfo endpoint only with a proof made by `token proof` or `token get --header`.
 
 use oauth_desk_tests::canned::{Canned, CannedServer};
-use oauth_desk_tests::cli::{json, run, stderr, stdout};
+use oauth_desk_tests::cli::{json, run, stderr, stdout, Running};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::{self, ok};
@@ -147,6 +147,40 @@ fn the_authorization_request_names_the_key_and_dpop_off_gives_a_bearer_token() {
     assert_eq!(token(&s)["token_type"], "Bearer");
     let kept = json(&ok(cli(&s, &["provider", "show", "Bound", "--json"])))["dpop_key"].clone();
     assert_eq!(kept, key, "the key stays for when DPoP is turned on again");
+}
+
+/// The REST API gives scripts the same: the token with its type, and a proof for a request.
+#[test]
+fn the_rest_api_gives_the_token_type_and_a_proof() {
+    let idp = Idp::start();
+    let s = bound(&idp);
+    signin::login_as(&s, &[PASS], "Bound", "alice");
+    let key = stdout(&ok(cli(&s, &["api", "key"]))).trim().to_owned();
+    let mut serve = Running::start(&s, &["serve", "--port", "0"], &[PASS]);
+    let base = serve.line().trim_start_matches("listening on ").to_owned();
+    let url = idp.endpoint("userinfo_endpoint");
+    let answer: serde_json::Value = oauth_desk_tests::http()
+        .post(format!("{base}/api/v1/oauth2/user/Bound/{ALICE}/proof"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "method": "GET", "url": url }))
+        .send()
+        .and_then(|r| r.json())
+        .expect("the API answers");
+    assert_eq!(answer["token_type"], "DPoP", "{answer}");
+    let dpop = format!("DPoP {}", answer["token"].as_str().unwrap());
+    let proof = answer["proof"].as_str().expect("a proof");
+    assert_eq!(
+        userinfo(&idp, &[("Authorization", &dpop), ("DPoP", proof)]),
+        200
+    );
+    let got: serde_json::Value = oauth_desk_tests::http()
+        .get(format!("{base}/api/v1/oauth2/user/Bound/{ALICE}"))
+        .bearer_auth(&key)
+        .send()
+        .and_then(|r| r.json())
+        .expect("the API answers");
+    assert_eq!(got["token_type"], "DPoP");
+    drop(serve);
 }
 
 #[test]

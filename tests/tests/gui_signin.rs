@@ -142,6 +142,93 @@ async fn a_provider_that_requires_pushed_requests_is_set_up_and_signed_in_from_t
     app.close().await;
 }
 
+/// A private_key_jwt client with DPoP, set up in the form: the app generates the key on save,
+/// the edit form shows its thumbprint and copies its public JWK (read back from the X
+/// clipboard, as a paste into the provider's console would), the provider registers that key,
+/// and the sign-in in the login window gives a token the table and the details mark as bound.
+#[tokio::test(flavor = "current_thread")]
+async fn a_private_key_jwt_provider_is_set_up_in_the_form_and_its_token_is_bound() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
+        .await;
+    app.type_into("Name", "Keyed").await;
+    app.type_into("Client ID", "not-registered-yet").await;
+    app.choose(
+        "Client authentication",
+        "Private key JWT (private_key_jwt: signed with a key only this app holds)",
+    )
+    .await;
+    app.choose("Client key", "Generate a new ES256 key").await;
+    app.choose(
+        "Bind tokens to a key (DPoP)",
+        "Yes (RFC 9449): a stolen token is useless without the key",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the choice paints
+    app.screenshot("keys-form-generate").await;
+    app.type_into("Loopback port", "0").await;
+    app.button("Save provider").await.click().await.unwrap();
+
+    app.button("Edit").await.click().await.unwrap();
+    app.click("Copy public JWK").await;
+    app.text("Public JWK copied: paste it into the provider’s console.")
+        .await;
+    let copied = app.clipboard().await;
+    let jwk: serde_json::Value = serde_json::from_str(&copied)
+        .unwrap_or_else(|e| panic!("the clipboard holds a JWK ({e}): {copied:?}"));
+    assert_eq!(jwk["kty"], "EC");
+    assert!(jwk.get("d").is_none(), "only the public half: {jwk}");
+    let shown = app
+        .find("//*[contains(@class,'public-key')]//code", "the thumbprint")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(jwk["kid"], shown.as_str(), "the thumbprint is the key id");
+    app.screenshot("keys-form-public-jwk").await;
+
+    // The registration's HTTP client blocks: off the test's async thread.
+    let client_id = std::thread::scope(|s| {
+        s.spawn(|| {
+            idp.register(serde_json::json!({
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": { "keys": [jwk] },
+            }))
+        })
+        .join()
+        .unwrap()
+    });
+    app.type_into("Client ID", &client_id).await;
+    app.button("Save changes").await.click().await.unwrap();
+
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    let origin = idp.issuer.replace('.', "\\.");
+    let title = format!("^Sign in to Keyed — {origin}$");
+    app.wait_window(&title, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
+    app.keyboard(&title, &["dana", "Tab", "pw", "Return"]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.keyboard(&title, &["Return"]).await;
+    app.wait_window("^Sign in to", false).await;
+    app.text("Signed in to Keyed as dana@example.test.").await;
+
+    app.button("Tokens").await.click().await.unwrap();
+    app.text("DPoP-bound").await;
+    app.screenshot("keys-token-table-bound").await;
+    app.click("Details").await;
+    app.text("Bound to").await;
+    app.screenshot("keys-token-details-bound").await;
+    app.close().await;
+}
+
 /// Plugin commands the app's plugins and Tauri's core offer to windows that are granted them.
 const PLUGIN_COMMANDS: &[&str] = &[
     "plugin:clipboard-manager|read_text",

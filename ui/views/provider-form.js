@@ -179,6 +179,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
     const fieldset = el('fieldset', {}, el('legend', {}, section.title));
     for (const f of section.fields) fieldset.append(providerField(f, form, existing));
     form.append(fieldset);
+    if (section.title === 'Client') form.append(keySection(form, existing));
   }
   const formError = el('p', { class: 'field-error', role: 'alert', id: 'form-error' });
   const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
@@ -271,6 +272,76 @@ export async function showForm(view, { existing = null, presetId = null, back })
     }
   }
   if (editing) check();
+}
+
+// The client's signing key, for private_key_jwt, shown while that method is chosen (or a key
+// is stored). Its private half never reaches the page: the core makes a new key when the form
+// is saved, or reads a key file then; the page shows only the public JWK.
+function keySection(form, existing) {
+  const stored = existing?.client_key ?? null;
+  const choice = el(
+    'select',
+    { id: 'f-client_key' },
+    ...(stored ? [el('option', { value: 'keep' }, `Keep the stored ${stored.alg} key`)] : []),
+    ...['ES256', 'RS256', 'PS256', 'EdDSA'].map((alg) =>
+      el('option', { value: `generate:${alg}` }, `${stored ? 'Replace with' : 'Generate'} a new ${alg} key`),
+    ),
+    el('option', { value: 'file' }, 'Import a private key file (PEM or JWK)'),
+  );
+  const file = el('input', {
+    id: 'f-client_key_file',
+    type: 'text',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    placeholder: '/path/to/client-key.pem',
+  });
+  const fileField = field({
+    label: 'Key file',
+    control: file,
+    hint: 'Read by the app when you save: PEM (PKCS#8, RSA or EC) or a JWK. Kept encrypted in the vault.',
+  });
+  const showFile = () => (fileField.hidden = choice.value !== 'file');
+  choice.addEventListener('change', showFile);
+  showFile();
+  const set = el(
+    'fieldset',
+    { id: 'client-key' },
+    el('legend', {}, 'Client key'),
+    field({
+      label: 'Client key',
+      control: choice,
+      name: 'client_key',
+      hint: 'private_key_jwt signs with it. Its private half never leaves the vault; give the provider its public JWK.',
+    }),
+    fileField,
+  );
+  if (stored) set.append(publicKey(stored, existing.name));
+  const auth = form.elements.namedItem('client_auth');
+  const showSet = () => (set.hidden = auth.value !== 'private_key_jwt' && !stored);
+  auth.addEventListener('change', showSet);
+  // The form is filled after it is built: look again once the values are in.
+  queueMicrotask(showSet);
+  return set;
+}
+
+/** The public half of a stored key, with its thumbprint and a copy button. */
+function publicKey(key, providerName) {
+  const copy = el('button', { type: 'button', class: 'secondary' }, 'Copy public JWK');
+  copy.addEventListener('click', async () => {
+    try {
+      await api.copyPublicKey(providerName);
+      toast('Public JWK copied: paste it into the provider’s console.');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  });
+  return el(
+    'div',
+    { class: 'public-key' },
+    el('p', {}, `${key.alg} key, thumbprint `, el('code', {}, key.thumbprint)),
+    el('pre', { 'aria-label': 'Public JWK' }, JSON.stringify(key.jwk, null, 2)),
+    el('div', { class: 'input-row' }, copy),
+  );
 }
 
 // One field of SECTIONS: its control by kind (select, textarea, input), the secret's Show
@@ -459,13 +530,20 @@ function fill(form, values) {
   if (picker && /^#[0-9a-f]{6}$/i.test(color)) picker.value = color;
 }
 
-// The form as the core reads it: every field as text; an empty secret is left out (kept).
+// The form as the core reads it: every field as text; an empty secret is left out (kept), and
+// so is the key unless a new one is asked for (generated, or read from a file by the app).
 function gather(form) {
-  /** @type {ProviderForm} */
+  /** @type {import('../api.js').ProviderSubmission} */
   const input = {};
   for (const name of FIELD_NAMES) input[name] = form.elements[name]?.value ?? '';
   const secret = form.elements.client_secret.value;
   if (secret) input.client_secret = secret;
+  const key = /** @type {HTMLSelectElement | null} */ (form.querySelector('#f-client_key'));
+  if (key && !key.closest('fieldset')?.hidden) {
+    if (key.value.startsWith('generate:')) input.client_key = { generate: key.value.slice('generate:'.length) };
+    const file = /** @type {HTMLInputElement} */ (form.querySelector('#f-client_key_file')).value.trim();
+    if (key.value === 'file' && file) input.client_key = { file };
+  }
   return input;
 }
 

@@ -101,6 +101,7 @@ function row(view, p) {
         p.client_id ? `client ${visible(p.client_id)}` : '',
         ' · ',
         accounts,
+        p.dpop ? ' · tokens DPoP-bound' : '',
       ),
     ),
     el(

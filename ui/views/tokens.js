@@ -177,6 +177,15 @@ function row(view, t) {
   if (t.color) swatch.style.setProperty('--swatch', t.color);
   const status = el('span', { class: `status ${t.status}` }, t.status.replace('_', ' '));
   const statusCell = el('td', {}, status);
+  if (t.token_type === 'DPoP')
+    statusCell.append(
+      ' ',
+      el(
+        'span',
+        { class: 'badge bound', title: 'Bound to this app’s DPoP key: a copy of the token is useless without it' },
+        'DPoP-bound',
+      ),
+    );
   if (t.last_error) statusCell.append(el('div', { class: 'row-error' }, t.last_error));
   const expires = el('td', { class: 'countdown' });
   const live = t.expires_at != null && t.status !== 'revoked';
@@ -350,6 +359,19 @@ async function detailsDialog(t) {
         section(
           'Access token claims (JWT)',
           el('pre', {}, `${claimsText(d.access_token.header)}\n${claimsText(d.access_token.claims)}`),
+        ),
+      );
+    if (d.bound_to)
+      parts.push(
+        section(
+          'Bound to',
+          el(
+            'p',
+            {},
+            `The ${d.bound_to.kind} key of ${visible(t.provider)} (${d.bound_to.alg}, thumbprint `,
+            el('code', {}, d.bound_to.thumbprint),
+            '): every use needs a proof signed with it, which only this app can make.',
+          ),
         ),
       );
     if (d.userinfo) parts.push(section('Userinfo', el('pre', {}, claimsText(d.userinfo))));

@@ -56,6 +56,29 @@ pub async fn add_provider(
         .await?)
 }
 
+/// Copies the public JWK of the provider's client key, to paste into the provider's console.
+/// (Public: there is nothing to clear afterwards.)
+#[tauri::command]
+pub async fn copy_public_key<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> CommandResult<()> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let view = state.with_vault(move |v| providers::show(v, &name)).await?;
+    let key = view.client_key.ok_or_else(|| {
+        oauth_desk_core::Error::InvalidInput(format!(
+            "{} has no client key",
+            oauth_desk_core::text::shown(&view.config.name)
+        ))
+    })?;
+    let jwk = serde_json::to_string_pretty(&key.jwk).expect("a JWK serializes");
+    app.clipboard().write_text(jwk).map_err(|e| {
+        oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
+    })?;
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn update_provider(
     state: State<'_, AppState>,
@@ -142,6 +165,7 @@ mod tests {
             .collect();
         let mut expected: BTreeSet<&str> = FIELDS.iter().map(|f| f.name).collect();
         expected.insert("client_secret");
+        expected.insert("client_key");
         assert_eq!(named, expected);
     }
 

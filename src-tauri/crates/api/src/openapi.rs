@@ -16,7 +16,8 @@ const WRITTEN: &str = include_str!("../openapi.json");
 /// What an update's body may also do, beyond what `ProviderInput` says.
 const UPDATE_NOTE: &str = " On update the fields replace the stored ones. Beyond what this \
     schema says, an empty client_secret with basic or post is also accepted when the provider \
-    has a stored secret, which it keeps.";
+    has a stored secret, which it keeps, and private_key_jwt without client_key when it has a \
+    stored key, which it keeps (a client_key replaces it).";
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());
 

@@ -46,6 +46,10 @@ pub fn routes() -> Router<Arc<ApiState>> {
             "/api/v1/oauth2/user/{name}/{account}/refresh",
             post(refresh_user),
         )
+        .route(
+            "/api/v1/oauth2/user/{name}/{account}/proof",
+            post(proof_user),
+        )
 }
 
 async fn openapi() -> Response {
@@ -93,11 +97,9 @@ async fn show_app(State(s): S, Path(name): Path<String>) -> ApiResult {
 /// private key travels in a request a proxy or a log could keep.
 fn provider_input(body: &[u8]) -> Result<ProviderInput, ApiError> {
     let input: ProviderInput = parse(body)?;
-    if input
-        .client_key
-        .as_ref()
-        .is_some_and(|k| k.generate.is_none() || k.import.is_some() || k.alg.is_some())
-    {
+    if input.client_key.as_ref().is_some_and(|k| {
+        k.generate.is_none() || k.import.is_some() || k.file.is_some() || k.alg.is_some()
+    }) {
         return Err(ApiError(Error::field(
             "client_key",
             "the REST API only generates keys ({\"generate\": \"ES256\"}); import your own with `oauth-desk provider update NAME --client-key-stdin`",
@@ -245,9 +247,9 @@ async fn put_user(
 /// GetOAuth2User / getAccessTokenForUser: the access token, refreshed first when it expires
 /// within a minute.
 async fn get_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {
-    let token = s
+    let f = s
         .with_vault(move |v| {
-            refresh::access_token(
+            refresh::fresh(
                 v,
                 &name,
                 Some(&account),
@@ -257,7 +259,47 @@ async fn get_user(State(s): S, Path((name, account)): Path<(String, String)>) ->
             )
         })
         .await?;
-    ok(json!({ "token": token.expose() }))
+    ok(json!({ "token": f.token.expose(), "token_type": token_type(f.token_type) }))
+}
+
+/// Bearer unless the token is DPoP-bound.
+fn token_type(stored: Option<String>) -> String {
+    stored.unwrap_or_else(|| "Bearer".into())
+}
+
+/// The request a proof is for.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofFor {
+    method: String,
+    url: String,
+}
+
+/// A fresh token with, when it is DPoP-bound, its proof for one request (RFC 9449).
+async fn proof_user(
+    State(s): S,
+    Path((name, account)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let req: ProofFor = parse(&body)?;
+    let (presented, f) = s
+        .with_vault(move |v| {
+            refresh::presented(
+                v,
+                &name,
+                Some(&account),
+                refresh::DEFAULT_MARGIN,
+                Some((&req.method, &req.url)),
+                &Http::new,
+                &time::now,
+            )
+        })
+        .await?;
+    ok(json!({
+        "token": f.token.expose(),
+        "token_type": token_type(f.token_type),
+        "proof": presented.proof.as_ref().map(|p| p.expose()),
+    }))
 }
 
 async fn refresh_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {

@@ -6,7 +6,7 @@ use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::dpop;
 use oauth_desk_core::revoke::Revoked;
 use oauth_desk_core::text::visible;
-use oauth_desk_core::vault::{provider_table, tokens, Create};
+use oauth_desk_core::vault::{tokens, Create};
 use oauth_desk_core::{agent, import, refresh, revoke, time, Error, Result};
 
 use crate::args::{Global, TokenCmd};
@@ -80,14 +80,15 @@ fn presented(
     method: &str,
     url: Option<&str>,
 ) -> Result<(dpop::Presented, Option<String>)> {
-    let (vault, f) = fresh_here(global, name, account, min_valid)?;
-    let p = provider_table::get(vault.conn(), name)?;
-    let presented = dpop::present(
-        &p,
-        f.token_type.as_deref(),
-        f.token.expose(),
+    let vault = unlock::open(global, Create::Never)?;
+    let (presented, f) = refresh::presented(
+        &vault,
+        name,
+        account,
+        min_valid.max(0),
         url.map(|u| (method, u)),
-        time::now(),
+        &Http::new,
+        &time::now,
     )?;
     Ok((presented, f.token_type))
 }

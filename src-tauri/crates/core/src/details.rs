@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::http::Http;
+use crate::oauth::dpop;
 use crate::vault::provider_table as ptable;
 use crate::vault::{tokens, Vault};
 
@@ -25,8 +26,20 @@ pub struct Details {
     pub access_token: Option<Jwt>,
     pub userinfo: Option<Value>,
     pub introspection: Option<Value>,
+    /// What the token is bound to, when it is sender-constrained.
+    pub bound_to: Option<Binding>,
     /// What could not be fetched, as text.
     pub notes: Vec<String>,
+}
+
+/// A sender-constrained token's binding: a stolen copy is useless without this key.
+#[derive(Debug, Serialize)]
+pub struct Binding {
+    /// "DPoP" (RFC 9449).
+    pub kind: &'static str,
+    pub alg: &'static str,
+    /// The key's RFC 7638 thumbprint, as the provider's `cnf.jkt` names it.
+    pub thumbprint: String,
 }
 
 /// Decodes a JWS compact serialization's header and payload, or None if it is not one.
@@ -48,17 +61,37 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
         access_token: t.access_token.as_ref().and_then(|s| decode(s.expose())),
         ..Default::default()
     };
+    let dpop_bound = t
+        .token_type
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case(dpop::TOKEN_TYPE));
+    if dpop_bound {
+        d.bound_to = p.dpop_key.as_ref().map(|k| Binding {
+            kind: dpop::TOKEN_TYPE,
+            alg: k.alg().as_str(),
+            thumbprint: k.thumbprint(),
+        });
+    }
     let Some(access) = &t.access_token else {
         d.notes
             .push("The token was revoked: nothing more to ask the provider.".into());
         return Ok(d);
     };
     match &p.userinfo_url {
-        Some(url) => match http.get_bearer(url, access.expose(), 256 * 1024) {
-            Ok(r) if r.status == 200 => d.userinfo = serde_json::from_slice(&r.body).ok(),
-            Ok(r) => d.notes.push(format!("userinfo answered HTTP {}", r.status)),
-            Err(e) => d.notes.push(format!("userinfo: {e}")),
-        },
+        Some(url) => {
+            let answer = match p.dpop_key.as_ref().filter(|_| dpop_bound) {
+                Some(key) => dpop::get(http, key, url, access.expose(), crate::time::now())
+                    .map(|r| (r.status().as_u16(), r.into_body())),
+                None => http
+                    .get_bearer(url, access.expose(), 256 * 1024)
+                    .map(|r| (r.status, r.body)),
+            };
+            match answer {
+                Ok((200, body)) => d.userinfo = serde_json::from_slice(&body).ok(),
+                Ok((status, _)) => d.notes.push(format!("userinfo answered HTTP {status}")),
+                Err(e) => d.notes.push(format!("userinfo: {e}")),
+            }
+        }
         None => d
             .notes
             .push("The provider has no userinfo endpoint.".into()),

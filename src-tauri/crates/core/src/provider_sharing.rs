@@ -164,6 +164,14 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
             );
             continue;
         }
+        if object.contains_key("client_key") {
+            problem(
+                "holds a client key; keys never travel in shared files. Remove it, then \
+                 generate or import the key on this machine"
+                    .into(),
+            );
+            continue;
+        }
         let input: ProviderInput = match serde_json::from_value(entry.clone()) {
             Ok(input) => input,
             // serde names an unknown field and the expected type, never a value.

@@ -221,6 +221,7 @@ pub(crate) fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<
             "client secret",
         ),
         (old.client_key != new.client_key, "client_key", "client key"),
+        (old.dpop_key != new.dpop_key, "dpop", "DPoP key"),
     ];
     for (_, field, label) in credentials.into_iter().filter(|c| c.0) {
         // Where the form shows it.

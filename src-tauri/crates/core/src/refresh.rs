@@ -122,6 +122,29 @@ pub fn fresh(
     })
 }
 
+/// A fresh token as it goes with one request (`request`: its method and URL): the
+/// `Authorization` value and, for a DPoP-bound token, the proof; with the token's details.
+pub fn presented(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    min_valid: i64,
+    request: Option<(&str, &str)>,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<(crate::oauth::dpop::Presented, Fresh)> {
+    let f = fresh(vault, provider, account, min_valid, http, now)?;
+    let p = crate::vault::provider_table::get(vault.conn(), provider)?;
+    let presented = crate::oauth::dpop::present(
+        &p,
+        f.token_type.as_deref(),
+        f.token.expose(),
+        request,
+        now(),
+    )?;
+    Ok((presented, f))
+}
+
 /// What a refresh did, for the faces.
 #[derive(Debug, Serialize)]
 pub struct RefreshOutcome {

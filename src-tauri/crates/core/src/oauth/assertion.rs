@@ -24,8 +24,27 @@ pub const LIFETIME_SECS: i64 = 120;
 pub type Parameters = [(&'static str, Secret<String>); 2];
 
 /// The `client_assertion_type` and `client_assertion` parameters for one request by `p`'s
-/// client, when it authenticates with an assertion; None when it does not.
-pub fn parameters(p: &ProviderRecord, now: i64) -> Result<Option<Parameters>> {
+/// client to `url`, when it authenticates with an assertion; None when it does not.
+///
+/// The assertion is addressed to the token endpoint and is good there for its lifetime, so it
+/// goes only to the token endpoint's host (or the issuer's): a revocation or introspection
+/// endpoint elsewhere could spend it to get tokens as the client.
+pub fn parameters(p: &ProviderRecord, url: &str, now: i64) -> Result<Option<Parameters>> {
+    if !matches!(
+        p.client_auth,
+        ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt
+    ) {
+        return Ok(None);
+    }
+    let origin = |u: Option<&str>| u.and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin());
+    let target = origin(Some(url));
+    let trusted = [origin(p.token_url.as_deref()), origin(p.issuer.as_deref())];
+    if target.is_none() || !trusted.contains(&target) {
+        return Err(Error::InvalidInput(format!(
+            "{} is not on the host of the token endpoint (or of the issuer): OAuth Desk sends it no client assertion, which would be good at the token endpoint",
+            crate::text::shown(url)
+        )));
+    }
     let assertion = match p.client_auth {
         ClientAuth::ClientSecretJwt => client_secret_jwt(p, now)?,
         ClientAuth::PrivateKeyJwt => private_key_jwt(p, now)?,
@@ -103,6 +122,8 @@ mod tests {
     use super::*;
     use crate::vault::provider_table::ProviderConfig;
 
+    const TOKEN: &str = "https://idp.example/token";
+
     fn provider(auth: ClientAuth) -> ProviderRecord {
         ProviderRecord {
             config: ProviderConfig {
@@ -127,7 +148,7 @@ mod tests {
     #[test]
     fn a_client_secret_jwt_names_the_client_and_the_token_endpoint_and_verifies() {
         let [(kind, kind_value), (name, jwt)] =
-            parameters(&provider(ClientAuth::ClientSecretJwt), 1000)
+            parameters(&provider(ClientAuth::ClientSecretJwt), TOKEN, 1000)
                 .unwrap()
                 .unwrap();
         assert_eq!(
@@ -154,12 +175,26 @@ mod tests {
     fn each_assertion_has_its_own_jti_and_other_methods_send_none() {
         let p = provider(ClientAuth::ClientSecretJwt);
         let jti = |_| {
-            let [_, (_, jwt)] = parameters(&p, 1).unwrap().unwrap();
+            let [_, (_, jwt)] = parameters(&p, TOKEN, 1).unwrap().unwrap();
             part(jwt.expose(), 1)["jti"].as_str().unwrap().to_owned()
         };
         assert_ne!(jti(0), jti(1));
         for other in [ClientAuth::Basic, ClientAuth::Post, ClientAuth::None] {
-            assert!(parameters(&provider(other), 1).unwrap().is_none());
+            assert!(parameters(&provider(other), TOKEN, 1).unwrap().is_none());
         }
+    }
+
+    #[test]
+    fn an_assertion_goes_only_to_the_token_endpoints_host() {
+        let p = provider(ClientAuth::ClientSecretJwt);
+        assert!(parameters(&p, "https://idp.example/revoke", 1)
+            .unwrap()
+            .is_some());
+        let err = parameters(&p, "https://elsewhere.example/revoke", 1).unwrap_err();
+        assert!(
+            err.to_string().contains("sends it no client assertion"),
+            "{err}"
+        );
+        assert!(parameters(&p, "not a url", 1).is_err());
     }
 }

@@ -43,7 +43,7 @@ pub fn form_post(
             form.append_pair("client_id", &p.client_id);
         }
     }
-    for (name, value) in assertion::parameters(p, crate::time::now())?
+    for (name, value) in assertion::parameters(p, url, crate::time::now())?
         .into_iter()
         .flatten()
     {
@@ -85,7 +85,8 @@ impl<'a> ClientHttp<'a> {
         let build = |nonce: Option<&str>| -> Result<http::Request<Vec<u8>>> {
             let mut request = crate::http::clone_request(&request);
             let now = crate::time::now();
-            if let Some(pairs) = assertion::parameters(self.p, now)? {
+            let url = request.uri().to_string();
+            if let Some(pairs) = assertion::parameters(self.p, &url, now)? {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 for (name, value) in &pairs {
                     form.append_pair(name, value.expose());
@@ -97,7 +98,6 @@ impl<'a> ClientHttp<'a> {
                 body.extend_from_slice(form.finish().as_bytes());
             }
             if let Some(key) = self.dpop {
-                let url = request.uri().to_string();
                 let proof = dpop::proof(key, request.method().as_str(), &url, nonce, None, now)?;
                 let value = http::HeaderValue::from_str(proof.expose())
                     .map_err(|e| Error::InvalidInput(format!("a DPoP proof: {e}")))?;

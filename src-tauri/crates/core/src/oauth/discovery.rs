@@ -321,6 +321,9 @@ impl Metadata {
             self.token_endpoint_auth_signing_alg_values_supported
                 .clone(),
         ));
+        input.dpop_algs = Some(ListOrText::List(
+            self.dpop_signing_alg_values_supported.clone(),
+        ));
         input.iss_required = Some(BoolOrText::Bool(
             self.authorization_response_iss_parameter_supported,
         ));

@@ -35,15 +35,32 @@ pub fn proof(
     access_token: Option<&str>,
     now: i64,
 ) -> Result<Secret<String>> {
+    let shown = crate::text::shown(url);
     let mut htu = url::Url::parse(url)
-        .map_err(|e| Error::InvalidInput(format!("cannot make a DPoP proof for {url}: {e}")))?;
+        .map_err(|e| Error::InvalidInput(format!("cannot make a DPoP proof for {shown}: {e}")))?;
+    if !matches!(htu.scheme(), "http" | "https") {
+        return Err(Error::InvalidInput(format!(
+            "cannot make a DPoP proof for {shown}: an http or https URL is needed"
+        )));
+    }
     htu.set_query(None);
     htu.set_fragment(None);
+    // Credentials in a URL are no part of the resource (and must not travel in the proof).
+    let _ = htu.set_username("");
+    let _ = htu.set_password(None);
+    // Methods are case-sensitive tokens (RFC 9110 §9.1); a person typing `get` means GET.
+    let method = method.to_ascii_uppercase();
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Error::InvalidInput(format!(
+            "{} is not an HTTP method",
+            crate::text::shown(&method)
+        ))
+    })?;
     let mut jti = [0u8; 16];
     getrandom::fill(&mut jti).map_err(|e| Error::Storage(format!("no randomness: {e}")))?;
     let mut claims = json!({
         "jti": hex::encode(jti),
-        "htm": method,
+        "htm": method.as_str(),
         "htu": htu.as_str(),
         "iat": now,
     });
@@ -196,7 +213,15 @@ mod tests {
             claims["ath"],
             URL_SAFE_NO_PAD.encode(Sha256::digest(b"tok"))
         );
-        let other = proof(&key, "GET", "https://api.example/me", None, None, 1000).unwrap();
+        let other = proof(&key, "get", "https://u:p@api.example/me", None, None, 1000).unwrap();
+        assert_eq!(part(other.expose(), 1)["htm"], "GET");
+        assert_eq!(
+            part(other.expose(), 1)["htu"],
+            "https://api.example/me",
+            "no credentials in the proof"
+        );
+        assert!(proof(&key, "G ET", "https://api.example/", None, None, 1).is_err());
+        assert!(proof(&key, "GET", "file:///etc/passwd", None, None, 1).is_err());
         assert_ne!(part(other.expose(), 1)["jti"], claims["jti"]);
         assert!(part(other.expose(), 1).get("ath").is_none());
     }

@@ -703,7 +703,15 @@ fn grant(
     // A provider may ignore DPoP and send a bearer token; a DPoP token comes only in answer
     // to a proof.
     let token_type = match r.token_type() {
-        BasicTokenType::Bearer => "Bearer",
+        BasicTokenType::Bearer => {
+            if p.dpop {
+                tracing::warn!(
+                    provider = %shown(&p.name),
+                    "DPoP is on but the provider sent a bearer token: it is stored unbound"
+                );
+            }
+            "Bearer"
+        }
         BasicTokenType::Extension(t) if p.dpop && t.eq_ignore_ascii_case(dpop::TOKEN_TYPE) => {
             dpop::TOKEN_TYPE
         }

@@ -221,15 +221,7 @@ impl ProviderInput {
         let key = match given {
             None => stored.and_then(|s| s.client_key.clone()),
             Some(k) => {
-                let made = match (&k.generate, &k.import) {
-                    (Some(alg), None) => SigningKey::generate(*alg),
-                    (None, Some(text)) => {
-                        SigningKey::import(text.expose(), k.alg, &config.assertion_algs)
-                    }
-                    _ => Err(crate::error::Error::InvalidInput(
-                        "either generate a key or import one, not both".into(),
-                    )),
-                };
+                let made = k.make(&config.assertion_algs);
                 match made {
                     Ok(key) => Some(key),
                     Err(e) => {
@@ -265,20 +257,21 @@ impl ProviderInput {
     }
 }
 
-/// The key DPoP proofs are signed with: the stored one while the provider accepts its
-/// algorithm, else a new one (ES256 unless the provider takes only others). It is kept when
-/// DPoP is turned off, so that turning it on again finds the tokens' key.
+/// The key DPoP proofs are signed with: the stored one, else a new one (ES256 unless the
+/// provider takes only others). It is kept when DPoP is turned off, so that turning it on again
+/// finds the tokens' key.
 fn dpop_key(
     config: &ProviderConfig,
     stored: Option<&ProviderRecord>,
     v: &mut Validator,
 ) -> Option<SigningKey> {
     let stored = stored.and_then(|s| s.dpop_key.clone());
-    let accepted = &config.dpop_algs;
-    let takes = |alg: Alg| accepted.is_empty() || accepted.iter().any(|a| a == alg.as_str());
-    if !config.dpop || stored.as_ref().is_some_and(|k| takes(k.alg())) {
+    // A stored key is never replaced here: the tokens bound to it would stop working.
+    if !config.dpop || stored.is_some() {
         return stored;
     }
+    let accepted = &config.dpop_algs;
+    let takes = |alg: Alg| accepted.is_empty() || accepted.iter().any(|a| a == alg.as_str());
     let Some(alg) = Alg::ALL.into_iter().find(|a| takes(*a)) else {
         v.error(
             "dpop",

@@ -26,6 +26,10 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024;
 /// held to that.
 const RSA_BITS: u32 = 2048;
 
+/// The largest RSA key imported: every token request is signed with it, and an 8192-bit
+/// signature already takes a visible moment.
+const MAX_RSA_BITS: usize = 8192;
+
 /// The algorithms a client key signs with (RFC 7518 §3.1, RFC 8037).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
@@ -67,14 +71,52 @@ impl Alg {
 }
 
 /// What a person asks for: a new key, or one of their own (with the algorithm it should sign
-/// with, when the key alone does not say).
+/// with, when the key alone does not say), given as text (standard input) or as a file the
+/// app reads (the window, whose page never holds a private key).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyInput {
     pub generate: Option<Alg>,
     /// A private key: PEM (PKCS#8, or a traditional RSA or EC key) or a JWK.
     pub import: Option<Secret<String>>,
+    /// A file holding such a key.
+    pub file: Option<std::path::PathBuf>,
     pub alg: Option<Alg>,
+}
+
+impl KeyInput {
+    /// The key asked for: generated, or read and imported.
+    pub fn make(&self, accepted: &[String]) -> Result<SigningKey> {
+        match (&self.generate, &self.import, &self.file) {
+            (Some(alg), None, None) => SigningKey::generate(*alg),
+            (None, Some(text), None) => SigningKey::import(text.expose(), self.alg, accepted),
+            (None, None, Some(path)) => {
+                let text = read_key_file(path)?;
+                SigningKey::import(text.expose(), self.alg, accepted)
+            }
+            _ => Err(Error::InvalidInput(
+                "give one of: a key to generate, a key, or a key file".into(),
+            )),
+        }
+    }
+}
+
+/// A key file's text, at most `MAX_IMPORT_BYTES` of it read.
+fn read_key_file(path: &std::path::Path) -> Result<Secret<String>> {
+    use std::io::Read;
+    let shown = crate::text::shown(&path.display().to_string());
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::InvalidInput(format!("cannot read the key file {shown}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_IMPORT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::InvalidInput(format!("cannot read the key file {shown}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+        bad_key("file holds binary data: give a PEM or JWK file".into())
+    })?;
+    Ok(Secret::new(text))
 }
 
 /// A private signing key and the algorithm it signs with. Debug shows the thumbprint only.
@@ -133,7 +175,7 @@ impl SigningKey {
                     "is a public JWK; the private key (with its \"d\") is needed to sign".into(),
                 ));
             }
-            jwk
+            rebuilt(&jwk)?
         } else if text.contains("-----BEGIN") {
             if text.contains("ENCRYPTED") {
                 return Err(bad_key(
@@ -154,9 +196,12 @@ impl SigningKey {
         SigningKey::from_private_jwk(jwk, Some(alg))
     }
 
-    /// The key as the vault keeps it.
-    pub(crate) fn from_stored(alg: Alg, jwk: Secret<String>) -> SigningKey {
-        SigningKey { alg, jwk }
+    /// The key as the vault keeps it; None when the stored text is no JWK (a damaged or
+    /// hand-edited vault), which is then said rather than panicked on later.
+    pub(crate) fn from_stored(alg: Alg, jwk: Secret<String>) -> Option<SigningKey> {
+        let parsed = Jwk::from_bytes(jwk.expose().as_bytes()).ok()?;
+        alg.signer(&parsed).ok()?;
+        Some(SigningKey { alg, jwk })
     }
 
     pub(crate) fn stored_jwk(&self) -> &Secret<String> {
@@ -168,6 +213,12 @@ impl SigningKey {
             jwk.set_parameter(derived, None).map_err(crypto)?;
         }
         let alg = alg.unwrap_or_else(|| default_alg(jwk.key_type(), &[]));
+        if rsa_bits(&jwk) > MAX_RSA_BITS {
+            return Err(bad_key(format!(
+                "is {}; OAuth Desk takes RSA keys of at most {MAX_RSA_BITS} bits (each request is signed with it)",
+                describe(&jwk)
+            )));
+        }
         // The signer refuses a key of the wrong type or size, which is the check we want.
         alg.signer(&jwk).map_err(|_| {
             bad_key(format!(
@@ -270,6 +321,47 @@ fn default_alg(kty: &str, accepted: &[String]) -> Alg {
     }
 }
 
+/// A JWK's key, rebuilt from its private part: the public members a JWK states are not to be
+/// trusted (josekit reads an Ed25519 key's `d` alone, and an EC key's point is optional), so
+/// they are derived again and must agree with what the JWK said.
+fn rebuilt(jwk: &Jwk) -> Result<Jwk> {
+    let unsupported = || {
+        bad_key(format!(
+            "is {}; OAuth Desk signs with EC P-256 (ES256), RSA (RS256, PS256) or Ed25519 (EdDSA) keys",
+            describe(jwk)
+        ))
+    };
+    let der = match (jwk.key_type(), jwk.curve()) {
+        ("EC", Some("P-256")) => EcKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
+        ("RSA", _) => RsaKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
+        ("OKP", Some("Ed25519")) => EdKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
+        _ => return Err(unsupported()),
+    }
+    .map_err(|_| {
+        bad_key(format!(
+            "is {} whose members do not make a key",
+            describe(jwk)
+        ))
+    })?;
+    let pkey = openssl::pkey::PKey::private_key_from_der(&der).map_err(|_| {
+        bad_key(format!(
+            "is {} whose members do not make a key",
+            describe(jwk)
+        ))
+    })?;
+    let made = private_jwk(&pkey)?;
+    for member in ["x", "y", "n", "e"] {
+        if let Some(stated) = jwk.parameter(member) {
+            if made.parameter(member) != Some(stated) {
+                return Err(bad_key(format!(
+                    "states a public \"{member}\" that does not belong to its private key"
+                )));
+            }
+        }
+    }
+    Ok(made)
+}
+
 /// The private JWK of an OpenSSL key: EC P-256, RSA or Ed25519.
 fn private_jwk(pkey: &openssl::pkey::PKey<openssl::pkey::Private>) -> Result<Jwk> {
     use openssl::pkey::Id;
@@ -291,16 +383,20 @@ fn private_jwk(pkey: &openssl::pkey::PKey<openssl::pkey::Private>) -> Result<Jwk
     })
 }
 
+/// An RSA key's modulus size in bits (0 for other keys).
+fn rsa_bits(jwk: &Jwk) -> usize {
+    if jwk.key_type() != "RSA" {
+        return 0;
+    }
+    jwk.parameter("n")
+        .and_then(Value::as_str)
+        .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
+        .map_or(0, |n| n.len() * 8)
+}
+
 fn describe(jwk: &Jwk) -> String {
     match (jwk.key_type(), jwk.curve()) {
-        ("RSA", _) => {
-            let bits = jwk
-                .parameter("n")
-                .and_then(Value::as_str)
-                .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
-                .map_or(0, |n| n.len() * 8);
-            format!("a {bits}-bit RSA key")
-        }
+        ("RSA", _) => format!("a {}-bit RSA key", rsa_bits(jwk)),
         ("EC", Some(crv)) => format!("an EC {} key", crate::text::shown(crv)),
         ("OKP", Some(crv)) => format!("an {} key", crate::text::shown(crv)),
         (kty, _) => format!("a key of type {}", crate::text::shown(kty)),
@@ -422,6 +518,29 @@ mod tests {
                 .to_string();
             assert!(err.starts_with("the key "), "{garbage:?}: {err}");
         }
+        // A JWK's public members must be its private key's: another key's point is refused,
+        // and a JWK without one gets its own.
+        let ec = SigningKey::generate(Alg::ES256).unwrap();
+        let other = SigningKey::generate(Alg::ES256).unwrap();
+        let mut mixed: serde_json::Map<String, Value> =
+            serde_json::from_str(ec.jwk.expose()).unwrap();
+        mixed.insert("x".into(), other.public_jwk()["x"].clone());
+        let err = SigningKey::import(&Value::Object(mixed.clone()).to_string(), None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not belong") || err.contains("do not make a key"),
+            "{err}"
+        );
+        mixed.remove("x");
+        mixed.remove("y");
+        let bare = SigningKey::import(&Value::Object(mixed).to_string(), None, &[]).unwrap();
+        assert_eq!(bare.thumbprint(), ec.thumbprint());
+        let ed448 = r#"{"kty":"OKP","crv":"Ed448","d":"AQAB","x":"AQAB"}"#;
+        let err = SigningKey::import(ed448, None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Ed25519 (EdDSA)"), "{err}");
         let huge = "A".repeat(MAX_IMPORT_BYTES + 1);
         assert!(SigningKey::import(&huge, None, &[]).is_err());
     }

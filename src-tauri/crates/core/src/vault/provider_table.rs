@@ -290,9 +290,18 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderRecord> {
 fn key_from_row(r: &Row<'_>, name: &str) -> rusqlite::Result<Option<SigningKey>> {
     let alg: Option<Alg> = r.get(format!("{name}_alg").as_str())?;
     let key: Option<String> = r.get(name)?;
-    Ok(alg
-        .zip(key)
-        .map(|(alg, key)| SigningKey::from_stored(alg, Secret::new(key))))
+    let Some((alg, key)) = alg.zip(key) else {
+        return Ok(None);
+    };
+    SigningKey::from_stored(alg, Secret::new(key))
+        .map(Some)
+        .ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("the stored {name} is not a usable {} key", alg.as_str()).into(),
+            )
+        })
 }
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
