@@ -277,13 +277,7 @@ impl App {
             &CreateWindowAux::new(),
         )
         .unwrap();
-        let atom = |name: &str| {
-            conn.intern_atom(false, name.as_bytes())
-                .unwrap()
-                .reply()
-                .unwrap()
-                .atom
-        };
+        let atom = |name: &str| intern(&conn, name);
         let (clipboard, utf8, property) = (
             atom("CLIPBOARD"),
             atom("UTF8_STRING"),
@@ -465,13 +459,7 @@ impl App {
             .parse()
             .unwrap();
         let (conn, _) = x11rb::connect(Some(&self.display.name)).expect("connect to Xvfb");
-        let atom = |name: &str| {
-            conn.intern_atom(false, name.as_bytes())
-                .unwrap()
-                .reply()
-                .unwrap()
-                .atom
-        };
+        let atom = |name: &str| intern(&conn, name);
         let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
         let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
         conn.send_event(false, window, EventMask::NO_EVENT, event)
@@ -570,4 +558,13 @@ fn xpath_literal(s: &str) -> String {
     } else {
         format!("concat('{}')", s.replace('\'', "', \"'\", '"))
     }
+}
+
+/// The X atom named `name`.
+fn intern(conn: &impl x11rb::protocol::xproto::ConnectionExt, name: &str) -> u32 {
+    conn.intern_atom(false, name.as_bytes())
+        .unwrap()
+        .reply()
+        .unwrap()
+        .atom
 }

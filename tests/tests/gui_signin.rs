@@ -48,6 +48,27 @@ async fn unlocked_app(session: &Session) -> App {
     app
 }
 
+/// "Sign in" on the only provider, `name`, then the user's part in the login window as `who`
+/// (typed through the X server), until the window closes; `shot` names a screenshot of the
+/// provider's page.
+async fn sign_in_in_window(app: &App, idp: &Idp, name: &str, who: &str, shot: Option<&str>) {
+    app.button("Sign in").await.click().await.unwrap();
+    app.button("Start sign-in").await.click().await.unwrap();
+    let origin = idp.issuer.replace('.', "\\.");
+    let title = format!("^Sign in to {name} — {origin}$");
+    app.wait_window(&title, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
+    if let Some(shot) = shot {
+        app.screenshot_of(&title, shot).await;
+    }
+    // The login form focuses its login field; Tab to the password; Enter submits.
+    app.keyboard(&title, &[who, "Tab", "pw", "Return"]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The consent page focuses its Continue button.
+    app.keyboard(&title, &["Return"]).await;
+    app.wait_window("^Sign in to", false).await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn sign_in_through_the_login_window_and_see_the_account() {
     let idp = Idp::start();
@@ -126,18 +147,14 @@ async fn a_provider_that_requires_pushed_requests_is_set_up_and_signed_in_from_t
     app.screenshot("signin-par-form").await;
     app.button("Save provider").await.click().await.unwrap();
 
-    app.button("Sign in").await.click().await.unwrap();
-    app.button("Start sign-in").await.click().await.unwrap();
-    let origin = idp.issuer.replace('.', "\\.");
-    let title = format!("^Sign in to Pushed — {origin}$");
-    app.wait_window(&title, true).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
-    app.screenshot_of(&title, "signin-par-login-window").await;
-    app.keyboard(&title, &["carol", "Tab", "pw", "Return"])
-        .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.keyboard(&title, &["Return"]).await;
-    app.wait_window("^Sign in to", false).await;
+    sign_in_in_window(
+        &app,
+        &idp,
+        "Pushed",
+        "carol",
+        Some("signin-par-login-window"),
+    )
+    .await;
     app.text("Signed in to Pushed as carol@example.test.").await;
     app.close().await;
 }
@@ -208,16 +225,7 @@ async fn a_private_key_jwt_provider_is_set_up_in_the_form_and_its_token_is_bound
     app.type_into("Client ID", &client_id).await;
     app.button("Save changes").await.click().await.unwrap();
 
-    app.button("Sign in").await.click().await.unwrap();
-    app.button("Start sign-in").await.click().await.unwrap();
-    let origin = idp.issuer.replace('.', "\\.");
-    let title = format!("^Sign in to Keyed — {origin}$");
-    app.wait_window(&title, true).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // the page paints
-    app.keyboard(&title, &["dana", "Tab", "pw", "Return"]).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.keyboard(&title, &["Return"]).await;
-    app.wait_window("^Sign in to", false).await;
+    sign_in_in_window(&app, &idp, "Keyed", "dana", None).await;
     app.text("Signed in to Keyed as dana@example.test.").await;
 
     app.button("Tokens").await.click().await.unwrap();
