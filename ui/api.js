@@ -11,6 +11,11 @@ const { invoke } = window.__TAURI__.core;
  */
 
 /**
+ * A client certificate as shown (core oauth/client_cert.rs CertView).
+ * @typedef {{ subject: string, not_after: string, thumbprint: string, self_signed: boolean }} ClientCert
+ */
+
+/**
  * ProviderView (core vault/provider_table.rs): the list's row; no secret, only whether there is one.
  * @typedef {{
  *   id: number, name: string, preset: string | null, issuer: string | null,
@@ -20,6 +25,7 @@ const { invoke } = window.__TAURI__.core;
  *   client_id: string,
  *   has_client_secret: boolean, client_auth: string, assertion_algs: string[],
  *   client_key: ClientKey | null, dpop: boolean, dpop_algs: string[], dpop_key: ClientKey | null,
+ *   client_cert: ClientCert | null, mtls_token_url: string | null, mtls_bound_tokens: boolean,
  *   scopes: string[], extra_params: Record<string, string>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
  *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,
@@ -32,7 +38,11 @@ const { invoke } = window.__TAURI__.core;
  * a key file the app reads. The page never holds a private key.
  * @typedef {{ generate?: string, file?: string }} KeyChoice
  */
-/** A form as sent to be checked or saved: its fields and, maybe, a key choice. @typedef {{ [field: string]: string | KeyChoice }} ProviderSubmission */
+/**
+ * A certificate file the app reads for tls_client_auth (core oauth/client_cert.rs CertInput).
+ * @typedef {{ file: string }} CertChoice
+ */
+/** A form as sent to be checked or saved: its fields and, maybe, a key choice. @typedef {{ [field: string]: string | KeyChoice | CertChoice }} ProviderSubmission */
 /** @typedef {{ key: string, label: string, kind: string, example: string, default: string | null }} PresetParam */
 /** @typedef {{ id: string, label: string, params: PresetParam[], notes?: string | null }} Preset */
 /**
@@ -50,7 +60,7 @@ const { invoke } = window.__TAURI__.core;
 /**
  * @typedef {{ provider: string, color: string | null, account: string, status: string, expires_at: number | null,
  *   scopes: string[], refreshed_at: number | null, last_error: string | null, has_refresh_token: boolean,
- *   token_type: string | null }} TokenRow
+ *   token_type: string | null, bound: string | null }} TokenRow
  */
 /** @typedef {{ total: number, rows: TokenRow[] }} TokenPage */
 /** @typedef {{ provider: string, account: string, expires_at: number | null, rotated: boolean, shared: boolean }} RefreshOutcome */

@@ -4,9 +4,13 @@
 // Environment: IDP_PORT (default 0: any free port), IDP_ACCESS_TTL (seconds, default 3600),
 // IDP_ROTATE_REFRESH ("0" to keep refresh tokens; default rotate), IDP_REQUIRE_PAR ("1": every
 // authorization request must be pushed first, RFC 9126, and the metadata says so),
-// IDP_DPOP_NONCE ("1": every DPoP proof must carry a nonce the provider gave, RFC 9449 §8).
+// IDP_DPOP_NONCE ("1": every DPoP proof must carry a nonce the provider gave, RFC 9449 §8),
+// IDP_TLS_KEY, IDP_TLS_CERT and IDP_TLS_CLIENT_CA (PEM files: HTTPS, asking every client for a
+// certificate, which the CA's verify for tls_client_auth; mutual TLS, RFC 8705).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import Provider from 'oidc-provider';
 import Store from './store.mjs';
 
@@ -17,6 +21,16 @@ const accessTtl = Number(process.env.IDP_ACCESS_TTL || 3600);
 const rotate = process.env.IDP_ROTATE_REFRESH !== '0';
 const requirePar = process.env.IDP_REQUIRE_PAR === '1';
 const dpopNonce = process.env.IDP_DPOP_NONCE === '1';
+const tls = process.env.IDP_TLS_CERT
+  ? {
+      key: fs.readFileSync(process.env.IDP_TLS_KEY),
+      cert: fs.readFileSync(process.env.IDP_TLS_CERT),
+      ca: fs.readFileSync(process.env.IDP_TLS_CLIENT_CA),
+      // Asked, not required: the verdict is oidc-provider's, per client (certificateAuthorized).
+      requestCert: true,
+      rejectUnauthorized: false,
+    }
+  : null;
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 // Client assertions: every algorithm OAuth Desk signs with, and none other.
@@ -52,6 +66,10 @@ const configuration = {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
   pkce: { required: () => true },
   enabledJWA: { clientAuthSigningAlgValues: assertionAlgs },
+  clientAuthMethods: [
+    'none', 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt',
+    'tls_client_auth', 'self_signed_tls_client_auth',
+  ],
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
@@ -63,6 +81,21 @@ const configuration = {
       enabled: true,
       nonceSecret: dpopNonce ? crypto.randomBytes(32) : undefined,
       requireNonce: () => dpopNonce,
+    },
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      selfSignedTlsClientAuth: true,
+      tlsClientAuth: true,
+      getCertificate(ctx) {
+        const peer = ctx.socket.getPeerCertificate?.();
+        return peer && peer.raw ? new crypto.X509Certificate(peer.raw) : undefined;
+      },
+      certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+      certificateSubjectMatches(ctx, property, expected) {
+        const peer = ctx.socket.getPeerCertificate();
+        return property === 'tls_client_auth_subject_dn' && `CN=${peer.subject.CN}` === expected;
+      },
     },
     // Open dynamic registration (RFC 7591): tests register clients whose keys they made first
     // (private_key_jwt).
@@ -91,9 +124,9 @@ const configuration = {
   }),
 };
 
-const server = http.createServer();
+const server = tls ? https.createServer(tls) : http.createServer();
 server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, configuration);
   // Successful grants by type, so that tests can count the requests a feature makes
   // (GET /test/grants -> {"refresh_token": 1, ...}).

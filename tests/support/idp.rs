@@ -13,6 +13,8 @@ pub struct Idp {
     pub issuer: String,
     child: Child,
     _stdin: ChildStdin,
+    /// Over HTTPS: the CA the tests' own requests trust.
+    ca: Option<std::path::PathBuf>,
 }
 
 pub struct Client {
@@ -39,7 +41,7 @@ pub const PUBLIC: Client = Client {
 };
 
 #[derive(Default)]
-pub struct Options {
+pub struct Options<'a> {
     /// Access-token lifetime in seconds (default 3600).
     pub access_ttl: Option<u64>,
     /// Keep refresh tokens instead of rotating them.
@@ -49,6 +51,8 @@ pub struct Options {
     pub require_par: bool,
     /// Ask for a nonce in every DPoP proof (RFC 9449 §8).
     pub dpop_nonce: bool,
+    /// Serve HTTPS with a certificate of this PKI, asking clients for theirs (RFC 8705).
+    pub tls: Option<&'a crate::pki::Pki>,
 }
 
 impl Idp {
@@ -56,7 +60,7 @@ impl Idp {
         Idp::start_with(Options::default())
     }
 
-    pub fn start_with(opts: Options) -> Idp {
+    pub fn start_with(opts: Options<'_>) -> Idp {
         let dir = crate::workspace_root().join("tests/idp");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -80,6 +84,12 @@ impl Idp {
         if opts.dpop_nonce {
             cmd.env("IDP_DPOP_NONCE", "1");
         }
+        if let Some(pki) = opts.tls {
+            let server = pki.issue("127.0.0.1", 0, 4_000_000_000, true);
+            cmd.env("IDP_TLS_CERT", pki.write("idp.pem", &server.cert))
+                .env("IDP_TLS_KEY", pki.write("idp-key.pem", &server.key))
+                .env("IDP_TLS_CLIENT_CA", pki.ca_path());
+        }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.
         let stdin = child.stdin.take().unwrap();
@@ -97,7 +107,18 @@ impl Idp {
             issuer,
             child,
             _stdin: stdin,
+            ca: opts.tls.map(|p| p.ca_path()),
         }
+    }
+
+    /// A client for the tests' own requests to the provider (trusting its CA over HTTPS).
+    fn http(&self) -> reqwest::blocking::Client {
+        let mut b = crate::http_builder();
+        if let Some(ca) = &self.ca {
+            let pem = std::fs::read(ca).unwrap();
+            b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+        }
+        b.build().expect("an HTTP client")
     }
 
     /// Registers a client (RFC 7591) with `metadata` over this provider's native-client
@@ -113,7 +134,8 @@ impl Idp {
         for (k, v) in metadata.as_object().expect("metadata is an object") {
             body[k] = v.clone();
         }
-        let answer: Value = crate::http()
+        let answer: Value = self
+            .http()
             .post(self.endpoint("registration_endpoint"))
             .json(&body)
             .send()
@@ -127,7 +149,7 @@ impl Idp {
 
     /// The provider's discovery document.
     pub fn metadata(&self) -> Value {
-        crate::http()
+        self.http()
             .get(format!("{}/.well-known/openid-configuration", self.issuer))
             .send()
             .and_then(|r| r.error_for_status())
@@ -137,7 +159,8 @@ impl Idp {
 
     /// How many grants of `grant_type` the provider has issued so far.
     pub fn grants(&self, grant_type: &str) -> u64 {
-        let v: Value = crate::http()
+        let v: Value = self
+            .http()
             .get(format!("{}/test/grants", self.issuer))
             .send()
             .and_then(|r| r.json())
@@ -147,7 +170,8 @@ impl Idp {
 
     /// How many requests reached `path` (such as "/token") so far.
     pub fn requests(&self, path: &str) -> u64 {
-        let v: Value = crate::http()
+        let v: Value = self
+            .http()
             .get(format!("{}/test/requests", self.issuer))
             .send()
             .and_then(|r| r.json())
@@ -157,7 +181,8 @@ impl Idp {
 
     /// Asks the provider whether `token` is active (RFC 7662), as `client`.
     pub fn introspect(&self, client: &Client, token: &str) -> bool {
-        let v: Value = crate::http()
+        let v: Value = self
+            .http()
             .post(self.endpoint("introspection_endpoint"))
             .basic_auth(client.id, client.secret)
             .form(&[("token", token)])

@@ -11,6 +11,7 @@ pub mod desktop;
 pub mod idp;
 pub mod jwt;
 pub mod other_user;
+pub mod pki;
 pub mod proxy;
 pub mod session;
 pub mod signin;

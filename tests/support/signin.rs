@@ -55,7 +55,7 @@ pub fn start_login(
     let mut running = Running::start(s, &args, env);
     let url = running.line();
     assert!(
-        url.starts_with("http://127.0.0.1:"),
+        url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
         "the first line is the authorization URL: {url}"
     );
     (running, url)

@@ -23,7 +23,18 @@ struct Form {
 impl User {
     /// A user who signs in as `login` (the test provider makes it the subject).
     pub fn new(login: &str) -> User {
-        let http = crate::http_builder()
+        User::with(login, crate::http_builder())
+    }
+
+    /// The same, for a provider served over HTTPS with a certificate of the CA in `ca` (PEM).
+    pub fn trusting(login: &str, ca: &std::path::Path) -> User {
+        let pem = std::fs::read(ca).expect("the CA's certificate");
+        let ca = reqwest::Certificate::from_pem(&pem).expect("a PEM certificate");
+        User::with(login, crate::http_builder().add_root_certificate(ca))
+    }
+
+    fn with(login: &str, builder: reqwest::blocking::ClientBuilder) -> User {
+        let http = builder
             .cookie_store(true)
             .redirect(Policy::none())
             .timeout(std::time::Duration::from_secs(20))

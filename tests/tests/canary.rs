@@ -67,21 +67,31 @@ struct ClientKey {
 
 impl ClientKey {
     fn new() -> ClientKey {
-        use base64::Engine;
         let group =
             openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
         let ec = openssl::ec::EcKey::generate(&group).unwrap();
+        let pem = openssl::pkey::PKey::from_ec_key(ec)
+            .unwrap()
+            .private_key_to_pem_pkcs8()
+            .unwrap();
+        ClientKey::of(&String::from_utf8(pem).unwrap())
+    }
+
+    /// The canaries of an EC key given as PEM.
+    fn of(pem: &str) -> ClientKey {
+        use base64::Engine;
+        let ec = openssl::pkey::PKey::private_key_from_pem(pem.as_bytes())
+            .unwrap()
+            .ec_key()
+            .unwrap();
         let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(ec.private_key().to_vec_padded(32).unwrap());
-        let pem = String::from_utf8(
-            openssl::pkey::PKey::from_ec_key(ec)
-                .unwrap()
-                .private_key_to_pem_pkcs8()
-                .unwrap(),
-        )
-        .unwrap();
         let pem_body = pem.lines().nth(1).unwrap().to_owned();
-        ClientKey { pem, pem_body, d }
+        ClientKey {
+            pem: pem.to_owned(),
+            pem_body,
+            d,
+        }
     }
 }
 
@@ -170,6 +180,9 @@ async fn window(s: &Session, passphrase: &str, seen: &mut Seen) {
 #[test]
 fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
     let client_key = ClientKey::new();
+    let pki = oauth_desk_tests::pki::Pki::new();
+    let cert_issued = pki.client("canary-client");
+    let cert_key = ClientKey::of(&cert_issued.key);
     let server = CannedServer::start(vec![("/revoke".into(), Canned::json("{}"))]);
     let s = Session::without_keyring();
     let mut d = Desk {
@@ -274,13 +287,33 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
         &[],
     );
     // A private_key_jwt client with a key of the user's own (PEM on stdin), which signs an
-    // assertion for client credentials.
-    d.run(
-        &mut seen,
-        &[
+    // assertion for client credentials; a tls_client_auth client whose certificate file holds
+    // its key (the provider here is plain HTTP, so no handshake uses it). Both keys stay in
+    // the vault.
+    let cert_file = pki.write("canary-client.pem", &cert_issued.bundle());
+    let cert_path = cert_file.to_str().unwrap();
+    let keyed: [(&str, &[&str], &str); 2] = [
+        (
+            "Keyed",
+            &["--client-auth", "private_key_jwt", "--client-key-stdin"],
+            &client_key.pem,
+        ),
+        (
+            "Certified",
+            &[
+                "--client-auth",
+                "tls_client_auth",
+                "--client-cert",
+                cert_path,
+            ],
+            "",
+        ),
+    ];
+    for (name, how, stdin) in keyed {
+        let mut add = vec![
             "provider",
             "add",
-            "Keyed",
+            name,
             "--issuer",
             &b,
             "--no-discovery",
@@ -288,26 +321,24 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
             &tok,
             "--client-id",
             CLIENT,
-            "--client-auth",
-            "private_key_jwt",
-            "--client-key-stdin",
-        ],
-        &client_key.pem,
-        &[],
-    );
-    for args in [
-        &["login", "Keyed", "--client-credentials", "--json"][..],
-        &["provider", "show", "Keyed", "--json"],
-        &["provider", "show", "Keyed"],
-        &["provider", "jwks", "Keyed"],
-        &["provider", "export"],
-    ] {
-        d.run(&mut seen, args, "", &[]);
+        ];
+        add.extend(how);
+        d.run(&mut seen, &add, stdin, &[]);
+        for args in [
+            &["login", name, "--client-credentials", "--json"][..],
+            &["provider", "show", name, "--json"],
+            &["provider", "show", name],
+            &["provider", "jwks", name],
+            &["provider", "export"],
+        ] {
+            d.run(&mut seen, args, "", &[]);
+        }
     }
+    std::fs::remove_file(&cert_file).unwrap();
     let sent = server.received("/token");
     assert!(
-        sent.last()
-            .is_some_and(|r| String::from_utf8_lossy(r).contains("client_assertion=")),
+        sent.iter()
+            .any(|r| String::from_utf8_lossy(r).contains("client_assertion=")),
         "the key signed an assertion"
     );
     d.run(
@@ -421,6 +452,8 @@ fn canary_secrets_appear_nowhere_but_where_the_user_asked() {
         ("API key", key.clone()),
         ("client key (PEM)", client_key.pem_body.clone()),
         ("client key (JWK d)", client_key.d.clone()),
+        ("certificate key (PEM)", cert_key.pem_body.clone()),
+        ("certificate key (JWK d)", cert_key.d.clone()),
     ];
     // The search finds what it looks for: where the user asked, the secrets are there.
     let found_where_asked = seen

@@ -47,6 +47,8 @@ const SECTIONS = [
           ['none', 'None (public client)'],
           ['client_secret_jwt', 'Signed JWT (client_secret_jwt: the secret never travels)'],
           ['private_key_jwt', 'Private key JWT (private_key_jwt: signed with a key only this app holds)'],
+          ['tls_client_auth', 'Certificate from a CA (tls_client_auth: mutual TLS, RFC 8705)'],
+          ['self_signed_tls_client_auth', 'Self-signed certificate (mutual TLS; this app makes it)'],
         ],
       },
       {
@@ -71,6 +73,12 @@ const SECTIONS = [
       { name: 'device_authorization_url', label: 'Device authorization endpoint', type: 'url' },
       { name: 'introspection_url', label: 'Introspection endpoint', type: 'url' },
       { name: 'jwks_uri', label: 'JWKS URI', type: 'url', hint: 'The keys that sign ID tokens.' },
+      {
+        name: 'mtls_token_url',
+        label: 'Token endpoint for certificates (mTLS alias)',
+        type: 'url',
+        hint: 'RFC 8705: where a client with a certificate sends its token requests; set by discovery.',
+      },
       {
         name: 'par_url',
         label: 'Pushed authorization request endpoint',
@@ -138,6 +146,8 @@ const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(
   'preset',
   'iss_required',
   'assertion_algs',
+  'dpop_algs',
+  'mtls_bound_tokens',
 ]);
 
 /**
@@ -167,6 +177,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
     el('input', { type: 'hidden', name: 'iss_required' }),
     el('input', { type: 'hidden', name: 'assertion_algs' }),
     el('input', { type: 'hidden', name: 'dpop_algs' }),
+    el('input', { type: 'hidden', name: 'mtls_bound_tokens' }),
   );
   if (!editing)
     form.append(
@@ -303,6 +314,19 @@ function keySection(form, existing) {
   const showFile = () => (fileField.hidden = choice.value !== 'file');
   choice.addEventListener('change', showFile);
   showFile();
+  const certFile = el('input', {
+    id: 'f-client_cert',
+    type: 'text',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    placeholder: '/path/to/client-cert.pem or .p12',
+  });
+  const certField = field({
+    label: 'Certificate file',
+    control: certFile,
+    name: 'client_cert',
+    hint: 'For tls_client_auth: the certificate the provider’s CA issued, in PEM (with its key, or import the key above) or PKCS#12. Self-signed certificates are made here.',
+  });
   const set = el(
     'fieldset',
     { id: 'client-key' },
@@ -311,13 +335,28 @@ function keySection(form, existing) {
       label: 'Client key',
       control: choice,
       name: 'client_key',
-      hint: 'private_key_jwt signs with it. Its private half never leaves the vault; give the provider its public JWK.',
+      hint: 'It signs private_key_jwt assertions, or proves the client’s certificate in TLS. Its private half never leaves the vault.',
     }),
     fileField,
+    certField,
   );
   if (stored) set.append(publicKey(stored, existing.name));
+  const cert = existing?.client_cert ?? null;
+  if (cert)
+    set.append(
+      el(
+        'p',
+        { class: 'public-key' },
+        `Certificate ${cert.subject}${cert.self_signed ? ' (self-signed)' : ''}, expires ${cert.not_after}, thumbprint `,
+        el('code', {}, cert.thumbprint),
+      ),
+    );
   const auth = form.elements.namedItem('client_auth');
-  const showSet = () => (set.hidden = auth.value !== 'private_key_jwt' && !stored);
+  const keyed = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+  const showSet = () => {
+    set.hidden = !keyed.includes(auth.value) && !stored;
+    certField.hidden = auth.value !== 'tls_client_auth';
+  };
   auth.addEventListener('change', showSet);
   // The form is filled after it is built: look again once the values are in.
   queueMicrotask(showSet);
@@ -543,6 +582,8 @@ function gather(form) {
     if (key.value.startsWith('generate:')) input.client_key = { generate: key.value.slice('generate:'.length) };
     const file = /** @type {HTMLInputElement} */ (form.querySelector('#f-client_key_file')).value.trim();
     if (key.value === 'file' && file) input.client_key = { file };
+    const cert = /** @type {HTMLInputElement} */ (form.querySelector('#f-client_cert')).value.trim();
+    if (cert) input.client_cert = { file: cert };
   }
   return input;
 }

@@ -177,13 +177,16 @@ function row(view, t) {
   if (t.color) swatch.style.setProperty('--swatch', t.color);
   const status = el('span', { class: `status ${t.status}` }, t.status.replace('_', ' '));
   const statusCell = el('td', {}, status);
-  if (t.token_type === 'DPoP')
+  if (t.bound)
     statusCell.append(
       ' ',
       el(
         'span',
-        { class: 'badge bound', title: 'Bound to this app’s DPoP key: a copy of the token is useless without it' },
-        'DPoP-bound',
+        {
+          class: 'badge bound',
+          title: `Bound to this app’s ${t.bound === 'DPoP' ? 'DPoP key' : 'client certificate'}: a copy of the token is useless without it`,
+        },
+        `${t.bound}-bound`,
       ),
     );
   if (t.last_error) statusCell.append(el('div', { class: 'row-error' }, t.last_error));
@@ -368,7 +371,7 @@ async function detailsDialog(t) {
           el(
             'p',
             {},
-            `The ${d.bound_to.kind} key of ${visible(t.provider)} (${d.bound_to.alg}, thumbprint `,
+            `The ${d.bound_to.kind} ${d.bound_to.kind === 'mTLS' ? 'certificate' : 'key'} of ${visible(t.provider)} (${d.bound_to.alg}, thumbprint `,
             el('code', {}, d.bound_to.thumbprint),
             '): every use needs a proof signed with it, which only this app can make.',
           ),

@@ -166,6 +166,7 @@ mod tests {
         let mut expected: BTreeSet<&str> = FIELDS.iter().map(|f| f.name).collect();
         expected.insert("client_secret");
         expected.insert("client_key");
+        expected.insert("client_cert");
         assert_eq!(named, expected);
     }
 
@@ -177,6 +178,7 @@ mod tests {
             has_client_secret: false,
             client_key: None,
             dpop_key: None,
+            client_cert: None,
             accounts: 0,
             created_at: 0,
             updated_at: 0,

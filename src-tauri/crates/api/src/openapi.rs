@@ -85,6 +85,7 @@ mod tests {
                     "has_client_secret",
                     "client_key",
                     "dpop_key",
+                    "client_cert",
                     "accounts",
                     "created_at",
                     "updated_at",

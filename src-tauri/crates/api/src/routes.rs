@@ -97,6 +97,12 @@ async fn show_app(State(s): S, Path(name): Path<String>) -> ApiResult {
 /// private key travels in a request a proxy or a log could keep.
 fn provider_input(body: &[u8]) -> Result<ProviderInput, ApiError> {
     let input: ProviderInput = parse(body)?;
+    if input.client_cert.is_some() {
+        return Err(ApiError(Error::field(
+            "client_cert",
+            "the REST API takes no certificate files; give it with `oauth-desk provider update NAME --client-cert FILE`, or use self_signed_tls_client_auth, whose certificate the app makes",
+        )));
+    }
     if input.client_key.as_ref().is_some_and(|k| {
         k.generate.is_none() || k.import.is_some() || k.file.is_some() || k.alg.is_some()
     }) {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 
 use oauth_desk_core::http::Http;
+use oauth_desk_core::oauth::client_cert::CertInput;
 use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets;
 use oauth_desk_core::oauth::provider::ProviderInput;
@@ -187,6 +188,15 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
             ..Default::default()
         });
     }
+    if let Some(file) = &f.more.client_cert {
+        input.client_cert = Some(CertInput {
+            file: Some(file.clone()),
+            password: std::env::var("OAUTH_DESK_PKCS12_PASSWORD")
+                .ok()
+                .map(Secret::new),
+            ..Default::default()
+        });
+    }
     if f.more.client_key_stdin {
         input.client_key = Some(KeyInput {
             import: Some(read_key()?),
@@ -367,6 +377,21 @@ fn print_details(p: &ProviderView) {
                         "{}, thumbprint {} (`provider jwks` prints it)",
                         k.alg.as_str(),
                         k.thumbprint
+                    )
+                },
+            ),
+        ),
+        (
+            "Client cert",
+            p.client_cert.as_ref().map_or_else(
+                || "none".into(),
+                |c| {
+                    format!(
+                        "{}{}, expires {}, thumbprint {}",
+                        c.subject,
+                        if c.self_signed { " (self-signed)" } else { "" },
+                        c.not_after,
+                        c.thumbprint
                     )
                 },
             ),

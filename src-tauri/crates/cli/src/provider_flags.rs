@@ -33,6 +33,11 @@ pub struct NotFields {
     /// the provider accepts]
     #[arg(long, value_name = "ALG", requires = "client_key_stdin")]
     pub key_alg: Option<String>,
+    /// The client's certificate for tls_client_auth (RFC 8705): a PEM file with its chain (and
+    /// its key, or give the key with --client-key-stdin), or a PKCS#12 file (its password in
+    /// OAUTH_DESK_PKCS12_PASSWORD)
+    #[arg(long, value_name = "FILE")]
+    pub client_cert: Option<std::path::PathBuf>,
 }
 
 /// A provider's fields as flags. Values are checked by the core, as the window's form is.

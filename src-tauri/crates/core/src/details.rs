@@ -35,7 +35,7 @@ pub struct Details {
 /// A sender-constrained token's binding: a stolen copy is useless without this key.
 #[derive(Debug, Serialize)]
 pub struct Binding {
-    /// "DPoP" (RFC 9449).
+    /// "DPoP" (RFC 9449) or "mTLS" (RFC 8705: the client's certificate).
     pub kind: &'static str,
     pub alg: &'static str,
     /// The key's RFC 7638 thumbprint, as the provider's `cnf.jkt` names it.
@@ -71,6 +71,12 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
             alg: k.alg().as_str(),
             thumbprint: k.thumbprint(),
         });
+    } else if p.mtls_bound_tokens && p.client_auth.uses_certificate() {
+        d.bound_to = p.client_cert.as_ref().map(|c| Binding {
+            kind: "mTLS",
+            alg: "X.509 certificate",
+            thumbprint: c.thumbprint(),
+        });
     }
     let Some(access) = &t.access_token else {
         d.notes
@@ -102,7 +108,10 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
                 ("token", access.expose().as_str()),
                 ("token_type_hint", "access_token"),
             ];
-            match crate::oauth::client_auth::form_post(&p, url, &pairs).map(|r| http.call(r)) {
+            let sent = crate::oauth::client_auth::http_for(http, &p).and_then(|h| {
+                crate::oauth::client_auth::form_post(&p, url, &pairs).map(|r| h.call(r))
+            });
+            match sent {
                 Ok(Ok(r)) if r.status() == 200 => {
                     d.introspection = serde_json::from_slice(r.body()).ok()
                 }

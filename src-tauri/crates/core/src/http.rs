@@ -24,6 +24,7 @@ pub struct Fetched {
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::blocking::Client,
+    connect: Duration,
     total: Duration,
     /// The proxy non-loopback calls go through (host:port), named in network errors.
     proxy: Option<String>,
@@ -38,18 +39,41 @@ impl Http {
     }
 
     pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Http> {
+        Http::build(connect, total, None)
+    }
+
+    /// The same client presenting a TLS client certificate (`identity`: its private key and
+    /// chain as PEM), for mutual-TLS client authentication (RFC 8705).
+    pub fn with_identity(&self, identity: &[u8]) -> Result<Http> {
+        let identity = reqwest::Identity::from_pem(identity).map_err(|e| {
+            Error::InvalidInput(format!(
+                "the client certificate cannot be used for TLS: {e}"
+            ))
+        })?;
+        Http::build(self.connect, self.total, Some(identity))
+    }
+
+    fn build(
+        connect: Duration,
+        total: Duration,
+        identity: Option<reqwest::Identity>,
+    ) -> Result<Http> {
         install_tls();
-        let builder = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("OAuthDesk/", env!("CARGO_PKG_VERSION")));
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
+        }
         let (builder, proxy) = crate::proxy::configure(builder)?;
         let client = builder
             .build()
             .map_err(|e| Error::Network(format!("cannot start the HTTP client: {e}")))?;
         Ok(Http {
             client,
+            connect,
             total,
             proxy,
         })

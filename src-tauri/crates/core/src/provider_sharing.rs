@@ -164,7 +164,7 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
             );
             continue;
         }
-        if object.contains_key("client_key") {
+        if object.contains_key("client_key") || object.contains_key("client_cert") {
             problem(
                 "holds a client key; keys never travel in shared files. Remove it, then \
                  generate or import the key on this machine"
@@ -226,6 +226,7 @@ pub fn plan(vault: &Vault, text: &str) -> Result<Plan> {
                 }
                 if key_cleared {
                     record.client_key = None;
+                    record.client_cert = None;
                 }
                 let fields = changed_fields(old, &record);
                 if fields.is_empty() {

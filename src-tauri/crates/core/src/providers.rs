@@ -117,7 +117,9 @@ pub(crate) fn update_logged(
         }
         let key_cleared = old.client_key.is_some() && new.client_key == old.client_key;
         if key_cleared {
+            // The certificate is of that key: it goes with it.
             new.client_key = None;
+            new.client_cert = None;
         }
         moved = Some(Moved {
             endpoints,
@@ -222,6 +224,11 @@ pub(crate) fn changed_fields(old: &ProviderRecord, new: &ProviderRecord) -> Vec<
         ),
         (old.client_key != new.client_key, "client_key", "client key"),
         (old.dpop_key != new.dpop_key, "dpop", "DPoP key"),
+        (
+            old.client_cert != new.client_cert,
+            "client_cert",
+            "client certificate",
+        ),
     ];
     for (_, field, label) in credentials.into_iter().filter(|c| c.0) {
         // Where the form shows it.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::oauth::client_auth::form_post;
+use crate::oauth::client_auth::{form_post, http_for};
 use crate::refresh::RefreshLock;
 use crate::text::{inert, shown};
 use crate::vault::provider_table::{self as ptable, ProviderRecord};
@@ -80,6 +80,7 @@ fn post(
     http: &Http,
     now: i64,
 ) -> Result<()> {
+    let http = http_for(http, p)?;
     for attempt in 0..3 {
         // Built again each time: a client assertion is good for one request.
         let request = form_post(p, url, &[("token", token), ("token_type_hint", hint)])?;

@@ -3,6 +3,8 @@
 //! (`form_post`); the crate's own (token, device authorization) go through `ClientHttp`, which
 //! adds the client's assertion when it authenticates with one (`oauth::assertion`).
 
+use std::borrow::Cow;
+
 use base64::Engine;
 
 use super::signing_key::SigningKey;
@@ -10,6 +12,22 @@ use super::{assertion, dpop};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::vault::provider_table::{ClientAuth, ProviderRecord};
+
+/// The client that sends `p`'s client-authenticated requests: `http` itself, or, for a client
+/// that authenticates with its certificate (RFC 8705), `http` presenting it.
+pub fn http_for<'a>(http: &'a Http, p: &ProviderRecord) -> Result<Cow<'a, Http>> {
+    if !p.client_auth.uses_certificate() {
+        return Ok(Cow::Borrowed(http));
+    }
+    let (Some(cert), Some(key)) = (&p.client_cert, &p.client_key) else {
+        return Err(Error::InvalidInput(format!(
+            "{} authenticates with a certificate (mutual TLS) but has none: give it with --client-cert",
+            crate::text::shown(&p.name)
+        )));
+    };
+    let identity = cert.identity_pem(key)?;
+    Ok(Cow::Owned(http.with_identity(identity.expose())?))
+}
 
 /// A POST of `pairs` to `url`, authenticated as `p`'s client: HTTP Basic (each part
 /// form-encoded before Base64), the secret in the body, the client id alone, or the client id
@@ -59,25 +77,28 @@ pub fn form_post(
 /// body when the client authenticates with one, so that a retry is no replay, and, to a
 /// token request of a DPoP provider, a fresh proof (answering one nonce challenge).
 pub(crate) struct ClientHttp<'a> {
-    http: &'a Http,
+    http: Cow<'a, Http>,
     p: &'a ProviderRecord,
     dpop: Option<&'a SigningKey>,
 }
 
 impl<'a> ClientHttp<'a> {
     /// For the token endpoint: with a DPoP proof when the provider binds its tokens.
-    pub fn new(http: &'a Http, p: &'a ProviderRecord) -> ClientHttp<'a> {
+    pub fn new(http: &'a Http, p: &'a ProviderRecord) -> Result<ClientHttp<'a>> {
         let dpop = if p.dpop { p.dpop_key.as_ref() } else { None };
-        ClientHttp { http, p, dpop }
+        Ok(ClientHttp {
+            http: http_for(http, p)?,
+            p,
+            dpop,
+        })
     }
 
     /// For an endpoint that issues no token (device authorization): no proof.
-    pub fn without_dpop(http: &'a Http, p: &'a ProviderRecord) -> ClientHttp<'a> {
-        ClientHttp {
-            http,
-            p,
+    pub fn without_dpop(http: &'a Http, p: &'a ProviderRecord) -> Result<ClientHttp<'a>> {
+        Ok(ClientHttp {
             dpop: None,
-        }
+            ..ClientHttp::new(http, p)?
+        })
     }
 
     /// `Http::call`, authenticated.
@@ -106,7 +127,7 @@ impl<'a> ClientHttp<'a> {
             Ok(request)
         };
         match self.dpop {
-            Some(_) => dpop::send(self.http, build),
+            Some(_) => dpop::send(&self.http, build),
             None => self.http.call(build(None)?),
         }
     }

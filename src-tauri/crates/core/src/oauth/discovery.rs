@@ -36,6 +36,10 @@ pub struct Metadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: the provider sends `iss` with the authorization response.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 8705 §5: the token endpoint's alias for clients with a certificate.
+    pub mtls_token_endpoint: Option<String>,
+    /// RFC 8705 §3: access tokens are bound to the client's certificate.
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// RFC 9126: where authorization requests are pushed, and whether they must be.
     pub pushed_authorization_request_endpoint: Option<String>,
     pub require_pushed_authorization_requests: bool,
@@ -205,7 +209,7 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
     // names a loopback endpoint would send the code, the PKCE verifier and the client secret
     // there. Only an issuer on loopback itself (a local test provider) may have them.
     let issuer_local = url::Url::parse(issuer).is_ok_and(|u| check::is_loopback(&u));
-    let endpoint = |key: &str| -> Result<Option<String>> {
+    let endpoint_in = |doc: &Map<String, Value>, key: &str| -> Result<Option<String>> {
         let value = match doc.get(key) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(s)) => {
@@ -226,6 +230,12 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             )));
         }
         Ok(value)
+    };
+    let endpoint = |key: &str| endpoint_in(doc, key);
+    // RFC 8705 §5: where a client with a certificate sends its token requests.
+    let mtls_token_endpoint = match doc.get("mtls_endpoint_aliases") {
+        Some(Value::Object(aliases)) => endpoint_in(aliases, "token_endpoint")?,
+        _ => None,
     };
     let strings = |key: &str| -> Vec<String> {
         match doc.get(key) {
@@ -272,6 +282,11 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             .and_then(Value::as_bool)
             .unwrap_or(false),
         pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
+        mtls_token_endpoint,
+        tls_client_certificate_bound_access_tokens: doc
+            .get("tls_client_certificate_bound_access_tokens")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         require_pushed_authorization_requests: doc
             .get("require_pushed_authorization_requests")
             .and_then(Value::as_bool)
@@ -312,6 +327,10 @@ impl Metadata {
             &mut input.par_url,
             &self.pushed_authorization_request_endpoint,
         );
+        set(&mut input.mtls_token_url, &self.mtls_token_endpoint);
+        input.mtls_bound_tokens = Some(BoolOrText::Bool(
+            self.tls_client_certificate_bound_access_tokens,
+        ));
         // A provider that requires pushing gets it; one that merely offers it keeps the
         // person's choice.
         if self.require_pushed_authorization_requests {

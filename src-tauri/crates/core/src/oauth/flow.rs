@@ -73,6 +73,16 @@ pub struct Grant {
     pub preferred_username: Option<String>,
 }
 
+/// Where token requests go: the token endpoint, or its mutual-TLS alias (RFC 8705 §5) for a
+/// client that authenticates with its certificate.
+fn token_endpoint(p: &ProviderRecord) -> Option<&str> {
+    let alias = p
+        .mtls_token_url
+        .as_deref()
+        .filter(|_| p.client_auth.uses_certificate());
+    alias.or(p.token_url.as_deref())
+}
+
 fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
     fn url_err(what: &'static str) -> impl Fn(url::ParseError) -> Error {
         move |e| Error::InvalidInput(format!("the provider's {what} is not a URL: {e}"))
@@ -86,8 +96,8 @@ fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
                 .map_err(url_err("authorization endpoint"))?,
         )
         .set_token_uri_option(
-            p.token_url
-                .clone()
+            token_endpoint(p)
+                .map(str::to_owned)
                 .map(TokenUrl::new)
                 .transpose()
                 .map_err(url_err("token endpoint"))?,
@@ -102,9 +112,12 @@ fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
         .set_auth_type(match p.client_auth {
             // With no secret set, the crate puts the client id in the body: where an
             // assertion (`ClientHttp`) goes with it.
-            ClientAuth::Post | ClientAuth::ClientSecretJwt | ClientAuth::PrivateKeyJwt => {
-                AuthType::RequestBody
-            }
+            // RFC 8705 §2: a certificate client names itself with client_id in the body.
+            ClientAuth::Post
+            | ClientAuth::ClientSecretJwt
+            | ClientAuth::PrivateKeyJwt
+            | ClientAuth::TlsClientAuth
+            | ClientAuth::SelfSignedTlsClientAuth => AuthType::RequestBody,
             ClientAuth::Basic | ClientAuth::None => AuthType::BasicAuth,
         });
     // Only these send the secret itself.
@@ -215,7 +228,7 @@ impl CodeFlow {
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .set_pkce_verifier(self.verifier)
             .request(&Json(
-                &ClientHttp::new(http, &self.provider),
+                &ClientHttp::new(http, &self.provider)?,
                 "token endpoint",
             ));
         let response = token_result(response)?;
@@ -259,7 +272,7 @@ impl DeviceFlow {
             .map_err(|e| Error::InvalidInput(e.to_string()))?
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .request(&Json(
-                &ClientHttp::without_dpop(http, p),
+                &ClientHttp::without_dpop(http, p)?,
                 "device authorization endpoint",
             ))
             .map_err(|e| request_error("device authorization endpoint", e))?;
@@ -297,7 +310,7 @@ impl DeviceFlow {
             ));
         }
         let schedule = std::cell::RefCell::new(self.schedule);
-        let authenticated = ClientHttp::new(http, &self.provider);
+        let authenticated = ClientHttp::new(http, &self.provider)?;
         let polling = Polling {
             http: &authenticated,
             cancel,
@@ -446,11 +459,14 @@ pub fn client_credentials(
     let credential = match p.client_auth {
         ClientAuth::None => false,
         ClientAuth::PrivateKeyJwt => p.client_key.is_some(),
+        ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+            p.client_key.is_some() && p.client_cert.is_some()
+        }
         _ => p.client_secret.is_some(),
     };
     if !credential {
         return Err(Error::InvalidInput(format!(
-            "{} is a public client; client credentials need a client secret or key",
+            "{} is a public client; client credentials need a client secret, key or certificate",
             shown(&p.name)
         )));
     }
@@ -459,7 +475,7 @@ pub fn client_credentials(
         .exchange_client_credentials()
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request(&Json(&ClientHttp::new(http, p), "token endpoint"));
+        .request(&Json(&ClientHttp::new(http, p)?, "token endpoint"));
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
@@ -521,7 +537,7 @@ pub fn refresh(
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .request(&Json(
             &BackingOff {
-                http: &ClientHttp::new(http, p),
+                http: &ClientHttp::new(http, p)?,
                 now,
             },
             "token endpoint",

@@ -82,8 +82,8 @@ pub fn client_id() -> InputSchema {
 
 pub fn client_auth() -> InputSchema {
     optional(
-        r#"{"type": "string", "nullable": true, "pattern": "^ *(?:basic|post|none|client_secret_jwt|private_key_jwt)? *$"}"#,
-        "basic, post, none, client_secret_jwt or private_key_jwt; empty picks basic when there is a secret, none otherwise.",
+        r#"{"type": "string", "nullable": true, "pattern": "^ *(?:basic|post|none|client_secret_jwt|private_key_jwt|self_signed_tls_client_auth)? *$"}"#,
+        "basic, post, none, client_secret_jwt, private_key_jwt or self_signed_tls_client_auth (the CLI and the window also take tls_client_auth, whose certificate comes from a file); empty picks basic when there is a secret, none otherwise.",
     )
 }
 
@@ -207,7 +207,7 @@ pub fn client_key() -> Value {
 /// The rules between fields (`ProviderInput::validate`).
 pub fn between_fields() -> Value {
     let mut rules = parsed(
-        r#"[{"description": "Client authentication and secret agree.", "anyOf": [{"properties": {"client_auth": {"type": "string", "nullable": true, "pattern": "^ *$"}}}, {"required": ["client_auth", "client_secret"], "properties": {"client_auth": {"type": "string", "pattern": "^ *(?:basic|post|client_secret_jwt) *$"}, "client_secret": {"type": "string", "minLength": 1}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *none *$"}, "client_secret": {"type": "string", "nullable": true, "maxLength": 0}}}, {"required": ["client_auth", "client_key"], "properties": {"client_auth": {"type": "string", "pattern": "^ *private_key_jwt *$"}, "client_key": {"type": "object"}}}]}, {"description": "A custom redirect URL is caught by the login window, so it cannot go with sign_in_with browser.", "not": {"required": ["redirect_url", "sign_in_with"], "properties": {"redirect_url": {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}|http://(?:127\\.0\\.0\\.1|localhost))(?::[0-9]{1,4})?"}, "sign_in_with": {"type": "string", "pattern": "^ *browser *$"}}}}]"#,
+        r#"[{"description": "Client authentication and secret agree.", "anyOf": [{"properties": {"client_auth": {"type": "string", "nullable": true, "pattern": "^ *$"}}}, {"required": ["client_auth", "client_secret"], "properties": {"client_auth": {"type": "string", "pattern": "^ *(?:basic|post|client_secret_jwt) *$"}, "client_secret": {"type": "string", "minLength": 1}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *none *$"}, "client_secret": {"type": "string", "nullable": true, "maxLength": 0}}}, {"required": ["client_auth", "client_key"], "properties": {"client_auth": {"type": "string", "pattern": "^ *private_key_jwt *$"}, "client_key": {"type": "object"}}}, {"required": ["client_auth"], "properties": {"client_auth": {"type": "string", "pattern": "^ *self_signed_tls_client_auth *$"}}}]}, {"description": "A custom redirect URL is caught by the login window, so it cannot go with sign_in_with browser.", "not": {"required": ["redirect_url", "sign_in_with"], "properties": {"redirect_url": {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}|http://(?:127\\.0\\.0\\.1|localhost))(?::[0-9]{1,4})?"}, "sign_in_with": {"type": "string", "pattern": "^ *browser *$"}}}}]"#,
     );
     let pushed = json!({
         "description": "Pushing authorization requests (par) needs the endpoint to push them to (par_url).",

@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod callback;
 pub mod check;
 pub mod client_auth;
+pub mod client_cert;
 pub mod discovery;
 pub mod dpop;
 pub mod flow;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::check;
-use super::client_auth::form_post;
+use super::client_auth::{form_post, http_for};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::text::{inert, shown};
@@ -35,7 +35,7 @@ pub fn push(p: &ProviderRecord, authorization_url: &str, http: &Http) -> Result<
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let response = http.call(form_post(p, endpoint, &pushed)?)?;
+    let response = http_for(http, p)?.call(form_post(p, endpoint, &pushed)?)?;
     let request_uri = request_uri(response.status().as_u16(), response.body())?;
     opened
         .query_pairs_mut()

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use super::check;
+use super::client_cert::{CertInput, ClientCert};
 use super::input_schema;
 use super::presets;
 use super::provider_schema::{provider_fields, Column, FieldValue};
@@ -67,6 +68,13 @@ provider_fields! {
     /// The token introspection endpoint (RFC 7662)
     introspection_url: Option<String>, check url, flag Some(("introspection-url", "URL")),
         guard "introspection endpoint";
+    /// The token endpoint's mutual-TLS alias (RFC 8705 §5, set by discovery): where a client
+    /// with a certificate sends its token requests
+    mtls_token_url: Option<String>, check url, flag None,
+        guard "mTLS token endpoint";
+    /// The metadata promises access tokens bound to the client's certificate (RFC 8705 §3,
+    /// set by discovery)
+    mtls_bound_tokens: bool, check boolean, flag None;
     /// The pushed authorization request endpoint (RFC 9126)
     par_url: Option<String>, check url, flag Some(("par-url", "URL")),
         guard "pushed authorization request endpoint";
@@ -85,7 +93,7 @@ provider_fields! {
     /// How the client authenticates at the token endpoint (client_secret_jwt: a JWT signed with
     /// the secret, which never travels; private_key_jwt: one signed with the client's key);
     /// empty picks basic with a secret, none without
-    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt|private_key_jwt"));
+    client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt|private_key_jwt|tls_client_auth|self_signed_tls_client_auth"));
     /// The algorithms the provider accepts for client assertions (set by discovery)
     assertion_algs: Vec<String>, check algs, flag None;
     /// A default scope (RFC 6749 §3.3); repeat the flag, or give several separated by spaces
@@ -112,7 +120,7 @@ pub(crate) fn position(field: &str) -> usize {
     let at = |name: &str| FIELDS.iter().position(|f| f.name == name);
     match field {
         "client_secret" => at("client_id").map_or(usize::MAX, |i| 2 * i + 1),
-        "client_key" => at("client_auth").map_or(usize::MAX, |i| 2 * i + 1),
+        "client_key" | "client_cert" => at("client_auth").map_or(usize::MAX, |i| 2 * i + 1),
         f => at(f).map_or(usize::MAX, |i| 2 * i),
     }
 }
@@ -163,8 +171,11 @@ impl ProviderInput {
                 }
                 None
             }
-            // The key signs; a secret kept from another method waits for a switch back.
-            ClientAuth::PrivateKeyJwt => secret,
+            // The key signs (or the certificate proves); a secret kept from another method
+            // waits for a switch back.
+            ClientAuth::PrivateKeyJwt
+            | ClientAuth::TlsClientAuth
+            | ClientAuth::SelfSignedTlsClientAuth => secret,
             _ => {
                 if secret.is_none() {
                     let method = match config.client_auth {
@@ -179,7 +190,8 @@ impl ProviderInput {
                 secret
             }
         };
-        let client_key = self.client_key(&config, stored, &mut v);
+        let mut client_key = self.client_key(&config, stored, &mut v);
+        let client_cert = self.client_cert(&config, stored, &mut client_key, &mut v);
         let dpop_key = dpop_key(&config, stored, &mut v);
         if config.par && config.par_url.is_none() && !v.has("par_url") {
             v.error(
@@ -203,7 +215,82 @@ impl ProviderInput {
             client_secret,
             client_key,
             dpop_key,
+            client_cert,
         })
+    }
+
+    /// The certificate a change gives, else the stored one; for the certificate methods, the
+    /// one they need: a self-signed one made (with a key, if there is none) when missing or
+    /// of another key, an issued one checked against its key and the clock.
+    fn client_cert(
+        &self,
+        config: &ProviderConfig,
+        stored: Option<&ProviderRecord>,
+        key: &mut Option<SigningKey>,
+        v: &mut Validator,
+    ) -> Option<ClientCert> {
+        // The validity period is checked against the clock of the moment the change is made.
+        let now = crate::time::now();
+        let key_given = self
+            .client_key
+            .as_ref()
+            .is_some_and(|k| *k != KeyInput::default());
+        let mut cert = match self
+            .client_cert
+            .as_ref()
+            .filter(|c| **c != CertInput::default())
+        {
+            None => stored.and_then(|s| s.client_cert.clone()),
+            Some(given) => match given.read() {
+                Ok((cert, with_key)) => {
+                    if let (Some(text), false) = (with_key, key_given) {
+                        match SigningKey::import(text.expose(), None, &config.assertion_algs) {
+                            Ok(k) => *key = Some(k),
+                            Err(e) => v.error("client_cert", e.to_string()),
+                        }
+                    }
+                    Some(cert)
+                }
+                Err(e) => {
+                    v.error("client_cert", e.to_string());
+                    return None;
+                }
+            },
+        };
+        match config.client_auth {
+            ClientAuth::SelfSignedTlsClientAuth => {
+                if key.is_none() {
+                    match SigningKey::generate(Alg::ES256) {
+                        Ok(k) => *key = Some(k),
+                        Err(e) => v.error("client_key", e.to_string()),
+                    }
+                }
+                let k = key.as_ref()?;
+                if cert.as_ref().is_none_or(|c| c.check(k, now).is_err()) {
+                    match ClientCert::self_signed(k, &config.client_id, now) {
+                        Ok(c) => cert = Some(c),
+                        Err(e) => v.error("client_cert", e.to_string()),
+                    }
+                }
+            }
+            ClientAuth::TlsClientAuth => match (&cert, key.as_ref()) {
+                (None, _) => v.error(
+                    "client_cert",
+                    "is required for tls_client_auth: the certificate the provider's CA issued to this client, in PEM or PKCS#12",
+                ),
+                (Some(_), None) => v.error(
+                    "client_key",
+                    "is required for tls_client_auth: the certificate's private key (in its PEM file, or given on its own)",
+                ),
+                (Some(c), Some(k)) => {
+                    if let Err(e) = c.check(k, now) {
+                        v.error("client_cert", e.to_string());
+                    }
+                }
+            },
+            _ => {}
+        }
+        cert
     }
 
     /// The key a change gives (generated or imported now), else the stored one; checked
@@ -258,7 +345,7 @@ impl ProviderInput {
 }
 
 /// The key DPoP proofs are signed with: the stored one, else a new one (ES256 unless the
-/// provider takes only others). It is kept when DPoP is turned off, so that turning it on again
+/// provider takes only other algorithms made here). It is kept when DPoP is turned off, so that turning it on again
 /// finds the tokens' key.
 fn dpop_key(
     config: &ProviderConfig,
@@ -272,16 +359,12 @@ fn dpop_key(
     }
     let accepted = &config.dpop_algs;
     let takes = |alg: Alg| accepted.is_empty() || accepted.iter().any(|a| a == alg.as_str());
-    let Some(alg) = Alg::ALL.into_iter().find(|a| takes(*a)) else {
-        v.error(
-            "dpop",
-            format!(
-                "the provider takes DPoP proofs signed with {}, none of which OAuth Desk makes (ES256, RS256, PS256, EdDSA)",
-                accepted.iter().map(|a| shown(a)).collect::<Vec<_>>().join(", ")
-            ),
-        );
-        return None;
-    };
+    // A provider listing none of the algorithms made here may list too few: ES256 is the one
+    // RFC 9449 names, and the provider's own answer at sign-in will say if it is refused.
+    let alg = Alg::ALL
+        .into_iter()
+        .find(|a| takes(*a))
+        .unwrap_or(Alg::ES256);
     match SigningKey::generate(alg) {
         Ok(k) => Some(k),
         Err(e) => {
@@ -366,7 +449,7 @@ impl Validator {
         self.choice(
             field,
             raw,
-            "basic, post, none, client_secret_jwt or private_key_jwt",
+            "basic, post, none, client_secret_jwt, private_key_jwt, tls_client_auth or self_signed_tls_client_auth",
         )
     }
 
@@ -800,7 +883,7 @@ mod tests {
                 ..good()
             },
             "client_auth",
-            "basic, post, none, client_secret_jwt or private_key_jwt",
+            "private_key_jwt, tls_client_auth or self_signed_tls_client_auth",
         );
         // Editing without typing the secret keeps the stored one.
         let stored = ProviderRecord {

@@ -357,6 +357,8 @@ macro_rules! provider_fields {
             pub client_secret: Option<Secret<String>>,
             /// Write-only: a key to generate or import. None keeps the stored one.
             pub client_key: Option<crate::oauth::signing_key::KeyInput>,
+            /// A certificate (with its key, maybe) to import. None keeps the stored one.
+            pub client_cert: Option<crate::oauth::client_cert::CertInput>,
         }
 
         /// Every field, in the order the faces show them.
@@ -431,6 +433,7 @@ macro_rules! provider_fields {
                     $( $field: FieldValue::to_input(&config.$field), )+
                     client_secret: None,
                     client_key: None,
+                    client_cert: None,
                 }
             }
 

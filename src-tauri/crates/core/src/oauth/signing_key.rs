@@ -238,6 +238,12 @@ impl SigningKey {
         self.alg
     }
 
+    /// The key as OpenSSL holds it, for TLS and for certificates.
+    pub(crate) fn openssl(&self) -> Result<openssl::pkey::PKey<openssl::pkey::Private>> {
+        let der = private_der(&self.private()).map_err(crypto)?;
+        openssl::pkey::PKey::private_key_from_der(der.expose()).map_err(crypto)
+    }
+
     fn private(&self) -> Jwk {
         Jwk::from_bytes(self.jwk.expose().as_bytes()).expect("a stored key is a JWK")
     }
@@ -331,24 +337,20 @@ fn rebuilt(jwk: &Jwk) -> Result<Jwk> {
             describe(jwk)
         ))
     };
-    let der = match (jwk.key_type(), jwk.curve()) {
-        ("EC", Some("P-256")) => EcKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
-        ("RSA", _) => RsaKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
-        ("OKP", Some("Ed25519")) => EdKeyPair::from_jwk(jwk).map(|k| k.to_der_private_key()),
-        _ => return Err(unsupported()),
+    if !matches!(
+        (jwk.key_type(), jwk.curve()),
+        ("EC", Some("P-256")) | ("RSA", _) | ("OKP", Some("Ed25519"))
+    ) {
+        return Err(unsupported());
     }
-    .map_err(|_| {
+    let unmade = || {
         bad_key(format!(
             "is {} whose members do not make a key",
             describe(jwk)
         ))
-    })?;
-    let pkey = openssl::pkey::PKey::private_key_from_der(&der).map_err(|_| {
-        bad_key(format!(
-            "is {} whose members do not make a key",
-            describe(jwk)
-        ))
-    })?;
+    };
+    let der = private_der(jwk).map_err(|_| unmade())?;
+    let pkey = openssl::pkey::PKey::private_key_from_der(der.expose()).map_err(|_| unmade())?;
     let made = private_jwk(&pkey)?;
     for member in ["x", "y", "n", "e"] {
         if let Some(stated) = jwk.parameter(member) {
@@ -360,6 +362,16 @@ fn rebuilt(jwk: &Jwk) -> Result<Jwk> {
         }
     }
     Ok(made)
+}
+
+/// A private JWK as PKCS#8 DER.
+fn private_der(jwk: &Jwk) -> std::result::Result<Secret<Vec<u8>>, josekit::JoseError> {
+    let der = match jwk.key_type() {
+        "EC" => EcKeyPair::from_jwk(jwk)?.to_der_private_key(),
+        "RSA" => RsaKeyPair::from_jwk(jwk)?.to_der_private_key(),
+        _ => EdKeyPair::from_jwk(jwk)?.to_der_private_key(),
+    };
+    Ok(Secret::new(der))
 }
 
 /// The private JWK of an OpenSSL key: EC P-256, RSA or Ed25519.

@@ -203,6 +203,7 @@ mod tests {
                 ("userinfo_url", "userinfo endpoint"),
                 ("device_authorization_url", "device authorization endpoint"),
                 ("introspection_url", "introspection endpoint"),
+                ("mtls_token_url", "mTLS token endpoint"),
                 ("par_url", "pushed authorization request endpoint"),
             ]
         );

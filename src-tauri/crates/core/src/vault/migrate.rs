@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0007_dpop.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 8,
+        name: "client_cert",
+        sql: include_str!("../../migrations/0008_client_cert.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -13,6 +13,7 @@ pub use crate::oauth::provider::ProviderConfig;
 use crate::oauth::provider::FIELDS;
 
 use crate::error::{Error, Result};
+use crate::oauth::client_cert::{CertView, ClientCert};
 use crate::oauth::signing_key::{Alg, PublicKey, SigningKey};
 use crate::secret::Secret;
 use crate::text::shown;
@@ -37,9 +38,23 @@ pub enum ClientAuth {
     /// A JWT signed with the client's private key (RFC 7523 §2.2), whose public half the
     /// provider holds.
     PrivateKeyJwt,
+    /// The client's certificate in the TLS handshake, issued by a CA the provider trusts
+    /// (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// A self-signed certificate in the TLS handshake, registered with the provider
+    /// (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl ClientAuth {
+    /// The client proves itself with its certificate in the TLS handshake.
+    pub fn uses_certificate(self) -> bool {
+        matches!(
+            self,
+            ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth
+        )
+    }
+
     /// The client proves itself with its secret, one way or another.
     pub fn uses_secret(self) -> bool {
         matches!(
@@ -77,6 +92,8 @@ pub struct ProviderRecord {
     pub client_key: Option<SigningKey>,
     /// The private key DPoP proofs are signed with: the key the tokens are bound to.
     pub dpop_key: Option<SigningKey>,
+    /// The certificate of mutual-TLS client authentication; its key is `client_key`.
+    pub client_cert: Option<ClientCert>,
 }
 
 // A record is its configuration plus a secret; the flows read the configuration's fields
@@ -108,6 +125,8 @@ pub struct ProviderView {
     pub client_key: Option<PublicKey>,
     /// The public half of the key DPoP-bound tokens are bound to.
     pub dpop_key: Option<PublicKey>,
+    /// The client's certificate for mutual TLS, when it has one.
+    pub client_cert: Option<CertView>,
     /// How many accounts have a token for this provider.
     #[schemars(range(min = 0))]
     pub accounts: i64,
@@ -137,7 +156,8 @@ impl ProviderView {
 }
 
 /// The credential columns, beside the fields.
-const CREDENTIALS: &str = "client_secret, client_key_alg, client_key, dpop_key_alg, dpop_key";
+const CREDENTIALS: &str =
+    "client_secret, client_key_alg, client_key, dpop_key_alg, dpop_key, client_cert";
 
 /// The SQL this table runs, written from the field list once.
 struct Statements {
@@ -155,14 +175,15 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
         insert: format!(
             "INSERT INTO providers ({}, {CREDENTIALS}, created_at, updated_at)
              VALUES ({}, :client_secret, :client_key_alg, :client_key, :dpop_key_alg, :dpop_key,
-                 :now, :now) RETURNING id",
+                 :client_cert, :now, :now) RETURNING id",
             list(&|n| n.to_owned()),
             list(&|n| format!(":{n}")),
         ),
         update: format!(
             "UPDATE providers SET {}, client_secret = :client_secret,
                  client_key_alg = :client_key_alg, client_key = :client_key,
-                 dpop_key_alg = :dpop_key_alg, dpop_key = :dpop_key, updated_at = :now
+                 dpop_key_alg = :dpop_key_alg, dpop_key = :dpop_key, client_cert = :client_cert,
+                 updated_at = :now
              WHERE id = :id",
             list(&|n| format!("{n} = :{n}")),
         ),
@@ -172,7 +193,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
         ),
         view: format!(
             "SELECT p.id, {}, p.client_secret IS NOT NULL AS has_client_secret,
-                 p.client_key_alg, p.client_key, p.dpop_key_alg, p.dpop_key,
+                 p.client_key_alg, p.client_key, p.dpop_key_alg, p.dpop_key, p.client_cert,
                  (SELECT count(*) FROM tokens t WHERE t.provider_id = p.id) AS accounts,
                  p.created_at, p.updated_at
              FROM providers p",
@@ -215,6 +236,12 @@ fn record_values(p: &ProviderRecord, now: i64) -> Vec<(&'static str, Value)> {
         values.push((alg_column, alg));
         values.push((key_column, key));
     }
+    values.push((
+        ":client_cert",
+        p.client_cert
+            .as_ref()
+            .map_or(Value::Null, |c| Value::Text(c.pem().to_owned())),
+    ));
     values.push((":now", Value::Integer(now)));
     values
 }
@@ -283,6 +310,20 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderRecord> {
             .map(Secret::new),
         client_key: key_from_row(r, "client_key")?,
         dpop_key: key_from_row(r, "dpop_key")?,
+        client_cert: cert_from_row(r)?,
+    })
+}
+
+fn cert_from_row(r: &Row<'_>) -> rusqlite::Result<Option<ClientCert>> {
+    let Some(pem) = r.get::<_, Option<String>>("client_cert")? else {
+        return Ok(None);
+    };
+    ClientCert::from_pem(&pem).map(Some).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("the stored client certificate: {e}").into(),
+        )
     })
 }
 
@@ -309,8 +350,17 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
         id: r.get("id")?,
         config: ProviderConfig::from_row(r)?,
         has_client_secret: r.get("has_client_secret")?,
-        client_key: key_from_row(r, "client_key")?.map(|k| k.public()),
+        client_key: key_from_row(r, "client_key")?.map(|k| {
+            let mut public = k.public();
+            // A key with a certificate: its JWK carries the chain (RFC 7517 §4.7), as a
+            // provider registering a self-signed client takes it.
+            if let Ok(Some(cert)) = cert_from_row(r) {
+                public.jwk["x5c"] = serde_json::json!(cert.x5c());
+            }
+            public
+        }),
         dpop_key: key_from_row(r, "dpop_key")?.map(|k| k.public()),
+        client_cert: cert_from_row(r)?.map(|c| c.view()),
         accounts: r.get("accounts")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -382,6 +432,11 @@ pub(crate) mod tests {
                 (ClientAuth::None, "none"),
                 (ClientAuth::ClientSecretJwt, "client_secret_jwt"),
                 (ClientAuth::PrivateKeyJwt, "private_key_jwt"),
+                (ClientAuth::TlsClientAuth, "tls_client_auth"),
+                (
+                    ClientAuth::SelfSignedTlsClientAuth,
+                    "self_signed_tls_client_auth",
+                ),
             ],
             ClientAuth::as_str,
         );

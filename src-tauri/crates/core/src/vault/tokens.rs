@@ -282,6 +282,9 @@ pub struct TokenRow {
     pub has_refresh_token: bool,
     /// Bearer, or DPoP: bound to the provider's DPoP key.
     pub token_type: Option<String>,
+    /// What the token is bound to, if anything: "DPoP" (the provider's DPoP key) or "mTLS"
+    /// (the client's certificate, for a provider that binds its tokens to it).
+    pub bound: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -321,7 +324,10 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
     let limit = if q.limit == 0 { 200 } else { q.limit.min(1000) };
     let sql = format!(
         "SELECT p.name, p.color, t.account, t.shown, t.expires_at, t.scopes, t.refreshed_at, t.last_error,
-                t.refresh_token IS NOT NULL, t.token_type
+                t.refresh_token IS NOT NULL, t.token_type,
+                CASE WHEN t.token_type = 'DPoP' THEN 'DPoP'
+                     WHEN p.mtls_bound_tokens AND p.client_auth IN ('tls_client_auth', 'self_signed_tls_client_auth')
+                     THEN 'mTLS' END
          {base} ORDER BY {order} {dir}, p.name COLLATE NOCASE, t.account COLLATE NOCASE LIMIT {limit} OFFSET {}",
         q.offset
     );
@@ -340,6 +346,7 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
                 last_error: r.get(7)?,
                 has_refresh_token: r.get(8)?,
                 token_type: r.get(9)?,
+                bound: r.get(10)?,
             })
         },
     )?;
