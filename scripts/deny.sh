@@ -10,7 +10,8 @@ cargo deny --offline --log-level error check bans licenses sources
 echo "cargo-deny: bans, licences and sources ok"
 
 db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
-if compgen -G "$db/*" >/dev/null; then
+# A copy is a directory of its own; a lock file alone (left by a fetch that failed) is none.
+if compgen -G "$db/*/" >/dev/null; then
     cargo deny --offline --log-level error check advisories
     echo "cargo-deny: advisories ok (database in $db)"
 else
