@@ -323,8 +323,12 @@ impl App {
     /// Replaces what the field labelled `label` holds with `text`, typing it.
     pub async fn type_into(&self, label: &str, text: &str) {
         let f = self.field(label).await;
-        self.scroll_to(&f).await;
-        f.clear().await.unwrap();
+        if f.clear().await.is_err() {
+            // Out of reach where it is (under a notice, below the sticky buttons): scrolled
+            // to, as a person would.
+            self.scroll_to(&f).await;
+            f.clear().await.unwrap();
+        }
         // Emptying by typing (a character and Backspace) fires the input events a person's
         // typing would; `clear` alone does not.
         let keys = if text.is_empty() { "x\u{E003}" } else { text };

@@ -1,5 +1,6 @@
 //! ID tokens made by the tests for canned providers: HS256 over a client secret (OIDC Core
-//! §10.1), or unsigned (`alg: none`), which OAuth Desk must refuse.
+//! §10.1), or unsigned (`alg: none`), which OAuth Desk must refuse; and the claims of a JWS the
+//! app made (a DPoP proof), read back.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -27,4 +28,13 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// The claims of a compact JWS, read without checking its signature.
+pub fn claims(jws: &str) -> Value {
+    let payload = jws.split('.').nth(1).expect("a compact JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url claims");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }

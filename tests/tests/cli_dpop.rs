@@ -109,6 +109,20 @@ fn a_dpop_token_is_bound_to_the_key_and_good_only_with_its_proof() {
         "{}",
         stderr(&without_url)
     );
+    // A nonce the server asked for goes into the proof; the provider's own endpoints get none.
+    let with_nonce = stdout(&ok(cli(
+        &s,
+        &["token", "proof", "Bound", "--url", &url, "--nonce", "n-42"],
+    )));
+    let claims = oauth_desk_tests::jwt::claims(with_nonce.trim());
+    assert_eq!(claims["nonce"], "n-42", "{claims}");
+    let token_url = idp.endpoint("token_endpoint");
+    let own = cli(&s, &["token", "proof", "Bound", "--url", &token_url]);
+    assert!(
+        stderr(&own).contains("own credential endpoints"),
+        "{}",
+        stderr(&own)
+    );
     // The plain form stays the token alone.
     assert_eq!(
         stdout(&ok(cli(&s, &["token", "get", "Bound"]))).trim(),
@@ -181,6 +195,61 @@ fn the_rest_api_gives_the_token_type_and_a_proof() {
         .expect("the API answers");
     assert_eq!(got["token_type"], "DPoP");
     drop(serve);
+}
+
+/// Where the provider is set to give each account a DPoP key of its own, two accounts' tokens
+/// are bound to two keys, neither of them the provider's, and each account refreshes and
+/// proves with its own.
+#[test]
+fn each_account_can_have_a_dpop_key_of_its_own() {
+    let idp = Idp::start();
+    let s = bound(&idp);
+    ok(cli(
+        &s,
+        &["provider", "update", "Bound", "--dpop-per-account"],
+    ));
+    signin::login_as(&s, &[PASS], "Bound", "alice");
+    signin::login_as(&s, &[PASS], "Bound", "bob");
+    let access = |account: &str| {
+        let t = json(&ok(cli(
+            &s,
+            &["token", "get", "Bound", "--account", account, "--json"],
+        )));
+        assert_eq!(t["token_type"], "DPoP", "{t}");
+        t["token"].as_str().unwrap().to_owned()
+    };
+    let provider_key = json(&ok(cli(&s, &["provider", "show", "Bound", "--json"])))["dpop_key"]
+        ["thumbprint"]
+        .clone();
+    let (alice, bob) = (
+        bound_to(&idp, &access(ALICE)),
+        bound_to(&idp, &access("bob@example.test")),
+    );
+    assert_ne!(alice, bob, "one key each");
+    assert_ne!(
+        serde_json::json!(alice),
+        provider_key,
+        "not the provider's key"
+    );
+
+    ok(cli(&s, &["token", "refresh", "Bound", "--account", ALICE]));
+    let token = access(ALICE);
+    assert_eq!(
+        bound_to(&idp, &token),
+        alice,
+        "the refresh kept alice's key"
+    );
+    let url = idp.endpoint("userinfo_endpoint");
+    let proof = stdout(&ok(cli(
+        &s,
+        &["token", "proof", "Bound", "--account", ALICE, "--url", &url],
+    )));
+    let dpop = format!("DPoP {token}");
+    assert_eq!(
+        userinfo(&idp, &[("Authorization", &dpop), ("DPoP", proof.trim())]),
+        200,
+        "alice's proof, made with alice's key"
+    );
 }
 
 #[test]

@@ -101,7 +101,10 @@ fn a_tls_client_auth_client_signs_in_and_refreshes_with_its_issued_certificate()
         "token_endpoint_auth_method": "tls_client_auth",
         "tls_client_auth_subject_dn": "CN=desk-tls",
     }));
-    let file = pki.write("client.pem", &pki.client("desk-tls").bundle());
+    // The CA's certificate comes first in the file, as some bundles have it.
+    let issued = pki.client("desk-tls");
+    let ca = std::fs::read_to_string(pki.ca_path()).unwrap();
+    let file = pki.write("client.pem", &format!("{ca}{}{}", issued.cert, issued.key));
     let s = Session::without_keyring();
     add(
         &s,
@@ -187,18 +190,35 @@ fn bad_certificates_are_refused_and_nothing_is_stored() {
     let binary = pki.dir().join("garbage.p12");
     std::fs::write(&binary, [0x30, 0x82, 0xff, 0xfe, 0x00, 0x01]).unwrap();
     let s = Session::without_keyring();
-    let cases: [(&[&str], &str); 5] = [
+    fn tls(file: &Path) -> [&str; 4] {
+        [
+            "--client-auth",
+            "tls_client_auth",
+            "--client-cert",
+            path_of(file),
+        ]
+    }
+    let (m, o, g, b) = (tls(&mismatched), tls(&old), tls(&garbage), tls(&binary));
+    let cases: [(&[&str], &str); 6] = [
+        (&m, "does not match its private key"),
+        (&o, "expired"),
+        (&g, "is not a certificate in PEM"),
+        (&b, "is not a PKCS#12 file"),
         (
-            &["--client-cert", path(&mismatched)],
-            "does not match its private key",
+            &["--client-auth", "tls_client_auth"],
+            "is required for tls_client_auth",
         ),
-        (&["--client-cert", path(&old)], "expired"),
         (
-            &["--client-cert", path(&garbage)],
-            "is not a certificate in PEM",
+            &[
+                "--client-auth",
+                "private_key_jwt",
+                "--generate-key",
+                "ES256",
+                "--client-cert",
+                path_of(&old),
+            ],
+            "a certificate file is for tls_client_auth",
         ),
-        (&["--client-cert", path(&binary)], "is not a PKCS#12 file"),
-        (&[], "is required for tls_client_auth"),
     ];
     for (more, says) in cases {
         let mut args = vec![
@@ -209,8 +229,6 @@ fn bad_certificates_are_refused_and_nothing_is_stored() {
             "https://127.0.0.1:9/token",
             "--client-id",
             "x",
-            "--client-auth",
-            "tls_client_auth",
         ];
         args.extend(more);
         let out = cli(&s, &pki, &args, "");
@@ -221,6 +239,6 @@ fn bad_certificates_are_refused_and_nothing_is_stored() {
     }
 }
 
-fn path(p: &Path) -> &str {
+fn path_of(p: &Path) -> &str {
     p.to_str().unwrap()
 }

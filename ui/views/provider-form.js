@@ -60,6 +60,14 @@ const SECTIONS = [
         ],
         hint: 'The key is made here and never leaves the vault; the provider must support DPoP.',
       },
+      {
+        name: 'dpop_per_account',
+        label: 'DPoP keys',
+        options: [
+          ['false', 'One key for every account of this provider'],
+          ['true', 'A key of its own for each account, made at its sign-in'],
+        ],
+      },
     ],
   },
   {
@@ -146,6 +154,7 @@ const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(
   'preset',
   'iss_required',
   'assertion_algs',
+  'auth_methods',
   'dpop_algs',
   'mtls_bound_tokens',
 ]);
@@ -176,6 +185,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
     el('input', { type: 'hidden', name: 'preset' }),
     el('input', { type: 'hidden', name: 'iss_required' }),
     el('input', { type: 'hidden', name: 'assertion_algs' }),
+    el('input', { type: 'hidden', name: 'auth_methods' }),
     el('input', { type: 'hidden', name: 'dpop_algs' }),
     el('input', { type: 'hidden', name: 'mtls_bound_tokens' }),
   );
@@ -206,7 +216,10 @@ export async function showForm(view, { existing = null, presetId = null, back })
     timer = setTimeout(async () => {
       const mine = ++seq;
       try {
-        const errors = await api.checkProvider(gather(form), editing);
+        // Files are read when the form is saved, not as it is typed: until then, a named file
+        // stands for what it will give.
+        const files = namedFiles(form);
+        const errors = (await api.checkProvider(gather(form), editing)).filter((e) => !files.has(e.field));
         if (mine === seq) showErrors(form, errors, submitted ? null : touched);
       } catch (e) {
         if (mine === seq) formError.textContent = e.message;
@@ -253,7 +266,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
     save.disabled = true;
     formError.textContent = '';
     try {
-      const input = gather(form);
+      const input = gather(form, { withFiles: true });
       const saved = editing ? await api.updateProvider(editing, input) : await api.addProvider(input);
       // An endpoint moved to another host: say what was cleared and who must sign in again.
       if (saved.notice) toast(`Saved ${visible(saved.name)}: ${saved.notice}.`, 'error');
@@ -564,14 +577,55 @@ function fill(form, values) {
   for (const name of FIELD_NAMES) {
     if (name in values && form.elements[name]) form.elements[name].value = values[name] ?? '';
   }
+  markMethods(form);
   const color = form.elements.color?.value;
   const picker = form.querySelector('input[type=color]');
   if (picker && /^#[0-9a-f]{6}$/i.test(color)) picker.value = color;
 }
 
+// The metadata's names of the client authentication methods (RFC 8414, RFC 8705).
+const METADATA_METHOD = {
+  basic: 'client_secret_basic',
+  post: 'client_secret_post',
+  none: 'none',
+  client_secret_jwt: 'client_secret_jwt',
+  private_key_jwt: 'private_key_jwt',
+  tls_client_auth: 'tls_client_auth',
+  self_signed_tls_client_auth: 'self_signed_tls_client_auth',
+};
+
+// Says beside each client authentication method whether the provider's metadata offers it
+// (known once discovered): offered ones first in the person's eye, the others still choosable,
+// since metadata can be incomplete.
+function markMethods(form) {
+  const offered = (form.elements.auth_methods?.value ?? '').split(' ').filter(Boolean);
+  const select = /** @type {HTMLSelectElement | null} */ (form.elements.namedItem('client_auth'));
+  if (!select) return;
+  for (const option of select.options) {
+    option.textContent = option.dataset.label ?? option.textContent;
+    option.dataset.label = option.textContent ?? '';
+    const name = METADATA_METHOD[/** @type {keyof typeof METADATA_METHOD} */ (option.value)];
+    if (offered.length && name && !offered.includes(name)) option.textContent += ' — not offered by this provider';
+  }
+}
+
+// The fields whose value a named file will give when the form is saved.
+function namedFiles(form) {
+  const named = new Set();
+  const key = /** @type {HTMLSelectElement | null} */ (form.querySelector('#f-client_key'));
+  if (!key || key.closest('fieldset')?.hidden) return named;
+  const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (form.querySelector(id)).value.trim();
+  if (key.value === 'file' && value('#f-client_key_file')) named.add('client_key');
+  if (form.elements.client_auth.value === 'tls_client_auth' && value('#f-client_cert')) {
+    named.add('client_cert').add('client_key');
+  }
+  return named;
+}
+
 // The form as the core reads it: every field as text; an empty secret is left out (kept), and
-// so is the key unless a new one is asked for (generated, or read from a file by the app).
-function gather(form) {
+// so is the key unless a new one is asked for (generated, or read from a file by the app, on
+// saving only: a file is not opened on every keystroke).
+function gather(form, { withFiles = false } = {}) {
   /** @type {import('../api.js').ProviderSubmission} */
   const input = {};
   for (const name of FIELD_NAMES) input[name] = form.elements[name]?.value ?? '';
@@ -581,9 +635,9 @@ function gather(form) {
   if (key && !key.closest('fieldset')?.hidden) {
     if (key.value.startsWith('generate:')) input.client_key = { generate: key.value.slice('generate:'.length) };
     const file = /** @type {HTMLInputElement} */ (form.querySelector('#f-client_key_file')).value.trim();
-    if (key.value === 'file' && file) input.client_key = { file };
+    if (withFiles && key.value === 'file' && file) input.client_key = { file };
     const cert = /** @type {HTMLInputElement} */ (form.querySelector('#f-client_cert')).value.trim();
-    if (cert) input.client_cert = { file: cert };
+    if (withFiles && cert && form.elements.client_auth.value === 'tls_client_auth') input.client_cert = { file: cert };
   }
   return input;
 }

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::callback::SIGNIN_LIFETIME_SECS;
+use oauth_desk_core::oauth::dpop;
 use oauth_desk_core::oauth::provider::ProviderInput;
 use oauth_desk_core::signin::code::{self, Catch};
 use oauth_desk_core::signin::{background, Request};
@@ -97,21 +98,10 @@ async fn show_app(State(s): S, Path(name): Path<String>) -> ApiResult {
 /// private key travels in a request a proxy or a log could keep.
 fn provider_input(body: &[u8]) -> Result<ProviderInput, ApiError> {
     let input: ProviderInput = parse(body)?;
-    if input.client_cert.is_some() {
-        return Err(ApiError(Error::field(
-            "client_cert",
-            "the REST API takes no certificate files; give it with `oauth-desk provider update NAME --client-cert FILE`, or use self_signed_tls_client_auth, whose certificate the app makes",
-        )));
+    match input.remote_refusal() {
+        Some(refused) => Err(ApiError(Error::InvalidFields(vec![refused]))),
+        None => Ok(input),
     }
-    if input.client_key.as_ref().is_some_and(|k| {
-        k.generate.is_none() || k.import.is_some() || k.file.is_some() || k.alg.is_some()
-    }) {
-        return Err(ApiError(Error::field(
-            "client_key",
-            "the REST API only generates keys ({\"generate\": \"ES256\"}); import your own with `oauth-desk provider update NAME --client-key-stdin`",
-        )));
-    }
-    Ok(input)
 }
 
 async fn add_app(State(s): S, body: Bytes) -> ApiResult {
@@ -279,6 +269,7 @@ fn token_type(stored: Option<String>) -> String {
 struct ProofFor {
     method: String,
     url: String,
+    nonce: Option<String>,
 }
 
 /// A fresh token with, when it is DPoP-bound, its proof for one request (RFC 9449).
@@ -295,7 +286,11 @@ async fn proof_user(
                 &name,
                 Some(&account),
                 refresh::DEFAULT_MARGIN,
-                Some((&req.method, &req.url)),
+                Some(dpop::ForRequest {
+                    method: &req.method,
+                    url: &req.url,
+                    nonce: req.nonce.as_deref(),
+                }),
                 &Http::new,
                 &time::now,
             )

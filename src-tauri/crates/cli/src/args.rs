@@ -188,6 +188,9 @@ pub enum TokenCmd {
         /// With --header: the request's URL, for a DPoP proof
         #[arg(long, value_name = "URL", requires = "header")]
         url: Option<String>,
+        /// With --header: the nonce the server asked for (its DPoP-Nonce header)
+        #[arg(long, value_name = "NONCE", requires = "url")]
+        nonce: Option<String>,
         /// Print {token, token_type, expires_at, scopes, account} as JSON
         #[arg(long)]
         json: bool,
@@ -204,6 +207,9 @@ pub enum TokenCmd {
         /// The request's URL
         #[arg(long, value_name = "URL")]
         url: String,
+        /// The nonce the server asked for (its DPoP-Nonce header, RFC 9449 §9)
+        #[arg(long, value_name = "NONCE")]
+        nonce: Option<String>,
         /// Refresh first when the token expires within this many seconds
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         min_valid: i64,

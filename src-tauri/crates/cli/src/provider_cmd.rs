@@ -194,7 +194,6 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
             password: std::env::var("OAUTH_DESK_PKCS12_PASSWORD")
                 .ok()
                 .map(Secret::new),
-            ..Default::default()
         });
     }
     if f.more.client_key_stdin {

@@ -79,6 +79,7 @@ fn presented(
     min_valid: i64,
     method: &str,
     url: Option<&str>,
+    nonce: Option<&str>,
 ) -> Result<(dpop::Presented, Option<String>)> {
     let vault = unlock::open(global, Create::Never)?;
     let (presented, f) = refresh::presented(
@@ -86,7 +87,7 @@ fn presented(
         name,
         account,
         min_valid.max(0),
-        url.map(|u| (method, u)),
+        url.map(|url| dpop::ForRequest { method, url, nonce }),
         &Http::new,
         &time::now,
     )?;
@@ -127,6 +128,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             header: true,
             method,
             url,
+            nonce,
             json: false,
         } => {
             // The vault knows whether the token is DPoP-bound and holds the key for its proof,
@@ -138,6 +140,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                 min_valid,
                 &method,
                 url.as_deref(),
+                nonce.as_deref(),
             )?;
             let mut out = std::io::stdout().lock();
             let mut written = writeln!(out, "Authorization: {}", presented.authorization.expose());
@@ -164,6 +167,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             account,
             method,
             url,
+            nonce,
             min_valid,
         } => {
             let (presented, token_type) = presented(
@@ -173,6 +177,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
                 min_valid,
                 &method,
                 Some(&url),
+                nonce.as_deref(),
             )?;
             let proof = presented.proof.ok_or_else(|| {
                 Error::InvalidInput(format!(

@@ -54,7 +54,7 @@ pub fn decode(token: &str) -> Option<Jwt> {
 }
 
 pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Result<Details> {
-    let p = ptable::get(vault.conn(), provider)?;
+    let p = tokens::for_account(vault.conn(), ptable::get(vault.conn(), provider)?, account)?;
     let t = tokens::get(vault.conn(), provider, account)?;
     let mut d = Details {
         id_token: t.id_token.as_ref().and_then(|s| decode(s.expose())),

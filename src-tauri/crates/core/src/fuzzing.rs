@@ -167,6 +167,9 @@ pub fn api_provider_body(data: &[u8]) {
     let Ok(input) = serde_json::from_slice::<ProviderInput>(data) else {
         return;
     };
+    if input.remote_refusal().is_some() {
+        return;
+    }
     let Ok(vault) = Vault::open_in_memory() else {
         return;
     };

@@ -9,6 +9,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod import;
+pub mod local_file;
 pub mod logging;
 pub mod oauth;
 pub mod provider_sharing;

@@ -129,12 +129,16 @@ pub fn presented(
     provider: &str,
     account: Option<&str>,
     min_valid: i64,
-    request: Option<(&str, &str)>,
+    request: Option<crate::oauth::dpop::ForRequest<'_>>,
     http: &dyn Fn() -> Result<Http>,
     now: &dyn Fn() -> i64,
 ) -> Result<(crate::oauth::dpop::Presented, Fresh)> {
     let f = fresh(vault, provider, account, min_valid, http, now)?;
-    let p = crate::vault::provider_table::get(vault.conn(), provider)?;
+    let p = tokens::for_account(
+        vault.conn(),
+        crate::vault::provider_table::get(vault.conn(), provider)?,
+        &f.account,
+    )?;
     let presented = crate::oauth::dpop::present(
         &p,
         f.token_type.as_deref(),
@@ -199,7 +203,7 @@ fn refresh_locked(
         }
     }
     let refresh_token = refresh_token_of(vault, &t, provider, account, now())?;
-    let p = ptable::get(vault.conn(), provider)?;
+    let p = tokens::for_account(vault.conn(), ptable::get(vault.conn(), provider)?, account)?;
     let grant = match http().and_then(|h| flow::refresh(&p, &refresh_token, &h, now())) {
         Ok(g) => g,
         Err(e) => {
@@ -413,6 +417,12 @@ fn prepare(
             providers.insert(provider.to_owned(), std::sync::Arc::clone(&p));
             p
         }
+    };
+    // An account with a DPoP key of its own refreshes with it.
+    let p = if p.dpop && p.dpop_per_account {
+        std::sync::Arc::new(tokens::for_account(vault.conn(), (*p).clone(), account)?)
+    } else {
+        p
     };
     Ok(Job {
         index,

@@ -32,18 +32,21 @@ pub struct Request {
 impl Request {
     /// The end all grants share: `obtain` the grant, store it, and log it when any step
     /// failed, so that the activity log shows every sign-in whichever face started it.
+    /// `obtain` is given the provider as the sign-in uses it (with the account's own DPoP key,
+    /// made now, where each account gets one).
     fn complete(
         &self,
         vault: &SharedVault,
         how: Grantee,
-        obtain: impl FnOnce(&Http) -> Result<Grant>,
+        obtain: impl FnOnce(&Http, &ProviderRecord) -> Result<Grant>,
     ) -> Result<SignedIn> {
         let outcome = Http::new().and_then(|http| {
-            let grant = obtain(&http)?;
-            let account = label(&self.provider, &grant, how, self.account.as_deref(), &http)?;
+            let p = crate::oauth::dpop::for_new_account(&self.provider)?;
+            let grant = obtain(&http, &p)?;
+            let account = label(&p, &grant, how, self.account.as_deref(), &http)?;
             // Only now is the vault held, and no request is made while it is: a sign-in waits
             // minutes for the person, and the other commands must not wait with it.
-            vault.with(|v| store(v, &self.provider, grant, how, &account, time::now()))
+            vault.with(|v| store(v, &p, grant, how, &account, time::now()))
         });
         if let Err(e) = &outcome {
             let _ = vault.with(|v| {
@@ -57,8 +60,8 @@ impl Request {
 
 /// Client credentials (RFC 6749 §4.4): a token for the client itself, with nobody to wait for.
 pub fn client_credentials(vault: &SharedVault, request: &Request) -> Result<SignedIn> {
-    request.complete(vault, Grantee::ClientCredentials, |http| {
-        flow::client_credentials(&request.provider, &request.scopes, http, time::now())
+    request.complete(vault, Grantee::ClientCredentials, |http, p| {
+        flow::client_credentials(p, &request.scopes, http, time::now())
     })
 }
 

@@ -25,6 +25,13 @@ pub fn http_for<'a>(http: &'a Http, p: &ProviderRecord) -> Result<Cow<'a, Http>>
             crate::text::shown(&p.name)
         )));
     };
+    cert.valid_at(crate::time::now()).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{}: {e}; give a new one with `oauth-desk provider update {} --client-cert FILE` (a self-signed one is made anew with --generate-key, then registered again)",
+            crate::text::shown(&p.name),
+            crate::text::shown(&p.name)
+        ))
+    })?;
     let identity = cert.identity_pem(key)?;
     Ok(Cow::Owned(http.with_identity(identity.expose())?))
 }

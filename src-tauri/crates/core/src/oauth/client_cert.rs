@@ -23,24 +23,25 @@ pub const MAX_CHAIN: usize = 8;
 /// How long a self-signed certificate made here is good for.
 const SELF_SIGNED_DAYS: u32 = 365;
 
-/// What a person gives: a file (a PEM chain, maybe with its key, or PKCS#12 with both), or
-/// PEM text; and the PKCS#12 file's password.
+/// What a person gives: a file (a PEM chain, maybe with its key, or PKCS#12 with both) and
+/// the PKCS#12 file's password. A file only: a key inside it never passes through a page or a
+/// request.
 #[derive(Debug, Clone, Default, serde::Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CertInput {
     pub file: Option<std::path::PathBuf>,
-    pub pem: Option<String>,
     pub password: Option<Secret<String>>,
 }
 
 impl CertInput {
-    /// The chain, and the private key when the file or text holds one.
+    /// The chain, and the private key when the file holds one.
     pub fn read(&self) -> Result<(ClientCert, Option<Secret<String>>)> {
-        let bytes = match (&self.file, &self.pem) {
-            (Some(path), None) => read_file(path)?,
-            (None, Some(pem)) => Secret::new(pem.as_bytes().to_vec()),
-            _ => return Err(bad("is given twice, or not at all".into())),
-        };
+        let path = self
+            .file
+            .as_deref()
+            .ok_or_else(|| bad("file was not named".into()))?;
+        let bytes =
+            crate::local_file::read_bounded(path, MAX_IMPORT_BYTES, "the certificate file")?;
         let bytes = bytes.expose();
         let Ok(text) = std::str::from_utf8(bytes) else {
             let password = self.password.as_ref().map_or("", |p| p.expose().as_str());
@@ -53,19 +54,6 @@ impl CertInput {
             .then(|| Secret::new(text.to_owned()));
         Ok((cert, key))
     }
-}
-
-/// A certificate file, at most `MAX_IMPORT_BYTES` of it.
-fn read_file(path: &std::path::Path) -> Result<Secret<Vec<u8>>> {
-    use std::io::Read;
-    let shown = crate::text::shown(&path.display().to_string());
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_IMPORT_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(|e| {
-            Error::InvalidInput(format!("cannot read the certificate file {shown}: {e}"))
-        })?;
-    Ok(Secret::new(bytes))
 }
 
 /// A certificate chain, leaf first, as PEM.
@@ -154,7 +142,14 @@ impl ClientCert {
     pub fn self_signed(key: &SigningKey, client_id: &str, now: i64) -> Result<ClientCert> {
         let pkey = key.openssl()?;
         let mut name = X509NameBuilder::new().map_err(crypto)?;
-        let cn: String = client_id.chars().take(64).collect();
+        // X.520 bounds a common name to 64 characters; counted in bytes here, for OpenSSL.
+        let mut cn = String::new();
+        for c in client_id.chars() {
+            if cn.len() + c.len_utf8() > 64 {
+                break;
+            }
+            cn.push(c);
+        }
         name.append_entry_by_text("CN", if cn.is_empty() { "oauth-desk" } else { &cn })
             .map_err(crypto)?;
         let name = name.build();
@@ -194,17 +189,44 @@ impl ClientCert {
     /// Checks that the leaf belongs to `key` and is good at `now`: a certificate of another
     /// key, or one expired or not yet valid, would only fail every request later.
     pub fn check(&self, key: &SigningKey, now: i64) -> Result<()> {
-        let leaf = self.leaf();
+        self.matches(key)?;
+        self.valid_at(now)
+    }
+
+    /// The chain with the certificate of `key` first (a bundle may list its CA first).
+    pub fn ordered_for(&self, key: &SigningKey) -> Result<ClientCert> {
         let ours = key.openssl()?.public_key_to_der().map_err(crypto)?;
-        let its = leaf
+        let mut chain = self.chain();
+        let at = chain.iter().position(|c| {
+            c.public_key()
+                .and_then(|k| k.public_key_to_der())
+                .is_ok_and(|d| d == ours)
+        });
+        let Some(i) = at else {
+            return Err(not_its_key());
+        };
+        let leaf = chain.remove(i);
+        chain.insert(0, leaf);
+        ClientCert::from_chain(&chain)
+    }
+
+    /// Whether the leaf is the certificate of `key`.
+    pub fn matches(&self, key: &SigningKey) -> Result<()> {
+        let ours = key.openssl()?.public_key_to_der().map_err(crypto)?;
+        let its = self
+            .leaf()
             .public_key()
             .and_then(|k| k.public_key_to_der())
             .map_err(crypto)?;
         if ours != its {
-            return Err(bad(
-                "does not match its private key (another key signed for it)".into(),
-            ));
+            return Err(not_its_key());
         }
+        Ok(())
+    }
+
+    /// Whether the leaf is good at `now`.
+    pub fn valid_at(&self, now: i64) -> Result<()> {
+        let leaf = self.leaf();
         let at = Asn1Time::from_unix(now).map_err(crypto)?;
         if leaf.not_after() < at {
             return Err(bad(format!("expired on {}", leaf.not_after())));
@@ -276,6 +298,10 @@ fn asn1_unix(t: &openssl::asn1::Asn1TimeRef) -> i64 {
         .unwrap_or(0)
 }
 
+fn not_its_key() -> Error {
+    bad("does not match its private key (it was issued for another key)".into())
+}
+
 fn bad(what: String) -> Error {
     Error::InvalidInput(format!("the client certificate {what}"))
 }
@@ -302,6 +328,28 @@ mod tests {
             assert!(view.self_signed);
             assert_eq!(cert.x5c().len(), 1);
         }
+    }
+
+    #[test]
+    fn a_bundle_listing_another_certificate_first_is_put_leaf_first() {
+        let key = SigningKey::generate(Alg::ES256).unwrap();
+        let other = SigningKey::generate(Alg::ES256).unwrap();
+        let mine = ClientCert::self_signed(&key, "desk", 1_800_000_000).unwrap();
+        let theirs = ClientCert::self_signed(&other, "ca", 1_800_000_000).unwrap();
+        let bundle = ClientCert::from_pem(&format!("{}{}", theirs.pem(), mine.pem())).unwrap();
+        assert!(
+            bundle.matches(&key).is_err(),
+            "the other one is first as given"
+        );
+        let ordered = bundle.ordered_for(&key).unwrap();
+        assert_eq!(ordered.thumbprint(), mine.thumbprint());
+        assert_eq!(ordered.x5c().len(), 2, "the rest of the chain stays");
+        let stranger = SigningKey::generate(Alg::ES256).unwrap();
+        assert!(bundle.ordered_for(&stranger).is_err());
+        // A common name is cut at 64 bytes, never inside a character.
+        let long = "é".repeat(40);
+        let cert = ClientCert::self_signed(&key, &long, 1_800_000_000).unwrap();
+        assert_eq!(cert.view().subject, format!("CN={}", "é".repeat(32)));
     }
 
     #[test]

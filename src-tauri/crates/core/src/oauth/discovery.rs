@@ -328,6 +328,10 @@ impl Metadata {
             &self.pushed_authorization_request_endpoint,
         );
         set(&mut input.mtls_token_url, &self.mtls_token_endpoint);
+        // An alias the metadata no longer names must not keep getting codes and tokens.
+        if how == Fill::Overwrite && self.mtls_token_endpoint.is_none() {
+            input.mtls_token_url = None;
+        }
         input.mtls_bound_tokens = Some(BoolOrText::Bool(
             self.tls_client_certificate_bound_access_tokens,
         ));
@@ -336,6 +340,14 @@ impl Metadata {
         if self.require_pushed_authorization_requests {
             input.par = Some(BoolOrText::Bool(true));
         }
+        input.auth_methods = Some(ListOrText::List(
+            self.token_endpoint_auth_methods_supported
+                .iter()
+                .filter(|m| m.len() <= 32)
+                .take(32)
+                .cloned()
+                .collect(),
+        ));
         input.assertion_algs = Some(ListOrText::List(
             self.token_endpoint_auth_signing_alg_values_supported
                 .clone(),

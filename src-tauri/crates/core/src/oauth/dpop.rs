@@ -111,6 +111,21 @@ pub fn send(
     }
 }
 
+/// The provider as a new sign-in uses it: with a DPoP key of the account's own, made now,
+/// when the provider gives each account one (its algorithm is the provider key's).
+pub fn for_new_account(p: &ProviderRecord) -> Result<std::borrow::Cow<'_, ProviderRecord>> {
+    if !(p.dpop && p.dpop_per_account) {
+        return Ok(std::borrow::Cow::Borrowed(p));
+    }
+    let alg = p
+        .dpop_key
+        .as_ref()
+        .map_or(super::signing_key::Alg::ES256, |k| k.alg());
+    let mut own = p.clone();
+    own.dpop_key = Some(SigningKey::generate(alg)?);
+    Ok(std::borrow::Cow::Owned(own))
+}
+
 /// How a token is sent with one request: the `Authorization` header's value and, for a
 /// DPoP-bound token, the `DPoP` header's proof for `method` and `url`.
 pub struct Presented {
@@ -118,13 +133,23 @@ pub struct Presented {
     pub proof: Option<Secret<String>>,
 }
 
+/// The request a proof is made for, and the nonce its server asked for, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct ForRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub nonce: Option<&'a str>,
+}
+
 /// Presents `token` (of `token_type`, as stored) for a request: a bearer token as it is; a
-/// DPoP-bound one with a proof by `p`'s DPoP key, which needs the request (`method`, `url`).
+/// DPoP-bound one with a proof by `p`'s DPoP key, which needs the request. Never for the
+/// provider's own credential endpoints: those proofs OAuth Desk makes itself, and one made
+/// for a script there would bind tokens obtained elsewhere to the key.
 pub fn present(
     p: &ProviderRecord,
     token_type: Option<&str>,
     token: &str,
-    request: Option<(&str, &str)>,
+    request: Option<ForRequest<'_>>,
     now: i64,
 ) -> Result<Presented> {
     if !token_type.is_some_and(|t| t.eq_ignore_ascii_case(TOKEN_TYPE)) {
@@ -139,15 +164,45 @@ pub fn present(
             crate::text::shown(&p.name)
         ))
     })?;
-    let (method, url) = request.ok_or_else(|| {
+    let r = request.ok_or_else(|| {
         Error::InvalidInput(
             "this token is DPoP-bound: its proof is made for one request; give --url (and --method, GET by default)"
                 .into(),
         )
     })?;
+    let target = url::Url::parse(r.url).ok().map(|mut u| {
+        u.set_query(None);
+        u.set_fragment(None);
+        u
+    });
+    let own = crate::oauth::provider::FIELDS
+        .iter()
+        .filter(|f| f.guarded.is_some() && !matches!(f.name, "issuer" | "userinfo_url"))
+        .filter_map(|f| p.text(f.name))
+        .filter_map(|u| url::Url::parse(u).ok());
+    if let Some(t) = &target {
+        if own.into_iter().any(|u| &u == t) {
+            return Err(Error::InvalidInput(format!(
+                "{} is one of {}'s own credential endpoints: OAuth Desk makes no proof for it",
+                crate::text::shown(r.url),
+                crate::text::shown(&p.name)
+            )));
+        }
+    }
+    if let Some(n) = r.nonce {
+        let fine = !n.is_empty()
+            && n.len() <= MAX_NONCE_CHARS
+            && n.bytes()
+                .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+        if !fine {
+            return Err(Error::InvalidInput(
+                "the nonce is not one a server gives (printable characters but space, \" and \\, at most 512)".into(),
+            ));
+        }
+    }
     Ok(Presented {
         authorization: Secret::new(format!("{TOKEN_TYPE} {token}")),
-        proof: Some(proof(key, method, url, None, Some(token), now)?),
+        proof: Some(proof(key, r.method, r.url, r.nonce, Some(token), now)?),
     })
 }
 

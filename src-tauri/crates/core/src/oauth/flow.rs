@@ -71,6 +71,9 @@ pub struct Grant {
     pub subject: Option<String>,
     pub email: Option<String>,
     pub preferred_username: Option<String>,
+    /// The account's own DPoP key this token is bound to (a provider that gives each account
+    /// one); None: the provider's key, or no binding.
+    pub dpop_key: Option<crate::oauth::signing_key::SigningKey>,
 }
 
 /// Where token requests go: the token endpoint, or its mutual-TLS alias (RFC 8705 §5) for a
@@ -782,6 +785,10 @@ fn grant(
         subject: None,
         email: None,
         preferred_username: None,
+        dpop_key: p
+            .dpop_key
+            .clone()
+            .filter(|_| p.dpop_per_account && token_type == dpop::TOKEN_TYPE),
     };
     match &r.extra_fields().id_token {
         Some(raw) => {

@@ -87,10 +87,10 @@ pub fn client_auth() -> InputSchema {
     )
 }
 
-pub fn algs() -> InputSchema {
+pub fn names() -> InputSchema {
     optional(
         r#"{"nullable": true, "anyOf": [{"type": "array", "maxItems": 32, "items": {"type": "string", "pattern": "^[A-Za-z0-9+._-]{0,32}$"}}, {"type": "string", "pattern": "^ *(?:[A-Za-z0-9+._-]{1,32}(?: +|$)){0,32}$"}]}"#,
-        "A list, or text separated by spaces, of at most 32 algorithm names (letters, digits, +._-).",
+        "A list, or text separated by spaces, of at most 32 names (letters, digits, +._-).",
     )
 }
 

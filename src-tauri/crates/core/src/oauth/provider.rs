@@ -84,8 +84,11 @@ provider_fields! {
     /// Bind tokens to a key of OAuth Desk's (DPoP, RFC 9449): a stolen token is useless
     /// without the key, which never leaves the vault
     dpop: bool, check boolean, flag Some(("dpop", "true|false"));
+    /// With DPoP: give each account a key of its own, made at its sign-in, instead of one key
+    /// for the provider's every account
+    dpop_per_account: bool, check boolean, flag Some(("dpop-per-account", "true|false"));
     /// The algorithms the provider accepts for DPoP proofs (set by discovery)
-    dpop_algs: Vec<String>, check algs, flag None;
+    dpop_algs: Vec<String>, check names, flag None;
     /// The JWKS: the keys that sign ID tokens (set by discovery)
     jwks_uri: Option<String>, check url, flag None;
     /// The client id the provider gave when OAuth Desk was registered
@@ -94,8 +97,10 @@ provider_fields! {
     /// the secret, which never travels; private_key_jwt: one signed with the client's key);
     /// empty picks basic with a secret, none without
     client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt|private_key_jwt|tls_client_auth|self_signed_tls_client_auth"));
+    /// The client authentication methods the provider offers (set by discovery)
+    auth_methods: Vec<String>, check names, flag None;
     /// The algorithms the provider accepts for client assertions (set by discovery)
-    assertion_algs: Vec<String>, check algs, flag None;
+    assertion_algs: Vec<String>, check names, flag None;
     /// A default scope (RFC 6749 §3.3); repeat the flag, or give several separated by spaces
     scopes: Vec<String>, check scopes, flag Some(("scope", "SCOPE"));
     /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
@@ -126,6 +131,28 @@ pub(crate) fn position(field: &str) -> usize {
 }
 
 impl ProviderInput {
+    /// Why a request from another program (the REST API) may not carry this input: the API
+    /// generates keys, and a key or certificate of one's own comes from a file or standard
+    /// input on this machine (the CLI, the window), never in a request a proxy or a log could
+    /// keep, nor as a path the API would read. None: it may.
+    pub fn remote_refusal(&self) -> Option<FieldError> {
+        if self.client_cert.is_some() {
+            return Some(FieldError::new(
+                "client_cert",
+                "the REST API takes no certificate files; give it with `oauth-desk provider update NAME --client-cert FILE`, or use self_signed_tls_client_auth, whose certificate the app makes",
+            ));
+        }
+        let imported = self.client_key.as_ref().is_some_and(|k| {
+            k.generate.is_none() || k.import.is_some() || k.file.is_some() || k.alg.is_some()
+        });
+        imported.then(|| {
+            FieldError::new(
+                "client_key",
+                "the REST API only generates keys ({\"generate\": \"ES256\"}); import your own with `oauth-desk provider update NAME --client-key-stdin`",
+            )
+        })
+    }
+
     /// The input that would produce `record` (without its secret): the start of an edit.
     pub fn from_record(r: &ProviderRecord) -> ProviderInput {
         ProviderInput::from_config(&r.config)
@@ -220,8 +247,10 @@ impl ProviderInput {
     }
 
     /// The certificate a change gives, else the stored one; for the certificate methods, the
-    /// one they need: a self-signed one made (with a key, if there is none) when missing or
-    /// of another key, an issued one checked against its key and the clock.
+    /// one they need: a self-signed one made (with a key, if there is none) when missing or of
+    /// another key, an issued one put leaf first and checked against its key and the clock
+    /// when it or its key is new. (An expired stored one does not block other changes: its use
+    /// says so.)
     fn client_cert(
         &self,
         config: &ProviderConfig,
@@ -235,12 +264,20 @@ impl ProviderInput {
             .client_key
             .as_ref()
             .is_some_and(|k| *k != KeyInput::default());
-        let mut cert = match self
+        let stored_cert = stored.and_then(|s| s.client_cert.clone());
+        let given = self
             .client_cert
             .as_ref()
-            .filter(|c| **c != CertInput::default())
-        {
-            None => stored.and_then(|s| s.client_cert.clone()),
+            .filter(|c| **c != CertInput::default());
+        if given.is_some() && config.client_auth != ClientAuth::TlsClientAuth {
+            v.error(
+                "client_cert",
+                "a certificate file is for tls_client_auth (self_signed_tls_client_auth makes its own)",
+            );
+            return stored_cert;
+        }
+        let mut cert = match given {
+            None => stored_cert,
             Some(given) => match given.read() {
                 Ok((cert, with_key)) => {
                     if let (Some(text), false) = (with_key, key_given) {
@@ -266,7 +303,7 @@ impl ProviderInput {
                     }
                 }
                 let k = key.as_ref()?;
-                if cert.as_ref().is_none_or(|c| c.check(k, now).is_err()) {
+                if cert.as_ref().is_none_or(|c| c.matches(k).is_err()) {
                     match ClientCert::self_signed(k, &config.client_id, now) {
                         Ok(c) => cert = Some(c),
                         Err(e) => v.error("client_cert", e.to_string()),
@@ -282,11 +319,13 @@ impl ProviderInput {
                     "client_key",
                     "is required for tls_client_auth: the certificate's private key (in its PEM file, or given on its own)",
                 ),
-                (Some(c), Some(k)) => {
-                    if let Err(e) = c.check(k, now) {
-                        v.error("client_cert", e.to_string());
+                (Some(c), Some(k)) if given.is_some() || key_given => {
+                    match c.ordered_for(k).and_then(|o| o.valid_at(now).map(|()| o)) {
+                        Ok(ordered) => cert = Some(ordered),
+                        Err(e) => v.error("client_cert", e.to_string()),
                     }
                 }
+                (Some(_), Some(_)) => {}
             },
             _ => {}
         }
@@ -453,24 +492,28 @@ impl Validator {
         )
     }
 
-    /// Algorithm names from metadata: kept as given (unknown ones included), bounded.
-    fn algs(&mut self, field: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
+    /// Names from metadata (algorithms, methods): kept as given (unknown ones included),
+    /// bounded.
+    fn names(&mut self, field: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
         let list = words(raw);
-        let mut algs: Vec<String> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         for a in list.into_iter().filter(|a| !a.is_empty()) {
             let fine = a.len() <= 32
                 && a.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b));
             if !fine {
-                self.error(field, format!("{} is not an algorithm name", shown(&a)));
-            } else if algs.len() == 32 {
-                self.error(field, "lists more than 32 algorithms");
+                self.error(
+                    field,
+                    format!("{} is not a name of letters, digits and +._-", shown(&a)),
+                );
+            } else if names.len() == 32 {
+                self.error(field, "lists more than 32 names");
                 break;
-            } else if !algs.contains(&a) {
-                algs.push(a);
+            } else if !names.contains(&a) {
+                names.push(a);
             }
         }
-        algs
+        names
     }
 
     fn sign_in_with(&mut self, field: &'static str, raw: &Option<String>) -> SignInWith {

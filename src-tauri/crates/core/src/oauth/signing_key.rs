@@ -103,15 +103,8 @@ impl KeyInput {
 
 /// A key file's text, at most `MAX_IMPORT_BYTES` of it read.
 fn read_key_file(path: &std::path::Path) -> Result<Secret<String>> {
-    use std::io::Read;
-    let shown = crate::text::shown(&path.display().to_string());
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::InvalidInput(format!("cannot read the key file {shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_IMPORT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::InvalidInput(format!("cannot read the key file {shown}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    let bytes = crate::local_file::read_bounded(path, MAX_IMPORT_BYTES, "the key file")?;
+    let text = String::from_utf8(bytes.expose().clone()).map_err(|e| {
         let mut bytes = e.into_bytes();
         zeroize::Zeroize::zeroize(&mut bytes);
         bad_key("file holds binary data: give a PEM or JWK file".into())

@@ -71,8 +71,7 @@ pub fn sign_in(
     cancel: &Cancel,
     open: impl FnOnce(&Authorize) -> Result<()>,
 ) -> Result<SignedIn> {
-    request.complete(vault, Grantee::AuthorizationCode, |http| {
-        let p = &request.provider;
+    request.complete(vault, Grantee::AuthorizationCode, |http, p| {
         let (listener, redirect_uri) = match &p.redirect_url {
             None => {
                 let listener = Loopback::bind(p.redirect_port, &p.redirect_path)?;

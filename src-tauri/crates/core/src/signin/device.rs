@@ -16,8 +16,8 @@ pub fn sign_in(
     cancel: &Cancel,
     show: impl FnOnce(&DeviceFlow) -> Result<()>,
 ) -> Result<SignedIn> {
-    request.complete(vault, Grantee::Device, |http| {
-        let flow = DeviceFlow::start(&request.provider, &request.scopes, http)?;
+    request.complete(vault, Grantee::Device, |http, p| {
+        let flow = DeviceFlow::start(p, &request.scopes, http)?;
         show(&flow)?;
         flow.finish(http, cancel.flag(), time::now)
     })

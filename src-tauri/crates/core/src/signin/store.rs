@@ -103,6 +103,7 @@ pub fn store(
         scopes: grant.scopes.clone(),
         has_refresh_token: grant.refresh_token.is_some(),
     };
+    let account_key = grant.dpop_key.clone();
     let record = TokenRecord {
         account: account.clone(),
         subject: grant.subject,
@@ -115,6 +116,7 @@ pub fn store(
         status: TokenStatus::Active,
     };
     tokens::upsert(&tx, id, &record, now)?;
+    tokens::set_dpop_key(&tx, id, &account, account_key.as_ref())?;
     let detail = format!(
         "{}{}",
         how.describe(),

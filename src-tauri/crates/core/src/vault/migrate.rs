@@ -64,6 +64,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0008_client_cert.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 9,
+        name: "account_dpop_keys",
+        sql: include_str!("../../migrations/0009_account_dpop_keys.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -5,7 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::oauth::signing_key::{Alg, SigningKey};
 use crate::secret::Secret;
+use crate::vault::provider_table::ProviderRecord;
 
 /// A token's stored status (the `status` column, the `status` of `token list --json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -99,6 +101,52 @@ pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) ->
         ],
     )?;
     Ok(())
+}
+
+/// Keeps `key` as the account's own DPoP key (None: the provider's key serves it).
+pub fn set_dpop_key(
+    conn: &Connection,
+    provider_id: i64,
+    account: &str,
+    key: Option<&SigningKey>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE tokens SET dpop_key_alg = ?3, dpop_key = ?4 WHERE provider_id = ?1 AND account = ?2",
+        params![
+            provider_id,
+            account,
+            key.map(|k| k.alg().as_str()),
+            key.map(|k| k.stored_jwk().expose().as_str()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Provider `p` as the requests of `account` see it: its DPoP key is the account's own,
+/// when the account has one.
+pub fn for_account(
+    conn: &Connection,
+    mut p: ProviderRecord,
+    account: &str,
+) -> Result<ProviderRecord> {
+    let stored: Option<(Option<Alg>, Option<String>)> = conn
+        .query_row(
+            "SELECT t.dpop_key_alg, t.dpop_key FROM tokens t JOIN providers p ON p.id = t.provider_id
+             WHERE p.name = ?1 AND t.account = ?2",
+            [&p.name, account],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((Some(alg), Some(jwk))) = stored {
+        let key = SigningKey::from_stored(alg, Secret::new(jwk)).ok_or_else(|| {
+            Error::Storage(format!(
+                "the stored DPoP key of account {account:?} is not a usable {} key",
+                alg.as_str()
+            ))
+        })?;
+        p.dpop_key = Some(key);
+    }
+    Ok(p)
 }
 
 pub fn get(conn: &Connection, provider: &str, account: &str) -> Result<TokenRecord> {
