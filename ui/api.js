@@ -27,6 +27,8 @@ const { invoke } = window.__TAURI__.core;
  *   client_key: ClientKey | null, dpop: boolean, dpop_per_account: boolean, dpop_algs: string[],
  *   dpop_key: ClientKey | null,
  *   client_cert: ClientCert | null, mtls_token_url: string | null, mtls_bound_tokens: boolean,
+ *   mtls_revocation_url: string | null, mtls_introspection_url: string | null,
+ *   mtls_device_authorization_url: string | null, mtls_par_url: string | null, mtls_userinfo_url: string | null,
  *   scopes: string[], extra_params: Record<string, string>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
  *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,

@@ -6,7 +6,8 @@
 // authorization request must be pushed first, RFC 9126, and the metadata says so),
 // IDP_DPOP_NONCE ("1": every DPoP proof must carry a nonce the provider gave, RFC 9449 §8),
 // IDP_TLS_KEY, IDP_TLS_CERT and IDP_TLS_CLIENT_CA (PEM files: HTTPS, asking every client for a
-// certificate, which the CA's verify for tls_client_auth; mutual TLS, RFC 8705).
+// certificate, which the CA's verify for tls_client_auth; mutual TLS, RFC 8705), IDP_MTLS_ALIASES
+// ("1": the metadata names mTLS aliases of the endpoints on https://localhost:PORT).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -126,7 +127,19 @@ const configuration = {
 
 const server = tls ? https.createServer(tls) : http.createServer();
 server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
-  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
+  const port = server.address().port;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  if (process.env.IDP_MTLS_ALIASES === '1') {
+    const alias = `https://localhost:${port}`;
+    configuration.discovery = {
+      mtls_endpoint_aliases: {
+        token_endpoint: `${alias}/token`,
+        revocation_endpoint: `${alias}/token/revocation`,
+        introspection_endpoint: `${alias}/token/introspection`,
+        userinfo_endpoint: `${alias}/me`,
+      },
+    };
+  }
   const provider = new Provider(issuer, configuration);
   // Successful grants by type, so that tests can count the requests a feature makes
   // (GET /test/grants -> {"refresh_token": 1, ...}).
@@ -146,6 +159,10 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     }
     const path = new URL(req.url, issuer).pathname;
     requests[path] = (requests[path] || 0) + 1;
+    // And by host, for the tests of aliases on another host name (GET /test/requests ->
+    // {"localhost/token": 1}).
+    const host = `${(req.headers.host || '').split(':')[0]}${path}`;
+    requests[host] = (requests[host] || 0) + 1;
     handle(req, res);
   });
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

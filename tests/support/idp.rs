@@ -53,6 +53,9 @@ pub struct Options<'a> {
     pub dpop_nonce: bool,
     /// Serve HTTPS with a certificate of this PKI, asking clients for theirs (RFC 8705).
     pub tls: Option<&'a crate::pki::Pki>,
+    /// With `tls`: name mTLS aliases of the token, revocation, introspection and userinfo
+    /// endpoints on https://localhost:PORT in the metadata (RFC 8705 §5).
+    pub mtls_aliases: bool,
 }
 
 impl Idp {
@@ -89,6 +92,9 @@ impl Idp {
             cmd.env("IDP_TLS_CERT", pki.write("idp.pem", &server.cert))
                 .env("IDP_TLS_KEY", pki.write("idp-key.pem", &server.key))
                 .env("IDP_TLS_CLIENT_CA", pki.ca_path());
+        }
+        if opts.mtls_aliases {
+            cmd.env("IDP_MTLS_ALIASES", "1");
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.
@@ -168,7 +174,8 @@ impl Idp {
         v[grant_type].as_u64().unwrap_or(0)
     }
 
-    /// How many requests reached `path` (such as "/token") so far.
+    /// How many requests reached `path` (such as "/token", or "localhost/token" for those
+    /// addressed to that host name) so far.
     pub fn requests(&self, path: &str) -> u64 {
         let v: Value = self
             .http()

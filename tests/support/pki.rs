@@ -79,7 +79,7 @@ impl Pki {
     }
 
     /// A certificate the CA issues to `cn`, valid from `from` to `to` (Unix times); for
-    /// 127.0.0.1 as well when `server`.
+    /// 127.0.0.1 and localhost as well when `server`.
     pub fn issue(&self, cn: &str, from: i64, to: i64, server: bool) -> Issued {
         let key = key();
         let mut b = builder(cn, &key, from, to);
@@ -87,6 +87,7 @@ impl Pki {
         if server {
             let san = SubjectAlternativeName::new()
                 .ip("127.0.0.1")
+                .dns("localhost")
                 .build(&b.x509v3_context(Some(&self.ca), None))
                 .unwrap();
             b.append_extension(san).unwrap();

@@ -152,6 +152,12 @@ fn a_private_key_jwt_client_signs_in_and_refreshes_with_each_algorithm() {
             ],
         ));
         assert_eq!(idp.grants("refresh_token"), refreshes + 1, "{alg}");
+        if alg == "ES256" {
+            // The pushed request (RFC 9126) is authenticated with the key too.
+            ok(cli(&s, &["provider", "update", "Keyed", "--par"]));
+            let pushed = signin::login_as(&s, &[PASS], "Keyed", "bob");
+            assert_eq!(pushed["account"], "bob@example.test");
+        }
 
         // Switched off on our side (an assertion signed with a secret instead), the same
         // client is refused: the key let it in.

@@ -176,6 +176,79 @@ fn a_self_signed_client_gets_its_certificate_made_and_registered_by_its_jwks() {
     refused_without_the_certificate(&s, &pki, "SelfSigned");
 }
 
+/// Where the metadata names mTLS aliases (RFC 8705 §5), a certificate client sends its token,
+/// refresh, revocation and userinfo requests there, and none to the plain endpoints.
+#[test]
+fn a_certificate_client_uses_the_endpoints_mtls_aliases() {
+    let pki = Pki::new();
+    let idp = Idp::start_with(Options {
+        tls: Some(&pki),
+        mtls_aliases: true,
+        ..Default::default()
+    });
+    let client_id = idp.register(serde_json::json!({
+        "token_endpoint_auth_method": "tls_client_auth",
+        "tls_client_auth_subject_dn": "CN=desk-tls",
+    }));
+    let file = pki.write("client.pem", &pki.client("desk-tls").bundle());
+    let s = Session::without_keyring();
+    add(
+        &s,
+        &pki,
+        &idp,
+        "Aliased",
+        &client_id,
+        &[
+            "--client-auth",
+            "tls_client_auth",
+            "--client-cert",
+            path_of(&file),
+        ],
+    );
+    let shown = json(&ok(cli(
+        &s,
+        &pki,
+        &["provider", "show", "Aliased", "--json"],
+        "",
+    )));
+    assert!(
+        shown["mtls_token_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://localhost:"),
+        "{shown}"
+    );
+    assert_eq!(
+        sign_in(&s, &pki, "Aliased")["account"],
+        ALICE,
+        "named by userinfo or the ID token"
+    );
+    ok(cli(
+        &s,
+        &pki,
+        &["token", "refresh", "Aliased", "--account", ALICE],
+        "",
+    ));
+    ok(cli(
+        &s,
+        &pki,
+        &["token", "revoke", "Aliased", "--account", ALICE],
+        "",
+    ));
+    assert_eq!(
+        idp.requests("localhost/token"),
+        2,
+        "the code and the refresh"
+    );
+    assert_eq!(
+        idp.requests("127.0.0.1/token"),
+        0,
+        "none to the plain token endpoint"
+    );
+    assert!(idp.requests("localhost/token/revocation") >= 1);
+    assert_eq!(idp.requests("127.0.0.1/token/revocation"), 0);
+}
+
 /// A certificate of another key, an expired one, a file of garbage, and none at all: each is
 /// refused with what is wrong, and no provider is stored.
 #[test]

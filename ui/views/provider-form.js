@@ -150,6 +150,14 @@ const SECTIONS = [
     ],
   },
 ];
+// The other endpoints' mutual-TLS aliases (RFC 8705 §5): set by discovery, kept as it gives them.
+const MTLS_ALIASES = [
+  'mtls_revocation_url',
+  'mtls_introspection_url',
+  'mtls_device_authorization_url',
+  'mtls_par_url',
+  'mtls_userinfo_url',
+];
 const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat([
   'preset',
   'iss_required',
@@ -157,6 +165,7 @@ const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(
   'auth_methods',
   'dpop_algs',
   'mtls_bound_tokens',
+  ...MTLS_ALIASES,
 ]);
 
 /**
@@ -188,6 +197,11 @@ export async function showForm(view, { existing = null, presetId = null, back })
     el('input', { type: 'hidden', name: 'auth_methods' }),
     el('input', { type: 'hidden', name: 'dpop_algs' }),
     el('input', { type: 'hidden', name: 'mtls_bound_tokens' }),
+    el('input', { type: 'hidden', name: 'mtls_revocation_url' }),
+    el('input', { type: 'hidden', name: 'mtls_introspection_url' }),
+    el('input', { type: 'hidden', name: 'mtls_device_authorization_url' }),
+    el('input', { type: 'hidden', name: 'mtls_par_url' }),
+    el('input', { type: 'hidden', name: 'mtls_userinfo_url' }),
   );
   if (!editing)
     form.append(

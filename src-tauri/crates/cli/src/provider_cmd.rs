@@ -197,8 +197,19 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
         });
     }
     if f.more.client_key_stdin {
+        let bytes = read_key()?;
+        // Text (PEM, JWK) as such; anything else is DER.
+        let (import, der) = match String::from_utf8(bytes.expose().clone()) {
+            Ok(text) => (Some(Secret::new(text)), None),
+            Err(e) => {
+                let mut copy = e.into_bytes();
+                copy.zeroize();
+                (None, Some(bytes))
+            }
+        };
         input.client_key = Some(KeyInput {
-            import: Some(read_key()?),
+            import,
+            der,
             alg: alg(&f.more.key_alg)?,
             ..Default::default()
         });
@@ -207,19 +218,19 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
 }
 
 /// The rest of standard input: a private key, never in argv.
-fn read_key() -> Result<Secret<String>> {
-    let mut text = String::new();
+fn read_key() -> Result<Secret<Vec<u8>>> {
+    let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
         .take(MAX_IMPORT_BYTES as u64 + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| {
             Error::InvalidInput(format!(
                 "cannot read the client key from standard input: {e}"
             ))
         })?;
-    let key = Secret::new(text);
-    if key.expose().trim().is_empty() {
+    let key = Secret::new(bytes);
+    if key.expose().iter().all(u8::is_ascii_whitespace) {
         return Err(Error::field(
             "client_key",
             "--client-key-stdin was given but standard input held no key",

@@ -83,7 +83,14 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
             .push("The token was revoked: nothing more to ask the provider.".into());
         return Ok(d);
     };
-    match &p.userinfo_url {
+    let userinfo = crate::oauth::client_auth::via_mtls(
+        &p,
+        p.userinfo_url.as_deref(),
+        p.mtls_userinfo_url.as_deref(),
+    );
+    // A token bound to the client's certificate is good only over a connection showing it.
+    let http = &*crate::oauth::client_auth::http_for(http, &p)?;
+    match userinfo {
         Some(url) => {
             let answer = match p.dpop_key.as_ref().filter(|_| dpop_bound) {
                 Some(key) => dpop::get(http, key, url, access.expose(), crate::time::now())
@@ -102,7 +109,12 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
             .notes
             .push("The provider has no userinfo endpoint.".into()),
     }
-    match &p.introspection_url {
+    let introspection = crate::oauth::client_auth::via_mtls(
+        &p,
+        p.introspection_url.as_deref(),
+        p.mtls_introspection_url.as_deref(),
+    );
+    match introspection {
         Some(url) => {
             let pairs = [
                 ("token", access.expose().as_str()),

@@ -38,7 +38,12 @@ pub fn revoke(
     let _lock = RefreshLock::acquire(vault.path())?;
     let p = ptable::get(vault.conn(), provider)?;
     let t = tokens::get(vault.conn(), provider, &account)?;
-    let outcome = match &p.revocation_url {
+    let revocation = crate::oauth::client_auth::via_mtls(
+        &p,
+        p.revocation_url.as_deref(),
+        p.mtls_revocation_url.as_deref(),
+    );
+    let outcome = match revocation {
         Some(url) => {
             for (token, hint) in [
                 (&t.refresh_token, "refresh_token"),

@@ -13,6 +13,19 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::vault::provider_table::{ClientAuth, ProviderRecord};
 
+/// Where `p`'s client sends a request: the endpoint's mutual-TLS alias (RFC 8705 §5) when it
+/// authenticates with a certificate and the metadata named one, else the endpoint itself.
+pub fn via_mtls<'a>(
+    p: &ProviderRecord,
+    endpoint: Option<&'a str>,
+    alias: Option<&'a str>,
+) -> Option<&'a str> {
+    match alias {
+        Some(a) if p.client_auth.uses_certificate() => Some(a),
+        _ => endpoint,
+    }
+}
+
 /// The client that sends `p`'s client-authenticated requests: `http` itself, or, for a client
 /// that authenticates with its certificate (RFC 8705), `http` presenting it.
 pub fn http_for<'a>(http: &'a Http, p: &ProviderRecord) -> Result<Cow<'a, Http>> {

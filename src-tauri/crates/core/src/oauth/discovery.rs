@@ -3,6 +3,8 @@
 //! checks out: JSON only, at most 1 MB, not deeply nested, no redirects, the very issuer that
 //! was asked for (RFC 8414 §3.3), and every endpoint a URL the form itself would accept.
 
+use std::collections::BTreeMap;
+
 use crate::text;
 use serde_json::{Map, Value};
 
@@ -36,14 +38,25 @@ pub struct Metadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: the provider sends `iss` with the authorization response.
     pub authorization_response_iss_parameter_supported: bool,
-    /// RFC 8705 §5: the token endpoint's alias for clients with a certificate.
-    pub mtls_token_endpoint: Option<String>,
+    /// RFC 8705 §5: the endpoints' aliases for clients with a certificate, by the metadata's
+    /// names of the endpoints (`token_endpoint`...).
+    pub mtls_endpoint_aliases: BTreeMap<&'static str, String>,
     /// RFC 8705 §3: access tokens are bound to the client's certificate.
     pub tls_client_certificate_bound_access_tokens: bool,
     /// RFC 9126: where authorization requests are pushed, and whether they must be.
     pub pushed_authorization_request_endpoint: Option<String>,
     pub require_pushed_authorization_requests: bool,
 }
+
+/// The endpoints whose mutual-TLS aliases are read (RFC 8705 §5), by their metadata names.
+pub const MTLS_ALIASES: &[&str] = &[
+    "token_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+    "device_authorization_endpoint",
+    "pushed_authorization_request_endpoint",
+    "userinfo_endpoint",
+];
 
 /// The metadata documents to try, in order: OIDC Discovery (issuer + path), then RFC 8414
 /// (the well-known segment between host and path).
@@ -232,11 +245,15 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
         Ok(value)
     };
     let endpoint = |key: &str| endpoint_in(doc, key);
-    // RFC 8705 §5: where a client with a certificate sends its token requests.
-    let mtls_token_endpoint = match doc.get("mtls_endpoint_aliases") {
-        Some(Value::Object(aliases)) => endpoint_in(aliases, "token_endpoint")?,
-        _ => None,
-    };
+    // RFC 8705 §5: where a client with a certificate sends its requests.
+    let mut mtls_endpoint_aliases = BTreeMap::new();
+    if let Some(Value::Object(aliases)) = doc.get("mtls_endpoint_aliases") {
+        for name in MTLS_ALIASES {
+            if let Some(url) = endpoint_in(aliases, name)? {
+                mtls_endpoint_aliases.insert(*name, url);
+            }
+        }
+    }
     let strings = |key: &str| -> Vec<String> {
         match doc.get(key) {
             Some(Value::Array(a)) => a
@@ -282,7 +299,7 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             .and_then(Value::as_bool)
             .unwrap_or(false),
         pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
-        mtls_token_endpoint,
+        mtls_endpoint_aliases,
         tls_client_certificate_bound_access_tokens: doc
             .get("tls_client_certificate_bound_access_tokens")
             .and_then(Value::as_bool)
@@ -327,10 +344,26 @@ impl Metadata {
             &mut input.par_url,
             &self.pushed_authorization_request_endpoint,
         );
-        set(&mut input.mtls_token_url, &self.mtls_token_endpoint);
-        // An alias the metadata no longer names must not keep getting codes and tokens.
-        if how == Fill::Overwrite && self.mtls_token_endpoint.is_none() {
-            input.mtls_token_url = None;
+        for (name, slot) in [
+            ("token_endpoint", &mut input.mtls_token_url),
+            ("revocation_endpoint", &mut input.mtls_revocation_url),
+            ("introspection_endpoint", &mut input.mtls_introspection_url),
+            (
+                "device_authorization_endpoint",
+                &mut input.mtls_device_authorization_url,
+            ),
+            (
+                "pushed_authorization_request_endpoint",
+                &mut input.mtls_par_url,
+            ),
+            ("userinfo_endpoint", &mut input.mtls_userinfo_url),
+        ] {
+            match self.mtls_endpoint_aliases.get(name) {
+                Some(url) => set(slot, &Some(url.clone())),
+                // An alias the metadata no longer names must not keep getting tokens.
+                None if how == Fill::Overwrite => *slot = None,
+                None => {}
+            }
         }
         input.mtls_bound_tokens = Some(BoolOrText::Bool(
             self.tls_client_certificate_bound_access_tokens,

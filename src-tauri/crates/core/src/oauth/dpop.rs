@@ -177,7 +177,10 @@ pub fn present(
     });
     let own = crate::oauth::provider::FIELDS
         .iter()
-        .filter(|f| f.guarded.is_some() && !matches!(f.name, "issuer" | "userinfo_url"))
+        .filter(|f| {
+            f.guarded.is_some()
+                && !matches!(f.name, "issuer" | "userinfo_url" | "mtls_userinfo_url")
+        })
         .filter_map(|f| p.text(f.name))
         .filter_map(|u| url::Url::parse(u).ok());
     if let Some(t) = &target {

@@ -79,11 +79,7 @@ pub struct Grant {
 /// Where token requests go: the token endpoint, or its mutual-TLS alias (RFC 8705 §5) for a
 /// client that authenticates with its certificate.
 fn token_endpoint(p: &ProviderRecord) -> Option<&str> {
-    let alias = p
-        .mtls_token_url
-        .as_deref()
-        .filter(|_| p.client_auth.uses_certificate());
-    alias.or(p.token_url.as_deref())
+    super::client_auth::via_mtls(p, p.token_url.as_deref(), p.mtls_token_url.as_deref())
 }
 
 fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
@@ -106,11 +102,15 @@ fn client(p: &ProviderRecord, redirect_uri: Option<&str>) -> Result<Client> {
                 .map_err(url_err("token endpoint"))?,
         )
         .set_device_authorization_url_option(
-            p.device_authorization_url
-                .clone()
-                .map(DeviceAuthorizationUrl::new)
-                .transpose()
-                .map_err(url_err("device authorization endpoint"))?,
+            super::client_auth::via_mtls(
+                p,
+                p.device_authorization_url.as_deref(),
+                p.mtls_device_authorization_url.as_deref(),
+            )
+            .map(str::to_owned)
+            .map(DeviceAuthorizationUrl::new)
+            .transpose()
+            .map_err(url_err("device authorization endpoint"))?,
         )
         .set_auth_type(match p.client_auth {
             // With no secret set, the crate puts the client id in the body: where an
@@ -960,7 +960,10 @@ pub fn account_label(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<Strin
 }
 
 fn userinfo(p: &ProviderRecord, g: &Grant, http: &Http) -> Option<serde_json::Value> {
-    let url = p.userinfo_url.as_deref()?;
+    let url =
+        super::client_auth::via_mtls(p, p.userinfo_url.as_deref(), p.mtls_userinfo_url.as_deref())?;
+    // A token bound to the client's certificate is good only over a connection showing it.
+    let http = &*super::client_auth::http_for(http, p).ok()?;
     let body = if g.token_type == dpop::TOKEN_TYPE {
         let key = p.dpop_key.as_ref()?;
         let resp = dpop::get(http, key, url, g.access_token.expose(), crate::time::now()).ok()?;

@@ -23,7 +23,8 @@ const ENDPOINT: &str = "pushed authorization request endpoint";
 /// endpoint, and returns the URL to open instead: the authorization endpoint with its own
 /// query, the client id and the `request_uri`.
 pub fn push(p: &ProviderRecord, authorization_url: &str, http: &Http) -> Result<String> {
-    let Some(endpoint) = p.par_url.as_deref() else {
+    let endpoint = super::client_auth::via_mtls(p, p.par_url.as_deref(), p.mtls_par_url.as_deref());
+    let Some(endpoint) = endpoint else {
         return Err(Error::InvalidInput(format!(
             "{} pushes its authorization requests (RFC 9126) but has no pushed authorization \
              request endpoint: fill it by discovery from the issuer, or turn pushing off",

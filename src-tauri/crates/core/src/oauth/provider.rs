@@ -72,6 +72,21 @@ provider_fields! {
     /// with a certificate sends its token requests
     mtls_token_url: Option<String>, check url, flag None,
         guard "mTLS token endpoint";
+    /// The revocation endpoint's mutual-TLS alias (set by discovery)
+    mtls_revocation_url: Option<String>, check url, flag None,
+        guard "mTLS revocation endpoint";
+    /// The introspection endpoint's mutual-TLS alias (set by discovery)
+    mtls_introspection_url: Option<String>, check url, flag None,
+        guard "mTLS introspection endpoint";
+    /// The device authorization endpoint's mutual-TLS alias (set by discovery)
+    mtls_device_authorization_url: Option<String>, check url, flag None,
+        guard "mTLS device authorization endpoint";
+    /// The pushed authorization request endpoint's mutual-TLS alias (set by discovery)
+    mtls_par_url: Option<String>, check url, flag None,
+        guard "mTLS pushed authorization request endpoint";
+    /// The userinfo endpoint's mutual-TLS alias (set by discovery)
+    mtls_userinfo_url: Option<String>, check url, flag None,
+        guard "mTLS userinfo endpoint";
     /// The metadata promises access tokens bound to the client's certificate (RFC 8705 §3,
     /// set by discovery)
     mtls_bound_tokens: bool, check boolean, flag None;

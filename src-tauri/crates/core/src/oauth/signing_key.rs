@@ -79,37 +79,33 @@ pub struct KeyInput {
     pub generate: Option<Alg>,
     /// A private key: PEM (PKCS#8, or a traditional RSA or EC key) or a JWK.
     pub import: Option<Secret<String>>,
-    /// A file holding such a key.
+    /// A file holding such a key, or one in DER (PKCS#8, or a traditional RSA or EC key).
     pub file: Option<std::path::PathBuf>,
+    /// A key in DER, read from standard input by the CLI (never from JSON).
+    #[serde(skip)]
+    pub der: Option<Secret<Vec<u8>>>,
     pub alg: Option<Alg>,
 }
 
 impl KeyInput {
     /// The key asked for: generated, or read and imported.
     pub fn make(&self, accepted: &[String]) -> Result<SigningKey> {
-        match (&self.generate, &self.import, &self.file) {
-            (Some(alg), None, None) => SigningKey::generate(*alg),
-            (None, Some(text), None) => SigningKey::import(text.expose(), self.alg, accepted),
-            (None, None, Some(path)) => {
-                let text = read_key_file(path)?;
-                SigningKey::import(text.expose(), self.alg, accepted)
+        match (&self.generate, &self.import, &self.file, &self.der) {
+            (Some(alg), None, None, None) => SigningKey::generate(*alg),
+            (None, Some(text), None, None) => SigningKey::import(text.expose(), self.alg, accepted),
+            (None, None, Some(path), None) => {
+                let bytes =
+                    crate::local_file::read_bounded(path, MAX_IMPORT_BYTES, "the key file")?;
+                SigningKey::import_bytes(bytes.expose(), self.alg, accepted)
+            }
+            (None, None, None, Some(der)) => {
+                SigningKey::import_bytes(der.expose(), self.alg, accepted)
             }
             _ => Err(Error::InvalidInput(
                 "give one of: a key to generate, a key, or a key file".into(),
             )),
         }
     }
-}
-
-/// A key file's text, at most `MAX_IMPORT_BYTES` of it read.
-fn read_key_file(path: &std::path::Path) -> Result<Secret<String>> {
-    let bytes = crate::local_file::read_bounded(path, MAX_IMPORT_BYTES, "the key file")?;
-    let text = String::from_utf8(bytes.expose().clone()).map_err(|e| {
-        let mut bytes = e.into_bytes();
-        zeroize::Zeroize::zeroize(&mut bytes);
-        bad_key("file holds binary data: give a PEM or JWK file".into())
-    })?;
-    Ok(Secret::new(text))
 }
 
 /// A private signing key and the algorithm it signs with. Debug shows the thumbprint only.
@@ -186,6 +182,26 @@ impl SigningKey {
         let alg = alg
             .or_else(|| jwk.algorithm().and_then(Alg::parse))
             .unwrap_or_else(|| default_alg(jwk.key_type(), accepted));
+        SigningKey::from_private_jwk(jwk, Some(alg))
+    }
+
+    /// Reads a private key given as bytes: text (PEM, JWK) as `import` reads it, anything
+    /// else as DER (PKCS#8, or a traditional RSA or EC key).
+    pub fn import_bytes(bytes: &[u8], alg: Option<Alg>, accepted: &[String]) -> Result<SigningKey> {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return SigningKey::import(text, alg, accepted);
+        }
+        if bytes.len() > MAX_IMPORT_BYTES {
+            return Err(bad_key(format!(
+                "is {} bytes; a private key is at most {MAX_IMPORT_BYTES}",
+                bytes.len()
+            )));
+        }
+        let pkey = openssl::pkey::PKey::private_key_from_der(bytes).map_err(|_| {
+            bad_key("is neither PEM, a JWK, nor a private key in DER (PKCS#8, RSA or EC)".into())
+        })?;
+        let jwk = private_jwk(&pkey)?;
+        let alg = alg.unwrap_or_else(|| default_alg(jwk.key_type(), accepted));
         SigningKey::from_private_jwk(jwk, Some(alg))
     }
 
@@ -546,6 +562,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("Ed25519 (EdDSA)"), "{err}");
+        // DER: PKCS#8 as a key file holds it; other binary is refused.
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let der = openssl::pkey::PKey::from_rsa(rsa)
+            .unwrap()
+            .private_key_to_pkcs8()
+            .unwrap();
+        let key = SigningKey::import_bytes(&der, Some(Alg::PS256), &[]).unwrap();
+        assert_eq!(key.alg(), Alg::PS256);
+        let err = SigningKey::import_bytes(&[0x30, 0x82, 0xff], None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nor a private key in DER"), "{err}");
         let huge = "A".repeat(MAX_IMPORT_BYTES + 1);
         assert!(SigningKey::import(&huge, None, &[]).is_err());
     }

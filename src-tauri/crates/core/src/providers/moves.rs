@@ -75,7 +75,7 @@ pub fn moved(old: &ProviderConfig, new: &ProviderConfig) -> Vec<&'static str> {
     // The userinfo endpoint only ever gets an access token: its host lends no trust to an
     // endpoint that would get the client secret or the refresh token.
     let known: Vec<Origin> = guarded()
-        .filter(|(_, f)| f.name != "userinfo_url")
+        .filter(|(_, f)| !matches!(f.name, "userinfo_url" | "mtls_userinfo_url"))
         .filter_map(|(_, f)| origin(endpoint(old, f)))
         .collect();
     guarded()
@@ -204,6 +204,14 @@ mod tests {
                 ("device_authorization_url", "device authorization endpoint"),
                 ("introspection_url", "introspection endpoint"),
                 ("mtls_token_url", "mTLS token endpoint"),
+                ("mtls_revocation_url", "mTLS revocation endpoint"),
+                ("mtls_introspection_url", "mTLS introspection endpoint"),
+                (
+                    "mtls_device_authorization_url",
+                    "mTLS device authorization endpoint"
+                ),
+                ("mtls_par_url", "mTLS pushed authorization request endpoint"),
+                ("mtls_userinfo_url", "mTLS userinfo endpoint"),
                 ("par_url", "pushed authorization request endpoint"),
             ]
         );
