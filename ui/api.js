@@ -24,6 +24,7 @@ const { invoke } = window.__TAURI__.core;
  *   introspection_url: string | null, jwks_uri: string | null, par_url: string | null, par: boolean,
  *   client_id: string,
  *   has_client_secret: boolean, client_auth: string, auth_methods: string[], assertion_algs: string[],
+ *   assertion_aud_issuer: boolean,
  *   client_key: ClientKey | null, dpop: boolean, dpop_per_account: boolean, dpop_algs: string[],
  *   dpop_key: ClientKey | null,
  *   client_cert: ClientCert | null, mtls_token_url: string | null, mtls_bound_tokens: boolean,

@@ -153,6 +153,21 @@ fn a_private_key_jwt_client_signs_in_and_refreshes_with_each_algorithm() {
         ));
         assert_eq!(idp.grants("refresh_token"), refreshes + 1, "{alg}");
         if alg == "ES256" {
+            // Addressed to the issuer, as some providers ask, the assertion is taken too.
+            ok(cli(
+                &s,
+                &["provider", "update", "Keyed", "--assertion-aud-issuer"],
+            ));
+            ok(cli(
+                &s,
+                &[
+                    "token",
+                    "refresh",
+                    "Keyed",
+                    "--account",
+                    "alice@example.test",
+                ],
+            ));
             // The pushed request (RFC 9126) is authenticated with the key too.
             ok(cli(&s, &["provider", "update", "Keyed", "--par"]));
             let pushed = signin::login_as(&s, &[PASS], "Keyed", "bob");

@@ -252,7 +252,8 @@ fn rotating_tokens_killed_at_random_moments_keep_a_matching_pair() {
     );
 }
 
-/// Makes the vault a schema-1 vault again (as an OAuth Desk of the first release left it).
+/// Makes the vault a schema-1 vault again (as an OAuth Desk of the first release left it). The
+/// providers table's later columns need no dropping: migration 5 rebuilds it from its own list.
 fn downgrade(s: &Session) {
     let v = s.open_vault(PASS.1);
     v.conn()
@@ -260,6 +261,8 @@ fn downgrade(s: &Session) {
             "ALTER TABLE providers DROP COLUMN iss_required;
              ALTER TABLE providers DROP COLUMN par_url;
              ALTER TABLE providers DROP COLUMN par;
+             ALTER TABLE tokens DROP COLUMN dpop_key;
+             ALTER TABLE tokens DROP COLUMN dpop_key_alg;
              DROP TABLE settings;
              PRAGMA user_version = 1;",
         )

@@ -52,6 +52,14 @@ const SECTIONS = [
         ],
       },
       {
+        name: 'assertion_aud_issuer',
+        label: 'Signed JWTs are addressed to',
+        options: [
+          ['false', 'The token endpoint (RFC 7523)'],
+          ['true', 'The issuer (for providers that ask for it)'],
+        ],
+      },
+      {
         name: 'dpop',
         label: 'Bind tokens to a key (DPoP)',
         options: [

@@ -61,18 +61,25 @@ pub fn parameters(p: &ProviderRecord, url: &str, now: i64) -> Result<Option<Para
 
 /// The claims every assertion carries: the client is both issuer and subject, the audience is
 /// the token endpoint (which RFC 7523 §3 names, and which providers accept at their other
-/// endpoints too), and a `jti` no other assertion has.
+/// endpoints too) or, for a provider that asks for it, the issuer; and a `jti` no other
+/// assertion has.
 fn claims(p: &ProviderRecord, now: i64) -> Result<serde_json::Value> {
-    let audience = p
-        .token_url
-        .as_deref()
-        .or(p.issuer.as_deref())
-        .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "{} has no token endpoint to address its client assertion to",
-                crate::text::shown(&p.name)
-            ))
-        })?;
+    let audience = if p.assertion_aud_issuer {
+        p.issuer.as_deref()
+    } else {
+        p.token_url.as_deref().or(p.issuer.as_deref())
+    };
+    let audience = audience.ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "{} has no {} to address its client assertion to",
+            crate::text::shown(&p.name),
+            if p.assertion_aud_issuer {
+                "issuer"
+            } else {
+                "token endpoint"
+            }
+        ))
+    })?;
     let mut jti = [0u8; 16];
     getrandom::fill(&mut jti).map_err(|e| Error::Storage(format!("no randomness: {e}")))?;
     Ok(json!({
@@ -182,6 +189,18 @@ mod tests {
         for other in [ClientAuth::Basic, ClientAuth::Post, ClientAuth::None] {
             assert!(parameters(&provider(other), TOKEN, 1).unwrap().is_none());
         }
+    }
+
+    #[test]
+    fn a_provider_that_asks_for_it_gets_the_issuer_as_audience() {
+        let mut p = provider(ClientAuth::ClientSecretJwt);
+        p.config.issuer = Some("https://idp.example".into());
+        p.config.assertion_aud_issuer = true;
+        let [_, (_, jwt)] = parameters(&p, TOKEN, 1).unwrap().unwrap();
+        assert_eq!(part(jwt.expose(), 1)["aud"], "https://idp.example");
+        p.config.issuer = None;
+        let err = parameters(&p, TOKEN, 1).unwrap_err().to_string();
+        assert!(err.contains("has no issuer"), "{err}");
     }
 
     #[test]

@@ -112,6 +112,9 @@ provider_fields! {
     /// the secret, which never travels; private_key_jwt: one signed with the client's key);
     /// empty picks basic with a secret, none without
     client_auth: ClientAuth, check client_auth, flag Some(("client-auth", "basic|post|none|client_secret_jwt|private_key_jwt|tls_client_auth|self_signed_tls_client_auth"));
+    /// Address client assertions to the issuer rather than the token endpoint, for a provider
+    /// that asks for it (draft-ietf-oauth-rfc7523bis)
+    assertion_aud_issuer: bool, check boolean, flag Some(("assertion-aud-issuer", "true|false"));
     /// The client authentication methods the provider offers (set by discovery)
     auth_methods: Vec<String>, check names, flag None;
     /// The algorithms the provider accepts for client assertions (set by discovery)
