@@ -30,6 +30,9 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # plugins), where the machine has none of its own.
     command -v git >/dev/null || packages+=(git)
     command -v kubectl >/dev/null || packages+=(kubernetes-client)
+    # The shells whose completion scripts `oauth-desk completions` writes.
+    command -v zsh >/dev/null || packages+=(zsh)
+    command -v fish >/dev/null || packages+=(fish)
 fi
 if [[ "$purpose" == bench ]]; then
     packages+=(oidc-agent-cli apache2-utils)

@@ -76,6 +76,13 @@ pub enum Command {
     #[command(subcommand)]
     Git(GitCmd),
 
+    /// Print the shell's completion script: `source <(oauth-desk completions bash)`, the same
+    /// for zsh, `oauth-desk completions fish | source`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
     /// Run a program with a fresh token in its environment (and, with --file, in a file kept
     /// fresh while it runs); signals reach it and its exit status is this command's
     Exec(ExecArgs),
