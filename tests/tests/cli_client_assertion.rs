@@ -121,7 +121,13 @@ fn keyed(idp: &Idp, s: &Session, key: &[&str], stdin: &str) -> serde_json::Value
     }));
     ok(cli(
         s,
-        &["provider", "update", "Keyed", "--client-id", &client_id],
+        // With `=`: a registered id may begin with "-".
+        &[
+            "provider",
+            "update",
+            "Keyed",
+            &format!("--client-id={client_id}"),
+        ],
     ));
     jwks
 }

@@ -71,16 +71,23 @@ fn zsh_registers_its_completion_function() {
             "-f",
             "-c",
             &format!(
-                "autoload -U compinit; compinit -u -D; source {}; print -r -- ${{_comps[oauth-desk]}}; whence -w _oauth-desk",
+                "autoload -U compinit; compinit -u -D; source {}; print -r -- ${{_comps[oauth-desk]}}; whence -w _oauth-desk; whence -f _oauth-desk _oauth-desk_commands",
                 path.display()
             ),
         ],
     );
-    assert!(out.contains("_oauth-desk"), "{out}");
+    assert_eq!(
+        out.lines().next(),
+        Some("_oauth-desk"),
+        "compinit registered it for oauth-desk: {out}"
+    );
     assert!(
-        out.contains("function"),
+        out.contains("_oauth-desk: function"),
         "the completion function is defined: {out}"
     );
+    // What it offers: the subcommands and the provider flags built at run time.
+    assert!(out.contains("'token:"), "{out}");
+    assert!(out.contains("--client-auth"), "{out}");
 }
 
 #[test]

@@ -250,6 +250,19 @@ fn each_account_can_have_a_dpop_key_of_its_own() {
         200,
         "alice's proof, made with alice's key"
     );
+    // Turned off for new accounts, the keys stay with the tokens bound to them: a bulk refresh
+    // uses each account's own.
+    ok(cli(
+        &s,
+        &["provider", "update", "Bound", "--dpop-per-account=false"],
+    ));
+    ok(cli(&s, &["token", "refresh", "--all"]));
+    assert_eq!(bound_to(&idp, &access(ALICE)), alice, "alice's key, still");
+    assert_eq!(
+        bound_to(&idp, &access("bob@example.test")),
+        bob,
+        "bob's key, still"
+    );
 }
 
 #[test]

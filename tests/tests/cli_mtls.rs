@@ -41,15 +41,9 @@ fn sign_in(s: &Session, pki: &Pki, name: &str) -> serde_json::Value {
 }
 
 fn add(s: &Session, pki: &Pki, idp: &Idp, name: &str, client_id: &str, more: &[&str]) {
-    let mut args = vec![
-        "provider",
-        "add",
-        name,
-        "--issuer",
-        &idp.issuer,
-        "--client-id",
-        client_id,
-    ];
+    // With `=`: a registered id may begin with "-".
+    let id = format!("--client-id={client_id}");
+    let mut args = vec!["provider", "add", name, "--issuer", &idp.issuer, &id];
     args.extend(more);
     ok(cli(s, pki, &args, ""));
 }
@@ -160,8 +154,7 @@ fn a_self_signed_client_gets_its_certificate_made_and_registered_by_its_jwks() {
             "provider",
             "update",
             "SelfSigned",
-            "--client-id",
-            &client_id,
+            &format!("--client-id={client_id}"),
         ],
         "",
     ));

@@ -219,7 +219,8 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
 
 /// The rest of standard input: a private key, never in argv.
 fn read_key() -> Result<Secret<Vec<u8>>> {
-    let mut bytes = Vec::new();
+    // Its whole size at once: growing by reallocation would leave copies of the key behind.
+    let mut bytes = Vec::with_capacity(MAX_IMPORT_BYTES + 1);
     std::io::stdin()
         .lock()
         .take(MAX_IMPORT_BYTES as u64 + 1)

@@ -88,8 +88,16 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
         p.userinfo_url.as_deref(),
         p.mtls_userinfo_url.as_deref(),
     );
-    // A token bound to the client's certificate is good only over a connection showing it.
-    let http = &*crate::oauth::client_auth::http_for(http, &p)?;
+    // A token bound to the client's certificate is good only over a connection showing it; a
+    // certificate that cannot be used is said, beside what the token itself shows.
+    let with_cert = match crate::oauth::client_auth::http_for(http, &p) {
+        Ok(h) => h,
+        Err(e) => {
+            d.notes.push(e.to_string());
+            return Ok(d);
+        }
+    };
+    let http = &*with_cert;
     match userinfo {
         Some(url) => {
             let answer = match p.dpop_key.as_ref().filter(|_| dpop_bound) {

@@ -17,7 +17,8 @@ pub fn read_bounded(path: &Path, max: usize, what: &str) -> Result<Secret<Vec<u8
         |e: std::io::Error| Error::InvalidInput(format!("cannot read {what} {shown}: {e}"));
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        // Without waiting (a FIFO), and never taking a terminal named by mistake as ours.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(cannot)?;
     if !file.metadata().map_err(cannot)?.is_file() {
@@ -25,7 +26,8 @@ pub fn read_bounded(path: &Path, max: usize, what: &str) -> Result<Secret<Vec<u8
             "{what} {shown} is not a regular file"
         )));
     }
-    let mut bytes = Vec::new();
+    // Its whole size at once: growing by reallocation would leave copies of a key behind.
+    let mut bytes = Vec::with_capacity(max + 1);
     file.take(max as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;

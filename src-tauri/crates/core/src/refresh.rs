@@ -418,8 +418,9 @@ fn prepare(
             p
         }
     };
-    // An account with a DPoP key of its own refreshes with it.
-    let p = if p.dpop && p.dpop_per_account {
+    // An account with a DPoP key of its own refreshes with it (even once the provider no
+    // longer gives new accounts one: its token is still bound to it).
+    let p = if p.dpop {
         std::sync::Arc::new(tokens::for_account(vault.conn(), (*p).clone(), account)?)
     } else {
         p

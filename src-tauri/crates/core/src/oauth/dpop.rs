@@ -35,19 +35,7 @@ pub fn proof(
     access_token: Option<&str>,
     now: i64,
 ) -> Result<Secret<String>> {
-    let shown = crate::text::shown(url);
-    let mut htu = url::Url::parse(url)
-        .map_err(|e| Error::InvalidInput(format!("cannot make a DPoP proof for {shown}: {e}")))?;
-    if !matches!(htu.scheme(), "http" | "https") {
-        return Err(Error::InvalidInput(format!(
-            "cannot make a DPoP proof for {shown}: an http or https URL is needed"
-        )));
-    }
-    htu.set_query(None);
-    htu.set_fragment(None);
-    // Credentials in a URL are no part of the resource (and must not travel in the proof).
-    let _ = htu.set_username("");
-    let _ = htu.set_password(None);
+    let htu = htu(url)?;
     // Methods are case-sensitive tokens (RFC 9110 §9.1); a person typing `get` means GET.
     let method = method.to_ascii_uppercase();
     let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
@@ -71,6 +59,31 @@ pub fn proof(
         claims["ath"] = json!(URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes())));
     }
     key.sign("dpop+jwt", true, &claims)
+}
+
+/// The `htu` of a proof for `url` (RFC 9449 §4.2): an http(s) URL without its query and
+/// fragment, nor credentials, which are no part of the resource and must not travel in a proof.
+fn htu(url: &str) -> Result<url::Url> {
+    let shown = crate::text::shown(url);
+    let mut htu = url::Url::parse(url)
+        .map_err(|e| Error::InvalidInput(format!("cannot make a DPoP proof for {shown}: {e}")))?;
+    if !matches!(htu.scheme(), "http" | "https") {
+        return Err(Error::InvalidInput(format!(
+            "cannot make a DPoP proof for {shown}: an http or https URL is needed"
+        )));
+    }
+    htu.set_query(None);
+    htu.set_fragment(None);
+    let _ = htu.set_username("");
+    let _ = htu.set_password(None);
+    Ok(htu)
+}
+
+/// A URL as a server compares resources: its origin and its path with escapes decoded (so
+/// `/%74oken` is `/token`).
+fn resource(url: &url::Url) -> (url::Origin, String) {
+    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    (url.origin(), path.trim_end_matches('/').to_owned())
 }
 
 /// The nonce an answer asks for: a 400 whose error is `use_dpop_nonce` (an authorization
@@ -170,11 +183,9 @@ pub fn present(
                 .into(),
         )
     })?;
-    let target = url::Url::parse(r.url).ok().map(|mut u| {
-        u.set_query(None);
-        u.set_fragment(None);
-        u
-    });
+    // Compared as the proof names it and as a server reads it: no credentials, query,
+    // fragment or escapes can make the provider's own endpoint look like another URL.
+    let target = resource(&htu(r.url)?);
     let own = crate::oauth::provider::FIELDS
         .iter()
         .filter(|f| {
@@ -182,15 +193,13 @@ pub fn present(
                 && !matches!(f.name, "issuer" | "userinfo_url" | "mtls_userinfo_url")
         })
         .filter_map(|f| p.text(f.name))
-        .filter_map(|u| url::Url::parse(u).ok());
-    if let Some(t) = &target {
-        if own.into_iter().any(|u| &u == t) {
-            return Err(Error::InvalidInput(format!(
-                "{} is one of {}'s own credential endpoints: OAuth Desk makes no proof for it",
-                crate::text::shown(r.url),
-                crate::text::shown(&p.name)
-            )));
-        }
+        .filter_map(|u| htu(u).ok());
+    if own.into_iter().any(|u| resource(&u) == target) {
+        return Err(Error::InvalidInput(format!(
+            "{} is one of {}'s own credential endpoints: OAuth Desk makes no proof for it",
+            crate::text::shown(r.url),
+            crate::text::shown(&p.name)
+        )));
     }
     if let Some(n) = r.nonce {
         let fine = !n.is_empty()
@@ -290,6 +299,43 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(body.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn no_proof_is_made_for_the_providers_own_endpoints_however_written() {
+        let p = ProviderRecord {
+            config: crate::vault::provider_table::ProviderConfig {
+                name: "idp".into(),
+                token_url: Some("https://idp.example/token?tenant=x".into()),
+                ..Default::default()
+            },
+            dpop_key: Some(SigningKey::generate(Alg::ES256).unwrap()),
+            ..Default::default()
+        };
+        let ask = |url| {
+            let r = ForRequest {
+                method: "POST",
+                url,
+                nonce: None,
+            };
+            present(&p, Some(TOKEN_TYPE), "t", Some(r), 1)
+        };
+        for url in [
+            "https://idp.example/token",
+            "https://u@idp.example/token",
+            "https://IDP.example/%74oken",
+            "https://idp.example/token/",
+            "https://idp.example/token?x=1#y",
+        ] {
+            let err = ask(url)
+                .err()
+                .unwrap_or_else(|| panic!("{url} got a proof"));
+            assert!(
+                err.to_string().contains("own credential endpoints"),
+                "{url}: {err}"
+            );
+        }
+        assert!(ask("https://idp.example/api/me").is_ok());
     }
 
     #[test]

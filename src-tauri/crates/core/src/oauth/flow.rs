@@ -530,7 +530,9 @@ pub fn refresh(
 ) -> Result<Grant> {
     let mut p = p.clone();
     if p.refresh_url.is_some() {
+        // A refresh endpoint a person set wins over the token endpoint's mTLS alias too.
         p.token_url = p.refresh_url.clone();
+        p.mtls_token_url = None;
     }
     let p = &p;
     let c = client(p, None)?;

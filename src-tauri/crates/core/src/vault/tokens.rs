@@ -256,21 +256,22 @@ pub fn mark(
 pub fn wipe(conn: &Connection, provider: &str, account: &str) -> Result<()> {
     conn.execute(
         "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
-             status = 'revoked', last_error = NULL
+             dpop_key = NULL, dpop_key_alg = NULL, status = 'revoked', last_error = NULL
          WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
         params![provider, account],
     )?;
     Ok(())
 }
 
-/// Forgets every token of provider `provider_id` (access, refresh and ID token) and marks each
+/// Forgets every token of provider `provider_id` (access, refresh and ID token, and an
+/// account's own DPoP key, which bound nothing left) and marks each
 /// account as needing sign-in, with `reason` as its error; returns how many accounts. For a
 /// provider whose endpoints moved to another host: no stored token may follow them there, and
 /// revocation or a refresh would send it whatever the status says.
 pub fn sign_out_all(conn: &Connection, provider_id: i64, reason: &str) -> Result<i64> {
     let n = conn.execute(
         "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
-             status = 'needs_signin', last_error = ?2
+             dpop_key = NULL, dpop_key_alg = NULL, status = 'needs_signin', last_error = ?2
          WHERE provider_id = ?1",
         params![provider_id, reason],
     )?;
