@@ -53,6 +53,17 @@ pub fn decode(token: &str) -> Option<Jwt> {
     (header.is_object() && claims.is_object()).then_some(Jwt { header, claims })
 }
 
+/// The `cnf` member `member` of a JWT access token (RFC 7800), when it has one.
+fn confirmed(d: &Details, member: &str) -> Option<String> {
+    let cnf = d.access_token.as_ref()?.claims.get("cnf")?;
+    cnf.get(member)?.as_str().map(str::to_owned)
+}
+
+/// The key or certificate a JWT access token says it is bound to.
+fn bound_in_token(d: &Details) -> Option<String> {
+    confirmed(d, "jkt").or_else(|| confirmed(d, "x5t#S256"))
+}
+
 pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Result<Details> {
     let p = tokens::for_account(vault.conn(), ptable::get(vault.conn(), provider)?, account)?;
     let t = tokens::get(vault.conn(), provider, account)?;
@@ -71,12 +82,29 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
             alg: k.alg().as_str(),
             thumbprint: k.thumbprint(),
         });
+    } else if let Some(x5t) = confirmed(&d, "x5t#S256") {
+        // The token says so itself (RFC 8705 §3.1): a JWT access token with `cnf`.
+        d.bound_to = Some(Binding {
+            kind: "mTLS",
+            alg: "X.509 certificate",
+            thumbprint: x5t,
+        });
     } else if p.mtls_bound_tokens && p.client_auth.uses_certificate() {
         d.bound_to = p.client_cert.as_ref().map(|c| Binding {
             kind: "mTLS",
             alg: "X.509 certificate",
             thumbprint: c.thumbprint(),
         });
+    }
+    if let (Some(bound), Some(said)) = (&d.bound_to, bound_in_token(&d)) {
+        if bound.thumbprint != said {
+            d.notes.push(format!(
+                "The token itself names another key ({}) than this app's ({}): its provider \
+                 will refuse it with this app's proofs",
+                crate::text::shown(&said),
+                bound.thumbprint
+            ));
+        }
     }
     let Some(access) = &t.access_token else {
         d.notes
@@ -151,6 +179,20 @@ pub fn details(vault: &Vault, provider: &str, account: &str, http: &Http) -> Res
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_jwt_access_tokens_cnf_names_what_it_is_bound_to() {
+        let d = super::Details {
+            access_token: Some(super::Jwt {
+                header: serde_json::json!({}),
+                claims: serde_json::json!({ "cnf": { "x5t#S256": "abc" } }),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(super::confirmed(&d, "x5t#S256").as_deref(), Some("abc"));
+        assert_eq!(super::bound_in_token(&d).as_deref(), Some("abc"));
+        assert_eq!(super::confirmed(&d, "jkt"), None);
+    }
+
     #[test]
     fn decodes_a_jwt_and_refuses_other_strings() {
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2ln";
