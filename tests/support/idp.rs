@@ -165,25 +165,24 @@ impl Idp {
 
     /// How many grants of `grant_type` the provider has issued so far.
     pub fn grants(&self, grant_type: &str) -> u64 {
-        let v: Value = self
-            .http()
-            .get(format!("{}/test/grants", self.issuer))
-            .send()
-            .and_then(|r| r.json())
-            .expect("the IdP counts its grants");
-        v[grant_type].as_u64().unwrap_or(0)
+        self.counted("grants", grant_type)
     }
 
     /// How many requests reached `path` (such as "/token", or "localhost/token" for those
     /// addressed to that host name) so far.
     pub fn requests(&self, path: &str) -> u64 {
+        self.counted("requests", path)
+    }
+
+    /// One of the provider's counts (`GET /test/{what}`), 0 when it has none for `key`.
+    fn counted(&self, what: &str, key: &str) -> u64 {
         let v: Value = self
             .http()
-            .get(format!("{}/test/requests", self.issuer))
+            .get(format!("{}/test/{what}", self.issuer))
             .send()
             .and_then(|r| r.json())
-            .expect("the IdP counts its requests");
-        v[path].as_u64().unwrap_or(0)
+            .unwrap_or_else(|e| panic!("the IdP counts its {what}: {e}"));
+        v[key].as_u64().unwrap_or(0)
     }
 
     /// Asks the provider whether `token` is active (RFC 7662), as `client`.

@@ -10,6 +10,14 @@ use oauth_desk_tests::signin::{self, ok, outcome};
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "assertion tests");
 
+const REFRESH_ALICE: &[&str] = &[
+    "token",
+    "refresh",
+    "Keyed",
+    "--account",
+    "alice@example.test",
+];
+
 fn cli(s: &Session, args: &[&str]) -> std::process::Output {
     run(s, args, &[PASS], "")
 }
@@ -147,16 +155,7 @@ fn a_private_key_jwt_client_signs_in_and_refreshes_with_each_algorithm() {
         let refreshes = idp.grants("refresh_token");
         let signed = signin::login_as(&s, &[PASS], "Keyed", "alice");
         assert_eq!(signed["account"], "alice@example.test", "{alg}");
-        ok(cli(
-            &s,
-            &[
-                "token",
-                "refresh",
-                "Keyed",
-                "--account",
-                "alice@example.test",
-            ],
-        ));
+        ok(cli(&s, REFRESH_ALICE));
         assert_eq!(idp.grants("refresh_token"), refreshes + 1, "{alg}");
         if alg == "ES256" {
             // Addressed to the issuer, as some providers ask, the assertion is taken too.
@@ -164,16 +163,7 @@ fn a_private_key_jwt_client_signs_in_and_refreshes_with_each_algorithm() {
                 &s,
                 &["provider", "update", "Keyed", "--assertion-aud-issuer"],
             ));
-            ok(cli(
-                &s,
-                &[
-                    "token",
-                    "refresh",
-                    "Keyed",
-                    "--account",
-                    "alice@example.test",
-                ],
-            ));
+            ok(cli(&s, REFRESH_ALICE));
             // The pushed request (RFC 9126) is authenticated with the key too.
             ok(cli(&s, &["provider", "update", "Keyed", "--par"]));
             let pushed = signin::login_as(&s, &[PASS], "Keyed", "bob");

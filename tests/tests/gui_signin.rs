@@ -48,6 +48,16 @@ async fn unlocked_app(session: &Session) -> App {
     app
 }
 
+/// A new vault's window, on the provider form after Discover from `idp`'s issuer.
+async fn discovered_in_form(session: &Session, idp: &Idp) -> App {
+    let app = App::launch(session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app
+}
+
 /// "Sign in" on the only provider, `name`, then the user's part in the login window as `who`
 /// (typed through the X server), until the window closes; `shot` names a screenshot of the
 /// provider's page.
@@ -126,12 +136,7 @@ async fn a_provider_that_requires_pushed_requests_is_set_up_and_signed_in_from_t
         ..Default::default()
     });
     let session = Session::without_keyring();
-    let app = App::launch(&session, &[]).await;
-    app.enter_passphrase(PASSPHRASE).await;
-
-    app.button("Add provider").await.click().await.unwrap();
-    app.type_into("Issuer URL", &idp.issuer).await;
-    app.button("Discover").await.click().await.unwrap();
+    let app = discovered_in_form(&session, &idp).await;
     app.wait_value(
         "Pushed authorization request endpoint",
         &format!("{}/request", idp.issuer),
@@ -167,12 +172,7 @@ async fn a_provider_that_requires_pushed_requests_is_set_up_and_signed_in_from_t
 async fn a_private_key_jwt_provider_is_set_up_in_the_form_and_its_token_is_bound() {
     let idp = Idp::start();
     let session = Session::without_keyring();
-    let app = App::launch(&session, &[]).await;
-    app.enter_passphrase(PASSPHRASE).await;
-
-    app.button("Add provider").await.click().await.unwrap();
-    app.type_into("Issuer URL", &idp.issuer).await;
-    app.button("Discover").await.click().await.unwrap();
+    let app = discovered_in_form(&session, &idp).await;
     app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
         .await;
     app.type_into("Name", "Keyed").await;

@@ -239,8 +239,7 @@ impl ClientCert {
 
     /// RFC 8705 §3.1: base64url of the SHA-256 of the leaf's DER.
     pub fn thumbprint(&self) -> String {
-        let der = self.leaf().to_der().expect("a parsed certificate encodes");
-        URL_SAFE_NO_PAD.encode(Sha256::digest(der))
+        thumbprint_of(&self.leaf())
     }
 
     pub fn view(&self) -> CertView {
@@ -259,7 +258,7 @@ impl ClientCert {
         CertView {
             subject: crate::text::visible(&subject),
             not_after: crate::time::to_rfc3339(asn1_unix(leaf.not_after())),
-            thumbprint: self.thumbprint(),
+            thumbprint: thumbprint_of(&leaf),
             self_signed,
         }
     }
@@ -279,6 +278,11 @@ impl ClientCert {
         pem.extend_from_slice(self.pem.as_bytes());
         Ok(Secret::new(pem))
     }
+}
+
+fn thumbprint_of(leaf: &X509) -> String {
+    let der = leaf.to_der().expect("a parsed certificate encodes");
+    URL_SAFE_NO_PAD.encode(Sha256::digest(der))
 }
 
 /// Ed25519 signs without a separate digest; the others with SHA-256.

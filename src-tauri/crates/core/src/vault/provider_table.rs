@@ -346,6 +346,7 @@ fn key_from_row(r: &Row<'_>, name: &str) -> rusqlite::Result<Option<SigningKey>>
 }
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
+    let cert = cert_from_row(r)?;
     Ok(ProviderView {
         id: r.get("id")?,
         config: ProviderConfig::from_row(r)?,
@@ -354,13 +355,13 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
             let mut public = k.public();
             // A key with a certificate: its JWK carries the chain (RFC 7517 §4.7), as a
             // provider registering a self-signed client takes it.
-            if let Ok(Some(cert)) = cert_from_row(r) {
+            if let Some(cert) = &cert {
                 public.jwk["x5c"] = serde_json::json!(cert.x5c());
             }
             public
         }),
         dpop_key: key_from_row(r, "dpop_key")?.map(|k| k.public()),
-        client_cert: cert_from_row(r)?.map(|c| c.view()),
+        client_cert: cert.map(|c| c.view()),
         accounts: r.get("accounts")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
