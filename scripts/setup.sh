@@ -30,6 +30,10 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # plugins), where the machine has none of its own.
     command -v git >/dev/null || packages+=(git)
     command -v kubectl >/dev/null || packages+=(kubernetes-client)
+    # docker's credential helpers: the docker CLI where the machine has one, else skopeo, which
+    # speaks the same helper protocol without a daemon. curl asks the stand-in servers.
+    command -v docker >/dev/null || packages+=(skopeo)
+    command -v curl >/dev/null || packages+=(curl)
     # The shells whose completion scripts `oauth-desk completions` writes.
     command -v zsh >/dev/null || packages+=(zsh)
     command -v fish >/dev/null || packages+=(fish)

@@ -6,26 +6,14 @@ gets through only with a token OAuth Desk handed it.
 Arguments: INTROSPECTION_URL CLIENT_ID CLIENT_SECRET CERT_PEM KEY_PEM. Prints its port, then
 serves until its standard input closes. Counts the requests it let in at GET /test/seen.
 """
-import base64
 import http.server
 import json
-import ssl
 import sys
-import threading
-import urllib.parse
-import urllib.request
+
+from token_gate import Gate, serve
 
 introspection, client_id, client_secret, cert, key = sys.argv[1:6]
-seen = []
-
-
-def active(token):
-    body = urllib.parse.urlencode({"token": token}).encode()
-    req = urllib.request.Request(introspection, data=body, method="POST")
-    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-    req.add_header("Authorization", f"Basic {basic}")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp).get("active") is True
+gate = Gate(introspection, client_id, client_secret)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,23 +30,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/test/seen":
-            return self.answer(200, {"tokens": seen})
+            return self.answer(200, {"tokens": gate.seen})
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
-        if not token or not active(token):
+        if not gate.active(token):
             return self.answer(401, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                      "message": "Unauthorized", "reason": "Unauthorized",
                                      "code": 401})
-        seen.append(token)
         if self.path == "/version":
             return self.answer(200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0-stub"})
         return self.answer(404, {"kind": "Status", "code": 404})
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-print(server.server_address[1], flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()
+serve(Handler, cert, key)

@@ -1,6 +1,8 @@
-//! The git credential helper, driven by the real git (`git credential fill`, which runs the
-//! configured helpers exactly as a clone or push does), with tokens from the real test
-//! provider. `oauth-desk git setup` writes the configuration git reads.
+//! The git credential helper, driven by the real git: `git credential fill`, which runs the
+//! configured helpers exactly as a clone or push does, and whole clones and pushes over smart
+//! HTTP from `git http-backend` behind a stand-in server that lets in only a token the real
+//! test provider calls active (tests/support/git_server.py). `oauth-desk git setup` writes
+//! the configuration git reads.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -10,6 +12,7 @@ use oauth_desk_tests::cli::{json, run, stdout};
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::stand_in::StandIn;
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "git tests");
 const HOST: &str = "git.example.test";
@@ -175,4 +178,138 @@ fn setup_writes_the_helper_once_and_store_and_erase_do_nothing() {
         assert!(out.status.success());
         assert!(out.stdout.is_empty(), "{op} answers nothing");
     }
+}
+
+/// The real git, in the session, never prompting, with `config` as `-c` pairs.
+fn git(s: &Session, config: &[String], args: &[&str]) -> Output {
+    let mut cmd = Command::new("git");
+    for c in config {
+        cmd.args(["-c", c]);
+    }
+    s.apply(&mut cmd);
+    cmd.args(args)
+        .env(PASS.0, PASS.1)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("git runs")
+}
+
+fn git_ok(s: &Session, config: &[String], args: &[&str]) -> String {
+    let out = git(s, config, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn git_clones_and_pushes_with_the_token_and_clones_again_once_it_expired() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+
+    // A bare repository with one commit, served by the stand-in.
+    let root = tempfile::tempdir().unwrap();
+    let bare = root.path().join("team/app.git");
+    let bare_path = bare.to_str().unwrap();
+    git_ok(&s, &[], &["init", "-q", "--bare", "-b", "main", bare_path]);
+    let seed = root.path().join("seed");
+    git_ok(
+        &s,
+        &[],
+        &["init", "-q", "-b", "main", seed.to_str().unwrap()],
+    );
+    let who = [
+        "user.name=Test".to_owned(),
+        "user.email=test@example.test".to_owned(),
+    ];
+    let seed_path = seed.to_str().unwrap();
+    git_ok(
+        &s,
+        &who,
+        &[
+            "-C",
+            seed_path,
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "first",
+        ],
+    );
+    git_ok(&s, &[], &["-C", seed_path, "push", "-q", bare_path, "main"]);
+    let server = StandIn::start("git_server.py", &idp, false, &[root.path()]);
+    let url = format!("{}/team/app.git", server.url);
+    // Plain http, which the helper answers on loopback only.
+    let helper = vec![format!(
+        "credential.{}.helper=!'{}' git-credential --provider 'Test IdP'",
+        server.url,
+        bins::cli_path().display()
+    )];
+
+    let work = s.home().join("work");
+    git_ok(&s, &helper, &["clone", "-q", &url, work.to_str().unwrap()]);
+    let work_path = work.to_str().unwrap();
+    git_ok(
+        &s,
+        &who,
+        &[
+            "-C",
+            work_path,
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "pushed with a token",
+        ],
+    );
+    git_ok(
+        &s,
+        &helper,
+        &["-C", work_path, "push", "-q", "origin", "main"],
+    );
+    let log = git_ok(&s, &[], &["--git-dir", bare_path, "log", "--format=%s"]);
+    assert_eq!(log.lines().next(), Some("pushed with a token"), "{log}");
+    let first = server.seen();
+    assert!(!first.is_empty(), "the server let git in");
+    assert!(first.iter().all(|t| idp.introspect(&idp::BASIC, t)));
+
+    // The stored token expires: the next clone gets a refreshed one, with no prompt.
+    let vault = s.open_vault(PASS.1);
+    let expired = oauth_desk_core::time::now() - 10;
+    vault
+        .conn()
+        .execute("UPDATE tokens SET expires_at = ?1", [expired])
+        .unwrap();
+    drop(vault);
+    let refreshes = idp.grants("refresh_token");
+    let again = s.home().join("again");
+    git_ok(&s, &helper, &["clone", "-q", &url, again.to_str().unwrap()]);
+    let log = git_ok(
+        &s,
+        &[],
+        &["-C", again.to_str().unwrap(), "log", "--format=%s"],
+    );
+    assert!(log.contains("pushed with a token"), "{log}");
+    assert_eq!(idp.grants("refresh_token"), refreshes + 1, "refreshed once");
+    let last = server.seen().pop().unwrap();
+    assert!(
+        !first.contains(&last),
+        "the second clone went in with the new token"
+    );
+
+    // Without the helper, git is turned away and does not wait for anybody.
+    let out = git(
+        &s,
+        &[],
+        &["clone", "-q", &url, s.home().join("no").to_str().unwrap()],
+    );
+    assert!(!out.status.success());
 }

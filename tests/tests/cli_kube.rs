@@ -2,74 +2,16 @@
 //! (tests/support/kube_api.py: https on loopback, lets in only a bearer token the real test
 //! provider says is active). `oauth-desk kubeconfig` writes the configuration kubectl reads.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use oauth_desk_tests::cli::{run, stdout};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::stand_in::StandIn;
 
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "kube tests");
-
-/// The stand-in API server and the CA file (its self-signed certificate) to trust it with.
-struct ApiServer {
-    url: String,
-    ca: std::path::PathBuf,
-    _child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl ApiServer {
-    fn start(idp: &Idp) -> ApiServer {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        let made = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-            ])
-            .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl runs (`make test` installs it)");
-        assert!(made.success());
-        let introspection = idp.metadata()["introspection_endpoint"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let script = oauth_desk_tests::workspace_root().join("tests/support/kube_api.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args([&introspection, idp::BASIC.id, idp::BASIC.secret.unwrap()])
-            .arg(&cert)
-            .arg(&key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut port)
-            .unwrap();
-        ApiServer {
-            url: format!("https://127.0.0.1:{}", port.trim()),
-            ca: cert,
-            _child: child,
-            _dir: dir,
-        }
-    }
-}
 
 fn kubectl(s: &Session, kubeconfig: &Path) -> Output {
     let mut cmd = Command::new("kubectl");
@@ -81,7 +23,7 @@ fn kubectl(s: &Session, kubeconfig: &Path) -> Output {
 }
 
 /// `oauth-desk kubeconfig` for `api`, written into the session's home.
-fn kubeconfig(s: &Session, api: &ApiServer) -> std::path::PathBuf {
+fn kubeconfig(s: &Session, api: &StandIn) -> std::path::PathBuf {
     let out = ok(run(
         s,
         &[
@@ -90,7 +32,7 @@ fn kubeconfig(s: &Session, api: &ApiServer) -> std::path::PathBuf {
             "--server",
             &api.url,
             "--ca",
-            api.ca.to_str().unwrap(),
+            api.ca.as_ref().unwrap().to_str().unwrap(),
         ],
         &[],
         "",
@@ -111,7 +53,7 @@ fn kubectl_gets_through_with_a_fresh_token_each_time_it_needs_one() {
     let s = Session::without_keyring();
     add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
     login_as(&s, &[PASS], "Test IdP", "alice");
-    let api = ApiServer::start(&idp);
+    let api = StandIn::start("kube_api.py", &idp, true, &[]);
     let config = kubeconfig(&s, &api);
 
     let first = kubectl(&s, &config);
@@ -141,7 +83,7 @@ fn without_a_sign_in_kubectl_shows_why_and_the_plugin_exits_3() {
     let idp = Idp::start();
     let s = Session::without_keyring();
     add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
-    let api = ApiServer::start(&idp);
+    let api = StandIn::start("kube_api.py", &idp, true, &[]);
     let config = kubeconfig(&s, &api);
     let out = kubectl(&s, &config);
     assert!(!out.status.success());

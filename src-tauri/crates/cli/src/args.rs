@@ -76,6 +76,19 @@ pub enum Command {
     #[command(subcommand)]
     Git(GitCmd),
 
+    /// docker's credential helper (what `docker-credential-oauth-desk` runs): answers `get`
+    /// for a registry set up with `oauth-desk docker setup` with a fresh access token; `list`
+    /// names those registries; `erase` (docker logout) forgets one; `store` keeps nothing
+    #[command(name = "docker-credential")]
+    DockerCredential {
+        /// What docker asks: get, store, erase, list or version
+        action: String,
+    },
+
+    /// Make docker (and skopeo, buildah, crane) ask OAuth Desk for a registry's credentials
+    #[command(subcommand)]
+    Docker(DockerCmd),
+
     /// Print the shell's completion script: `source <(oauth-desk completions bash)`, the same
     /// for zsh, `oauth-desk completions fish | source`
     Completions {
@@ -455,6 +468,29 @@ pub enum GitCmd {
         host: String,
         #[arg(long, value_name = "LABEL")]
         account: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DockerCmd {
+    /// Answer REGISTRY with NAME's tokens: names oauth-desk in `credHelpers` of docker's
+    /// config.json ($DOCKER_CONFIG or ~/.docker) and keeps the mapping beside the vault
+    Setup {
+        /// The provider whose tokens the registry takes
+        name: String,
+        /// The registry, such as registry.example.com or localhost:5000
+        #[arg(long)]
+        registry: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// The user name docker sends with the token (most registries take any)
+        #[arg(long, value_name = "NAME", default_value = "oauth2")]
+        username: String,
+    },
+    /// Stop answering REGISTRY (the provider keeps its tokens)
+    Remove {
+        #[arg(long)]
+        registry: String,
     },
 }
 

@@ -3,8 +3,6 @@
 //! the token expires. The signals a terminal or a supervisor sends are passed on to CMD, and
 //! CMD's exit status is this command's. The passphrase variables never reach CMD.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -153,27 +151,13 @@ fn in_runtime_dir(path: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(dir).join(path))
 }
 
-/// Writes the token to `path` whole or not at all: a new file of mode 0600 beside it, then
-/// renamed over it, so a reader never sees half a token.
+/// Writes the token to `path` whole or not at all, readable by its owner only.
 fn write_token(path: &Path, got: &Obtained) -> Result<()> {
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let io = |e| Error::io("writing the token file", e);
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
-    f.write_all(got.token.expose().as_bytes()).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    oauth_desk_core::local_file::write_private(
+        path,
+        got.token.expose().as_bytes(),
+        "the token file",
+    )
 }
 
 /// Replaces the file's token before it expires, until `done`. A failure is said once and

@@ -5,6 +5,7 @@
 mod api_cmd;
 mod args;
 mod ask;
+mod docker_cmd;
 mod exec_cmd;
 mod front;
 mod git_cmd;
@@ -73,6 +74,11 @@ fn main() -> ExitCode {
         Some(Command::Token(cmd)) => token_cmd::run(&cli.global, cmd),
         Some(Command::GitCredential(args)) => git_cmd::credential(&cli.global, &args),
         Some(Command::Git(cmd)) => git_cmd::run(cmd),
+        // The helper protocol has its own way of answering errors, and its own exit status.
+        Some(Command::DockerCredential { action }) => {
+            return docker_cmd::credential(&cli.global, &action)
+        }
+        Some(Command::Docker(cmd)) => docker_cmd::run(&cli.global, cmd),
         Some(Command::Exec(args)) => exec_cmd::run(&cli.global, args),
         Some(Command::KubeCredential { name, account }) => {
             kube_cmd::credential(&cli.global, &name, account.as_deref())

@@ -1,8 +1,9 @@
 //! Reading a file a person named (a client key, a certificate): a regular file only, opened
 //! without waiting (a FIFO or a terminal named by mistake would otherwise block whoever holds
-//! the vault), and at most so many bytes of it.
+//! the vault), and at most so many bytes of it; and writing one that only its owner may read,
+//! whole or not at all.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -38,6 +39,39 @@ pub fn read_bounded(path: &Path, max: usize, what: &str) -> Result<Secret<Vec<u8
         )));
     }
     Ok(bytes)
+}
+
+/// Writes `bytes` to `path` whole or not at all: a new file of mode 0600 beside it, synced,
+/// then renamed over it, so a reader never sees half of it and a crash leaves the old one.
+/// `what` names it in errors ("the token file").
+pub fn write_private(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let shown = crate::text::shown(&path.display().to_string());
+    let cannot =
+        |e: std::io::Error| Error::InvalidInput(format!("cannot write {what} {shown}: {e}"));
+    // A leftover of an earlier run with this process id, never a file somebody else made.
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(cannot(e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -76,5 +110,26 @@ mod tests {
             .to_string();
         assert!(err.contains("not a regular file"), "{err}");
         assert!(read_bounded(&dir.path().join("missing"), 10, "the key file").is_err());
+    }
+
+    #[test]
+    fn a_private_file_is_replaced_whole_and_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, b"old").unwrap();
+        write_private(&file, b"new token", "the token file").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new token");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the old file's mode is not kept");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
+        let err = write_private(&dir.path().join("none/token"), b"x", "the token file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot write the token file"), "{err}");
     }
 }

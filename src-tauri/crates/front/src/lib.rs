@@ -1,0 +1,117 @@
+//! `oauth-desk`, the command scripts call, and `docker-credential-oauth-desk`, the same small
+//! program under the name docker's credential protocol wants. `oauth-desk token get NAME` is
+//! called in loops and prompts, so it must cost what `oidc-token` costs: when a window or
+//! `oauth-desk serve` has the vault open, this small program (the standard library and the
+//! agent's line protocol, nothing else) asks that token agent and prints the token. Everything
+//! else, and every case it is not sure of, it hands to the full command, `oauth-desk-cli`
+//! beside it, by exec: same arguments, same output, same exit code.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oauth_desk_agent_client::{ask, Answer};
+
+/// The full command's name, installed beside this one.
+const FULL: &str = "oauth-desk-cli";
+
+/// Runs the command with `prefix` before its own arguments (`docker-credential-oauth-desk
+/// get` is `oauth-desk docker-credential get`).
+pub fn run(prefix: &[&str]) -> ExitCode {
+    let args: Vec<OsString> = prefix
+        .iter()
+        .map(OsString::from)
+        .chain(std::env::args_os().skip(1))
+        .collect();
+    if let Some(token) = fast_token_get(&args) {
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{token}").and_then(|_| out.flush()).is_ok() {
+            return ExitCode::SUCCESS;
+        }
+        return ExitCode::from(1);
+    }
+    let full = match std::env::current_exe() {
+        Ok(me) => me.with_file_name(FULL),
+        Err(_) => PathBuf::from(FULL),
+    };
+    // The passphrases go over in a pipe, not the environment: then no program the full
+    // command starts can inherit them, and its /proc/PID/environ does not hold them.
+    let mut cmd = std::process::Command::new(&full);
+    cmd.arg0("oauth-desk").args(&args);
+    oauth_desk_agent_client::handover::send(&mut cmd);
+    let err = cmd.exec();
+    eprintln!(
+        "oauth-desk: cannot run {} ({err}); reinstall OAuth Desk",
+        full.display()
+    );
+    ExitCode::from(1)
+}
+
+/// `token get NAME [--account LABEL] [--min-valid SECONDS] [--vault PATH]`, answered by the
+/// agent with a token. None for anything else: another command, another flag, no agent, or an
+/// error (which the full command then reports in its own words).
+fn fast_token_get(args: &[OsString]) -> Option<String> {
+    let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
+    let mut vault: Option<PathBuf> = None;
+    let mut rest = args.as_slice();
+    // `--vault PATH` may come before the command too.
+    while let ["--vault", value, tail @ ..] = rest {
+        vault = Some(PathBuf::from(value));
+        rest = tail;
+    }
+    let [first, second, name, tail @ ..] = rest else {
+        return None;
+    };
+    if (*first, *second) != ("token", "get") || name.starts_with('-') {
+        return None;
+    }
+    let (mut account, mut min_valid, mut rest) = (None::<String>, 60i64, tail);
+    while !rest.is_empty() {
+        let (flag, value, tail) = match rest {
+            [flag, tail @ ..] if flag.contains('=') => {
+                let (f, v) = flag.split_once('=')?;
+                (f, v, tail)
+            }
+            [flag, value, tail @ ..] => (*flag, *value, tail),
+            _ => return None,
+        };
+        match flag {
+            "--vault" => vault = Some(PathBuf::from(value)),
+            "--account" => account = Some(value.to_owned()),
+            // Digits only: anything else is the full command's to refuse.
+            "--min-valid" => min_valid = value.parse::<u32>().ok()?.into(),
+            _ => return None,
+        }
+        rest = tail;
+    }
+    let vault = match (vault, std::env::var_os("OAUTH_DESK_VAULT")) {
+        (Some(v), _) => v,
+        // Set but empty is an error the full command words.
+        (None, Some(v)) if v.is_empty() => return None,
+        (None, Some(v)) => PathBuf::from(v),
+        (None, None) => default_vault()?,
+    };
+    if vault.as_os_str().is_empty() {
+        return None;
+    }
+    match ask(&vault, name, account.as_deref(), min_valid)? {
+        Answer::Token(t) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(t),
+        _ => None,
+    }
+}
+
+/// `$XDG_DATA_HOME/oauth-desk/vault.db`, or under `~/.local/share`: where the full command's
+/// `directories::ProjectDirs` puts it on Linux.
+fn default_vault() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/share"))
+        })?;
+    Some(data.join("oauth-desk").join("vault.db"))
+}
