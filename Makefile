@@ -4,7 +4,8 @@
 #   make check  the fast loop: formatting, lints, the UI's types and format, and the unit tests
 #               of the core and the faces (no .deb, no window, no IdP)
 #   make test   formatting, lints and the whole test suite (real IdP, keyring, window)
-#   make deb    the .deb package (offline), in <target>/release/bundle/deb/
+#   make deb    the .deb and .rpm packages (offline), in <target>/release/bundle/{deb,rpm}/
+#               (make rpm is the same)
 #   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
 #               Tauri app, plain SQLite), plus the token table at 100,000 tokens;
 #               ONLY="bulk-refresh" (or token-get, window-memory, filter, deb) for some rows
@@ -21,7 +22,7 @@ export CARGO_TARGET_DIR := $(TARGET_DIR)
 # (with different package sets, make run after make test rebuilt tauri and the app).
 BUILD := $(CARGO) build --workspace --bins --locked
 
-.PHONY: run check test bench fuzz deb build setup-run setup-test setup-check fmt lint ui-check unit deny
+.PHONY: run check test bench fuzz deb rpm build setup-run setup-test setup-check fmt lint ui-check unit deny
 
 run: setup-run build
 	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
@@ -38,8 +39,8 @@ check: setup-check fmt lint ui-check unit
 test: setup-test fmt lint ui-check deny deb build
 	$(CARGO) test --workspace --locked --no-fail-fast
 
-deb: setup-run
-	scripts/deb.sh
+deb rpm: setup-run
+	scripts/packages.sh
 
 bench: deb
 	@scripts/setup.sh bench

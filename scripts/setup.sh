@@ -34,6 +34,8 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # speaks the same helper protocol without a daemon. curl asks the stand-in servers.
     command -v docker >/dev/null || packages+=(skopeo)
     command -v curl >/dev/null || packages+=(curl)
+    # Unpacking the .rpm to check what it holds.
+    packages+=(rpm rpm2cpio cpio)
     # The shells whose completion scripts `oauth-desk completions` writes.
     command -v zsh >/dev/null || packages+=(zsh)
     command -v fish >/dev/null || packages+=(fish)

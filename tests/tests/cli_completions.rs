@@ -1,12 +1,37 @@
 //! `oauth-desk completions SHELL`, loaded into the real shells (bash, zsh, fish) and asked
-//! what completes a partial command line, as pressing Tab would.
+//! what completes a partial command line, as pressing Tab would. The scripts call the command
+//! back, so provider names and account labels come from the session's vault, opened through
+//! its real keyring with no question asked.
 
 use std::process::Command;
 
 use oauth_desk_tests::bins;
+use oauth_desk_tests::cli::{add_provider_by_hand, run};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::ok;
 
-/// The script, written to a file the shell sources.
-fn script(shell: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+/// A keyring session whose vault has two providers and an account.
+fn vault() -> Session {
+    let s = Session::with_keyring();
+    add_provider_by_hand(&s, &[], "work-idp", &[], "");
+    add_provider_by_hand(&s, &[], "personal", &[], "");
+    ok(run(
+        &s,
+        &[
+            "token",
+            "import",
+            "work-idp",
+            "--account",
+            "alice@example.test",
+        ],
+        &[],
+        r#"{"access_token": "imported", "expires_in": 3600}"#,
+    ));
+    s
+}
+
+/// The script, written to `dir/file`.
+fn script(shell: &str, dir: &std::path::Path, file: &str) -> std::path::PathBuf {
     let out = bins::cli()
         .args(["completions", shell])
         .output()
@@ -16,16 +41,28 @@ fn script(shell: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(format!("oauth-desk.{shell}"));
+    let path = dir.join(file);
     std::fs::write(&path, &out.stdout).unwrap();
-    (dir, path)
+    path
 }
 
-fn shell(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("{name} runs ({e}): `scripts/setup.sh test` installs it (make test does)")
-    });
+/// `name args...` in the session, with the built `oauth-desk` first on the PATH (the scripts
+/// call it back by name, as an installed one is).
+fn shell(s: &Session, name: &str, args: &[&str]) -> String {
+    let mut cmd = Command::new(name);
+    s.apply(&mut cmd);
+    let path = format!(
+        "{}:{}",
+        bins::profile_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cmd
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{name} runs ({e}): `scripts/setup.sh test` installs it (make test does)")
+        });
     assert!(
         out.status.success(),
         "{name}: {}",
@@ -34,18 +71,30 @@ fn shell(name: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+fn offers(out: &str, word: &str) -> bool {
+    // bash: the word; fish: the word, a tab, its description; zsh: the word, a colon, its
+    // description.
+    out.lines().any(|l| {
+        l.trim() == word
+            || l.starts_with(&format!("{word}\t"))
+            || l.starts_with(&format!("{word}:"))
+    })
+}
+
 #[test]
-fn bash_completes_subcommands_and_flags() {
-    let (_dir, path) = script("bash");
+fn bash_completes_commands_flags_and_the_vaults_names() {
+    let s = vault();
+    let path = script("bash", s.home(), "oauth-desk.bash");
     let ask = |line: &str| {
         let words: Vec<&str> = line.split(' ').collect();
         shell(
+            &s,
             "bash",
             &[
                 "-c",
                 &format!(
                     // The function the script registered for the command, as bash would call it.
-                    "source {}; f=$(complete -p oauth-desk | sed -E 's/.*-F ([^ ]+).*/\\1/'); COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \"$f\" oauth-desk '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                    "source {}; f=$(complete -p oauth-desk | sed -E 's/.*-F ([^ ]+).*/\\1/'); COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9; \"$f\" oauth-desk '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
                     path.display(),
                     words.join(" "),
                     words.len() - 1,
@@ -55,46 +104,81 @@ fn bash_completes_subcommands_and_flags() {
             ],
         )
     };
-    assert!(ask("oauth-desk tok").lines().any(|l| l == "token"), "token");
+    assert!(offers(&ask("oauth-desk tok"), "token"), "token");
     let flags = ask("oauth-desk provider add Work --client-a");
-    assert!(flags.lines().any(|l| l == "--client-auth"), "{flags}");
-    let dpop = ask("oauth-desk token pro");
-    assert!(dpop.lines().any(|l| l == "proof"), "{dpop}");
-}
-
-#[test]
-fn zsh_registers_its_completion_function() {
-    let (_dir, path) = script("zsh");
-    let out = shell(
-        "zsh",
-        &[
-            "-f",
-            "-c",
-            &format!(
-                "autoload -U compinit; compinit -u -D; source {}; print -r -- ${{_comps[oauth-desk]}}; whence -w _oauth-desk; whence -f _oauth-desk _oauth-desk_commands",
-                path.display()
-            ),
-        ],
-    );
-    assert_eq!(
-        out.lines().next(),
-        Some("_oauth-desk"),
-        "compinit registered it for oauth-desk: {out}"
-    );
+    assert!(offers(&flags, "--client-auth"), "{flags}");
+    let proof = ask("oauth-desk token pro");
+    assert!(offers(&proof, "proof"), "{proof}");
+    let names = ask("oauth-desk token get ");
     assert!(
-        out.contains("_oauth-desk: function"),
-        "the completion function is defined: {out}"
+        offers(&names, "work-idp") && offers(&names, "personal"),
+        "{names}"
     );
-    // What it offers: the subcommands and the provider flags built at run time.
-    assert!(out.contains("'token:"), "{out}");
-    assert!(out.contains("--client-auth"), "{out}");
+    let names = ask("oauth-desk login wo");
+    assert_eq!(names.trim(), "work-idp", "{names}");
+    let accounts = ask("oauth-desk token get work-idp --account al");
+    assert_eq!(accounts.trim(), "alice@example.test", "{accounts}");
+    let new = ask("oauth-desk provider add wo");
+    assert!(
+        !offers(&new, "work-idp"),
+        "a new provider's name is not offered: {new}"
+    );
 }
 
 #[test]
-fn fish_completes_subcommands_and_flags() {
-    let (_dir, path) = script("fish");
+fn zsh_completes_on_the_first_tab_whether_autoloaded_or_sourced() {
+    let s = vault();
+    let functions = s.home().join("zfunc");
+    std::fs::create_dir_all(&functions).unwrap();
+    let path = script("zsh", &functions, "_oauth-desk");
+    // `_describe` is where zsh's completion system shows candidates: printed here instead.
+    let describe = "_describe() { local n=${@[-1]}; print -rl -- ${(P)n}; }";
+    let ask = |load: &str, line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        shell(
+            &s,
+            "zsh",
+            &[
+                "-f",
+                "-c",
+                &format!(
+                    "{load}; {describe}; words=({}); CURRENT={}; print -r -- \"registered: ${{_comps[oauth-desk]}}\"; ${{_comps[oauth-desk]}}",
+                    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+                    words.len()
+                ),
+            ],
+        )
+    };
+    // As packaged: the file on $fpath, found by compinit and autoloaded on the first Tab.
+    let autoloaded = format!(
+        "fpath=({} $fpath); autoload -U compinit; compinit -u -D",
+        functions.display()
+    );
+    let out = ask(&autoloaded, "oauth-desk token get wo");
+    assert!(out.contains("registered: _oauth-desk"), "{out}");
+    assert!(offers(&out, "work-idp"), "the first Tab completes: {out}");
+    // Sourced from a shell's startup file.
+    let sourced = format!(
+        "autoload -U compinit; compinit -u -D; source {}",
+        path.display()
+    );
+    let out = ask(&sourced, "oauth-desk tok");
+    assert!(
+        out.contains("registered: _clap_dynamic_completer_oauth_desk"),
+        "{out}"
+    );
+    assert!(offers(&out, "token"), "{out}");
+    let out = ask(&sourced, "oauth-desk exec work-idp --account ");
+    assert!(offers(&out, "alice@example.test"), "{out}");
+}
+
+#[test]
+fn fish_completes_commands_flags_and_the_vaults_names() {
+    let s = vault();
+    let path = script("fish", s.home(), "oauth-desk.fish");
     let ask = |line: &str| {
         shell(
+            &s,
             "fish",
             &[
                 "--no-config",
@@ -104,10 +188,32 @@ fn fish_completes_subcommands_and_flags() {
         )
     };
     let subcommands = ask("oauth-desk tok");
-    assert!(
-        subcommands.lines().any(|l| l.starts_with("token")),
-        "{subcommands}"
-    );
+    assert!(offers(&subcommands, "token"), "{subcommands}");
     let flags = ask("oauth-desk provider add Work --dp");
     assert!(flags.lines().any(|l| l.starts_with("--dpop")), "{flags}");
+    let names = ask("oauth-desk kube-credential pe");
+    assert!(offers(&names, "personal"), "{names}");
+}
+
+#[test]
+fn without_a_vault_to_open_completion_offers_commands_and_asks_nothing() {
+    // No keyring, no passphrase: the names are left out, silently, at once.
+    let s = Session::without_keyring();
+    let path = script("bash", s.home(), "oauth-desk.bash");
+    let out = shell(
+        &s,
+        "bash",
+        &[
+            "-c",
+            &format!(
+                "source {}; COMP_WORDS=(oauth-desk token get ''); COMP_CWORD=3; COMP_TYPE=9; _clap_complete_oauth_desk oauth-desk '' get; printf '%s\\n' \"${{COMPREPLY[@]}}\"; COMP_WORDS=(oauth-desk tok); COMP_CWORD=1; _clap_complete_oauth_desk oauth-desk tok oauth-desk; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                path.display()
+            ),
+        ],
+    );
+    assert!(offers(&out, "token"), "{out}");
+    assert!(
+        out.lines().all(|l| !l.contains(' ')),
+        "nothing but candidates: {out}"
+    );
 }

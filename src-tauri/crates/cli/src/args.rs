@@ -90,11 +90,16 @@ pub enum Command {
     Docker(DockerCmd),
 
     /// Print the shell's completion script: `source <(oauth-desk completions bash)`, the same
-    /// for zsh, `oauth-desk completions fish | source`
+    /// for zsh, `oauth-desk completions fish | source`. It completes commands, flags, and the
+    /// vault's provider names and account labels
     Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
     },
+
+    /// Write a manual page for every command into DIR (the packages install them)
+    #[command(hide = true)]
+    Manual { dir: PathBuf },
 
     /// Run a program with a fresh token in its environment (and, with --file, in a file kept
     /// fresh while it runs); signals reach it and its exit status is this command's

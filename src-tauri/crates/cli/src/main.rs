@@ -5,6 +5,7 @@
 mod api_cmd;
 mod args;
 mod ask;
+mod completion;
 mod docker_cmd;
 mod exec_cmd;
 mod front;
@@ -34,27 +35,9 @@ pub mod exit {
     pub const NEEDS_SIGNIN: u8 = 3;
 }
 
-/// The completion script of `shell` for the installed command, `oauth-desk` (the front),
-/// whatever this binary is named.
-fn completions(shell: clap_complete::Shell) -> oauth_desk_core::Result<()> {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "oauth-desk", &mut script);
-    let mut script = String::from_utf8_lossy(&script).into_owned();
-    if shell == clap_complete::Shell::Bash {
-        // clap_complete 4.6 names a subcommand's case arm `oauth__subcmd__desk__…` but the
-        // state it matches `oauth__desk__…` when the command's name has a hyphen, so nothing
-        // below the first level would complete. One name for both.
-        script = script.replace("oauth__subcmd__desk", "oauth__desk");
-    }
-    use std::io::Write;
-    std::io::stdout()
-        .write_all(script.as_bytes())
-        .map_err(|e| oauth_desk_core::Error::io("writing the completion script", e))
-}
-
 fn main() -> ExitCode {
     ask::take_handed_secrets();
+    completion::answer_shell();
     quiet_on_closed_stdout();
     oauth_desk_core::logging::init_from_env();
     let cli = match Cli::try_parse() {
@@ -92,7 +75,8 @@ fn main() -> ExitCode {
         Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
         Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
         Some(Command::Settings(cmd)) => settings_cmd::run(&cli.global, cmd),
-        Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Completions { shell }) => completion::script(&shell),
+        Some(Command::Manual { dir }) => completion::man_pages(&dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
