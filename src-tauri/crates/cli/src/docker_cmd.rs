@@ -3,14 +3,14 @@
 //! skopeo, buildah, crane...) runs `docker-credential-oauth-desk get` with the registry on
 //! standard input and reads `{ServerURL, Username, Secret}`; the secret is a fresh access token
 //! of the provider `oauth-desk docker setup` mapped the registry to. The mapping is kept beside
-//! the vault (`vault.docker.json`: registry, provider, account and user name, no secret), so a
-//! running window's agent answers without the vault's passphrase. The protocol's way of saying
+//! the vault (`vault.db.docker.json`: registry, provider, account and user name, no secret), so
+//! a running window's agent answers without the vault's passphrase. The protocol's way of saying
 //! no is a message on standard output and exit 1; "credentials not found in native keychain"
 //! is the one message docker reads as "no credentials here", and gets for registries not mapped.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +37,10 @@ const MIN_VALID_SECS: i64 = 60;
 
 /// The suffix docker's config names: docker runs `docker-credential-` + this.
 const HELPER: &str = "oauth-desk";
+
+/// Docker Hub, by the one name mapped for it; docker itself asks for it by its old address.
+const HUB: &str = "index.docker.io";
+const HUB_SERVER: &str = "https://index.docker.io/v1/";
 
 /// One registry's provider and the account and user name it is answered with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,12 +79,12 @@ pub fn credential(global: &Global, action: &str) -> ExitCode {
 
 /// What goes on standard output, or the error message docker is to show.
 fn answer(global: &Global, action: &str) -> std::result::Result<String, String> {
-    let path = mapping_path(global).map_err(|e| e.to_string())?;
+    let path = || mapping_path(global).map_err(|e| e.to_string());
     match action {
         "get" => {
             let server = read_request().map_err(|e| e.to_string())?;
             let host = registry_host(&server).map_err(|_| NOT_FOUND.to_owned())?;
-            let mapping = load(&path).map_err(|e| e.to_string())?;
+            let mapping = load(&path()?).map_err(|e| e.to_string())?;
             let Some(m) = mapping.registries.get(&host) else {
                 return Err(NOT_FOUND.into());
             };
@@ -95,7 +99,7 @@ fn answer(global: &Global, action: &str) -> std::result::Result<String, String> 
             .to_string())
         }
         "list" => {
-            let mapping = load(&path).map_err(|e| e.to_string())?;
+            let mapping = load(&path()?).map_err(|e| e.to_string())?;
             let listed: BTreeMap<&String, &String> = mapping
                 .registries
                 .iter()
@@ -112,7 +116,7 @@ fn answer(global: &Global, action: &str) -> std::result::Result<String, String> 
                 .and_then(|v| v["ServerURL"].as_str().map(str::to_owned))
                 .ok_or("docker sent no ServerURL to store")?;
             let host = registry_host(&server).map_err(|e| e.to_string())?;
-            if load(&path)
+            if load(&path()?)
                 .map_err(|e| e.to_string())?
                 .registries
                 .contains_key(&host)
@@ -131,6 +135,7 @@ fn answer(global: &Global, action: &str) -> std::result::Result<String, String> 
             let Ok(host) = registry_host(&server) else {
                 return Ok(String::new());
             };
+            let path = path()?;
             let mut mapping = load(&path).map_err(|e| e.to_string())?;
             if mapping.registries.remove(&host).is_some() {
                 save(&path, &mapping).map_err(|e| e.to_string())?;
@@ -162,7 +167,10 @@ fn registry_host(server: &str) -> Result<String> {
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))
         .unwrap_or(&lower);
-    let host = rest.split('/').next().unwrap_or_default().to_owned();
+    let host = match rest.split('/').next().unwrap_or_default() {
+        "docker.io" | "registry-1.docker.io" => HUB.to_owned(),
+        other => other.to_owned(),
+    };
     // The host becomes a key of two JSON files and goes into messages: a name, a port.
     if host.is_empty()
         || host.len() > 253 + 6
@@ -182,17 +190,36 @@ fn registry_host(server: &str) -> Result<String> {
     Ok(host)
 }
 
-/// Beside the vault, named after it: each vault has its own registries.
+/// The key docker looks a registry up by in `credHelpers`.
+fn config_key(host: &str) -> &str {
+    if host == HUB {
+        HUB_SERVER
+    } else {
+        host
+    }
+}
+
+/// Beside the vault, named after it whole: each vault has its own registries.
 fn mapping_path(global: &Global) -> Result<PathBuf> {
     let vault = crate::unlock::vault_path(global)?;
-    let mut name = vault.file_stem().unwrap_or_default().to_owned();
+    let mut name = vault.file_name().unwrap_or_default().to_owned();
     name.push(".docker.json");
     Ok(vault.with_file_name(name))
 }
 
 fn load(path: &Path) -> Result<Mapping> {
-    if !path.exists() {
-        return Ok(Mapping::default());
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Mapping::default()),
+        Err(e) => return Err(Error::io("reading the registry mapping", e)),
+    };
+    // It decides which provider's token goes to which registry: only the owner may have
+    // written it.
+    if meta.uid() != euid() || meta.mode() & 0o022 != 0 || !meta.is_file() {
+        return Err(Error::InvalidInput(format!(
+            "the registry mapping {} is not a file only you can write; it is not used",
+            visible(&path.display().to_string())
+        )));
     }
     let bytes = local_file::read_bounded(path, MAX_MAPPING, "the registry mapping")?;
     serde_json::from_slice(bytes.expose()).map_err(|e| {
@@ -229,10 +256,31 @@ fn docker_config() -> Result<PathBuf> {
     Ok(dir.join("config.json"))
 }
 
+/// This process's effective user.
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Sets (or, with None, removes) `credHelpers[host]` in docker's config, keeping the rest.
 fn set_cred_helper(host: &str, helper: Option<&str>) -> Result<PathBuf> {
     let path = docker_config()?;
-    let mut config = if path.exists() {
+    let shown = visible(&path.display().to_string());
+    // Written where it really is: a config kept as a link (stow, home-manager) stays one.
+    let (path, exists) = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::canonicalize(&path).map_err(|e| {
+                Error::InvalidInput(format!(
+                    "docker's config {shown} is a link to nothing ({e}); it is left as it is"
+                ))
+            })?;
+            (target, true)
+        }
+        Ok(_) => (path, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path, false),
+        Err(e) => return Err(Error::io("reading docker's config", e)),
+    };
+    let mut config = if exists {
         let bytes = local_file::read_bounded(&path, MAX_MAPPING, "docker's config")?;
         serde_json::from_slice::<Value>(bytes.expose())
             .ok()
@@ -256,13 +304,22 @@ fn set_cred_helper(host: &str, helper: Option<&str>) -> Result<PathBuf> {
             "credHelpers in docker's config is not an object; it is left as it is".into(),
         ));
     };
+    let key = config_key(host);
     match helper {
         Some(h) => {
-            helpers.insert(host.to_owned(), json!(h));
+            // Another helper's registry is not taken over without a word.
+            if let Some(other) = helpers.get(key).filter(|v| v.as_str() != Some(h)) {
+                return Err(Error::InvalidInput(format!(
+                    "{host} already has a credential helper in docker's config ({}); remove \
+                     that entry from credHelpers first",
+                    visible(&other.to_string())
+                )));
+            }
+            helpers.insert(key.to_owned(), json!(h));
         }
         None => {
-            if helpers.get(host).and_then(Value::as_str) == Some(HELPER) {
-                helpers.remove(host);
+            if helpers.get(key).and_then(Value::as_str) == Some(HELPER) {
+                helpers.remove(key);
             }
         }
     }
@@ -302,7 +359,8 @@ pub fn run(global: &Global, cmd: DockerCmd) -> Result<()> {
             let config = set_cred_helper(&host, Some(HELPER))?;
             save(&path, &mapping)?;
             println!(
-                "docker now asks OAuth Desk for {host}: \"credHelpers\": {{\"{host}\": \"{HELPER}\"}} in {}",
+                "docker now asks OAuth Desk for {host}: \"credHelpers\": {{\"{}\": \"{HELPER}\"}} in {}",
+                config_key(&host),
                 visible(&config.display().to_string())
             );
             println!(
@@ -339,6 +397,8 @@ mod tests {
             ("https://index.docker.io/v1/", "index.docker.io"),
             ("HTTPS://Registry.Example.com/v2/", "registry.example.com"),
             ("http://localhost:5000", "localhost:5000"),
+            ("docker.io", HUB),
+            ("registry-1.docker.io", HUB),
         ] {
             assert_eq!(registry_host(server).unwrap(), host, "{server}");
         }

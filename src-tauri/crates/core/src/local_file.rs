@@ -45,18 +45,20 @@ pub fn read_bounded(path: &Path, max: usize, what: &str) -> Result<Secret<Vec<u8
 /// then renamed over it, so a reader never sees half of it and a crash leaves the old one.
 /// `what` names it in errors ("the token file").
 pub fn write_private(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    // A random name: a process id is not unique across containers sharing a folder, and the
+    // exclusive create below never takes over a file (or a link) somebody else made.
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("the OS random source is available");
     let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
+        ".{}.{:016x}.tmp",
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default(),
-        std::process::id()
+        u64::from_le_bytes(random)
     ));
     let shown = crate::text::shown(&path.display().to_string());
     let cannot =
         |e: std::io::Error| Error::InvalidInput(format!("cannot write {what} {shown}: {e}"));
-    // A leftover of an earlier run with this process id, never a file somebody else made.
-    let _ = std::fs::remove_file(&tmp);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

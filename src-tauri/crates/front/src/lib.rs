@@ -42,10 +42,16 @@ pub fn run(prefix: &[&str]) -> ExitCode {
     cmd.arg0("oauth-desk").args(&args);
     oauth_desk_agent_client::handover::send(&mut cmd);
     let err = cmd.exec();
-    eprintln!(
+    let said = format!(
         "oauth-desk: cannot run {} ({err}); reinstall OAuth Desk",
         full.display()
     );
+    // docker shows a helper's standard output, not its standard error.
+    if prefix.first() == Some(&"docker-credential") {
+        println!("{said}");
+    } else {
+        eprintln!("{said}");
+    }
     ExitCode::from(1)
 }
 
