@@ -7,7 +7,8 @@
 // IDP_DPOP_NONCE ("1": every DPoP proof must carry a nonce the provider gave, RFC 9449 §8),
 // IDP_TLS_KEY, IDP_TLS_CERT and IDP_TLS_CLIENT_CA (PEM files: HTTPS, asking every client for a
 // certificate, which the CA's verify for tls_client_auth; mutual TLS, RFC 8705), IDP_MTLS_ALIASES
-// ("1": the metadata names mTLS aliases of the endpoints on https://localhost:PORT).
+// ("1": the metadata names mTLS aliases of the endpoints on https://localhost:PORT),
+// IDP_REGISTRATION_TOKEN (registering a client takes this initial access token, RFC 7591 §3).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -98,9 +99,11 @@ const configuration = {
         return property === 'tls_client_auth_subject_dn' && `CN=${peer.subject.CN}` === expected;
       },
     },
-    // Open dynamic registration (RFC 7591): tests register clients whose keys they made first
-    // (private_key_jwt).
-    registration: { enabled: true },
+    // Dynamic registration (RFC 7591): open, or with IDP_REGISTRATION_TOKEN only for a request
+    // that carries that initial access token; and its management (RFC 7592), which rotates the
+    // registration access token at each update.
+    registration: { enabled: true, initialAccessToken: process.env.IDP_REGISTRATION_TOKEN || false },
+    registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
   },
   // Refresh tokens for every client allowed the grant, without the offline_access + consent dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),

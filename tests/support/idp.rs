@@ -56,6 +56,8 @@ pub struct Options<'a> {
     /// With `tls`: name mTLS aliases of the token, revocation, introspection and userinfo
     /// endpoints on https://localhost:PORT in the metadata (RFC 8705 §5).
     pub mtls_aliases: bool,
+    /// Registering a client (RFC 7591) takes this initial access token.
+    pub registration_token: Option<&'a str>,
 }
 
 impl Idp {
@@ -95,6 +97,9 @@ impl Idp {
         }
         if opts.mtls_aliases {
             cmd.env("IDP_MTLS_ALIASES", "1");
+        }
+        if let Some(token) = opts.registration_token {
+            cmd.env("IDP_REGISTRATION_TOKEN", token);
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.

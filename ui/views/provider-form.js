@@ -101,6 +101,12 @@ const SECTIONS = [
         type: 'url',
         hint: 'RFC 9126: where the authorization request is sent before the sign-in opens.',
       },
+      {
+        name: 'registration_url',
+        label: 'Client registration endpoint',
+        type: 'url',
+        hint: 'RFC 7591: where OAuth Desk can register a client of its own (oauth-desk provider register).',
+      },
     ],
   },
   {

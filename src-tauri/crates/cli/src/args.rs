@@ -373,6 +373,23 @@ pub enum ProviderCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Register a new client at the provider (RFC 7591) and add the provider with it. The
+    /// registration endpoint (from --issuer's discovery, or --registration-url) gets the
+    /// redirect URIs, grants, authentication method and client key OAuth Desk will use; the
+    /// client id and secret it gives are kept, with the token that manages the registration
+    Register {
+        /// A name of your choice, used by `login`, `token get` and the window
+        name: String,
+        #[command(flatten)]
+        fields: ProviderFields,
+        /// Read the initial access token the provider requires for registering (RFC 7591 §3)
+        /// from standard input
+        #[arg(long)]
+        initial_token_stdin: bool,
+        /// Print the new provider as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// List the providers
     List {
         #[arg(long)]
@@ -395,6 +412,10 @@ pub enum ProviderCmd {
         rename: Option<String>,
         #[command(flatten)]
         fields: ProviderFields,
+        /// Then send the provider's settings to the client's registration at the provider
+        /// (RFC 7592), for a client `provider register` created
+        #[arg(long)]
+        update_registration: bool,
         #[arg(long)]
         json: bool,
     },
@@ -404,6 +425,10 @@ pub enum ProviderCmd {
         /// Remove without asking (for scripts)
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Delete the client at the provider first (RFC 7592), for a client `provider
+        /// register` created; when the provider refuses, nothing is removed
+        #[arg(long)]
+        deregister: bool,
         #[arg(long)]
         json: bool,
     },
@@ -440,6 +465,7 @@ impl ProviderCmd {
             | ProviderCmd::Show { json, .. }
             | ProviderCmd::Update { json, .. }
             | ProviderCmd::Remove { json, .. }
+            | ProviderCmd::Register { json, .. }
             | ProviderCmd::Presets { json }
             | ProviderCmd::Import { json, .. } => *json,
             ProviderCmd::Export { .. } | ProviderCmd::Jwks { .. } => false,

@@ -27,7 +27,7 @@ const VAR: &str = "OAUTH_DESK_COMPLETE";
 const BIN: &str = "oauth-desk";
 
 /// Commands whose NAME is a new provider's, which no completion can know.
-const NEW_NAMES: &[&str] = &["add"];
+const NEW_NAMES: &[&str] = &["add", "register"];
 
 /// How long Tab waits for the vault's names before offering the rest without them.
 const NAMES_TIME_LIMIT: Duration = Duration::from_millis(1500);

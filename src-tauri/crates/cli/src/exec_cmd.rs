@@ -38,6 +38,9 @@ const FORWARDED: [libc::c_int; 6] = [
     libc::SIGUSR2,
 ];
 
+/// A signal that came before CMD was started (0: none): it is passed on once CMD is.
+static PENDING: AtomicI32 = AtomicI32::new(0);
+
 extern "C" fn forward(signal: libc::c_int) {
     let child = CHILD.load(Ordering::SeqCst);
     if child > 0 {
@@ -45,6 +48,8 @@ extern "C" fn forward(signal: libc::c_int) {
         unsafe {
             libc::kill(child, signal);
         }
+    } else {
+        PENDING.store(signal, Ordering::SeqCst);
     }
 }
 
@@ -87,6 +92,14 @@ pub fn run(global: &Global, args: ExecArgs) -> Result<()> {
     let mut cmd = Command::new(program);
     cmd.args(rest).env(&args.var, first.token.expose());
     oauth_desk_core::child_env::scrub(&mut cmd);
+    // Installed before CMD starts: a signal sent as soon as CMD is seen running must reach it,
+    // not end this process and leave CMD behind.
+    for signal in FORWARDED {
+        // SAFETY: `forward` only reads and writes atomics and calls kill.
+        unsafe {
+            libc::signal(signal, forward as *const () as libc::sighandler_t);
+        }
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -100,10 +113,11 @@ pub fn run(global: &Global, args: ExecArgs) -> Result<()> {
         }
     };
     CHILD.store(child.id() as i32, Ordering::SeqCst);
-    for signal in FORWARDED {
-        // SAFETY: `forward` only reads an atomic and calls kill.
+    let early = PENDING.swap(0, Ordering::SeqCst);
+    if early != 0 {
+        // SAFETY: kill with our own child's pid.
         unsafe {
-            libc::signal(signal, forward as *const () as libc::sighandler_t);
+            libc::kill(child.id() as i32, early);
         }
     }
     let done = Arc::new(AtomicBool::new(false));

@@ -9,6 +9,7 @@ use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets;
 use oauth_desk_core::oauth::provider::ProviderInput;
 use oauth_desk_core::oauth::signing_key::{Alg, KeyInput, MAX_IMPORT_BYTES};
+use oauth_desk_core::providers::registration;
 use oauth_desk_core::text::visible;
 use oauth_desk_core::vault::provider_table::ProviderView;
 use oauth_desk_core::vault::Create;
@@ -38,6 +39,44 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             apply(&mut input, &fields)?;
             let view = providers::add(&vault, &input, time::now())?;
             print_saved("Added", &view, json);
+            Ok(())
+        }
+        ProviderCmd::Register {
+            name,
+            fields,
+            initial_token_stdin,
+            json,
+        } => {
+            if fields.value("client_id").is_some() {
+                return Err(Error::field(
+                    "client_id",
+                    "comes from the provider when registering; leave --client-id out",
+                ));
+            }
+            if initial_token_stdin && fields.more.client_secret_stdin {
+                return Err(Error::InvalidInput(
+                    "--initial-token-stdin and --client-secret-stdin both read standard input: \
+                     the provider gives the client secret when registering"
+                        .into(),
+                ));
+            }
+            let vault = unlock::open(global, Create::IfMissing)?;
+            let mut input = ProviderInput::default();
+            if let Some(id) = fields.value("preset") {
+                let preset = presets::find(id).ok_or_else(|| unknown_preset(id))?;
+                input = preset.fill(&pairs("preset-param", &fields.more.preset_params)?)?;
+            }
+            input.name = Some(name);
+            apply(&mut input, &fields)?;
+            let initial = initial_token_stdin.then(read_initial_token).transpose()?;
+            let view = registration::register(
+                &vault,
+                &input,
+                initial.as_ref(),
+                &Http::new()?,
+                time::now(),
+            )?;
+            print_saved("Registered a client and added", &view, json);
             Ok(())
         }
         ProviderCmd::List { json } => {
@@ -82,6 +121,7 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             name,
             rename,
             fields,
+            update_registration,
             json,
         } => {
             let vault = unlock::open(global, Create::Never)?;
@@ -100,7 +140,12 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
                 input.name = Some(new_name);
             }
             apply(&mut input, &fields)?;
-            let updated = providers::update(&vault, &name, &input, time::now())?;
+            let mut updated = providers::update(&vault, &name, &input, time::now())?;
+            if update_registration {
+                let renamed = updated.provider.name.clone();
+                registration::update_registration(&vault, &renamed, &Http::new()?, time::now())?;
+                updated.provider = providers::show(&vault, &renamed)?;
+            }
             if json {
                 println!("{}", to_json(&updated));
             } else {
@@ -111,14 +156,23 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             }
             Ok(())
         }
-        ProviderCmd::Remove { name, yes, json } => {
+        ProviderCmd::Remove {
+            name,
+            yes,
+            deregister,
+            json,
+        } => {
             let vault = unlock::open(global, Create::Never)?;
             let view = providers::show(&vault, &name)?;
             if !yes && !confirm(&view)? {
                 eprintln!("Nothing was removed.");
                 return Ok(());
             }
-            let tokens = providers::remove(&vault, &name, time::now())?;
+            let tokens = if deregister {
+                registration::deregister(&vault, &name, &Http::new()?, time::now())?
+            } else {
+                providers::remove(&vault, &name, time::now())?
+            };
             if json {
                 println!(
                     "{}",
@@ -284,6 +338,24 @@ fn read_secret() -> Result<Secret<String>> {
         ));
     }
     Ok(Secret::new(secret))
+}
+
+/// The first line of standard input: the initial access token for registering, never in argv.
+fn read_initial_token() -> Result<Secret<String>> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::InvalidInput(format!(
+            "cannot read the initial access token from standard input: {e}"
+        ))
+    })?;
+    let token = line.trim_end_matches(['\n', '\r']).to_owned();
+    line.zeroize();
+    if token.is_empty() {
+        return Err(Error::InvalidInput(
+            "--initial-token-stdin was given but standard input held no token".into(),
+        ));
+    }
+    Ok(Secret::new(token))
 }
 
 fn confirm(view: &ProviderView) -> Result<bool> {

@@ -4,6 +4,7 @@
 //! host leaves the client secret and the tokens behind (`moves`).
 
 pub mod moves;
+pub mod registration;
 
 use serde::Serialize;
 

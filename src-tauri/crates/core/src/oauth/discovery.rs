@@ -46,6 +46,8 @@ pub struct Metadata {
     /// RFC 9126: where authorization requests are pushed, and whether they must be.
     pub pushed_authorization_request_endpoint: Option<String>,
     pub require_pushed_authorization_requests: bool,
+    /// RFC 7591 §3: where clients are registered.
+    pub registration_endpoint: Option<String>,
 }
 
 /// The endpoints whose mutual-TLS aliases are read (RFC 8705 §5), by their metadata names.
@@ -299,6 +301,7 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             .and_then(Value::as_bool)
             .unwrap_or(false),
         pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
+        registration_endpoint: endpoint("registration_endpoint")?,
         mtls_endpoint_aliases,
         tls_client_certificate_bound_access_tokens: doc
             .get("tls_client_certificate_bound_access_tokens")
@@ -344,6 +347,7 @@ impl Metadata {
             &mut input.par_url,
             &self.pushed_authorization_request_endpoint,
         );
+        set(&mut input.registration_url, &self.registration_endpoint);
         for (name, slot) in [
             ("token_endpoint", &mut input.mtls_token_url),
             ("revocation_endpoint", &mut input.mtls_revocation_url),

@@ -17,4 +17,5 @@ pub mod polling;
 pub mod presets;
 pub mod provider;
 pub mod provider_schema;
+pub mod registration;
 pub mod signing_key;

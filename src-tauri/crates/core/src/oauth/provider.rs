@@ -93,6 +93,8 @@ provider_fields! {
     /// The pushed authorization request endpoint (RFC 9126)
     par_url: Option<String>, check url, flag Some(("par-url", "URL")),
         guard "pushed authorization request endpoint";
+    /// The client registration endpoint (RFC 7591), where `provider register` creates a client
+    registration_url: Option<String>, check url, flag Some(("registration-url", "URL"));
     /// Push each authorization request to the provider first (RFC 9126), as some providers
     /// require; the browser then carries only a reference to it
     par: bool, check boolean, flag Some(("par", "true|false"));

@@ -215,12 +215,21 @@ mod tests {
                 ("par_url", "pushed authorization request endpoint"),
             ]
         );
-        // Every other URL field receives no credential, and the preview still shows it.
+        // Every other URL field receives no stored credential (the registration endpoint gets
+        // an initial access token typed for that one request), and the preview still shows it.
         let unguarded: Vec<&str> = url_fields()
             .filter(|f| f.guarded.is_none())
             .map(|f| f.name)
             .collect();
-        assert_eq!(unguarded, ["authorization_url", "jwks_uri", "redirect_url"]);
+        assert_eq!(
+            unguarded,
+            [
+                "authorization_url",
+                "registration_url",
+                "jwks_uri",
+                "redirect_url"
+            ]
+        );
     }
 
     #[test]

@@ -70,6 +70,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0009_account_dpop_keys.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 10,
+        name: "registration",
+        sql: include_str!("../../migrations/0010_registration.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

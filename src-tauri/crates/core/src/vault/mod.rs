@@ -17,6 +17,7 @@ mod shared;
 
 pub mod activity;
 pub mod provider_table;
+pub mod registrations;
 pub mod settings;
 pub mod tokens;
 
