@@ -323,39 +323,34 @@ fn unknown_preset(id: &str) -> Error {
 
 /// One line of standard input, never echoed, never in argv.
 fn read_secret() -> Result<Secret<String>> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        Error::InvalidInput(format!(
-            "cannot read the client secret from standard input: {e}"
-        ))
-    })?;
-    let secret = line.trim_end_matches(['\n', '\r']).to_owned();
-    line.zeroize();
-    if secret.is_empty() {
-        return Err(Error::field(
+    stdin_line("the client secret")?.ok_or_else(|| {
+        Error::field(
             "client_secret",
             "--client-secret-stdin was given but standard input held no secret",
-        ));
-    }
-    Ok(Secret::new(secret))
+        )
+    })
 }
 
 /// The first line of standard input: the initial access token for registering, never in argv.
 fn read_initial_token() -> Result<Secret<String>> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        Error::InvalidInput(format!(
-            "cannot read the initial access token from standard input: {e}"
-        ))
-    })?;
-    let token = line.trim_end_matches(['\n', '\r']).to_owned();
-    line.zeroize();
-    if token.is_empty() {
-        return Err(Error::InvalidInput(
+    stdin_line("the initial access token")?.ok_or_else(|| {
+        Error::InvalidInput(
             "--initial-token-stdin was given but standard input held no token".into(),
-        ));
-    }
-    Ok(Secret::new(token))
+        )
+    })
+}
+
+/// The first line of standard input without its line break (None when empty); `what` names
+/// it in errors.
+fn stdin_line(what: &str) -> Result<Option<Secret<String>>> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::InvalidInput(format!("cannot read {what} from standard input: {e}")))?;
+    let value = line.trim_end_matches(['\n', '\r']).to_owned();
+    line.zeroize();
+    Ok((!value.is_empty()).then(|| Secret::new(value)))
 }
 
 fn confirm(view: &ProviderView) -> Result<bool> {
