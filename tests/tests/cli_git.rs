@@ -114,6 +114,39 @@ fn without_a_provider_or_a_sign_in_git_goes_to_the_next_helper() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("oauth-desk git-credential"), "{said}");
 
+    // A locked vault (no passphrase, no keyring): the same.
+    let mut locked = Command::new("git");
+    locked.args([
+        "-c",
+        &helper("Test IdP"),
+        "-c",
+        &fallback(),
+        "credential",
+        "fill",
+    ]);
+    s.apply(&mut locked);
+    let out = locked
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove(PASS.0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("protocol=https\nhost={HOST}\n\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        answered(&out).contains("password=fallback"),
+        "{}",
+        answered(&out)
+    );
+
     // An unknown provider, and a helper without one: the same.
     for config in [
         helper("Nobody"),

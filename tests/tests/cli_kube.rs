@@ -95,6 +95,26 @@ fn without_a_sign_in_kubectl_shows_why_and_the_plugin_exits_3() {
 
     let direct = run(&s, &["kube-credential", "Test IdP"], &[PASS], "");
     assert_eq!(direct.status.code(), Some(3));
+
+    // An unknown provider and a locked vault: a message on standard error and exit 1, which
+    // kubectl shows as it does the others.
+    let unknown = run(&s, &["kube-credential", "Nobody"], &[PASS], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("Nobody"));
+    assert!(unknown.stdout.is_empty(), "no credential");
+    let mut locked = Command::new("kubectl");
+    locked
+        .arg("--kubeconfig")
+        .arg(&config)
+        .args(["get", "--raw", "/version"]);
+    s.apply(&mut locked);
+    let out = locked.env_remove(PASS.0).output().expect("kubectl runs");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("passphrase") || said.contains("keyring") || said.contains("locked"),
+        "kubectl shows why: {said}"
+    );
 }
 
 #[test]
