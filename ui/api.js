@@ -22,7 +22,7 @@ const { invoke } = window.__TAURI__.core;
  *   authorization_url: string | null, token_url: string | null, refresh_url: string | null,
  *   revocation_url: string | null, userinfo_url: string | null, device_authorization_url: string | null,
  *   introspection_url: string | null, jwks_uri: string | null, par_url: string | null, par: boolean,
- *   registration_url: string | null,
+ *   registration_url: string | null, registered: boolean,
  *   client_id: string,
  *   has_client_secret: boolean, client_auth: string, auth_methods: string[], assertion_algs: string[],
  *   assertion_aud_issuer: boolean,
@@ -105,6 +105,12 @@ export const providerForm = (name) => call('provider_form', { name });
 export const checkProvider = (input, editing) => call('check_provider', { input, editing });
 /** @type {(input: ProviderSubmission) => Promise<Updated>} */
 export const addProvider = (input) => call('add_provider', { input });
+/** @type {(input: ProviderSubmission, initialToken: string | null) => Promise<ProviderView>} */
+export const registerProvider = (input, initialToken) => call('register_provider', { input, initialToken });
+/** @type {(name: string) => Promise<ProviderView>} */
+export const updateRegistration = (name) => call('update_registration', { name });
+/** @type {(name: string) => Promise<number>} */
+export const deregisterProvider = (name) => call('deregister_provider', { name });
 /** @type {(name: string, input: ProviderSubmission) => Promise<Updated>} */
 export const updateProvider = (name, input) => call('update_provider', { name, input });
 /** @type {(name: string) => Promise<void>} */

@@ -114,15 +114,15 @@ export function visible(text) {
 
 // Asks before something is destroyed. Resolves true only on the explicit button; Escape,
 // Cancel and closing the dialog all mean no. Cancel has the focus, so Enter does not destroy.
-export function confirmDialog({ title, text, confirm }) {
+export function confirmDialog({ title, text, confirm, kind = 'danger', cancel: no = 'Cancel' }) {
   return new Promise((resolve) => {
     const dialog = el('dialog', {
       class: 'confirm',
       'aria-labelledby': 'confirm-title',
       'aria-describedby': 'confirm-text',
     });
-    const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
-    const ok = el('button', { type: 'button', class: 'danger' }, confirm);
+    const cancel = el('button', { type: 'button', class: 'secondary' }, no);
+    const ok = el('button', { type: 'button', class: kind }, confirm);
     dialog.append(
       el('h2', { id: 'confirm-title' }, title),
       el('p', { id: 'confirm-text', class: 'muted' }, text),
@@ -141,5 +141,47 @@ export function confirmDialog({ title, text, confirm }) {
     document.body.append(dialog);
     dialog.showModal();
     cancel.focus();
+  });
+}
+
+// Asks for one optional secret value before an action (an initial access token): resolves
+// null when the person cancels, else the typed text ('' when left empty). The value is never
+// shown unless asked, and the dialog leaves nothing behind.
+/** @returns {Promise<string | null>} */
+export function secretDialog({ title, text, label, confirm }) {
+  return new Promise((resolve) => {
+    const dialog = el('dialog', {
+      class: 'confirm',
+      'aria-labelledby': 'secret-title',
+      'aria-describedby': 'secret-text',
+    });
+    const input = el('input', { type: 'password', id: 'secret-value', autocomplete: 'off' });
+    const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const ok = el('button', { type: 'submit', class: 'primary' }, confirm);
+    const form = el(
+      'form',
+      { method: 'dialog' },
+      el('h2', { id: 'secret-title' }, title),
+      el('p', { id: 'secret-text', class: 'muted' }, text),
+      el('label', { for: 'secret-value' }, label),
+      input,
+      el('div', { class: 'actions' }, cancel, ok),
+    );
+    dialog.append(form);
+    let answer = null;
+    cancel.addEventListener('click', () => dialog.close());
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      answer = input.value;
+      dialog.close();
+    });
+    dialog.addEventListener('close', () => {
+      input.value = '';
+      dialog.remove();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
   });
 }

@@ -409,3 +409,133 @@ async fn the_import_preview_shows_endpoints_old_and_new_and_applies_only_what_it
         assert_eq!(t["status"], "needs_signin", "{tokens}");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn register_a_client_from_the_form_and_delete_it_there_when_removing() {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    let env = [("OAUTH_DESK_PASSPHRASE", PASSPHRASE)];
+
+    // Discovery names the registration endpoint; the form then offers to register.
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app.wait_value(
+        "Client registration endpoint",
+        &format!("{}/reg", idp.issuer),
+    )
+    .await;
+    app.type_into("Name", "Registered IdP").await;
+    app.click("Register a new client").await;
+    app.text("Initial access token (optional)").await;
+    app.screenshot("providers-register-dialog").await;
+    app.click("Register").await;
+    app.find(
+        &card("Registered IdP"),
+        "the registered provider in the list",
+    )
+    .await;
+    app.screenshot("providers-registered").await;
+    let shown = json(&run(
+        &session,
+        &["provider", "show", "Registered IdP", "--json"],
+        &env,
+        "",
+    ));
+    assert_eq!(shown["registered"], true);
+    assert_eq!(shown["has_client_secret"], true);
+    let client_id = shown["client_id"].as_str().unwrap().to_owned();
+    let secret: String = session
+        .open_vault(PASSPHRASE)
+        .conn()
+        .query_row(
+            "SELECT client_secret FROM providers WHERE name = 'Registered IdP'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Whether the provider takes the client's credentials (blocking HTTP: off the async
+    // thread).
+    let token_endpoint = format!("{}/token", idp.issuer);
+    let client_works = || {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    oauth_desk_tests::http()
+                        .post(&token_endpoint)
+                        .basic_auth(&client_id, Some(&secret))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send()
+                        .unwrap()
+                        .status()
+                        .is_success()
+                })
+                .join()
+                .unwrap()
+        })
+    };
+    assert!(client_works(), "the registered client works");
+
+    // Editing it offers to send the new settings to the provider.
+    app.find(
+        &format!(
+            "{}//button[normalize-space()='Edit']",
+            card("Registered IdP")
+        ),
+        "Edit",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.wait_value("Name", "Registered IdP").await;
+    app.type_into("Default scopes", "openid email").await;
+    app.click("Save changes").await;
+    app.text("Update the registration at the provider too?")
+        .await;
+    app.screenshot("providers-update-registration").await;
+    app.click("Update registration").await;
+    app.find(&card("Registered IdP"), "back in the list").await;
+    let (uri, rat): (String, String) = session
+        .open_vault(PASSPHRASE)
+        .conn()
+        .query_row(
+            "SELECT client_uri, access_token FROM registrations",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let registered: serde_json::Value = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                oauth_desk_tests::http()
+                    .get(&uri)
+                    .bearer_auth(&rat)
+                    .send()
+                    .unwrap()
+                    .json()
+                    .unwrap()
+            })
+            .join()
+            .unwrap()
+    });
+    assert_eq!(registered["scope"], "openid email", "{registered}");
+
+    // Removing it offers to delete the client at the provider too.
+    let remove = format!(
+        "{}//button[normalize-space()='Remove']",
+        card("Registered IdP")
+    );
+    app.find(&remove, "Remove").await.click().await.unwrap();
+    app.click("Remove provider").await;
+    app.text("Also delete the client at the provider?").await;
+    app.screenshot("providers-deregister-confirmation").await;
+    app.click("Delete there too").await;
+    app.text_gone("Registered IdP").await;
+    app.close().await;
+    let listed = json(&run(&session, &["provider", "list", "--json"], &env, ""));
+    assert_eq!(listed, serde_json::json!([]));
+    assert!(!client_works(), "the client is deleted at the provider");
+}

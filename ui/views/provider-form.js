@@ -3,7 +3,7 @@
 // the REST API refuse exactly the same things.
 import * as api from '../api.js';
 import { setTitle } from '../app.js';
-import { confirmDialog, el, field, toast, visible } from '../dom.js';
+import { confirmDialog, el, field, secretDialog, toast, visible } from '../dom.js';
 
 /** @typedef {import('../api.js').ProviderForm} ProviderForm */
 
@@ -186,7 +186,7 @@ const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat(
  * Shows the form in the view, empty or filled from a preset (to add) or from `existing` (to
  * edit); `back` is called with the provider's name once it is saved or the form is left.
  * @param {HTMLElement} view
- * @param {{ existing?: { name: string, has_client_secret?: boolean } | null, presetId?: string | null, back: (name?: string | null) => Promise<void> }} o
+ * @param {{ existing?: { name: string, has_client_secret?: boolean, registered?: boolean } | null, presetId?: string | null, back: (name?: string | null) => Promise<void> }} o
  */
 export async function showForm(view, { existing = null, presetId = null, back }) {
   const editing = existing?.name ?? null;
@@ -233,8 +233,15 @@ export async function showForm(view, { existing = null, presetId = null, back })
   const formError = el('p', { class: 'field-error', role: 'alert', id: 'form-error' });
   const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
   const save = el('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Save provider');
-  form.append(formError, el('div', { class: 'actions sticky' }, cancel, save));
+  // A new provider whose metadata names a registration endpoint: OAuth Desk can create its own
+  // client there (RFC 7591) instead of one typed in.
+  const register = el('button', { type: 'button', class: 'secondary', hidden: '' }, 'Register a new client');
+  const showRegister = () => {
+    register.hidden = Boolean(editing) || !form.elements.registration_url.value.trim();
+  };
+  form.append(formError, el('div', { class: 'actions sticky' }, cancel, register, save));
   fill(form, values);
+  showRegister();
 
   // Errors beside each field, asked of the core as the user types (after a short pause).
   let timer = null;
@@ -257,7 +264,41 @@ export async function showForm(view, { existing = null, presetId = null, back })
   form.addEventListener('input', (ev) => {
     if (ev.target.name) touched.add(ev.target.name);
     dirty = true;
+    showRegister();
     check();
+  });
+  // Discovery and presets fill fields without an input event.
+  form.addEventListener('filled', showRegister);
+  register.addEventListener('click', async () => {
+    let host = '';
+    try {
+      host = new URL(form.elements.registration_url.value).host;
+    } catch {
+      host = form.elements.registration_url.value;
+    }
+    const token = await secretDialog({
+      title: `Register a new client at ${visible(host)}?`,
+      text: 'The provider gives OAuth Desk a client of its own, with the redirect, grants and key this form sets; its id and secret are kept in the vault. Some providers require an initial access token: paste it here, or leave it empty.',
+      label: 'Initial access token (optional)',
+      confirm: 'Register',
+    });
+    if (token === null) return;
+    register.disabled = true;
+    formError.textContent = '';
+    try {
+      const saved = await api.registerProvider(gather(form, { withFiles: true }), token || null);
+      toast(`Registered a client at ${visible(host)} and saved ${visible(saved.name)}.`);
+      await back(saved.name);
+    } catch (e) {
+      if (e.fields?.length) {
+        showErrors(form, e.fields, null);
+        form.querySelector('[aria-invalid="true"]')?.focus();
+      } else {
+        formError.textContent = e.message;
+      }
+    } finally {
+      register.disabled = false;
+    }
   });
   form.addEventListener('focusout', (ev) => {
     if (ev.target.name && ev.target.value) {
@@ -296,6 +337,26 @@ export async function showForm(view, { existing = null, presetId = null, back })
     try {
       const input = gather(form, { withFiles: true });
       const saved = editing ? await api.updateProvider(editing, input) : await api.addProvider(input);
+      // A client OAuth Desk registered: offer to send the new settings to the provider too.
+      if (
+        editing &&
+        existing?.registered &&
+        (await confirmDialog({
+          title: 'Update the registration at the provider too?',
+          text: 'OAuth Desk registered this client. Sending the new settings keeps the provider’s copy of the client (redirect, grants, scopes, key) the same as this one.',
+          confirm: 'Update registration',
+          kind: 'primary',
+          cancel: 'Not now',
+        }))
+      ) {
+        try {
+          await api.updateRegistration(saved.name);
+        } catch (e) {
+          toast(`Saved ${visible(saved.name)}, but the registration was not updated: ${e.message}`, 'error');
+          await back(saved.name);
+          return;
+        }
+      }
       // An endpoint moved to another host: say what was cleared and who must sign in again.
       if (saved.notice) toast(`Saved ${visible(saved.name)}: ${saved.notice}.`, 'error');
       else toast(`Saved ${visible(saved.name)}.`);
@@ -609,6 +670,7 @@ function fill(form, values) {
   const color = form.elements.color?.value;
   const picker = form.querySelector('input[type=color]');
   if (picker && /^#[0-9a-f]{6}$/i.test(color)) picker.value = color;
+  form.dispatchEvent(new Event('filled'));
 }
 
 // The metadata's names of the client authentication methods (RFC 8414, RFC 8705).

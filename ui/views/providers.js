@@ -98,7 +98,7 @@ function row(view, p) {
         { class: 'muted' },
         hostOf(p.authorization_url || p.token_url),
         ' · ',
-        p.client_id ? `client ${visible(p.client_id)}` : '',
+        p.client_id ? `client ${visible(p.client_id)}${p.registered ? ' (registered by OAuth Desk)' : ''}` : '',
         ' · ',
         accounts,
         p.dpop ? ' · tokens DPoP-bound' : '',
@@ -147,8 +147,17 @@ async function remove(view, p) {
     confirm: 'Remove provider',
   });
   if (!yes) return;
+  // A client OAuth Desk registered can be deleted at the provider too (RFC 7592).
+  const there =
+    p.registered &&
+    (await confirmDialog({
+      title: `Also delete the client at the provider?`,
+      text: `OAuth Desk registered this client at ${hostOf(p.registration_url)}. Deleting it there too means its id and secret stop working everywhere. If the provider refuses, nothing is removed here.`,
+      confirm: 'Delete there too',
+      cancel: 'Only remove here',
+    }));
   try {
-    const gone = await api.removeProvider(p.name);
+    const gone = there ? await api.deregisterProvider(p.name) : await api.removeProvider(p.name);
     toast(`Removed ${visible(p.name)}${gone ? ` and ${gone === 1 ? '1 token' : `${gone} tokens`}` : ''}.`);
   } catch (e) {
     toast(e.message, 'error');

@@ -7,7 +7,7 @@ use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::discovery::{self, Fill};
 use oauth_desk_core::oauth::presets::{self, Preset};
 use oauth_desk_core::oauth::provider::{ProviderForm, ProviderInput};
-use oauth_desk_core::providers::Updated;
+use oauth_desk_core::providers::{registration, Updated};
 use oauth_desk_core::vault::provider_table::ProviderView;
 use oauth_desk_core::{providers, time, Error, FieldError};
 use tauri::State;
@@ -53,6 +53,46 @@ pub async fn add_provider(
 ) -> CommandResult<ProviderView> {
     Ok(state
         .with_vault(move |v| providers::add(v, &input, time::now()))
+        .await?)
+}
+
+/// Registers a new client at the provider (RFC 7591) and adds the provider with it; the
+/// initial access token, when the provider asks for one, is used for this request only.
+#[tauri::command]
+pub async fn register_provider(
+    state: State<'_, AppState>,
+    input: ProviderInput,
+    initial_token: Option<String>,
+) -> CommandResult<ProviderView> {
+    let token = initial_token
+        .filter(|t| !t.is_empty())
+        .map(oauth_desk_core::Secret::new);
+    Ok(state
+        .with_vault(move |v| {
+            registration::register(v, &input, token.as_ref(), &Http::new()?, time::now())
+        })
+        .await?)
+}
+
+/// Sends the provider's settings to the client's registration at the provider (RFC 7592).
+#[tauri::command]
+pub async fn update_registration(
+    state: State<'_, AppState>,
+    name: String,
+) -> CommandResult<ProviderView> {
+    Ok(state
+        .with_vault(move |v| {
+            registration::update_registration(v, &name, &Http::new()?, time::now())?;
+            providers::show(v, &name)
+        })
+        .await?)
+}
+
+/// Deletes the client at the provider, then the provider here; nothing here when it refuses.
+#[tauri::command]
+pub async fn deregister_provider(state: State<'_, AppState>, name: String) -> CommandResult<i64> {
+    Ok(state
+        .with_vault(move |v| registration::deregister(v, &name, &Http::new()?, time::now()))
         .await?)
 }
 

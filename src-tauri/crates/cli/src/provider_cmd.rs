@@ -437,6 +437,19 @@ fn print_details(p: &ProviderView) {
         ("Introspection", opt(&p.introspection_url)),
         ("Client id", visible(&p.client_id)),
         (
+            "Registration",
+            if p.registered {
+                "registered by OAuth Desk (update: provider update --update-registration; \
+                 delete: provider remove --deregister)"
+                    .into()
+            } else {
+                p.registration_url
+                    .as_deref()
+                    .map(|u| format!("none; the provider registers clients at {}", visible(u)))
+                    .unwrap_or_else(|| "none".into())
+            },
+        ),
+        (
             "Client secret",
             if p.has_client_secret {
                 "set (hidden)"

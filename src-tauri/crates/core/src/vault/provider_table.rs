@@ -127,6 +127,9 @@ pub struct ProviderView {
     pub dpop_key: Option<PublicKey>,
     /// The client's certificate for mutual TLS, when it has one.
     pub client_cert: Option<CertView>,
+    /// OAuth Desk registered this client at the provider (RFC 7591) and can update or delete
+    /// it there (RFC 7592).
+    pub registered: bool,
     /// How many accounts have a token for this provider.
     #[schemars(range(min = 0))]
     pub accounts: i64,
@@ -194,6 +197,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| {
         view: format!(
             "SELECT p.id, {}, p.client_secret IS NOT NULL AS has_client_secret,
                  p.client_key_alg, p.client_key, p.dpop_key_alg, p.dpop_key, p.client_cert,
+                 EXISTS (SELECT 1 FROM registrations r WHERE r.provider_id = p.id) AS registered,
                  (SELECT count(*) FROM tokens t WHERE t.provider_id = p.id) AS accounts,
                  p.created_at, p.updated_at
              FROM providers p",
@@ -362,6 +366,7 @@ fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
         }),
         dpop_key: key_from_row(r, "dpop_key")?.map(|k| k.public()),
         client_cert: cert.map(|c| c.view()),
+        registered: r.get("registered")?,
         accounts: r.get("accounts")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
