@@ -219,6 +219,7 @@ mod tests {
             client_key: None,
             dpop_key: None,
             client_cert: None,
+            registered: false,
             accounts: 0,
             created_at: 0,
             updated_at: 0,
