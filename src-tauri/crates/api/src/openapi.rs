@@ -86,6 +86,7 @@ mod tests {
                     "client_key",
                     "dpop_key",
                     "client_cert",
+                    "registered",
                     "accounts",
                     "created_at",
                     "updated_at",
