@@ -358,3 +358,73 @@ fn a_put_to_a_new_token_host_sends_nothing_there_on_refresh() {
     );
     idp::assert_sent_nothing(&new_host, &[&refresh_token]);
 }
+
+#[test]
+fn a_client_is_registered_updated_and_deleted_at_the_provider_through_the_api() {
+    let iat = "api-initial-access-token";
+    let idp = Idp::start_with(idp::Options {
+        registration_token: Some(iat),
+        ..Default::default()
+    });
+    let s = Session::without_keyring();
+    let api = Api::start(&s);
+    let body = json!({
+        "name": "Registered",
+        "issuer": idp.issuer,
+        "authorization_url": idp.endpoint("authorization_endpoint"),
+        "token_url": idp.endpoint("token_endpoint"),
+        "registration_url": idp.endpoint("registration_endpoint"),
+        "scopes": ["openid", "email"],
+    });
+    // Without the initial access token the provider wants: its refusal, and nothing stored.
+    let (status, said) = api.post("/registration", body.clone());
+    assert_eq!(status, 502, "{said}");
+    assert_eq!(api.get("/app").1, json!([]));
+    // A client id or secret in the body: the provider gives those.
+    let mut typed = body.clone();
+    typed["client_id"] = "mine".into();
+    assert_eq!(api.post("/registration", typed).0, 422);
+
+    let (status, view) = send(
+        api.authed(api.http.post(api.url("/registration")))
+            .header("X-Initial-Access-Token", iat)
+            .json(&body),
+    );
+    assert_eq!(status, 201, "{view}");
+    assert_eq!(view["registered"], true);
+    assert_eq!(view["has_client_secret"], true);
+    assert!(!view.to_string().contains(iat));
+
+    let (status, view) = api.put("/app/Registered", {
+        let mut changed = body.clone();
+        changed["scopes"] = json!(["openid"]);
+        changed["client_id"] = view["client_id"].clone();
+        changed
+    });
+    assert_eq!(status, 200, "{view}");
+    let (status, view) = send(api.authed(api.http.put(api.url("/app/Registered/registration"))));
+    assert_eq!(status, 200, "{view}");
+    let (uri, token): (String, String) = s
+        .open_vault(PASS.1)
+        .conn()
+        .query_row(
+            "SELECT client_uri, access_token FROM registrations",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let (_, registered) = send(api.http.get(&uri).bearer_auth(&token));
+    assert_eq!(registered["scope"], "openid", "{registered}");
+
+    let (status, gone) = api.delete("/app/Registered?deregister=true");
+    assert_eq!(status, 200, "{gone}");
+    assert_eq!(api.get("/app").1, json!([]));
+    let (status, _) = send(api.http.get(&uri).bearer_auth(&token));
+    assert_eq!(status, 401, "the client is gone at the provider");
+    // A provider OAuth Desk did not register: said, and kept.
+    assert_eq!(api.post("/app", provider_json(&idp)).0, 201);
+    let name = provider_json(&idp)["name"].as_str().unwrap().to_owned();
+    let (status, _) = api.delete(&format!("/app/{name}?deregister=true"));
+    assert_eq!(status, 409);
+    assert_eq!(api.get(&format!("/app/{name}")).0, 200);
+}

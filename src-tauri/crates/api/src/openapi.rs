@@ -40,6 +40,35 @@ pub fn document() -> Value {
     );
     update["description"] = json!(described);
     generated.insert("ProviderUpdate".into(), update);
+    // Registering: the provider gives the client id and secret, and the registration
+    // endpoint is what it is all about.
+    let mut registration = generated["ProviderInput"].clone();
+    if let Some(properties) = registration["properties"].as_object_mut() {
+        properties.remove("client_id");
+        properties.remove("client_secret");
+        // Required here: an endpoint as the (required) token endpoint is one.
+        let mut endpoint = properties["token_url"].clone();
+        endpoint["description"] = json!(
+            "The client registration endpoint (RFC 7591), where the client is registered. \
+             Required. An endpoint: https (plain http only on 127.0.0.1, [::1] or localhost), \
+             no user name, password or fragment."
+        );
+        properties.insert("registration_url".into(), endpoint);
+    }
+    let mut required: Vec<Value> = registration["required"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f != "client_id" && f != "client_secret")
+        .collect();
+    required.push(json!("registration_url"));
+    registration["required"] = json!(required);
+    registration["description"] = json!(
+        "A provider to register a new client at: ProviderInput without client_id and \
+         client_secret, which the provider gives."
+    );
+    generated.insert("ProviderRegistration".into(), registration);
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("openapi.json has components.schemas");

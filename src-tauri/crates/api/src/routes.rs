@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::callback::SIGNIN_LIFETIME_SECS;
@@ -35,6 +35,11 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route(
             "/api/v1/oauth2/app/{name}",
             get(show_app).put(update_app).delete(remove_app),
+        )
+        .route("/api/v1/oauth2/registration", post(register_app))
+        .route(
+            "/api/v1/oauth2/app/{name}/registration",
+            put(update_registration),
         )
         .route("/api/v1/oauth2/connect/{name}", get(connect))
         .route("/api/v1/oauth2/signin/{id}", get(signin_status))
@@ -120,10 +125,68 @@ async fn update_app(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiRe
     )
 }
 
-async fn remove_app(State(s): S, Path(name): Path<String>) -> ApiResult {
+/// Registers a new client at the provider's registration endpoint (RFC 7591) and adds the
+/// provider with it; the initial access token, when the provider wants one, comes in a header
+/// and is used for that request only.
+async fn register_app(State(s): S, headers: axum::http::HeaderMap, body: Bytes) -> ApiResult {
+    let input = provider_input(&body)?;
+    let initial = match headers.get("x-initial-access-token") {
+        None => None,
+        Some(v) => Some(oauth_desk_core::Secret::new(
+            v.to_str()
+                .ok()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    ApiError(Error::InvalidInput(
+                        "X-Initial-Access-Token must be a non-empty visible ASCII string".into(),
+                    ))
+                })?
+                .to_owned(),
+        )),
+    };
+    let view = s
+        .with_vault(move |v| {
+            providers::registration::register(
+                v,
+                &input,
+                initial.as_ref(),
+                &Http::new()?,
+                time::now(),
+            )
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Sends the provider's settings to its client's registration (RFC 7592).
+async fn update_registration(State(s): S, Path(name): Path<String>) -> ApiResult {
+    ok(s.with_vault(move |v| {
+        providers::registration::update_registration(v, &name, &Http::new()?, time::now())?;
+        providers::show(v, &name)
+    })
+    .await?)
+}
+
+#[derive(Deserialize)]
+struct RemoveQuery {
+    #[serde(default)]
+    deregister: bool,
+}
+
+async fn remove_app(
+    State(s): S,
+    Path(name): Path<String>,
+    Query(q): Query<RemoveQuery>,
+) -> ApiResult {
     let removed = name.clone();
     let tokens = s
-        .with_vault(move |v| providers::remove(v, &name, time::now()))
+        .with_vault(move |v| {
+            if q.deregister {
+                providers::registration::deregister(v, &name, &Http::new()?, time::now())
+            } else {
+                providers::remove(v, &name, time::now())
+            }
+        })
         .await?;
     ok(json!({ "removed": removed, "tokens_removed": tokens }))
 }

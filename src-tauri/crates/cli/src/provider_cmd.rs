@@ -47,12 +47,6 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
             initial_token_stdin,
             json,
         } => {
-            if fields.value("client_id").is_some() {
-                return Err(Error::field(
-                    "client_id",
-                    "comes from the provider when registering; leave --client-id out",
-                ));
-            }
             if initial_token_stdin && fields.more.client_secret_stdin {
                 return Err(Error::InvalidInput(
                     "--initial-token-stdin and --client-secret-stdin both read standard input: \

@@ -36,14 +36,7 @@ pub fn proof(
     now: i64,
 ) -> Result<Secret<String>> {
     let htu = htu(url)?;
-    // Methods are case-sensitive tokens (RFC 9110 §9.1); a person typing `get` means GET.
-    let method = method.to_ascii_uppercase();
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Error::InvalidInput(format!(
-            "{} is not an HTTP method",
-            crate::text::shown(&method)
-        ))
-    })?;
+    let method = http_method(method)?;
     let mut jti = [0u8; 16];
     getrandom::fill(&mut jti).map_err(|e| Error::Storage(format!("no randomness: {e}")))?;
     let mut claims = json!({
@@ -59,6 +52,17 @@ pub fn proof(
         claims["ath"] = json!(URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes())));
     }
     key.sign("dpop+jwt", true, &claims)
+}
+
+/// Methods are case-sensitive tokens (RFC 9110 §9.1); a person typing `get` means GET.
+fn http_method(method: &str) -> Result<http::Method> {
+    let method = method.to_ascii_uppercase();
+    http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Error::InvalidInput(format!(
+            "{} is not an HTTP method",
+            crate::text::shown(&method)
+        ))
+    })
 }
 
 /// The `htu` of a proof for `url` (RFC 9449 §4.2): an http(s) URL without its query and
@@ -154,6 +158,21 @@ pub struct ForRequest<'a> {
     pub nonce: Option<&'a str>,
 }
 
+/// A nonce as a server gives it (RFC 9449 §8.1: NQCHAR, here at most 512 of them).
+pub fn check_nonce(n: &str) -> Result<()> {
+    let fine = !n.is_empty()
+        && n.len() <= MAX_NONCE_CHARS
+        && n.bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
+    if fine {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(
+            "the nonce is not one a server gives (printable characters but space, \" and \\, at most 512)".into(),
+        ))
+    }
+}
+
 /// Presents `token` (of `token_type`, as stored) for a request: a bearer token as it is; a
 /// DPoP-bound one with a proof by `p`'s DPoP key, which needs the request. Never for the
 /// provider's own credential endpoints: those proofs OAuth Desk makes itself, and one made
@@ -165,6 +184,15 @@ pub fn present(
     request: Option<ForRequest<'_>>,
     now: i64,
 ) -> Result<Presented> {
+    // The request is checked whatever the token: a script's mistake is said the same way
+    // before and after its provider turns DPoP on.
+    if let Some(r) = &request {
+        htu(r.url)?;
+        http_method(r.method)?;
+        if let Some(n) = r.nonce {
+            check_nonce(n)?;
+        }
+    }
     if !token_type.is_some_and(|t| t.eq_ignore_ascii_case(TOKEN_TYPE)) {
         return Ok(Presented {
             authorization: Secret::new(format!("Bearer {token}")),
@@ -200,17 +228,6 @@ pub fn present(
             crate::text::shown(r.url),
             crate::text::shown(&p.name)
         )));
-    }
-    if let Some(n) = r.nonce {
-        let fine = !n.is_empty()
-            && n.len() <= MAX_NONCE_CHARS
-            && n.bytes()
-                .all(|b| matches!(b, 0x21 | 0x23..=0x5b | 0x5d..=0x7e));
-        if !fine {
-            return Err(Error::InvalidInput(
-                "the nonce is not one a server gives (printable characters but space, \" and \\, at most 512)".into(),
-            ));
-        }
     }
     Ok(Presented {
         authorization: Secret::new(format!("{TOKEN_TYPE} {token}")),

@@ -188,9 +188,13 @@ fn send(
     body: Option<&Value>,
     doing: &str,
 ) -> Result<Value> {
+    // As the URL parser writes it: escaped, which the request line needs.
+    let target = Url::parse(url).map_err(|e| {
+        Error::InvalidInput(format!("{doing}: {} is not a URL ({e})", visible(url)))
+    })?;
     let mut request = http::Request::builder()
         .method(method)
-        .uri(url)
+        .uri(target.as_str())
         .header(http::header::ACCEPT, "application/json");
     if let Some(token) = bearer {
         request = request.header(

@@ -23,6 +23,26 @@ pub fn register(
     http: &Http,
     now: i64,
 ) -> Result<ProviderView> {
+    if input
+        .client_id
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty())
+    {
+        return Err(Error::field(
+            "client_id",
+            "comes from the provider when registering; leave it out",
+        ));
+    }
+    if input
+        .client_secret
+        .as_ref()
+        .is_some_and(|c| !c.expose().is_empty())
+    {
+        return Err(Error::field(
+            "client_secret",
+            "comes from the provider when registering; leave it out",
+        ));
+    }
     let mut probe = input.clone();
     probe.client_id = Some(NOT_YET.into());
     // Unless told otherwise, a confidential client: the provider makes a secret for this
@@ -38,7 +58,7 @@ pub fn register(
     probe.client_secret = Some(Secret::new(NOT_YET.repeat(4)));
     let mut record = probe.validate(None).map_err(Error::InvalidFields)?;
     if table::get(vault.conn(), &record.name).is_ok() {
-        return Err(Error::InvalidFields(vec![FieldError::new(
+        return Err(Error::InvalidFields(vec![FieldError::conflict(
             "name",
             "a provider with this name already exists; choose another name",
         )]));
@@ -104,11 +124,14 @@ fn registered_detail(got: &Registered) -> String {
 fn management(vault: &Vault, name: &str) -> Result<registration::Management> {
     table::get(vault.conn(), name)?;
     registrations::get(vault.conn(), name)?.ok_or_else(|| {
-        Error::InvalidInput(format!(
-            "{} was not registered by OAuth Desk (or its provider gave no way to manage the \
-             registration): there is nothing to update or delete at the provider",
-            shown(name)
-        ))
+        Error::InvalidFields(vec![FieldError::conflict(
+            "registered",
+            format!(
+                "{} was not registered by OAuth Desk (or its provider gave no way to manage \
+                 the registration): there is nothing to update or delete at the provider",
+                shown(name)
+            ),
+        )])
     })
 }
 
