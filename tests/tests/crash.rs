@@ -264,6 +264,7 @@ fn downgrade(s: &Session) {
              ALTER TABLE tokens DROP COLUMN dpop_key;
              ALTER TABLE tokens DROP COLUMN dpop_key_alg;
              DROP TABLE settings;
+             DROP TABLE registrations;
              PRAGMA user_version = 1;",
         )
         .unwrap();
