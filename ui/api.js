@@ -117,7 +117,11 @@ export const updateProvider = (name, input) => call('update_provider', { name, i
 export const copyPublicKey = (name) => call('copy_public_key', { name });
 /** @type {(name: string) => Promise<number>} */
 export const removeProvider = (name) => call('remove_provider', { name });
-/** @type {(input: ProviderSubmission) => Promise<ProviderForm>} */
+/**
+ * An endpoint the issuer's OpenID configuration and RFC 8414 metadata name differently.
+ * @typedef {{ field: string, values: [string, string], sources: [string, string] }} Disagreement
+ */
+/** @type {(input: ProviderSubmission) => Promise<{ form: ProviderForm, disagreements: Disagreement[] }>} */
 export const discoverProvider = (input) => call('discover_provider', { input });
 /** @type {() => Promise<Preset[]>} */
 export const listPresets = () => call('list_presets');

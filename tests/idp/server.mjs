@@ -8,7 +8,10 @@
 // IDP_TLS_KEY, IDP_TLS_CERT and IDP_TLS_CLIENT_CA (PEM files: HTTPS, asking every client for a
 // certificate, which the CA's verify for tls_client_auth; mutual TLS, RFC 8705), IDP_MTLS_ALIASES
 // ("1": the metadata names mTLS aliases of the endpoints on https://localhost:PORT),
-// IDP_REGISTRATION_TOKEN (registering a client takes this initial access token, RFC 7591 §3).
+// IDP_REGISTRATION_TOKEN (registering a client takes this initial access token, RFC 7591 §3),
+// IDP_SPLIT_METADATA ("1": the OpenID configuration leaves out the revocation, introspection
+// and device endpoints, which only the RFC 8414 metadata names, as several real providers do),
+// IDP_METADATA_DISAGREE ("1": the RFC 8414 metadata names another revocation endpoint).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -34,6 +37,12 @@ const tls = process.env.IDP_TLS_CERT
     }
   : null;
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+const splitMetadata = process.env.IDP_SPLIT_METADATA === '1';
+const disagreeingMetadata = process.env.IDP_METADATA_DISAGREE === '1';
+const OIDC_PATH = '/.well-known/openid-configuration';
+const RFC8414_PATH = '/.well-known/oauth-authorization-server';
+// Asked of the provider itself for the whole document, past the split below.
+const FULL = 'x-test-full-metadata';
 
 // Client assertions: every algorithm OAuth Desk signs with, and none other.
 const assertionAlgs = ['HS256', 'ES256', 'RS256', 'PS256', 'EdDSA'];
@@ -162,6 +171,26 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     }
     const path = new URL(req.url, issuer).pathname;
     requests[path] = (requests[path] || 0) + 1;
+    if ((splitMetadata || disagreeingMetadata) && !req.headers[FULL]
+        && (path === OIDC_PATH || path === RFC8414_PATH)) {
+      http.get(`${issuer}${OIDC_PATH}`, { headers: { [FULL]: '1' } }, (full) => {
+        let body = '';
+        full.on('data', (chunk) => { body += chunk; });
+        full.on('end', () => {
+          const doc = JSON.parse(body);
+          if (path === OIDC_PATH && splitMetadata) {
+            for (const key of ['revocation_endpoint', 'introspection_endpoint',
+              'device_authorization_endpoint']) delete doc[key];
+          }
+          if (path === RFC8414_PATH && disagreeingMetadata) {
+            doc.revocation_endpoint = `${issuer}/other/revocation`;
+          }
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(doc));
+        });
+      });
+      return;
+    }
     // And by host, for the tests of aliases on another host name (GET /test/requests ->
     // {"localhost/token": 1}).
     const host = `${(req.headers.host || '').split(':')[0]}${path}`;

@@ -58,6 +58,11 @@ pub struct Options<'a> {
     pub mtls_aliases: bool,
     /// Registering a client (RFC 7591) takes this initial access token.
     pub registration_token: Option<&'a str>,
+    /// The OpenID configuration leaves out the revocation, introspection and device
+    /// endpoints, which only the RFC 8414 metadata names.
+    pub split_metadata: bool,
+    /// The RFC 8414 metadata names another revocation endpoint than the OpenID configuration.
+    pub disagreeing_metadata: bool,
 }
 
 impl Idp {
@@ -100,6 +105,12 @@ impl Idp {
         }
         if let Some(token) = opts.registration_token {
             cmd.env("IDP_REGISTRATION_TOKEN", token);
+        }
+        if opts.split_metadata {
+            cmd.env("IDP_SPLIT_METADATA", "1");
+        }
+        if opts.disagreeing_metadata {
+            cmd.env("IDP_METADATA_DISAGREE", "1");
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.

@@ -539,3 +539,34 @@ async fn register_a_client_from_the_form_and_delete_it_there_when_removing() {
     assert_eq!(listed, serde_json::json!([]));
     assert!(!client_works(), "the client is deleted at the provider");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn discovery_offers_both_endpoints_when_the_documents_disagree() {
+    let idp = Idp::start_with(idp::Options {
+        disagreeing_metadata: true,
+        ..Default::default()
+    });
+    let session = Session::without_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Issuer URL", &idp.issuer).await;
+    app.button("Discover").await.click().await.unwrap();
+    app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
+        .await;
+    assert_eq!(app.value("Revocation endpoint").await, "", "nothing chosen");
+    let other = format!("{}/other/revocation", idp.issuer);
+    let choose = format!("Use {other} (RFC 8414 metadata)");
+    app.button(&choose).await;
+    app.button(&format!(
+        "Use {}/token/revocation (OpenID configuration)",
+        idp.issuer
+    ))
+    .await;
+    app.screenshot("providers-discovery-disagreement").await;
+    app.click(&choose).await;
+    app.wait_value("Revocation endpoint", &other).await;
+    app.text_gone("The provider's two metadata documents disagree here: choose one.")
+        .await;
+    app.close().await;
+}

@@ -555,16 +555,21 @@ function discoverButton(form, issuer) {
     form.setAttribute('aria-busy', 'true');
     err.textContent = '';
     try {
-      const filled = await api.discoverProvider(gather(form));
+      const { form: filled, disagreements } = await api.discoverProvider(gather(form));
       const before = endpointsOf(form);
       fill(form, filled);
+      const open = offerChoices(form, disagreements);
       const changed = endpointsOf(form).filter((v, i) => v !== before[i]).length;
       err.textContent = '';
       toast(
-        changed
+        (changed
           ? `Filled ${changed} endpoint${changed === 1 ? '' : 's'} from the issuer's metadata.`
-          : 'The metadata matches the form.',
+          : 'The metadata matches the form.') +
+          (open
+            ? ` Its two documents disagree on ${open === 1 ? 'one endpoint' : `${open} endpoints`}: choose below.`
+            : ''),
       );
+      form.querySelector('.choice')?.scrollIntoView({ block: 'center' });
       form.dispatchEvent(new Event('input'));
     } catch (e) {
       err.textContent = e.fields?.[0]?.message ?? e.message;
@@ -576,6 +581,43 @@ function discoverButton(form, issuer) {
     }
   });
   return button;
+}
+
+// An endpoint the issuer's two metadata documents name differently: both are offered beside
+// the field, and nothing is chosen for the person.
+/**
+ * @param {HTMLFormElement} form
+ * @param {import('../api.js').Disagreement[]} disagreements
+ * @returns {number} how many are left to choose
+ */
+function offerChoices(form, disagreements) {
+  for (const old of form.querySelectorAll('.choice')) old.remove();
+  let shown = 0;
+  for (const d of disagreements) {
+    const node = form.querySelector(`[data-field="${d.field}"]`);
+    const control = form.elements[d.field];
+    if (!node || !control || control.value.trim()) continue;
+    const choice = el(
+      'div',
+      { class: 'choice', role: 'group', 'aria-label': 'Choose the endpoint' },
+      el('p', { class: 'field-error' }, "The provider's two metadata documents disagree here: choose one."),
+    );
+    d.values.forEach((value, i) => {
+      const doc = d.sources[i].includes('openid-configuration') ? 'OpenID configuration' : 'RFC 8414 metadata';
+      const use = el('button', { type: 'button', class: 'secondary' }, `Use ${visible(value)} (${doc})`);
+      use.addEventListener('click', () => {
+        control.value = value;
+        choice.remove();
+        control.dispatchEvent(new Event('input', { bubbles: true }));
+        control.focus();
+      });
+      choice.append(use);
+    });
+    control.addEventListener('input', () => choice.remove(), { once: true });
+    node.append(choice);
+    shown++;
+  }
+  return shown;
 }
 
 function endpointsOf(form) {

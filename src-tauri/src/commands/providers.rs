@@ -140,14 +140,24 @@ pub async fn remove_provider(state: State<'_, AppState>, name: String) -> Comman
 
 /// Fetches the issuer's metadata and returns the form with every endpoint it names filled in.
 #[tauri::command]
-pub async fn discover_provider(mut input: ProviderInput) -> CommandResult<ProviderForm> {
+pub async fn discover_provider(mut input: ProviderInput) -> CommandResult<Discovered> {
     Ok(blocking(move || {
         let issuer = input.issuer.clone().unwrap_or_default();
         let metadata = discovery::discover(&Http::new()?, &issuer)?;
         metadata.fill(&mut input, Fill::Overwrite);
-        Ok(input.to_form())
+        Ok(Discovered {
+            form: input.to_form(),
+            disagreements: metadata.disagreements,
+        })
     })
     .await?)
+}
+
+/// The form as discovery fills it, and the endpoints for the person to choose between.
+#[derive(serde::Serialize)]
+pub struct Discovered {
+    form: ProviderForm,
+    disagreements: Vec<discovery::Disagreement>,
 }
 
 #[tauri::command]

@@ -202,6 +202,7 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
 /// Discovery first (when --issuer is given), then every flag over it: flags win. --preset was
 /// applied before (it fills the whole input), and --issuer here.
 fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
+    let mut discovered = None;
     if let Some(issuer) = f.value("issuer") {
         if f.more.no_discovery {
             input.issuer = Some(issuer.clone());
@@ -209,9 +210,18 @@ fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
             let http = Http::new()?;
             let metadata = discovery::discover(&http, issuer)?;
             metadata.fill(input, Fill::Overwrite);
+            discovered = Some(metadata);
         }
     }
     f.apply_to(input, &["issuer", "preset"])?;
+    // An endpoint the issuer's two documents name differently is the person's to choose,
+    // with its flag.
+    if let Some(unresolved) = discovered
+        .map(|m| m.unresolved(input))
+        .filter(|u| !u.is_empty())
+    {
+        return Err(Error::InvalidFields(unresolved));
+    }
     if f.more.client_secret_stdin {
         input.client_secret = Some(read_secret()?);
     }

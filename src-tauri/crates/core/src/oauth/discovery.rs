@@ -1,7 +1,10 @@
-//! Discovery: from an issuer, its OpenID Connect Discovery document or, failing that, its
-//! RFC 8414 authorization server metadata. A provider's metadata is hostile input until it
-//! checks out: JSON only, at most 1 MB, not deeply nested, no redirects, the very issuer that
-//! was asked for (RFC 8414 §3.3), and every endpoint a URL the form itself would accept.
+//! Discovery: from an issuer, its OpenID Connect Discovery document and its RFC 8414
+//! authorization server metadata, both read: several providers name some endpoints
+//! (revocation, introspection, device authorization) in the second only. An endpoint either
+//! names is used; one they name differently is left for the person to choose, never picked
+//! silently. A provider's metadata is hostile input until it checks out: JSON only, at most
+//! 1 MB, not deeply nested, no redirects, the very issuer that was asked for (RFC 8414 §3.3),
+//! and every endpoint a URL the form itself would accept.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +12,7 @@ use crate::text;
 use serde_json::{Map, Value};
 
 use super::check;
-use super::provider::{BoolOrText, ListOrText, ProviderInput};
+use super::provider::{BoolOrText, ListOrText, ProviderInput, FIELDS};
 use crate::error::{Error, Result};
 use crate::http::Http;
 
@@ -48,7 +51,34 @@ pub struct Metadata {
     pub require_pushed_authorization_requests: bool,
     /// RFC 7591 §3: where clients are registered.
     pub registration_endpoint: Option<String>,
+    /// Endpoints the two documents name differently: left out above, for the person to choose.
+    pub disagreements: Vec<Disagreement>,
 }
+
+/// An endpoint the OpenID configuration and the RFC 8414 metadata name differently.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct Disagreement {
+    /// The provider field it would fill (`revocation_url`).
+    pub field: String,
+    /// Each document's value, in the order of `sources`.
+    pub values: [String; 2],
+    /// The documents' addresses.
+    pub sources: [String; 2],
+}
+
+/// The endpoints either document may name, by their metadata names, with the provider field
+/// each fills.
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("authorization_endpoint", "authorization_url"),
+    ("token_endpoint", "token_url"),
+    ("revocation_endpoint", "revocation_url"),
+    ("userinfo_endpoint", "userinfo_url"),
+    ("device_authorization_endpoint", "device_authorization_url"),
+    ("introspection_endpoint", "introspection_url"),
+    ("jwks_uri", "jwks_uri"),
+    ("pushed_authorization_request_endpoint", "par_url"),
+    ("registration_endpoint", "registration_url"),
+];
 
 /// The endpoints whose mutual-TLS aliases are read (RFC 8705 §5), by their metadata names.
 pub const MTLS_ALIASES: &[&str] = &[
@@ -108,12 +138,22 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
 
 fn fetch(http: &Http, issuer: &str, candidates: Vec<String>) -> Result<Metadata> {
     let mut tried = Vec::new();
-    for url in candidates {
-        let fetched = http.get(&url, "application/json", MAX_METADATA)?;
+    for (i, url) in candidates.iter().enumerate() {
+        let fetched = http.get(url, "application/json", MAX_METADATA)?;
         match fetched.status {
             200 => {
-                let doc = parse_document(&url, &fetched.body, fetched.content_type.as_deref())?;
-                return metadata(&url, issuer, &doc);
+                let doc = parse_document(url, &fetched.body, fetched.content_type.as_deref())?;
+                let mut found = metadata(url, issuer, &doc)?;
+                // The other document may name endpoints this one leaves out. It is a help,
+                // not a need: one that is missing, or does not check out, is passed over.
+                for other in &candidates[i + 1..] {
+                    match second_document(http, issuer, other) {
+                        Ok(Some(more)) => found = found.merged(more),
+                        Ok(None) => {}
+                        Err(e) => tracing::debug!("discovery: {other} passed over: {e}"),
+                    }
+                }
+                return Ok(found);
             }
             // Not there: the other well-known location may be.
             404 | 410 => tried.push(format!("{url} ({})", fetched.status)),
@@ -140,6 +180,16 @@ fn fetch(http: &Http, issuer: &str, candidates: Vec<String>) -> Result<Metadata>
         text::visible(issuer),
         tried.join(" and ")
     )))
+}
+
+/// The other well-known document, when it is there and checks out.
+fn second_document(http: &Http, issuer: &str, url: &str) -> Result<Option<Metadata>> {
+    let fetched = http.get(url, "application/json", MAX_METADATA)?;
+    if fetched.status != 200 {
+        return Ok(None);
+    }
+    let doc = parse_document(url, &fetched.body, fetched.content_type.as_deref())?;
+    metadata(url, issuer, &doc).map(Some)
 }
 
 /// Parses a metadata document: a JSON object, not HTML, not nested beyond reason.
@@ -303,6 +353,7 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
         pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
         registration_endpoint: endpoint("registration_endpoint")?,
         mtls_endpoint_aliases,
+        disagreements: Vec::new(),
         tls_client_certificate_bound_access_tokens: doc
             .get("tls_client_certificate_bound_access_tokens")
             .and_then(Value::as_bool)
@@ -323,6 +374,109 @@ pub enum Fill {
 }
 
 impl Metadata {
+    fn endpoint_slot(&mut self, key: &str) -> &mut Option<String> {
+        match key {
+            "authorization_endpoint" => &mut self.authorization_endpoint,
+            "token_endpoint" => &mut self.token_endpoint,
+            "revocation_endpoint" => &mut self.revocation_endpoint,
+            "userinfo_endpoint" => &mut self.userinfo_endpoint,
+            "device_authorization_endpoint" => &mut self.device_authorization_endpoint,
+            "introspection_endpoint" => &mut self.introspection_endpoint,
+            "jwks_uri" => &mut self.jwks_uri,
+            "pushed_authorization_request_endpoint" => {
+                &mut self.pushed_authorization_request_endpoint
+            }
+            "registration_endpoint" => &mut self.registration_endpoint,
+            other => unreachable!("{other} is not in ENDPOINTS"),
+        }
+    }
+
+    /// This document with what `other` (the same issuer's other document) adds: the endpoints
+    /// this one leaves out; those both name differently are left out, as disagreements.
+    pub fn merged(mut self, mut other: Metadata) -> Metadata {
+        for (key, field) in ENDPOINTS {
+            let theirs = other.endpoint_slot(key).take();
+            let source = self.source.clone();
+            let mine = self.endpoint_slot(key);
+            match (mine.clone(), theirs) {
+                (None, Some(t)) => *mine = Some(t),
+                (Some(m), Some(t)) if m != t => {
+                    *mine = None;
+                    self.disagreements.push(Disagreement {
+                        field: (*field).to_owned(),
+                        values: [m, t],
+                        sources: [source, other.source.clone()],
+                    });
+                }
+                _ => {}
+            }
+        }
+        let lists = [
+            (&mut self.scopes_supported, other.scopes_supported),
+            (
+                &mut self.token_endpoint_auth_methods_supported,
+                other.token_endpoint_auth_methods_supported,
+            ),
+            (
+                &mut self.token_endpoint_auth_signing_alg_values_supported,
+                other.token_endpoint_auth_signing_alg_values_supported,
+            ),
+            (
+                &mut self.dpop_signing_alg_values_supported,
+                other.dpop_signing_alg_values_supported,
+            ),
+            (
+                &mut self.code_challenge_methods_supported,
+                other.code_challenge_methods_supported,
+            ),
+        ];
+        for (mine, theirs) in lists {
+            if mine.is_empty() {
+                *mine = theirs;
+            }
+        }
+        for (name, url) in other.mtls_endpoint_aliases {
+            self.mtls_endpoint_aliases.entry(name).or_insert(url);
+        }
+        self.authorization_response_iss_parameter_supported |=
+            other.authorization_response_iss_parameter_supported;
+        self.tls_client_certificate_bound_access_tokens |=
+            other.tls_client_certificate_bound_access_tokens;
+        self.require_pushed_authorization_requests |= other.require_pushed_authorization_requests;
+        self.source = format!("{} and {}", self.source, other.source);
+        self
+    }
+
+    /// Field errors for the endpoints the documents disagree on that `input` still leaves
+    /// empty: the person chooses (a flag, a field of the form); nothing is picked for them.
+    pub fn unresolved(&self, input: &ProviderInput) -> Vec<crate::error::FieldError> {
+        let form = input.to_form();
+        self.disagreements
+            .iter()
+            .filter(|d| {
+                form.get(d.field.as_str())
+                    .is_none_or(|v| v.trim().is_empty())
+            })
+            .map(|d| {
+                let field = FIELDS
+                    .iter()
+                    .find(|f| f.name == d.field)
+                    .map_or("endpoint", |f| f.name);
+                crate::error::FieldError::new(
+                    field,
+                    format!(
+                        "the provider's two metadata documents disagree: {} ({}) or {} ({}); \
+                         choose one",
+                        text::shown(&d.values[0]),
+                        text::shown(&d.sources[0]),
+                        text::shown(&d.values[1]),
+                        text::shown(&d.sources[1])
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// Puts every endpoint the metadata names into `input`, with a sensible default for the
     /// scopes and the client authentication when those are empty.
     pub fn fill(&self, input: &mut ProviderInput, how: Fill) {
@@ -430,6 +584,53 @@ impl Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn document_of(
+        source: &str,
+        revocation: Option<&str>,
+        introspection: Option<&str>,
+    ) -> Metadata {
+        Metadata {
+            source: source.into(),
+            issuer: "https://idp.example".into(),
+            token_endpoint: Some("https://idp.example/token".into()),
+            revocation_endpoint: revocation.map(Into::into),
+            introspection_endpoint: introspection.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_second_document_adds_what_the_first_leaves_out_and_disagreements_are_left_open() {
+        let oidc = document_of("oidc", None, Some("https://idp.example/introspect"));
+        let oauth = document_of(
+            "rfc8414",
+            Some("https://idp.example/revoke"),
+            Some("https://idp.example/other-introspect"),
+        );
+        let merged = oidc.merged(oauth);
+        assert_eq!(
+            merged.revocation_endpoint.as_deref(),
+            Some("https://idp.example/revoke")
+        );
+        assert_eq!(merged.introspection_endpoint, None, "not picked silently");
+        assert_eq!(
+            merged.disagreements,
+            [Disagreement {
+                field: "introspection_url".into(),
+                values: [
+                    "https://idp.example/introspect".into(),
+                    "https://idp.example/other-introspect".into()
+                ],
+                sources: ["oidc".into(), "rfc8414".into()],
+            }]
+        );
+        let mut input = ProviderInput::default();
+        merged.fill(&mut input, Fill::Overwrite);
+        assert_eq!(merged.unresolved(&input).len(), 1);
+        input.introspection_url = Some("https://idp.example/introspect".into());
+        assert!(merged.unresolved(&input).is_empty(), "answered");
+    }
 
     #[test]
     fn well_known_urls_for_oidc_and_rfc_8414() {
