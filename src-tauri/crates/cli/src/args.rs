@@ -31,6 +31,7 @@ impl Cli {
             Some(Command::Login(a)) => a.json,
             Some(Command::Token(t)) => t.json(),
             Some(Command::Settings(SettingsCmd::Get { json, .. })) => *json,
+            Some(Command::Activity { json, .. }) => *json,
             _ => false,
         }
     }
@@ -126,6 +127,16 @@ pub enum Command {
         ca: Option<PathBuf>,
         #[arg(long, value_name = "LABEL")]
         account: Option<String>,
+    },
+
+    /// The activity log, newest first: what was done to which provider and account, and how
+    /// it went (never a secret)
+    Activity {
+        #[arg(long)]
+        json: bool,
+        /// How many entries, newest first
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
     },
 
     /// Serve the local REST API on 127.0.0.1 (see `oauth-desk api key`)

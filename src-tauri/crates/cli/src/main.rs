@@ -2,6 +2,7 @@
 //! calling it pay for a process start and a vault read, nothing more. With no arguments it
 //! starts the window (the `oauth-desk-app` binary installed beside it).
 
+mod activity_cmd;
 mod api_cmd;
 mod args;
 mod ask;
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
             account,
         }) => kube_cmd::kubeconfig(&name, &server, ca.as_deref(), account.as_deref()),
         Some(Command::Serve { port }) => api_cmd::serve(&cli.global, port),
+        Some(Command::Activity { json, limit }) => activity_cmd::run(&cli.global, json, limit),
         Some(Command::Api(cmd)) => api_cmd::run(&cli.global, cmd),
         Some(Command::Settings(cmd)) => settings_cmd::run(&cli.global, cmd),
         Some(Command::Completions { shell }) => completion::script(&shell),
