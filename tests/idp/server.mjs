@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import Store from './store.mjs';
 
 console.info = (...args) => console.error(...args);
@@ -37,6 +37,7 @@ const tls = process.env.IDP_TLS_CERT
     }
   : null;
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const splitMetadata = process.env.IDP_SPLIT_METADATA === '1';
 const disagreeingMetadata = process.env.IDP_METADATA_DISAGREE === '1';
 const OIDC_PATH = '/.well-known/openid-configuration';
@@ -58,7 +59,7 @@ const common = {
 const clients = [
   { ...common, client_id: 'desk-basic', client_secret: 'desk-basic-secret',
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
+    grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials', EXCHANGE] },
   { ...common, client_id: 'desk-post', client_secret: 'desk-post-secret',
     token_endpoint_auth_method: 'client_secret_post',
     grant_types: ['authorization_code', 'refresh_token', DEVICE, 'client_credentials'] },
@@ -153,6 +154,44 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     };
   }
   const provider = new Provider(issuer, configuration);
+  // Token exchange (RFC 8693): the subject (and the actor) must be active access tokens of
+  // this provider. What each exchange received is kept for the tests (GET /test/exchanges);
+  // IDP_EXCHANGE_ISSUED_TYPE makes the answer name that issued_token_type instead.
+  const exchanges = [];
+  provider.registerGrantType(EXCHANGE, async (ctx) => {
+    const { params, client } = ctx.oidc;
+    const found = async (value, what) => {
+      const token = value && await provider.AccessToken.find(value);
+      if (!token || token.isExpired) throw new errors.InvalidGrant(`${what} is not an active access token`);
+      return token;
+    };
+    const subject = await found(params.subject_token, 'subject_token');
+    const actor = params.actor_token ? await found(params.actor_token, 'actor_token') : null;
+    exchanges.push({
+      client: client.clientId,
+      subject: subject.accountId,
+      subject_token_type: params.subject_token_type,
+      actor: actor?.accountId ?? null,
+      actor_token_type: params.actor_token_type ?? null,
+      audience: params.audience ?? null,
+      resource: params.resource ?? null,
+      scope: params.scope ?? null,
+      requested_token_type: params.requested_token_type ?? null,
+    });
+    const scope = params.scope || 'openid';
+    const grant = new provider.Grant({ accountId: subject.accountId, clientId: client.clientId });
+    grant.addOIDCScope(scope);
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({ accountId: subject.accountId, client, grantId, scope, gty: 'token_exchange' });
+    const value = await token.save();
+    ctx.body = {
+      access_token: value,
+      issued_token_type: process.env.IDP_EXCHANGE_ISSUED_TYPE || 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: token.expiration,
+      scope,
+    };
+  }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'audience', 'resource', 'scope', 'requested_token_type']);
   // Successful grants by type, so that tests can count the requests a feature makes
   // (GET /test/grants -> {"refresh_token": 1, ...}).
   const grants = {};
@@ -166,7 +205,8 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
   server.on('request', (req, res) => {
     if (req.method === 'GET' && req.url.startsWith('/test/')) {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(req.url === '/test/grants' ? grants : requests));
+      const answers = { '/test/grants': grants, '/test/exchanges': exchanges };
+      res.end(JSON.stringify(answers[req.url] ?? requests));
       return;
     }
     const path = new URL(req.url, issuer).pathname;

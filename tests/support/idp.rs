@@ -63,6 +63,8 @@ pub struct Options<'a> {
     pub split_metadata: bool,
     /// The RFC 8414 metadata names another revocation endpoint than the OpenID configuration.
     pub disagreeing_metadata: bool,
+    /// Token exchange answers name this `issued_token_type` (RFC 8693 §2.2.1).
+    pub exchange_issued_type: Option<&'a str>,
 }
 
 impl Idp {
@@ -111,6 +113,9 @@ impl Idp {
         }
         if opts.disagreeing_metadata {
             cmd.env("IDP_METADATA_DISAGREE", "1");
+        }
+        if let Some(t) = opts.exchange_issued_type {
+            cmd.env("IDP_EXCHANGE_ISSUED_TYPE", t);
         }
         let mut child = cmd.spawn().expect("node runs tests/idp/server.mjs");
         // The provider exits when this pipe closes, even if the test dies without dropping us.
@@ -191,6 +196,18 @@ impl Idp {
     }
 
     /// One of the provider's counts (`GET /test/{what}`), 0 when it has none for `key`.
+    /// What each token exchange (RFC 8693) received: the subject's and actor's accounts, the
+    /// token types, audience, resource, scope.
+    pub fn exchanges(&self) -> Vec<Value> {
+        let v: Value = self
+            .http()
+            .get(format!("{}/test/exchanges", self.issuer))
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|e| panic!("the IdP lists its exchanges: {e}"));
+        v.as_array().cloned().unwrap_or_default()
+    }
+
     fn counted(&self, what: &str, key: &str) -> u64 {
         let v: Value = self
             .http()

@@ -288,6 +288,34 @@ pub enum TokenCmd {
         #[arg(long, value_name = "LABEL")]
         to: String,
     },
+    /// Trade an account's token for one of NAME's (RFC 8693 token exchange), stored as an
+    /// account of NAME
+    Exchange {
+        name: String,
+        /// The account whose fresh token is the subject token
+        #[arg(long, value_name = "PROVIDER[:ACCOUNT]")]
+        subject: String,
+        /// The account acting for the subject (delegation)
+        #[arg(long, value_name = "PROVIDER[:ACCOUNT]")]
+        actor: Option<String>,
+        /// The service the token is for (a logical name)
+        #[arg(long)]
+        audience: Option<String>,
+        /// The resource the token is for (an absolute URI, RFC 8707)
+        #[arg(long, value_name = "URI")]
+        resource: Option<String>,
+        /// A scope to ask for (repeatable)
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// The token type to ask for [default: urn:ietf:params:oauth:token-type:access_token]
+        #[arg(long, value_name = "TYPE")]
+        requested_type: Option<String>,
+        /// The label to store it under [default: "exchanged from PROVIDER / ACCOUNT"]
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl TokenCmd {
@@ -297,7 +325,8 @@ impl TokenCmd {
             | TokenCmd::Refresh { json, .. }
             | TokenCmd::Revoke { json, .. }
             | TokenCmd::Import { json, .. }
-            | TokenCmd::Get { json, .. } => *json,
+            | TokenCmd::Get { json, .. }
+            | TokenCmd::Exchange { json, .. } => *json,
             TokenCmd::Rename { .. } | TokenCmd::Proof { .. } => false,
         }
     }

@@ -366,6 +366,62 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             }
             Ok(())
         }
+        TokenCmd::Exchange {
+            name,
+            subject,
+            actor,
+            audience,
+            resource,
+            scopes,
+            requested_type,
+            account,
+            json,
+        } => {
+            use oauth_desk_core::exchange::{self, Party};
+            let vault = unlock::open(global, Create::Never)?;
+            let req = exchange::Request {
+                audience,
+                resource,
+                scopes: scopes
+                    .iter()
+                    .flat_map(|s| s.split(' '))
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                requested_type,
+                account,
+            };
+            let got = exchange::exchange(
+                &vault,
+                &name,
+                &Party::parse(&subject),
+                actor.as_deref().map(Party::parse).as_ref(),
+                &req,
+                &Http::new()?,
+                time::now(),
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "provider": name,
+                        "account": got.account,
+                        "expires_at": got.expires_at.map(time::to_rfc3339),
+                        "scopes": got.scopes,
+                    })
+                );
+            } else {
+                println!(
+                    "Stored the exchanged token as {} at {}{}.",
+                    visible(&got.account),
+                    visible(&name),
+                    got.expires_at
+                        .map(|t| format!(", expiring {}", time::to_rfc3339(t)))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         TokenCmd::Rename { name, account, to } => {
             let vault = unlock::open(global, Create::Never)?;
             let to = to.trim().to_owned();

@@ -44,7 +44,7 @@ pub fn import(
     Ok(record.expires_at)
 }
 
-fn parse(json: &[u8], account: &str, now: i64) -> Result<TokenRecord> {
+pub(crate) fn parse(json: &[u8], account: &str, now: i64) -> Result<TokenRecord> {
     let v: Value = serde_json::from_slice(json).map_err(|e| {
         Error::InvalidInput(format!(
             "the token to import is not JSON (line {}, column {})",

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod child_env;
 pub mod details;
 pub mod error;
+pub mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -1,0 +1,228 @@
+//! Token exchange (RFC 8693): a fresh token of one account (the subject, and maybe an actor)
+//! traded at a provider's token endpoint for a token of its own, stored as an account of that
+//! provider. The answer is checked as any token response is, and its `issued_token_type` must
+//! be a token this tool can hand out as an access token; anything else is refused, not stored.
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::check;
+use crate::oauth::client_auth::{form_post, http_for};
+use crate::text::shown;
+use crate::vault::provider_table as ptable;
+use crate::vault::tokens;
+use crate::vault::{activity, Vault};
+
+pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// An account whose token goes into the exchange: `PROVIDER[:ACCOUNT]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub provider: String,
+    pub account: Option<String>,
+}
+
+impl Party {
+    /// `PROVIDER` or `PROVIDER:ACCOUNT` (the account after the last colon, since a provider's
+    /// name may hold one and an account label rarely does).
+    pub fn parse(raw: &str) -> Party {
+        match raw.rsplit_once(':') {
+            Some((provider, account)) if !provider.is_empty() && !account.is_empty() => Party {
+                provider: provider.to_owned(),
+                account: Some(account.to_owned()),
+            },
+            _ => Party {
+                provider: raw.to_owned(),
+                account: None,
+            },
+        }
+    }
+
+    /// As an account label and the activity log name it: "Work / alice@example.com".
+    fn label(&self) -> String {
+        match &self.account {
+            Some(a) => format!("{} / {a}", self.provider),
+            None => self.provider.clone(),
+        }
+    }
+}
+
+/// What to ask for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub scopes: Vec<String>,
+    /// RFC 8693 §3 token type; the access token type when not given.
+    pub requested_type: Option<String>,
+    /// The label to store the result under [default: "exchanged from SUBJECT"].
+    pub account: Option<String>,
+}
+
+/// The stored result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Exchanged {
+    pub account: String,
+    pub expires_at: Option<i64>,
+    pub scopes: Vec<String>,
+}
+
+pub fn exchange(
+    vault: &Vault,
+    name: &str,
+    subject: &Party,
+    actor: Option<&Party>,
+    req: &Request,
+    http: &Http,
+    now: i64,
+) -> Result<Exchanged> {
+    let p = ptable::get(vault.conn(), name)?;
+    for (what, value) in [("audience", &req.audience), ("resource", &req.resource)] {
+        if let Some(v) = value {
+            check::plain_text(v).map_err(|e| Error::field(what, e))?;
+        }
+    }
+    if let Some(r) = &req.resource {
+        // RFC 8707 §2: an absolute URI without a fragment.
+        let ok = url::Url::parse(r).is_ok_and(|u| u.fragment().is_none());
+        if !ok {
+            return Err(Error::field(
+                "resource",
+                "must be an absolute URI without a fragment (RFC 8707)",
+            ));
+        }
+    }
+    for s in &req.scopes {
+        check::scope(s).map_err(|e| Error::field("scope", e))?;
+    }
+    let requested = req.requested_type.as_deref().unwrap_or(ACCESS_TOKEN);
+    if ![ACCESS_TOKEN, JWT].contains(&requested) {
+        return Err(Error::field(
+            "requested_type",
+            format!("must be {ACCESS_TOKEN} or {JWT}: the result is handed out as an access token"),
+        ));
+    }
+    let token_of = |party: &Party| {
+        crate::refresh::fresh(
+            vault,
+            &party.provider,
+            party.account.as_deref(),
+            crate::refresh::DEFAULT_MARGIN,
+            &Http::new,
+            &crate::time::now,
+        )
+    };
+    let subject_token = token_of(subject)?;
+    let actor_token = actor.map(token_of).transpose()?;
+    let url = p.token_url.clone().ok_or_else(|| {
+        Error::field("token_url", "is needed to exchange a token at the provider")
+    })?;
+    let scope = req.scopes.join(" ");
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("grant_type", GRANT),
+        ("subject_token", subject_token.token.expose()),
+        ("subject_token_type", ACCESS_TOKEN),
+        ("requested_token_type", requested),
+    ];
+    if let Some(a) = &actor_token {
+        pairs.push(("actor_token", a.token.expose()));
+        pairs.push(("actor_token_type", ACCESS_TOKEN));
+    }
+    if let Some(a) = &req.audience {
+        pairs.push(("audience", a));
+    }
+    if let Some(r) = &req.resource {
+        pairs.push(("resource", r));
+    }
+    if !scope.is_empty() {
+        pairs.push(("scope", &scope));
+    }
+    let response = http_for(http, &p)?.call(form_post(&p, &url, &pairs)?)?;
+    let status = response.status().as_u16();
+    let body = response.body();
+    let doc: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    if status != 200 {
+        let said = doc
+            .as_ref()
+            .and_then(|d| d["error"].as_str().map(crate::text::visible))
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(Error::ProviderError(format!(
+            "{} refused the exchange ({said}); nothing was stored",
+            shown(name)
+        )));
+    }
+    let issued = doc
+        .as_ref()
+        .and_then(|d| d["issued_token_type"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if ![ACCESS_TOKEN, JWT].contains(&issued.as_str()) {
+        return Err(Error::ProviderError(format!(
+            "{} answered the exchange with a token of type {} (RFC 8693 §2.2.1), not one to use \
+             as an access token; nothing was stored",
+            shown(name),
+            shown(if issued.is_empty() {
+                "(none given)"
+            } else {
+                &issued
+            })
+        )));
+    }
+    let account = req
+        .account
+        .clone()
+        .unwrap_or_else(|| format!("exchanged from {}", subject.label()));
+    check::plain_text(&account).map_err(|e| Error::field("account", e))?;
+    let record = crate::import::parse(body, &account, now).map_err(|e| {
+        Error::ProviderError(format!(
+            "{}'s exchange answer is not a usable token response ({e}); nothing was stored",
+            shown(name)
+        ))
+    })?;
+    let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
+    let tx = vault.conn().unchecked_transaction()?;
+    let id = ptable::view(&tx, name)?.id;
+    tokens::upsert(&tx, id, &record, now)?;
+    let from = match actor {
+        Some(a) => format!("from {}, acting {}", subject.label(), a.label()),
+        None => format!("from {}", subject.label()),
+    };
+    activity::record(
+        &tx,
+        now,
+        "token exchanged",
+        Some(name),
+        Some(&account),
+        Some(&from),
+    )?;
+    tx.commit()?;
+    Ok(Exchanged {
+        account,
+        expires_at: record.expires_at,
+        scopes: record.scopes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_party_is_a_provider_and_maybe_an_account_after_the_last_colon() {
+        assert_eq!(
+            Party::parse("Work"),
+            Party {
+                provider: "Work".into(),
+                account: None
+            }
+        );
+        assert_eq!(
+            Party::parse("Work:alice@example.com"),
+            Party {
+                provider: "Work".into(),
+                account: Some("alice@example.com".into())
+            }
+        );
+        assert_eq!(Party::parse("Work:").provider, "Work:");
+    }
+}
