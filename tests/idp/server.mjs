@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import Store from './store.mjs';
 
@@ -38,6 +39,7 @@ const tls = process.env.IDP_TLS_CERT
   : null;
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const splitMetadata = process.env.IDP_SPLIT_METADATA === '1';
 const disagreeingMetadata = process.env.IDP_METADATA_DISAGREE === '1';
 const OIDC_PATH = '/.well-known/openid-configuration';
@@ -192,6 +194,32 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
       scope,
     };
   }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'audience', 'resource', 'scope', 'requested_token_type']);
+  // The JWT bearer grant (RFC 7523 §2.1): an assertion signed with a key the client registered,
+  // issued by the client, addressed to the token endpoint, about the account it names. What
+  // each one claimed is kept for the tests (GET /test/assertions).
+  const assertions = [];
+  provider.registerGrantType(JWT_BEARER, async (ctx) => {
+    const { params, client } = ctx.oidc;
+    let claims;
+    try {
+      const keys = jose.createLocalJWKSet({ keys: client.jwks?.keys ?? [] });
+      ({ payload: claims } = await jose.jwtVerify(params.assertion ?? '', keys, {
+        issuer: client.clientId,
+        audience: `${issuer}/token`,
+        maxTokenAge: '10m',
+      }));
+    } catch (e) {
+      throw new errors.InvalidGrant(`the assertion does not check out: ${e.code ?? e.message}`);
+    }
+    assertions.push({ client: client.clientId, sub: claims.sub, scope: claims.scope ?? null, jti: claims.jti ?? null });
+    const scope = params.scope || 'openid';
+    const grant = new provider.Grant({ accountId: claims.sub, clientId: client.clientId });
+    grant.addOIDCScope(scope);
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({ accountId: claims.sub, client, grantId, scope, gty: 'jwt_bearer' });
+    const value = await token.save();
+    ctx.body = { access_token: value, token_type: 'Bearer', expires_in: token.expiration, scope };
+  }, ['assertion', 'scope']);
   // Successful grants by type, so that tests can count the requests a feature makes
   // (GET /test/grants -> {"refresh_token": 1, ...}).
   const grants = {};
@@ -205,7 +233,7 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
   server.on('request', (req, res) => {
     if (req.method === 'GET' && req.url.startsWith('/test/')) {
       res.setHeader('content-type', 'application/json');
-      const answers = { '/test/grants': grants, '/test/exchanges': exchanges };
+      const answers = { '/test/grants': grants, '/test/exchanges': exchanges, '/test/assertions': assertions };
       res.end(JSON.stringify(answers[req.url] ?? requests));
       return;
     }

@@ -196,15 +196,16 @@ impl Idp {
     }
 
     /// One of the provider's counts (`GET /test/{what}`), 0 when it has none for `key`.
-    /// What each token exchange (RFC 8693) received: the subject's and actor's accounts, the
-    /// token types, audience, resource, scope.
-    pub fn exchanges(&self) -> Vec<Value> {
+    /// What the test grant handlers received, oldest first: `exchanges` (RFC 8693: the
+    /// subject's and actor's accounts, the token types, audience, resource, scope) or
+    /// `assertions` (RFC 7523 §2.1: the client, subject and scope each assertion claimed).
+    pub fn received(&self, what: &str) -> Vec<Value> {
         let v: Value = self
             .http()
-            .get(format!("{}/test/exchanges", self.issuer))
+            .get(format!("{}/test/{what}", self.issuer))
             .send()
             .and_then(|r| r.json())
-            .unwrap_or_else(|e| panic!("the IdP lists its exchanges: {e}"));
+            .unwrap_or_else(|e| panic!("the IdP lists its {what}: {e}"));
         v.as_array().cloned().unwrap_or_default()
     }
 

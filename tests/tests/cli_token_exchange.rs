@@ -48,7 +48,7 @@ fn an_exchanged_token_is_stored_as_an_account_and_the_provider_got_subject_and_a
     assert_eq!(got["account"], "exchanged from Front / alice@example.test");
     assert_eq!(got["scopes"], serde_json::json!(["openid", "email"]));
 
-    let received = idp.exchanges();
+    let received = idp.received("exchanges");
     assert_eq!(received.len(), 1, "{received:?}");
     let r = &received[0];
     assert_eq!(r["subject"], "alice");

@@ -354,6 +354,13 @@ pub struct LoginArgs {
     /// Use client credentials (RFC 6749 §4.4): a token for the client itself
     #[arg(long, group = "how")]
     pub client_credentials: bool,
+    /// Use the JWT bearer grant (RFC 7523 §2.1): an assertion signed with the provider's client
+    /// key, for a service account (the client itself) or --subject
+    #[arg(long, group = "how")]
+    pub jwt_bearer: bool,
+    /// With --jwt-bearer: whom the assertion is about [default: the client id]
+    #[arg(long, value_name = "SUB", requires = "jwt_bearer")]
+    pub subject: Option<String>,
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,

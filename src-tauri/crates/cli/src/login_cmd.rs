@@ -26,6 +26,8 @@ pub fn run(global: &Global, args: LoginArgs) -> Result<()> {
         device::sign_in(&vault, &request, &never, show_code)
     } else if args.client_credentials {
         signin::client_credentials(&vault, &request)
+    } else if args.jwt_bearer {
+        signin::jwt_bearer(&vault, &request, args.subject.as_deref())
     } else {
         code::sign_in(&vault, &request, Catch::Loopback, &never, |a| {
             show_url(a, args.no_browser)

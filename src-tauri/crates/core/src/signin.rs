@@ -59,6 +59,30 @@ impl Request {
 }
 
 /// Client credentials (RFC 6749 §4.4): a token for the client itself, with nobody to wait for.
+/// The JWT bearer grant (RFC 7523 §2.1), for `subject` or the client itself; the account is
+/// labelled by the subject unless the request names one.
+pub fn jwt_bearer(
+    vault: &SharedVault,
+    request: &Request,
+    subject: Option<&str>,
+) -> Result<SignedIn> {
+    let labelled;
+    let request = match (&request.account, subject) {
+        (None, Some(s)) => {
+            labelled = Request {
+                provider: request.provider.clone(),
+                scopes: request.scopes.clone(),
+                account: Some(s.to_owned()),
+            };
+            &labelled
+        }
+        _ => request,
+    };
+    request.complete(vault, Grantee::JwtBearer, |http, p| {
+        flow::jwt_bearer(p, subject, &request.scopes, http, time::now())
+    })
+}
+
 pub fn client_credentials(vault: &SharedVault, request: &Request) -> Result<SignedIn> {
     request.complete(vault, Grantee::ClientCredentials, |http, p| {
         flow::client_credentials(p, &request.scopes, http, time::now())

@@ -482,6 +482,52 @@ pub fn client_credentials(
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The JWT bearer grant (RFC 7523 §2.1): an assertion signed with the client's key is the
+/// grant itself, for a service account (`subject` None: the client) or for a user the client
+/// may act for. The client authenticates as it always does, which may be not at all.
+pub fn jwt_bearer(
+    p: &ProviderRecord,
+    subject: Option<&str>,
+    scopes: &[String],
+    http: &Http,
+    now: i64,
+) -> Result<Grant> {
+    let url = token_endpoint(p)
+        .ok_or_else(|| Error::field("token_url", "is needed for the JWT bearer grant"))?;
+    let scopes = scopes_or_default(p, scopes).to_vec();
+    let assertion = super::assertion::grant_assertion(p, subject, &scopes, now)?;
+    let scope = scopes.join(" ");
+    let mut pairs = vec![
+        ("grant_type", JWT_BEARER),
+        ("assertion", assertion.expose().as_str()),
+    ];
+    if !scope.is_empty() {
+        pairs.push(("scope", &scope));
+    }
+    let request = super::client_auth::form_post(p, url, &pairs)?;
+    let response =
+        crate::http::oauth_answer(url, super::client_auth::http_for(http, p)?.call(request)?)?;
+    let body = response.body();
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if !response.status().is_success() {
+        let code = v["error"].as_str().unwrap_or("unknown_error");
+        return Err(oauth_error(
+            "the token endpoint answered with the error",
+            code,
+            &v,
+        ));
+    }
+    let r: TokenResp = serde_json::from_slice(body).map_err(|e| {
+        Error::ProviderError(format!(
+            "the token endpoint's answer is not a token response ({}); nothing was stored",
+            inert(&e.to_string())
+        ))
+    })?;
+    grant(r, p, &scopes, None, http, now)
+}
+
 /// The HTTP client of refresh requests: a 429 or 503 is retried after what Retry-After asks
 /// (at most `http::MAX_BACKOFF`, twice), so a busy provider gets a bounded back-off rather than a
 /// storm.

@@ -19,6 +19,7 @@ pub enum Grantee {
     AuthorizationCode,
     Device,
     ClientCredentials,
+    JwtBearer,
 }
 
 impl Grantee {
@@ -27,6 +28,7 @@ impl Grantee {
             Grantee::AuthorizationCode => "authorization code",
             Grantee::Device => "device authorization",
             Grantee::ClientCredentials => "client credentials",
+            Grantee::JwtBearer => "JWT bearer assertion",
         }
     }
 }
@@ -57,7 +59,9 @@ pub fn label(
 ) -> Result<String> {
     let account = match asked.map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => a.to_owned(),
-        None if how == Grantee::ClientCredentials => p.client_id.clone(),
+        None if matches!(how, Grantee::ClientCredentials | Grantee::JwtBearer) => {
+            p.client_id.clone()
+        }
         None => flow::account_label(p, grant, http).unwrap_or_else(|| "default".into()),
     };
     crate::oauth::check::plain_text(&account).map_err(|e| crate::Error::field("account", e))?;
