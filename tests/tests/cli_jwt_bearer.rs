@@ -134,3 +134,99 @@ fn without_a_key_or_with_one_the_provider_does_not_know_nothing_is_stored() {
     assert_eq!(listed, serde_json::json!([]), "nothing stored");
     assert!(idp.received("assertions").is_empty());
 }
+
+#[test]
+fn a_google_service_account_key_file_becomes_a_provider_whose_key_lives_in_the_vault() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let key_file = dir.path().join("service-account.json");
+    std::fs::write(
+        &key_file,
+        serde_json::json!({
+            "type": "service_account",
+            "project_id": "test",
+            "private_key_id": "k1",
+            "private_key": std::fs::read_to_string(&pem).unwrap(),
+            "client_email": "pending@test.iam.example",
+            "token_uri": format!("{}/token", idp.issuer),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    ok(run(
+        &s,
+        &[
+            "provider",
+            "add",
+            "Google SA",
+            "--service-account-key",
+            key_file.to_str().unwrap(),
+            "--scope",
+            "openid",
+        ],
+        &[PASS],
+        "",
+    ));
+    let shown = json(&ok(run(
+        &s,
+        &["provider", "show", "Google SA", "--json"],
+        &[PASS],
+        "",
+    )));
+    assert_eq!(shown["client_id"], "pending@test.iam.example");
+    assert_eq!(shown["client_auth"], "private_key_jwt");
+    assert_eq!(shown["client_key"]["alg"], "RS256");
+    assert!(
+        !shown.to_string().contains("service-account.json"),
+        "no path kept"
+    );
+
+    // The provider learns the public key; the file goes, the key stays in the vault.
+    let jwks = json(&ok(run(
+        &s,
+        &["provider", "jwks", "Google SA"],
+        &[PASS],
+        "",
+    )));
+    let id = idp.register(serde_json::json!({
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": jwks,
+        "grant_types": [JWT_BEARER],
+        "response_types": [],
+        "redirect_uris": [],
+    }));
+    ok(run(
+        &s,
+        &[
+            "provider",
+            "update",
+            "Google SA",
+            &format!("--client-id={id}"),
+        ],
+        &[PASS],
+        "",
+    ));
+    drop(dir);
+    let signed = json(&ok(run(
+        &s,
+        &["login", "Google SA", "--jwt-bearer", "--json"],
+        &[PASS],
+        "",
+    )));
+    assert_eq!(signed["account"], id);
+}

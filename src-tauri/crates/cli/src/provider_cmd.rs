@@ -6,9 +6,9 @@ use std::io::{BufRead, Read};
 use oauth_desk_core::http::Http;
 use oauth_desk_core::oauth::client_cert::CertInput;
 use oauth_desk_core::oauth::discovery::{self, Fill};
-use oauth_desk_core::oauth::presets;
 use oauth_desk_core::oauth::provider::ProviderInput;
 use oauth_desk_core::oauth::signing_key::{Alg, KeyInput, MAX_IMPORT_BYTES};
+use oauth_desk_core::oauth::{presets, service_account};
 use oauth_desk_core::providers::registration;
 use oauth_desk_core::text::visible;
 use oauth_desk_core::vault::provider_table::ProviderView;
@@ -202,6 +202,18 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
 /// Discovery first (when --issuer is given), then every flag over it: flags win. --preset was
 /// applied before (it fills the whole input), and --issuer here.
 fn apply(input: &mut ProviderInput, f: &ProviderFields) -> Result<()> {
+    if let Some(file) = &f.more.service_account_key {
+        let bytes = oauth_desk_core::local_file::read_bounded(
+            file,
+            service_account::MAX_KEY_FILE,
+            "the service-account key file",
+        )?;
+        let account = service_account::input_from(bytes.expose())?;
+        input.token_url = account.token_url;
+        input.client_id = account.client_id;
+        input.client_auth = account.client_auth;
+        input.client_key = account.client_key;
+    }
     let mut discovered = None;
     if let Some(issuer) = f.value("issuer") {
         if f.more.no_discovery {

@@ -38,6 +38,11 @@ pub struct NotFields {
     /// OAUTH_DESK_PKCS12_PASSWORD)
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<std::path::PathBuf>,
+    /// A Google service-account key file (JSON): its token endpoint, its email as the client
+    /// id and its private key (kept in the vault, not the file's path), for `login
+    /// --jwt-bearer`. Other flags win over what it gives
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["client_key_stdin", "generate_key"])]
+    pub service_account_key: Option<std::path::PathBuf>,
 }
 
 /// A provider's fields as flags. Values are checked by the core, as the window's form is.

@@ -18,4 +18,5 @@ pub mod presets;
 pub mod provider;
 pub mod provider_schema;
 pub mod registration;
+pub mod service_account;
 pub mod signing_key;
