@@ -34,6 +34,8 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # speaks the same helper protocol without a daemon. curl asks the stand-in servers.
     command -v docker >/dev/null || packages+=(skopeo)
     command -v curl >/dev/null || packages+=(curl)
+    # A real sshd for the agent forwarded to another machine (ssh -R).
+    [[ -x /usr/sbin/sshd ]] || packages+=(openssh-server)
     # Unpacking the .rpm to check what it holds.
     packages+=(rpm rpm2cpio cpio)
     # The shells whose completion scripts `oauth-desk completions` writes.
@@ -62,6 +64,11 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get update -qq
     # No recommends: they would pull in dbus-x11 (see above) and a desktop's worth of extras.
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# sshd run as root wants its privilege-separation folder, which only a booted system makes.
+if [[ "$purpose" == test && ! -d /run/sshd && -x /usr/sbin/sshd ]]; then
+    if [[ $(id -u) -eq 0 ]]; then mkdir -p -m 0755 /run/sshd; fi
 fi
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and run this again"

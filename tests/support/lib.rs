@@ -15,6 +15,7 @@ pub mod pki;
 pub mod proxy;
 pub mod session;
 pub mod signin;
+pub mod sshd;
 pub mod stand_in;
 pub mod user;
 

@@ -135,3 +135,52 @@ fn a_passphrase_vault_is_not_served_without_its_passphrase() {
     assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
     drop(serve);
 }
+
+#[test]
+fn another_machine_gets_a_token_through_the_agent_forwarded_over_ssh() {
+    // The "other machine" is a login through the real sshd, with another HOME and no vault:
+    // only the agent socket `ssh -R` forwards can give it a token.
+    let idp = Idp::start();
+    let s = Session::with_keyring();
+    add_provider(&s, &[], &idp, "Test IdP", &idp::BASIC);
+    login_as(&s, &[], "Test IdP", "alice");
+    let mut serve = Running::start(&s, &["serve", "--port", "0"], &[]);
+    assert!(serve.line().starts_with("listening on"));
+    // Where `vault status` says the agent listens, as the README has it forwarded.
+    let status = oauth_desk_tests::cli::json(&run(&s, &["vault", "status", "--json"], &[], ""));
+    let local = std::path::PathBuf::from(status["agent_socket"].as_str().unwrap());
+    assert!(local.exists(), "{status}");
+    let token = stdout(&run(&s, &["token", "get", "Test IdP"], &[], ""));
+
+    let sshd = oauth_desk_tests::sshd::Sshd::start();
+    let remote_home = tempfile::tempdir().unwrap();
+    let remote_socket = remote_home.path().join("agent.sock");
+    let cli = oauth_desk_tests::bins::cli_path();
+    let command = format!(
+        "HOME='{home}' XDG_RUNTIME_DIR= XDG_DATA_HOME= DBUS_SESSION_BUS_ADDRESS= \
+         OAUTH_DESK_AGENT='{sock}' '{cli}' token get 'Test IdP'",
+        home = remote_home.path().display(),
+        sock = remote_socket.display(),
+        cli = cli.display(),
+    );
+    let out = sshd.run(Some((&remote_socket, &local)), &command);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        sshd.log()
+    );
+    assert_eq!(
+        stdout(&out),
+        token,
+        "the agent's token, over the forwarded socket"
+    );
+
+    // Without the forwarding, the named agent does not answer: said, not waited on.
+    let _ = std::fs::remove_file(&remote_socket);
+    let out = sshd.run(None, &command);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("OAUTH_DESK_AGENT"), "{said}");
+    drop(serve);
+}

@@ -33,6 +33,14 @@ pub fn socket_name(vault: &Path, kind: &str) -> String {
     format!("{:016x}.{kind}", h.finish())
 }
 
+/// The agent socket OAUTH_DESK_AGENT names, if any: on another machine, the one `ssh -R`
+/// forwards there from the machine with the vault.
+pub fn named_agent() -> Option<PathBuf> {
+    std::env::var_os("OAUTH_DESK_AGENT")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
 /// What the agent said.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -60,10 +68,15 @@ pub fn try_ask(
     account: Option<&str>,
     min_valid: i64,
 ) -> io::Result<Option<Answer>> {
-    let mut stream = match private::connect(&socket_path(vault, "agent")) {
-        Ok(s) => s,
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Err(e),
-        Err(_) => return Ok(None),
+    let mut stream = match named_agent() {
+        // Named: it must answer, or the caller says why (there is no vault here to fall
+        // back on, as a rule).
+        Some(path) => private::connect_named(&path)?,
+        None => match private::connect(&socket_path(vault, "agent")) {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Err(e),
+            Err(_) => return Ok(None),
+        },
     };
     // A refresh can take the provider's time; the HTTP client's own limit is 30 s.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(40)));

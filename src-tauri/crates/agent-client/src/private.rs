@@ -123,6 +123,12 @@ pub fn connect(path: &Path) -> io::Result<UnixStream> {
     if let Some(dir) = path.parent() {
         check_dir(dir)?;
     }
+    connect_named(path)
+}
+
+/// Connects to a socket the person named (OAUTH_DESK_AGENT: one `ssh -R` forwards, wherever
+/// they put it), and checks who answers: this user's process (sshd's session runs as them).
+pub fn connect_named(path: &Path) -> io::Result<UnixStream> {
     let stream = UnixStream::connect(path)?;
     check_peer(&stream)?;
     Ok(stream)

@@ -176,9 +176,13 @@ fn status(global: &Global, json: bool) -> Result<()> {
     }
     let v = unlock::open(global, Create::Never)?;
     let s = v.status()?;
+    // Where the window's or `serve`'s token agent listens for this vault (to forward it with
+    // `ssh -R`); it answers only while one of them runs, and only for a keyring vault.
+    let agent = oauth_desk_core::agent::socket_path(&path, "agent");
     if json {
         let mut value = serde_json::to_value(&s).map_err(|e| Error::Storage(e.to_string()))?;
         value["exists"] = true.into();
+        value["agent_socket"] = agent.display().to_string().into();
         println!("{value}");
         return Ok(());
     }
@@ -193,6 +197,7 @@ fn status(global: &Global, json: bool) -> Result<()> {
     println!("Providers  {}", s.providers);
     println!("Tokens     {}", s.tokens);
     println!("Activity   {}", s.activity);
+    println!("Agent      {}", printable(&agent.display().to_string()));
     if let Some(kept) = &s.before_restore {
         println!(
             "Replaced   {} (the vault a restore replaced; `oauth-desk vault \

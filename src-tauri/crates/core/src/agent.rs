@@ -149,6 +149,12 @@ pub enum Asked {
 pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: i64) -> Asked {
     use oauth_desk_agent_client::Answer as Said;
     match oauth_desk_agent_client::try_ask(vault_path, provider, account, min_valid) {
+        Err(e) if oauth_desk_agent_client::named_agent().is_some() => {
+            Asked::Answer(Err(Error::InvalidInput(format!(
+                "the token agent OAUTH_DESK_AGENT names does not answer ({e}); is the \
+                 `ssh -R` forwarding of its socket up?"
+            ))))
+        }
         Err(e) => Asked::Unsafe(Error::Io {
             context: "not asking the token agent".into(),
             source: e,
