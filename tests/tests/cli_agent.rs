@@ -175,6 +175,24 @@ fn another_machine_gets_a_token_through_the_agent_forwarded_over_ssh() {
         token,
         "the agent's token, over the forwarded socket"
     );
+    // The log names who got which account's token, and that this one went to another machine.
+    let log = oauth_desk_tests::cli::json(&run(&s, &["activity", "--json"], &[], ""));
+    let handed: Vec<&serde_json::Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "token handed out")
+        .collect();
+    assert!(handed.len() >= 2, "{log}");
+    assert_eq!(handed[0]["account"], "alice@example.test");
+    let remote = handed[0]["detail"].as_str().unwrap();
+    assert!(remote.contains("another machine over SSH"), "{remote}");
+    let local = handed[1]["detail"].as_str().unwrap();
+    assert!(
+        local.contains("oauth-desk") && local.contains("pid"),
+        "{local}"
+    );
+    assert!(!log.to_string().contains(token.trim()), "never the token");
 
     // Without the forwarding, the named agent does not answer: said, not waited on.
     let _ = std::fs::remove_file(&remote_socket);

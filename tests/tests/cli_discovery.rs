@@ -114,4 +114,14 @@ fn documents_that_disagree_are_asked_about_and_nothing_is_stored_until_answered(
     )));
     assert_eq!(shown["revocation_url"], chosen);
     assert_eq!(shown["token_url"], format!("{}/token", idp.issuer));
+
+    // Discovered again: the choice is asked again, not kept from before without a word.
+    let again = run(
+        &s,
+        &["provider", "update", "Split", "--issuer", &idp.issuer],
+        &[PASS],
+        "",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("disagree"), "{}", stderr(&again));
 }

@@ -151,6 +151,7 @@ fn a_google_service_account_key_file_becomes_a_provider_whose_key_lives_in_the_v
             "-out",
         ])
         .arg(&pem)
+        .stderr(std::process::Stdio::null())
         .status()
         .expect("openssl runs");
     assert!(made.success());

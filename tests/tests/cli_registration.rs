@@ -195,6 +195,11 @@ fn registration_answers_that_do_not_check_out_leave_nothing_behind() {
             r#"{"client_id": "c", "registration_client_uri": "https://evil.example/reg/c", "registration_access_token": "t"}"#,
             "not sent there",
         ),
+        // Downgraded to a public client: not followed, and said that the client may remain.
+        (
+            r#"{"client_id": "c", "token_endpoint_auth_method": "none"}"#,
+            "registered the client with none, not basic as asked",
+        ),
     ] {
         let server =
             CannedServer::start(vec![("/reg".into(), Canned::json(answer).with_status(201))]);
@@ -219,6 +224,35 @@ fn registration_answers_that_do_not_check_out_leave_nothing_behind() {
         let listed = ok(run(&s, &["provider", "list", "--json"], &[PASS], ""));
         assert_eq!(json(&listed), serde_json::json!([]), "nothing stored");
     }
+
+    // Refused after the provider made the client: deleted again where the answer says how.
+    let server = CannedServer::start(vec![("/reg/c".into(), Canned::json("").with_status(204))]);
+    let answer = format!(
+        r#"{{"client_id": "c", "redirect_uris": ["https://evil.example/cb"], "registration_client_uri": "{}/reg/c", "registration_access_token": "t"}}"#,
+        server.base
+    );
+    server.set("/reg", Canned::json(answer).with_status(201));
+    let out = run(
+        &s,
+        &[
+            "provider",
+            "register",
+            "Reg",
+            "--token-url",
+            &format!("{}/token", server.base),
+            "--registration-url",
+            &format!("{}/reg", server.base),
+        ],
+        &[PASS],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("deleted again"), "{}", stderr(&out));
+    let deleted = server.requests();
+    assert!(
+        deleted.iter().any(|r| r.starts_with("DELETE /reg/c")),
+        "{deleted:?}"
+    );
 
     // No registration endpoint at all, and a client id given by hand: said before asking.
     let out = run(
@@ -267,4 +301,55 @@ fn registration_answers_that_do_not_check_out_leave_nothing_behind() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not registered by OAuth Desk"));
     ok(run(&s, &["provider", "show", "Typed"], &[PASS], ""));
+}
+
+#[test]
+fn a_registration_is_forgotten_when_the_provider_moves_to_another_host() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    ok(run(
+        &s,
+        &["provider", "register", "Reg", "--issuer", &idp.issuer],
+        &[PASS],
+        "",
+    ));
+    stored(&s, "Reg");
+    // The token endpoint moves: the registration token must never serve the new host, nor
+    // fetch a secret that would then be sent there.
+    ok(run(
+        &s,
+        &[
+            "provider",
+            "update",
+            "Reg",
+            "--token-url",
+            "https://elsewhere.example/token",
+        ],
+        &[PASS],
+        "",
+    ));
+    let left: i64 = s
+        .open_vault(PASS.1)
+        .conn()
+        .query_row("SELECT count(*) FROM registrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+    let out = run(
+        &s,
+        &[
+            "provider",
+            "update",
+            "Reg",
+            "--client-secret-stdin",
+            "--update-registration",
+        ],
+        &[PASS],
+        "the new host's secret\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not registered by OAuth Desk"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -84,9 +84,9 @@ pub fn make_dir(dir: &Path) -> io::Result<()> {
     check_dir(dir)
 }
 
-/// The uid of the process on the other side of a connected socket, as the kernel saw it when
-/// that process connected (or listened).
-pub fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+/// The process on the other side of a connected socket, as the kernel saw it when that process
+/// connected (or listened).
+fn peer_cred(stream: &UnixStream) -> io::Result<libc::ucred> {
     // SAFETY: ucred is plain old data; getsockopt writes at most `len` bytes into it.
     let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
@@ -102,7 +102,17 @@ pub fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(cred.uid)
+    Ok(cred)
+}
+
+/// The uid of the process on the other side.
+pub fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+    peer_cred(stream).map(|c| c.uid)
+}
+
+/// The pid of the process on the other side (sshd's, for a socket `ssh -R` forwards).
+pub fn peer_pid(stream: &UnixStream) -> io::Result<i32> {
+    peer_cred(stream).map(|c| c.pid)
 }
 
 /// Refuses a peer that is not this user.

@@ -135,7 +135,7 @@ async fn register_app(State(s): S, headers: axum::http::HeaderMap, body: Bytes) 
         Some(v) => Some(oauth_desk_core::Secret::new(
             v.to_str()
                 .ok()
-                .filter(|t| !t.is_empty())
+                .filter(|t| !t.is_empty() && t.bytes().all(|b| (b'!'..=b'~').contains(&b)))
                 .ok_or_else(|| {
                     ApiError(Error::InvalidInput(
                         "X-Initial-Access-Token must be a non-empty visible ASCII string".into(),
@@ -176,6 +176,7 @@ struct RemoveQuery {
 async fn remove_app(
     State(s): S,
     Path(name): Path<String>,
+    // A query that is not a form gets axum's 400, in text, as the document's 400 says.
     Query(q): Query<RemoveQuery>,
 ) -> ApiResult {
     let removed = name.clone();

@@ -95,8 +95,9 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
     let Ok(line) = private::read_line(&stream, oauth_desk_agent_client::ASK_LIMIT) else {
         return;
     };
+    let asker = Asker::of(&stream);
     let reply = match serde_json::from_str::<Ask>(&line) {
-        Ok(ask) => token_for(&ask, vault),
+        Ok(ask) => token_for(&ask, vault, &asker),
         Err(_) => Err(Error::InvalidInput("not a token request".into())),
     };
     let answer = match reply {
@@ -116,21 +117,68 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
     let _ = (&stream).write_all(text.as_bytes());
 }
 
-fn token_for(ask: &Ask, vault: &SharedVault) -> Result<Secret<String>> {
+/// The program that asked, as the kernel and /proc name it: for the activity log (and, where
+/// a provider asks first, the question), never trusted for more.
+struct Asker {
+    pid: Option<i32>,
+    program: Option<String>,
+}
+
+impl Asker {
+    fn of(stream: &UnixStream) -> Asker {
+        let pid = private::peer_pid(stream).ok().filter(|p| *p > 0);
+        let program = pid
+            .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
+            .map(|exe| crate::text::visible(&exe.display().to_string()));
+        Asker { pid, program }
+    }
+
+    /// A socket forwarded to another machine (`ssh -R`) is asked by the ssh client that
+    /// carries the far side's requests here (sshd, for one forwarded the other way).
+    fn remote(&self) -> bool {
+        self.program
+            .as_deref()
+            .and_then(|p| p.rsplit('/').next())
+            .is_some_and(|name| matches!(name, "ssh" | "sshd") || name.starts_with("sshd-"))
+    }
+
+    fn describe(&self) -> String {
+        let program = self.program.as_deref().unwrap_or("an unknown program");
+        let pid = self.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+        if self.remote() {
+            format!("to another machine over SSH, through {program}{pid}")
+        } else {
+            format!("to {program}{pid}")
+        }
+    }
+}
+
+fn token_for(ask: &Ask, vault: &SharedVault, asker: &Asker) -> Result<Secret<String>> {
     vault.with(|v| {
         if v.key_mode() != KeyMode::Keyring {
             return Err(Error::InvalidInput(
                 "the agent serves keyring vaults only".into(),
             ));
         }
-        crate::refresh::access_token(
+        let token = crate::refresh::access_token(
             v,
             &ask.provider,
             ask.account.as_deref(),
             ask.min_valid,
             &crate::http::Http::new,
             &crate::time::now,
-        )
+        )?;
+        // Who got which account's token: the log says, the token it never holds.
+        let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
+        crate::vault::activity::record(
+            v.conn(),
+            crate::time::now(),
+            "token handed out",
+            Some(&ask.provider),
+            Some(&account),
+            Some(&asker.describe()),
+        )?;
+        Ok(token)
     })
 }
 

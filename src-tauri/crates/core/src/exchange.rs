@@ -115,9 +115,27 @@ pub fn exchange(
     };
     let subject_token = token_of(subject)?;
     let actor_token = actor.map(token_of).transpose()?;
-    let url = p.token_url.clone().ok_or_else(|| {
-        Error::field("token_url", "is needed to exchange a token at the provider")
-    })?;
+    // The token endpoint, or its mutual-TLS alias for a client with a certificate.
+    let url = crate::oauth::client_auth::via_mtls(
+        &p,
+        p.token_url.as_deref(),
+        p.mtls_token_url.as_deref(),
+    )
+    .map(str::to_owned)
+    .ok_or_else(|| Error::field("token_url", "is needed to exchange a token at the provider"))?;
+    // A label of the person's choosing must not replace a signed-in account's tokens.
+    if let Some(label) = &req.account {
+        if tokens::get(vault.conn(), name, label).is_ok() {
+            return Err(Error::field(
+                "account",
+                format!(
+                    "{} already has an account {}: choose another label",
+                    shown(name),
+                    shown(label)
+                ),
+            ));
+        }
+    }
     let scope = req.scopes.join(" ");
     let mut pairs: Vec<(&str, &str)> = vec![
         ("grant_type", GRANT),

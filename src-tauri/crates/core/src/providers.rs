@@ -135,6 +135,11 @@ pub(crate) fn update_logged(
     }
     let id = table::view(conn, &old.name)?.id;
     table::update(conn, id, &new, now)?;
+    // The registration belongs to the client at the host it was made at: another host or
+    // another client id must not get its token, nor a secret it would hand out (RFC 7592).
+    if moved.is_some() || old.client_id != new.client_id {
+        crate::vault::registrations::forget(conn, id)?;
+    }
     let mut detail = format!("changed {}", changed.join(", "));
     if let Some(m) = &mut moved {
         m.signed_out = tokens::sign_out_all(conn, id, &m.token_reason())?;

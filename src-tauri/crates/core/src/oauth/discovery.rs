@@ -373,6 +373,22 @@ pub enum Fill {
     OnlyEmpty,
 }
 
+/// The input's slot of endpoint field `field` (one of `ENDPOINTS`' fields).
+fn input_endpoint<'a>(input: &'a mut ProviderInput, field: &str) -> Option<&'a mut Option<String>> {
+    Some(match field {
+        "authorization_url" => &mut input.authorization_url,
+        "token_url" => &mut input.token_url,
+        "revocation_url" => &mut input.revocation_url,
+        "userinfo_url" => &mut input.userinfo_url,
+        "device_authorization_url" => &mut input.device_authorization_url,
+        "introspection_url" => &mut input.introspection_url,
+        "jwks_uri" => &mut input.jwks_uri,
+        "par_url" => &mut input.par_url,
+        "registration_url" => &mut input.registration_url,
+        _ => return None,
+    })
+}
+
 impl Metadata {
     fn endpoint_slot(&mut self, key: &str) -> &mut Option<String> {
         match key {
@@ -394,12 +410,33 @@ impl Metadata {
     /// This document with what `other` (the same issuer's other document) adds: the endpoints
     /// this one leaves out; those both name differently are left out, as disagreements.
     pub fn merged(mut self, mut other: Metadata) -> Metadata {
+        // An endpoint only the second document names is taken on a host the first already
+        // trusts (the issuer's, or one of its endpoints'): for an issuer with a path, the
+        // second document lives elsewhere on the origin, and may be somebody else's.
+        let origin = |u: &str| {
+            url::Url::parse(u)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+        };
+        let mut trusted: Vec<String> = origin(&self.issuer).into_iter().collect();
+        for (key, _) in ENDPOINTS {
+            if let Some(o) = self.endpoint_slot(key).as_deref().and_then(origin) {
+                trusted.push(o);
+            }
+        }
         for (key, field) in ENDPOINTS {
             let theirs = other.endpoint_slot(key).take();
             let source = self.source.clone();
             let mine = self.endpoint_slot(key);
             match (mine.clone(), theirs) {
-                (None, Some(t)) => *mine = Some(t),
+                (None, Some(t)) if origin(&t).is_some_and(|o| trusted.contains(&o)) => {
+                    *mine = Some(t)
+                }
+                (None, Some(t)) => tracing::warn!(
+                    "discovery: {key} {} named only by {} is on another host; not used",
+                    text::shown(&t),
+                    other.source
+                ),
                 (Some(m), Some(t)) if m != t => {
                     *mine = None;
                     self.disagreements.push(Disagreement {
@@ -435,9 +472,8 @@ impl Metadata {
                 *mine = theirs;
             }
         }
-        for (name, url) in other.mtls_endpoint_aliases {
-            self.mtls_endpoint_aliases.entry(name).or_insert(url);
-        }
+        // The mutual-TLS aliases (RFC 8705 §5) are the first document's alone: they name other
+        // hosts by design, which only the document read first is trusted to do.
         self.authorization_response_iss_parameter_supported |=
             other.authorization_response_iss_parameter_supported;
         self.tls_client_certificate_bound_access_tokens |=
@@ -521,6 +557,15 @@ impl Metadata {
                 // An alias the metadata no longer names must not keep getting tokens.
                 None if how == Fill::Overwrite => *slot = None,
                 None => {}
+            }
+        }
+        // Re-discovered: an endpoint the documents disagree on is left for the person to choose,
+        // not kept from before.
+        if how == Fill::Overwrite {
+            for d in &self.disagreements {
+                if let Some(slot) = input_endpoint(input, &d.field) {
+                    *slot = None;
+                }
             }
         }
         input.mtls_bound_tokens = Some(BoolOrText::Bool(
@@ -625,6 +670,11 @@ mod tests {
                 sources: ["oidc".into(), "rfc8414".into()],
             }]
         );
+        // One only the second names on another host is not taken.
+        let mut elsewhere = document_of("rfc8414", None, None);
+        elsewhere.device_authorization_endpoint = Some("https://evil.example/device".into());
+        let guarded = document_of("oidc", None, None).merged(elsewhere);
+        assert_eq!(guarded.device_authorization_endpoint, None);
         let mut input = ProviderInput::default();
         merged.fill(&mut input, Fill::Overwrite);
         assert_eq!(merged.unresolved(&input).len(), 1);

@@ -509,23 +509,23 @@ pub fn jwt_bearer(
     let request = super::client_auth::form_post(p, url, &pairs)?;
     let response =
         crate::http::oauth_answer(url, super::client_auth::http_for(http, p)?.call(request)?)?;
+    // Read as the oauth2 crate reads the answers of the grants it builds, so that a failure is
+    // reported the same way (never quoting a value).
     let body = response.body();
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    if !response.status().is_success() {
-        let code = v["error"].as_str().unwrap_or("unknown_error");
-        return Err(oauth_error(
-            "the token endpoint answered with the error",
-            code,
-            &v,
-        ));
-    }
-    let r: TokenResp = serde_json::from_slice(body).map_err(|e| {
-        Error::ProviderError(format!(
-            "the token endpoint's answer is not a token response ({}); nothing was stored",
-            inert(&e.to_string())
-        ))
-    })?;
-    grant(r, p, &scopes, None, http, now)
+    let read: std::result::Result<TokenResp, RequestTokenError<Error, BasicErrorResponse>> =
+        if response.status().is_success() {
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+                .map_err(|e| RequestTokenError::Parse(e, body.to_vec()))
+        } else {
+            match serde_json::from_slice::<BasicErrorResponse>(body) {
+                Ok(refused) => Err(RequestTokenError::ServerResponse(refused)),
+                Err(_) => Err(RequestTokenError::Other(format!(
+                    "HTTP {} without an OAuth error",
+                    response.status().as_u16()
+                ))),
+            }
+        };
+    grant(token_result(read)?, p, &scopes, None, http, now)
 }
 
 /// The HTTP client of refresh requests: a 429 or 503 is retried after what Retry-After asks

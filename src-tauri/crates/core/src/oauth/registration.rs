@@ -137,7 +137,31 @@ pub fn register(
         Some(metadata),
         "registering the client",
     )?;
-    read(&answer, metadata, endpoint, None)
+    read(&answer, metadata, endpoint, None).map_err(|refused| {
+        // The provider made the client all the same: delete it again where it says how.
+        let salvaged = match (
+            answer["registration_client_uri"].as_str(),
+            answer["registration_access_token"].as_str(),
+        ) {
+            (Some(uri), Some(token)) => {
+                managed_at(uri, endpoint).ok().map(|client_uri| Management {
+                    client_uri,
+                    access_token: Secret::new(token.to_owned()),
+                })
+            }
+            _ => None,
+        };
+        let deleted = salvaged.is_some_and(|m| delete(http, &m).is_ok());
+        let left = if deleted {
+            "the client it made was deleted again".to_owned()
+        } else {
+            format!(
+                "the client it made ({}) may remain at the provider: delete it there",
+                visible(answer["client_id"].as_str().unwrap_or("without an id"))
+            )
+        };
+        Error::ProviderError(format!("{refused}; {left}"))
+    })
 }
 
 /// Replaces the registration's metadata (RFC 7592 §2.2); the provider may answer with a new

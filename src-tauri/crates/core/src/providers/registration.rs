@@ -74,10 +74,16 @@ pub fn register(
     let got = registration::register(http, &endpoint, &metadata, initial_token)?;
     record.client_id = got.client_id.clone();
     record.client_secret = got.client_secret.clone();
-    if let Some(auth) = got.client_auth {
-        record.client_auth = auth;
-    }
     let stored = (|| -> Result<()> {
+        // The method asked for, or none: a provider that downgrades it (to a public client,
+        // say) or picks one this client has no key or certificate for is not followed.
+        if let Some(auth) = got.client_auth.filter(|a| *a != record.client_auth) {
+            return Err(Error::ProviderError(format!(
+                "the provider registered the client with {}, not {} as asked",
+                auth.as_str(),
+                record.client_auth.as_str()
+            )));
+        }
         if record.client_auth.uses_secret() && record.client_secret.is_none() {
             return Err(Error::ProviderError(format!(
                 "the provider registered a client that authenticates with {} but gave no \
@@ -141,12 +147,17 @@ pub fn update_registration(vault: &Vault, name: &str, http: &Http, now: i64) -> 
     let m = management(vault, name)?;
     let old = table::get(vault.conn(), name)?;
     let got = registration::update(http, &m, &old.client_id, &registration::metadata(&old))?;
+    if let Some(auth) = got.client_auth.filter(|a| *a != old.client_auth) {
+        return Err(Error::ProviderError(format!(
+            "the provider answered the update with {}, not {} as this provider has it; \
+             nothing was changed here",
+            auth.as_str(),
+            old.client_auth.as_str()
+        )));
+    }
     let mut new = old.clone();
     if let Some(secret) = got.client_secret.clone() {
         new.client_secret = Some(secret);
-    }
-    if let Some(auth) = got.client_auth {
-        new.client_auth = auth;
     }
     let tx = vault.conn().unchecked_transaction()?;
     super::update_logged(&tx, &old, &new, new.client_secret != old.client_secret, now)?;

@@ -42,6 +42,15 @@ pub fn put(conn: &Connection, name: &str, m: &Management, now: i64) -> Result<()
     Ok(())
 }
 
+/// Forgets provider `id`'s registration (the client itself stays at the provider).
+pub fn forget(conn: &Connection, provider_id: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM registrations WHERE provider_id = ?1",
+        [provider_id],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
