@@ -146,6 +146,18 @@ fn every_endpoint_against_the_test_provider() {
     assert_eq!(status, 200, "{refreshed}");
     let (_, after) = api.get("/user/Test%20IdP/alice");
     assert_ne!(after["token"], json!(token), "refresh gave a new token");
+    // Each token handed out is in the activity log, with its account, never the token.
+    let log = json(&ok(run(&s, &["activity", "--json"], &[PASS], "")));
+    let handed: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "token handed out")
+        .collect();
+    assert_eq!(handed.len(), 2, "{log}");
+    assert_eq!(handed[0]["account"], "alice");
+    assert!(handed[0]["detail"].as_str().unwrap().contains("REST API"));
+    assert!(!log.to_string().contains(&token), "never the token");
 
     // Set and update a user's token (StoreOAuth2User).
     let (status, set) = api.post(

@@ -309,17 +309,36 @@ async fn put_user(
 async fn get_user(State(s): S, Path((name, account)): Path<(String, String)>) -> ApiResult {
     let f = s
         .with_vault(move |v| {
-            refresh::fresh(
+            let f = refresh::fresh(
                 v,
                 &name,
                 Some(&account),
                 refresh::DEFAULT_MARGIN,
                 &Http::new,
                 &time::now,
-            )
+            )?;
+            handed_out(v, &name, &f.account)?;
+            Ok(f)
         })
         .await?;
     ok(json!({ "token": f.token.expose(), "token_type": token_type(f.token_type) }))
+}
+
+/// Every token the API hands out is in the activity log, as the agent's are: to whom (a
+/// caller with the API key, on this machine) and which account, never the token.
+fn handed_out(
+    v: &oauth_desk_core::vault::Vault,
+    name: &str,
+    account: &str,
+) -> oauth_desk_core::Result<()> {
+    oauth_desk_core::vault::activity::record(
+        v.conn(),
+        time::now(),
+        "token handed out",
+        Some(name),
+        Some(account),
+        Some("to a caller of the REST API (with its key, on 127.0.0.1)"),
+    )
 }
 
 /// Bearer unless the token is DPoP-bound.
@@ -358,6 +377,10 @@ async fn proof_user(
                 &Http::new,
                 &time::now,
             )
+            .and_then(|(presented, f)| {
+                handed_out(v, &name, &f.account)?;
+                Ok((presented, f))
+            })
         })
         .await?;
     ok(json!({
