@@ -265,6 +265,7 @@ fn downgrade(s: &Session) {
              ALTER TABLE tokens DROP COLUMN dpop_key_alg;
              DROP TABLE settings;
              DROP TABLE registrations;
+             DROP TABLE narrowed_tokens;
              PRAGMA user_version = 1;",
         )
         .unwrap();

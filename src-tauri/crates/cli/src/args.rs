@@ -230,6 +230,13 @@ pub enum TokenCmd {
         /// Print {token, token_type, expires_at, scopes, account} as JSON
         #[arg(long)]
         json: bool,
+        /// A token for fewer scopes than the account's (RFC 6749 §6), from its refresh token,
+        /// kept beside the account's own (repeatable)
+        #[arg(long = "scope", value_name = "SCOPE", conflicts_with = "header")]
+        scopes: Vec<String>,
+        /// A token for this resource only (RFC 8707), from the account's refresh token
+        #[arg(long, value_name = "URI", conflicts_with = "header")]
+        resource: Option<String>,
     },
     /// Print a DPoP proof (RFC 9449) for one request with the account's DPoP-bound token: the
     /// value of the `DPoP` header, beside `Authorization: DPoP <token>`

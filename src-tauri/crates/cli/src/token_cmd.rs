@@ -104,6 +104,61 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             name,
             account,
             min_valid,
+            json,
+            scopes,
+            resource,
+            ..
+        } if !scopes.is_empty() || resource.is_some() => {
+            let vault = unlock::open(global, Create::Never)?;
+            let scopes: Vec<String> = scopes
+                .iter()
+                .flat_map(|s| s.split(' '))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            for s in &scopes {
+                oauth_desk_core::oauth::check::scope(s).map_err(|e| Error::field("scope", e))?;
+            }
+            if let Some(r) = &resource {
+                if !url::Url::parse(r).is_ok_and(|u| u.fragment().is_none()) {
+                    return Err(Error::field(
+                        "resource",
+                        "must be an absolute URI without a fragment (RFC 8707)",
+                    ));
+                }
+            }
+            let f = refresh::narrowed(
+                &vault,
+                &name,
+                account.as_deref(),
+                refresh::Narrowing {
+                    scopes: &scopes,
+                    resource: resource.as_deref(),
+                },
+                min_valid.max(0),
+                &Http::new,
+                &time::now,
+            )?;
+            let mut stdout = std::io::stdout().lock();
+            let written = if json {
+                let out = serde_json::json!({
+                    "token": f.token.expose(),
+                    "token_type": f.token_type,
+                    "expires_at": f.expires_at.map(time::to_rfc3339),
+                    "scopes": f.scopes,
+                    "account": f.account,
+                });
+                writeln!(stdout, "{out}")
+            } else {
+                writeln!(stdout, "{}", f.token.expose())
+            };
+            written.map_err(|e| Error::io("writing the token", e))?;
+            Ok(())
+        }
+        TokenCmd::Get {
+            name,
+            account,
+            min_valid,
             json: true,
             ..
         } => {
@@ -130,6 +185,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             url,
             nonce,
             json: false,
+            ..
         } => {
             // The vault knows whether the token is DPoP-bound and holds the key for its proof,
             // so it is opened here even when an agent runs.

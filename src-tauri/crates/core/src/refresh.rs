@@ -164,6 +164,99 @@ pub struct RefreshOutcome {
     pub access_token: Secret<String>,
 }
 
+/// What a narrowed token is for: fewer scopes, and/or one resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Narrowing<'a> {
+    pub scopes: &'a [String],
+    pub resource: Option<&'a str>,
+}
+
+/// A token of `provider`/`account` narrowed to `scopes` and/or `resource`, valid for more than
+/// `min_valid` seconds: the one kept from before, or a new one from the account's refresh token
+/// (whose rotation, if the provider rotates, is kept for the account). Never the account's own
+/// token, and never one the provider gave for more than was asked.
+pub fn narrowed(
+    vault: &Vault,
+    provider: &str,
+    account: Option<&str>,
+    to: Narrowing<'_>,
+    min_valid: i64,
+    http: &dyn Fn() -> Result<Http>,
+    now: &dyn Fn() -> i64,
+) -> Result<Fresh> {
+    use crate::vault::narrowed::{self, Narrowed};
+    let Narrowing { scopes, resource } = to;
+    let account = resolve_account(vault, provider, account)?;
+    let key = narrowed::scope_key(scopes);
+    let resource_key = resource.unwrap_or_default();
+    let cached = |conn: &rusqlite::Connection| -> Result<Option<Fresh>> {
+        let t = tokens::get(conn, provider, &account)?;
+        usable(&t, provider)?;
+        let (id, signed_in) = narrowed::account_row(conn, provider, &account)?;
+        Ok(narrowed::get(conn, id, &key, resource_key)?
+            .filter(|n| n.obtained_at >= signed_in)
+            .filter(|n| n.expires_at.is_none_or(|e| e - now() > min_valid))
+            .map(|n| Fresh {
+                token: n.access_token,
+                account: account.clone(),
+                token_type: n.token_type,
+                expires_at: n.expires_at,
+                scopes: scopes.to_vec(),
+            }))
+    };
+    if let Some(f) = cached(vault.conn())? {
+        return Ok(f);
+    }
+    let _lock = RefreshLock::acquire(vault.path())?;
+    if let Some(f) = cached(vault.conn())? {
+        return Ok(f);
+    }
+    let t = tokens::get(vault.conn(), provider, &account)?;
+    let refresh_token = refresh_token_of(vault, &t, provider, &account, now())?;
+    let p = tokens::for_account(vault.conn(), ptable::get(vault.conn(), provider)?, &account)?;
+    let grant =
+        http().and_then(|h| flow::narrow(&p, &refresh_token, scopes, resource, &h, now()))?;
+    let (id, _) = narrowed::account_row(vault.conn(), provider, &account)?;
+    let tx = vault.conn().unchecked_transaction()?;
+    // Kept first, whatever follows: the old refresh token may be spent now.
+    if let Some(rotated) = &grant.refresh_token {
+        narrowed::keep_refresh_token(&tx, id, rotated)?;
+    }
+    let wider: Vec<&String> = grant
+        .scopes
+        .iter()
+        .filter(|s| !scopes.contains(s))
+        .collect();
+    if !wider.is_empty() {
+        tx.commit()?;
+        return Err(Error::ProviderError(format!(
+            "{} answered the narrowing refresh with more scope than asked ({}): it is not \
+             handed out as a narrowed token",
+            shown(provider),
+            wider
+                .iter()
+                .map(|s| shown(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let kept = Narrowed {
+        access_token: grant.access_token.clone(),
+        token_type: Some(grant.token_type.clone()),
+        expires_at: grant.expires_at,
+        obtained_at: now(),
+    };
+    narrowed::put(&tx, id, &key, resource_key, &kept)?;
+    tx.commit()?;
+    Ok(Fresh {
+        token: grant.access_token,
+        account,
+        token_type: Some(grant.token_type),
+        expires_at: grant.expires_at,
+        scopes: grant.scopes,
+    })
+}
+
 /// Refreshes now, whatever the expiry (the table's Refresh, `token refresh`).
 pub fn refresh(
     vault: &Vault,

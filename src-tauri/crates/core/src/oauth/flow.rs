@@ -482,6 +482,43 @@ pub fn client_credentials(
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
+/// A token for fewer scopes (RFC 6749 §6) or for one resource (RFC 8707 §2.2), from the
+/// account's refresh token; the answer's scope must be within what was asked, or it is not
+/// handed out as narrow. The grant may carry a rotated refresh token, which the caller keeps.
+pub fn narrow(
+    p: &ProviderRecord,
+    refresh_token: &Secret<String>,
+    scopes: &[String],
+    resource: Option<&str>,
+    http: &Http,
+    now: i64,
+) -> Result<Grant> {
+    let mut p = p.clone();
+    if p.refresh_url.is_some() {
+        p.token_url = p.refresh_url.clone();
+        p.mtls_token_url = None;
+    }
+    let p = &p;
+    let c = client(p, None)?;
+    let token = RefreshToken::new(refresh_token.expose().clone());
+    let mut request = c
+        .exchange_refresh_token(&token)
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    if let Some(r) = resource {
+        request = request.add_extra_param("resource", r);
+    }
+    let response = request.request(&Json(
+        &BackingOff {
+            http: &ClientHttp::new(http, p)?,
+            now,
+        },
+        "token endpoint",
+    ));
+    let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
+    grant(response, p, scopes, None, http, now)
+}
+
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// The JWT bearer grant (RFC 7523 §2.1): an assertion signed with the client's key is the

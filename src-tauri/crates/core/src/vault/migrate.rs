@@ -76,6 +76,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0010_registration.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 11,
+        name: "narrowed_tokens",
+        sql: include_str!("../../migrations/0011_narrowed_tokens.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {
