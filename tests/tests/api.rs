@@ -440,3 +440,46 @@ fn a_client_is_registered_updated_and_deleted_at_the_provider_through_the_api() 
     assert_eq!(status, 409);
     assert_eq!(api.get(&format!("/app/{name}")).0, 200);
 }
+
+#[test]
+fn a_token_is_exchanged_through_the_api() {
+    let idp = Idp::start();
+    let s = Session::without_keyring();
+    let api = Api::start(&s);
+    assert_eq!(api.post("/app", provider_json(&idp)).0, 201);
+    let mut back = provider_json(&idp);
+    back["name"] = "Back".into();
+    assert_eq!(api.post("/app", back).0, 201);
+    sign_in(&api, "alice");
+
+    let (status, got) = api.post(
+        "/user/Back/exchange",
+        json!({"subject": "Test IdP:alice", "audience": "orders-api", "scopes": ["openid"]}),
+    );
+    assert_eq!(status, 201, "{got}");
+    assert_eq!(got["account"], "exchanged from Test IdP / alice");
+    let exchanged = idp.received("exchanges");
+    assert_eq!(exchanged[0]["subject"], "alice");
+    assert_eq!(exchanged[0]["audience"], "orders-api");
+    let (status, token) = api.get("/user/Back/exchanged%20from%20Test%20IdP%20%2F%20alice");
+    assert_eq!(status, 200, "{token}");
+    assert!(idp.introspect(&idp::BASIC, token["token"].as_str().unwrap()));
+
+    // The same label again: taken.
+    let (status, _) = api.post(
+        "/user/Back/exchange",
+        json!({"subject": "Test IdP:alice", "account": "exchanged from Test IdP / alice"}),
+    );
+    assert_eq!(status, 409);
+    // An unknown field, a subject not in the vault.
+    assert_eq!(
+        api.post("/user/Back/exchange", json!({"subject": "x", "evil": 1}))
+            .0,
+        422
+    );
+    assert_eq!(
+        api.post("/user/Back/exchange", json!({"subject": "Nobody"}))
+            .0,
+        404
+    );
+}

@@ -30,6 +30,8 @@ const MAX_EXAMPLES: &str = "50";
 /// The key comes from the environment. 502 and 504 are what the document promises when a
 /// provider fails (the generated providers' endpoints lead nowhere), not errors of the server.
 /// Stateful runs send valid requests only, so that chains of links get past their first step.
+/// Exchange is left out of them: its path is under a user's, but it names its subject in the
+/// body, so schemathesis's guess that it reads the user just stored does not hold.
 const CONFIG: &str = r#"[headers]
 Authorization = "Bearer ${OAUTH_DESK_API_KEY}"
 
@@ -44,7 +46,7 @@ include-operation-id = "setUser"
 parameters = { name = "Seeded" }
 
 [[operations]]
-include-operation-id = ["removeApp", "updateApp"]
+include-operation-id = ["removeApp", "updateApp", "exchangeUser"]
 phases = { stateful = { enabled = false } }
 "#;
 const SEED: &str = "16";

@@ -44,6 +44,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/api/v1/oauth2/connect/{name}", get(connect))
         .route("/api/v1/oauth2/signin/{id}", get(signin_status))
         .route("/api/v1/oauth2/user/{name}", post(set_user))
+        .route("/api/v1/oauth2/user/{name}/exchange", post(exchange_user))
         .route(
             "/api/v1/oauth2/user/{name}/{account}",
             get(get_user).put(put_user).delete(revoke_user),
@@ -339,6 +340,57 @@ fn handed_out(
         Some(account),
         Some("to a caller of the REST API (with its key, on 127.0.0.1)"),
     )
+}
+
+/// What to trade for a token of `{name}` (RFC 8693).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeFor {
+    subject: String,
+    actor: Option<String>,
+    audience: Option<String>,
+    resource: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    requested_token_type: Option<String>,
+    account: Option<String>,
+}
+
+/// Trades a fresh token of `subject` (and `actor`) at provider `{name}` for one of its own,
+/// stored as an account of it.
+async fn exchange_user(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    use oauth_desk_core::exchange::{self, Party};
+    let req: ExchangeFor = parse(&body)?;
+    let got = s
+        .with_vault(move |v| {
+            let subject = Party::parse(&req.subject);
+            let actor = req.actor.as_deref().map(Party::parse);
+            exchange::exchange(
+                v,
+                &name,
+                &subject,
+                actor.as_ref(),
+                &exchange::Request {
+                    audience: req.audience,
+                    resource: req.resource,
+                    scopes: req.scopes,
+                    requested_type: req.requested_token_type,
+                    account: req.account,
+                },
+                &Http::new()?,
+                time::now(),
+            )
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "account": got.account,
+            "expires_at": got.expires_at.map(time::to_rfc3339),
+            "scopes": got.scopes,
+        })),
+    )
+        .into_response())
 }
 
 /// Bearer unless the token is DPoP-bound.

@@ -126,14 +126,16 @@ pub fn exchange(
     // A label of the person's choosing must not replace a signed-in account's tokens.
     if let Some(label) = &req.account {
         if tokens::get(vault.conn(), name, label).is_ok() {
-            return Err(Error::field(
-                "account",
-                format!(
-                    "{} already has an account {}: choose another label",
-                    shown(name),
-                    shown(label)
+            return Err(Error::InvalidFields(vec![
+                crate::error::FieldError::conflict(
+                    "account",
+                    format!(
+                        "{} already has an account {}: choose another label",
+                        shown(name),
+                        shown(label)
+                    ),
                 ),
-            ));
+            ]));
         }
     }
     let scope = req.scopes.join(" ");
