@@ -22,7 +22,7 @@ const { invoke } = window.__TAURI__.core;
  *   authorization_url: string | null, token_url: string | null, refresh_url: string | null,
  *   revocation_url: string | null, userinfo_url: string | null, device_authorization_url: string | null,
  *   introspection_url: string | null, jwks_uri: string | null, par_url: string | null, par: boolean,
- *   registration_url: string | null, registered: boolean,
+ *   registration_url: string | null, registered: boolean, end_session_url: string | null,
  *   client_id: string,
  *   has_client_secret: boolean, client_auth: string, auth_methods: string[], assertion_algs: string[],
  *   assertion_aud_issuer: boolean,

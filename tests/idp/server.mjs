@@ -54,6 +54,8 @@ const assertionAlgs = ['HS256', 'ES256', 'RS256', 'PS256', 'EdDSA'];
 const common = {
   application_type: 'native',
   redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+  // Where a sign-out sends the person back (RP-Initiated Logout), on any loopback port.
+  post_logout_redirect_uris: ['http://127.0.0.1/signed-out'],
   response_types: ['code'],
   scope: 'openid offline_access profile email api:read',
 };

@@ -66,6 +66,64 @@ impl User {
         self.walk(auth_url, Choice::Refuse)
     }
 
+    /// Follows an end-session URL (RP-Initiated Logout) and confirms the sign-out as a person
+    /// clicks "Yes, sign me out"; returns where the provider sends the browser back (the app's
+    /// post-logout redirect), without going there.
+    pub fn sign_out(&self, end_session_url: &str) -> Result<Url, String> {
+        let start = Url::parse(end_session_url).map_err(|e| e.to_string())?;
+        let provider = start.origin();
+        let mut url = start;
+        let mut resp = self.get(&url)?;
+        for _ in 0..10 {
+            if let Some(next) = location(&url, &resp)? {
+                if next.origin() != provider {
+                    return Ok(next);
+                }
+                url = next;
+                resp = self.get(&url)?;
+                continue;
+            }
+            let body = resp.text().map_err(|e| e.to_string())?;
+            let form = parse_form(&body)
+                .ok_or_else(|| format!("the sign-out page has no form: {}", snippet(&body)))?;
+            // The button sits outside the form (form="op.logoutForm"): its value is added.
+            let mut fields = self.fill(&form, None);
+            fields.push(("logout".into(), "yes".into()));
+            let action = url.join(&form.action).map_err(|e| e.to_string())?;
+            resp = self
+                .http
+                .post(action.clone())
+                .form(&fields)
+                .send()
+                .map_err(|e| e.to_string())?;
+            url = action;
+        }
+        Err("the sign-out did not finish in 10 steps".into())
+    }
+
+    /// Whether the provider would ask this user to log in at `auth_url` (no session of theirs
+    /// there), looked at without going further.
+    pub fn would_log_in(&self, auth_url: &str) -> Result<bool, String> {
+        let mut url = Url::parse(auth_url).map_err(|e| e.to_string())?;
+        let provider = url.origin();
+        let mut resp = self.get(&url)?;
+        for _ in 0..10 {
+            match location(&url, &resp)? {
+                Some(next) if next.origin() == provider => {
+                    url = next;
+                    resp = self.get(&url)?;
+                }
+                Some(_) => return Ok(false),
+                None => {
+                    let body = resp.text().map_err(|e| e.to_string())?;
+                    return Ok(parse_form(&body)
+                        .is_some_and(|f| f.fields.iter().any(|(_, n, _)| n == "login")));
+                }
+            }
+        }
+        Err("no page in 10 steps".into())
+    }
+
     /// Plays the device flow's user (RFC 8628 §3.3): opens the verification URI, types the
     /// user code, confirms, signs in and consents.
     pub fn confirm_device(&self, verification_uri: &str, user_code: &str) -> Result<(), String> {

@@ -102,6 +102,12 @@ const SECTIONS = [
         hint: 'RFC 9126: where the authorization request is sent before the sign-in opens.',
       },
       {
+        name: 'end_session_url',
+        label: 'End-session endpoint',
+        type: 'url',
+        hint: 'OpenID Connect RP-Initiated Logout: where signing out ends the provider session too.',
+      },
+      {
         name: 'registration_url',
         label: 'Client registration endpoint',
         type: 'url',

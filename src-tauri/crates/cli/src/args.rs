@@ -295,6 +295,24 @@ pub enum TokenCmd {
         #[arg(long, value_name = "LABEL")]
         to: String,
     },
+    /// Sign an account out: revoke its tokens (RFC 7009) and, where the provider has an
+    /// end-session endpoint, end its session there too (RP-Initiated Logout); the account is
+    /// kept as signed out, or forgotten with --forget
+    #[command(name = "sign-out")]
+    SignOut {
+        name: String,
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Forget the account here too, instead of keeping it as signed out
+        #[arg(long)]
+        forget: bool,
+        /// Do not open a browser: print the end-session URL alone on the first line of
+        /// standard output, then wait for the provider to send the person back
+        #[arg(long)]
+        no_browser: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Trade an account's token for one of NAME's (RFC 8693 token exchange), stored as an
     /// account of NAME
     Exchange {
@@ -333,7 +351,8 @@ impl TokenCmd {
             | TokenCmd::Revoke { json, .. }
             | TokenCmd::Import { json, .. }
             | TokenCmd::Get { json, .. }
-            | TokenCmd::Exchange { json, .. } => *json,
+            | TokenCmd::Exchange { json, .. }
+            | TokenCmd::SignOut { json, .. } => *json,
             TokenCmd::Rename { .. } | TokenCmd::Proof { .. } => false,
         }
     }

@@ -37,6 +37,58 @@ pub fn run(global: &Global, args: LoginArgs) -> Result<()> {
     Ok(())
 }
 
+/// `token sign-out`: revoke, then end the provider's session where it has an endpoint for it.
+pub fn sign_out(
+    global: &Global,
+    name: &str,
+    account: Option<&str>,
+    forget: bool,
+    no_browser: bool,
+    json: bool,
+) -> Result<()> {
+    let vault = SharedVault::new(unlock::open(global, Create::Never)?);
+    let never = Cancel::default();
+    let out = signin::signout::sign_out(&vault, name, account, forget, &never, |url| {
+        if no_browser {
+            println!("{url}");
+            let _ = std::io::stdout().flush();
+            eprintln!("Waiting for the provider to send you back …");
+        } else {
+            open_browser(url);
+            eprintln!("Confirm the sign-out in your browser. If it did not open, visit:\n{url}");
+        }
+        Ok(())
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&out).expect("the outcome serializes")
+        );
+    } else {
+        println!(
+            "Signed {} out of {}: tokens {}{}{}.",
+            visible(&out.account),
+            visible(&out.provider),
+            if out.revoked_at_provider {
+                "revoked at the provider"
+            } else {
+                "forgotten (no revocation endpoint)"
+            },
+            if out.session_ended {
+                ", the provider's session ended"
+            } else {
+                ""
+            },
+            if out.forgotten {
+                ", the account forgotten"
+            } else {
+                ", the account kept as signed out"
+            }
+        );
+    }
+    Ok(())
+}
+
 fn show_url(a: &Authorize, no_browser: bool) -> Result<()> {
     if no_browser {
         // Alone on the first line, so that scripts (and the tests) can read it.

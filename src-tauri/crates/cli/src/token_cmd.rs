@@ -478,6 +478,15 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             }
             Ok(())
         }
+        TokenCmd::SignOut {
+            name,
+            account,
+            forget,
+            no_browser,
+            json,
+        } => {
+            crate::login_cmd::sign_out(global, &name, account.as_deref(), forget, no_browser, json)
+        }
         TokenCmd::Rename { name, account, to } => {
             let vault = unlock::open(global, Create::Never)?;
             let to = to.trim().to_owned();

@@ -6,6 +6,7 @@
 pub mod background;
 pub mod code;
 pub mod device;
+pub mod signout;
 mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -51,6 +51,8 @@ pub struct Metadata {
     pub require_pushed_authorization_requests: bool,
     /// RFC 7591 §3: where clients are registered.
     pub registration_endpoint: Option<String>,
+    /// RP-Initiated Logout 1.0 §2.1: where a sign-out ends the provider's session.
+    pub end_session_endpoint: Option<String>,
     /// Endpoints the two documents name differently: left out above, for the person to choose.
     pub disagreements: Vec<Disagreement>,
 }
@@ -78,6 +80,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("jwks_uri", "jwks_uri"),
     ("pushed_authorization_request_endpoint", "par_url"),
     ("registration_endpoint", "registration_url"),
+    ("end_session_endpoint", "end_session_url"),
 ];
 
 /// The endpoints whose mutual-TLS aliases are read (RFC 8705 §5), by their metadata names.
@@ -352,6 +355,7 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
             .unwrap_or(false),
         pushed_authorization_request_endpoint: endpoint("pushed_authorization_request_endpoint")?,
         registration_endpoint: endpoint("registration_endpoint")?,
+        end_session_endpoint: endpoint("end_session_endpoint")?,
         mtls_endpoint_aliases,
         disagreements: Vec::new(),
         tls_client_certificate_bound_access_tokens: doc
@@ -385,6 +389,7 @@ fn input_endpoint<'a>(input: &'a mut ProviderInput, field: &str) -> Option<&'a m
         "jwks_uri" => &mut input.jwks_uri,
         "par_url" => &mut input.par_url,
         "registration_url" => &mut input.registration_url,
+        "end_session_url" => &mut input.end_session_url,
         _ => return None,
     })
 }
@@ -403,6 +408,7 @@ impl Metadata {
                 &mut self.pushed_authorization_request_endpoint
             }
             "registration_endpoint" => &mut self.registration_endpoint,
+            "end_session_endpoint" => &mut self.end_session_endpoint,
             other => unreachable!("{other} is not in ENDPOINTS"),
         }
     }
@@ -538,6 +544,7 @@ impl Metadata {
             &self.pushed_authorization_request_endpoint,
         );
         set(&mut input.registration_url, &self.registration_endpoint);
+        set(&mut input.end_session_url, &self.end_session_endpoint);
         for (name, slot) in [
             ("token_endpoint", &mut input.mtls_token_url),
             ("revocation_endpoint", &mut input.mtls_revocation_url),

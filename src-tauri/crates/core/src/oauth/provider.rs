@@ -93,6 +93,9 @@ provider_fields! {
     /// The pushed authorization request endpoint (RFC 9126)
     par_url: Option<String>, check url, flag Some(("par-url", "URL")),
         guard "pushed authorization request endpoint";
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout), where signing out ends
+    /// the provider's session too
+    end_session_url: Option<String>, check url, flag Some(("end-session-url", "URL"));
     /// The client registration endpoint (RFC 7591), where `provider register` creates a client
     registration_url: Option<String>, check url, flag Some(("registration-url", "URL"));
     /// Push each authorization request to the provider first (RFC 9126), as some providers

@@ -225,6 +225,7 @@ mod tests {
             unguarded,
             [
                 "authorization_url",
+                "end_session_url",
                 "registration_url",
                 "jwks_uri",
                 "redirect_url"

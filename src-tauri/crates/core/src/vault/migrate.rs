@@ -82,6 +82,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0011_narrowed_tokens.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 12,
+        name: "end_session",
+        sql: include_str!("../../migrations/0012_end_session.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {

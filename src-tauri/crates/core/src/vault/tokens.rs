@@ -263,6 +263,16 @@ pub fn wipe(conn: &Connection, provider: &str, account: &str) -> Result<()> {
     Ok(())
 }
 
+/// Forgets the account: its row, and with it its narrowed tokens.
+pub fn forget(conn: &Connection, provider: &str, account: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM tokens
+         WHERE account = ?2 AND provider_id = (SELECT id FROM providers WHERE name = ?1)",
+        params![provider, account],
+    )?;
+    Ok(())
+}
+
 /// Forgets every token of provider `provider_id` (access, refresh and ID token, and an
 /// account's own DPoP key, which bound nothing left) and marks each
 /// account as needing sign-in, with `reason` as its error; returns how many accounts. For a
