@@ -172,33 +172,12 @@ pub fn exchange(
             shown(name)
         )));
     }
-    let issued = doc
-        .as_ref()
-        .and_then(|d| d["issued_token_type"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    if ![ACCESS_TOKEN, JWT].contains(&issued.as_str()) {
-        return Err(Error::ProviderError(format!(
-            "{} answered the exchange with a token of type {} (RFC 8693 §2.2.1), not one to use \
-             as an access token; nothing was stored",
-            shown(name),
-            shown(if issued.is_empty() {
-                "(none given)"
-            } else {
-                &issued
-            })
-        )));
-    }
     let account = req
         .account
         .clone()
         .unwrap_or_else(|| format!("exchanged from {}", subject.label()));
     check::plain_text(&account).map_err(|e| Error::field("account", e))?;
-    let record = crate::import::parse(body, &account, now).map_err(|e| {
-        Error::ProviderError(format!(
-            "{}'s exchange answer is not a usable token response ({e}); nothing was stored",
-            shown(name)
-        ))
-    })?;
+    let record = answer(name, doc.as_ref(), body, &account, now)?;
     let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let id = ptable::view(&tx, name)?.id;
@@ -221,6 +200,44 @@ pub fn exchange(
         expires_at: record.expires_at,
         scopes: record.scopes,
     })
+}
+
+/// Checks an exchange answer: a token type this tool hands out as an access token, and a
+/// token response as an imported one is checked.
+fn answer(
+    name: &str,
+    doc: Option<&serde_json::Value>,
+    body: &[u8],
+    account: &str,
+    now: i64,
+) -> Result<tokens::TokenRecord> {
+    let issued = doc
+        .and_then(|d| d["issued_token_type"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if ![ACCESS_TOKEN, JWT].contains(&issued.as_str()) {
+        return Err(Error::ProviderError(format!(
+            "{} answered the exchange with a token of type {} (RFC 8693 §2.2.1), not one to use \
+             as an access token; nothing was stored",
+            shown(name),
+            shown(if issued.is_empty() {
+                "(none given)"
+            } else {
+                &issued
+            })
+        )));
+    }
+    crate::import::parse(body, account, now).map_err(|e| {
+        Error::ProviderError(format!(
+            "{}'s exchange answer is not a usable token response ({e}); nothing was stored",
+            shown(name)
+        ))
+    })
+}
+
+/// `crate::fuzzing`: an answer read as `exchange` reads it.
+pub(crate) fn fuzz_answer(body: &[u8], now: i64) -> Result<tokens::TokenRecord> {
+    let doc: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    answer("fuzz", doc.as_ref(), body, "fuzz", now)
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("backup_header", backup_header),
     ("agent_line", agent_line),
     ("api_provider_body", api_provider_body),
+    ("registration_answer", registration_answer),
+    ("exchange_answer", exchange_answer),
 ];
 
 fn text(data: &[u8]) -> &str {
@@ -133,6 +135,16 @@ pub fn provider_import(data: &[u8]) {
 /// A token to import, as `token import` and the API's "set user token" read it.
 pub fn token_import(data: &[u8]) {
     let _ = crate::import::fuzz_parse(data, 1_700_000_000);
+}
+
+/// A provider's answer to a client registration (RFC 7591 §3.2), checked as `register` checks it.
+pub fn registration_answer(data: &[u8]) {
+    crate::oauth::registration::fuzz_answer(data);
+}
+
+/// A provider's answer to a token exchange (RFC 8693 §2.2), checked as `exchange` checks it.
+pub fn exchange_answer(data: &[u8]) {
+    let _ = crate::exchange::fuzz_answer(data, 1_700_000_000);
 }
 
 /// The first bytes of a file offered as a vault or a backup, as they are read before any key.

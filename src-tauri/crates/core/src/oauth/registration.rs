@@ -386,6 +386,17 @@ fn managed_at(uri: &str, endpoint: &str) -> Result<String> {
     Ok(valid)
 }
 
+/// `crate::fuzzing`: an answer read as `register` reads it.
+pub(crate) fn fuzz_answer(body: &[u8]) {
+    if body.len() > MAX_ANSWER {
+        return;
+    }
+    if let Ok(answer) = serde_json::from_slice::<Value>(body) {
+        let asked = json!({ "redirect_uris": ["http://127.0.0.1/callback"] });
+        let _ = read(&answer, &asked, "https://idp.example/reg", None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
