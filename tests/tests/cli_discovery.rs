@@ -115,7 +115,28 @@ fn documents_that_disagree_are_asked_about_and_nothing_is_stored_until_answered(
     assert_eq!(shown["revocation_url"], chosen);
     assert_eq!(shown["token_url"], format!("{}/token", idp.issuer));
 
-    // Discovered again: the choice is asked again, not kept from before without a word.
+    // Discovered again: the earlier choice, one of the two, stays; any other value is asked
+    // about again rather than kept without a word.
+    ok(run(
+        &s,
+        &["provider", "update", "Split", "--issuer", &idp.issuer],
+        &[PASS],
+        "",
+    ));
+    let shown = json(&ok(run(
+        &s,
+        &["provider", "show", "Split", "--json"],
+        &[PASS],
+        "",
+    )));
+    assert_eq!(shown["revocation_url"], chosen);
+    let elsewhere = format!("{}/third/revocation", idp.issuer);
+    ok(run(
+        &s,
+        &["provider", "update", "Split", "--revoke-url", &elsewhere],
+        &[PASS],
+        "",
+    ));
     let again = run(
         &s,
         &["provider", "update", "Split", "--issuer", &idp.issuer],

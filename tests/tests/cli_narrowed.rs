@@ -87,6 +87,15 @@ fn a_narrowed_token_has_only_the_scope_asked_and_leaves_the_accounts_own_alone()
         "",
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    // Revoked: the narrowed tokens go with the account's own.
+    ok(run(&s, &["token", "revoke", "Test IdP"], &[PASS], ""));
+    let left: i64 = s
+        .open_vault(PASS.1)
+        .conn()
+        .query_row("SELECT count(*) FROM narrowed_tokens", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[test]

@@ -129,7 +129,8 @@ impl Asker {
         let pid = private::peer_pid(stream).ok().filter(|p| *p > 0);
         let program = pid
             .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
-            .map(|exe| crate::text::visible(&exe.display().to_string()));
+            .map(|exe| crate::text::visible(&exe.display().to_string()))
+            .map(|p| p.chars().take(300).collect());
         Asker { pid, program }
     }
 
@@ -164,20 +165,27 @@ fn token_for(ask: &Ask, vault: &SharedVault, asker: &Asker) -> Result<Secret<Str
             v,
             &ask.provider,
             ask.account.as_deref(),
-            ask.min_valid,
+            // A caller cannot make every request a refresh at the provider.
+            ask.min_valid.clamp(0, 3600),
             &crate::http::Http::new,
             &crate::time::now,
         )?;
-        // Who got which account's token: the log says, the token it never holds.
-        let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
-        crate::vault::activity::record(
-            v.conn(),
-            crate::time::now(),
-            "token handed out",
-            Some(&ask.provider),
-            Some(&account),
-            Some(&asker.describe()),
-        )?;
+        // Who got which account's token: the log says, the token it never holds. A log that
+        // cannot be written is said, and does not withhold the token.
+        let logged = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())
+            .and_then(|account| {
+                crate::vault::activity::record(
+                    v.conn(),
+                    crate::time::now(),
+                    "token handed out",
+                    Some(&ask.provider),
+                    Some(&account),
+                    Some(&asker.describe()),
+                )
+            });
+        if let Err(e) = logged {
+            tracing::warn!("token agent: the hand-out was not logged: {e}");
+        }
         Ok(token)
     })
 }

@@ -113,6 +113,12 @@ pub fn exchange(
             &crate::time::now,
         )
     };
+    // The label is checked before any token leaves.
+    let account = req
+        .account
+        .clone()
+        .unwrap_or_else(|| format!("exchanged from {}", subject.label()));
+    check::plain_text(&account).map_err(|e| Error::field("account", e))?;
     let subject_token = token_of(subject)?;
     let actor_token = actor.map(token_of).transpose()?;
     // The token endpoint, or its mutual-TLS alias for a client with a certificate.
@@ -172,11 +178,6 @@ pub fn exchange(
             shown(name)
         )));
     }
-    let account = req
-        .account
-        .clone()
-        .unwrap_or_else(|| format!("exchanged from {}", subject.label()));
-    check::plain_text(&account).map_err(|e| Error::field("account", e))?;
     let record = answer(name, doc.as_ref(), body, &account, now)?;
     let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;

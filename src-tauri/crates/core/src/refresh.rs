@@ -217,18 +217,21 @@ pub fn narrowed(
     let grant =
         http().and_then(|h| flow::narrow(&p, &refresh_token, scopes, resource, &h, now()))?;
     let (id, _) = narrowed::account_row(vault.conn(), provider, &account)?;
-    let tx = vault.conn().unchecked_transaction()?;
-    // Kept first, whatever follows: the old refresh token may be spent now.
+    // Kept first, and on its own, whatever follows: the old refresh token may be spent now.
     if let Some(rotated) = &grant.refresh_token {
-        narrowed::keep_refresh_token(&tx, id, rotated)?;
+        narrowed::keep_refresh_token(vault.conn(), id, rotated)?;
     }
-    let wider: Vec<&String> = grant
-        .scopes
-        .iter()
-        .filter(|s| !scopes.contains(s))
-        .collect();
+    // Narrowed by scope: no scope beyond those asked. By resource alone: any the grant has.
+    let wider: Vec<&String> = if scopes.is_empty() {
+        Vec::new()
+    } else {
+        grant
+            .scopes
+            .iter()
+            .filter(|s| !scopes.contains(s))
+            .collect()
+    };
     if !wider.is_empty() {
-        tx.commit()?;
         return Err(Error::ProviderError(format!(
             "{} answered the narrowing refresh with more scope than asked ({}): it is not \
              handed out as a narrowed token",
@@ -246,8 +249,7 @@ pub fn narrowed(
         expires_at: grant.expires_at,
         obtained_at: now(),
     };
-    narrowed::put(&tx, id, &key, resource_key, &kept)?;
-    tx.commit()?;
+    narrowed::put(vault.conn(), id, &key, resource_key, &kept)?;
     Ok(Fresh {
         token: grant.access_token,
         account,

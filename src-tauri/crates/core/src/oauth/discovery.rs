@@ -567,11 +567,16 @@ impl Metadata {
             }
         }
         // Re-discovered: an endpoint the documents disagree on is left for the person to choose,
-        // not kept from before.
+        // unless they chose one of the two before (a second document alone cannot empty it).
         if how == Fill::Overwrite {
             for d in &self.disagreements {
                 if let Some(slot) = input_endpoint(input, &d.field) {
-                    *slot = None;
+                    let chosen = slot
+                        .as_deref()
+                        .is_some_and(|v| d.values.iter().any(|c| c == v));
+                    if !chosen {
+                        *slot = None;
+                    }
                 }
             }
         }

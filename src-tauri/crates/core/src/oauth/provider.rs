@@ -95,7 +95,8 @@ provider_fields! {
         guard "pushed authorization request endpoint";
     /// The end-session endpoint (OpenID Connect RP-Initiated Logout), where signing out ends
     /// the provider's session too
-    end_session_url: Option<String>, check url, flag Some(("end-session-url", "URL"));
+    end_session_url: Option<String>, check url, flag Some(("end-session-url", "URL")),
+        guard "end-session endpoint";
     /// The client registration endpoint (RFC 7591), where `provider register` creates a client
     registration_url: Option<String>, check url, flag Some(("registration-url", "URL"));
     /// Push each authorization request to the provider first (RFC 9126), as some providers

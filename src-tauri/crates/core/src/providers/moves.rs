@@ -213,6 +213,7 @@ mod tests {
                 ("mtls_par_url", "mTLS pushed authorization request endpoint"),
                 ("mtls_userinfo_url", "mTLS userinfo endpoint"),
                 ("par_url", "pushed authorization request endpoint"),
+                ("end_session_url", "end-session endpoint"),
             ]
         );
         // Every other URL field receives no stored credential (the registration endpoint gets
@@ -225,7 +226,6 @@ mod tests {
             unguarded,
             [
                 "authorization_url",
-                "end_session_url",
                 "registration_url",
                 "jwks_uri",
                 "redirect_url"
