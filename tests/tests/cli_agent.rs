@@ -176,7 +176,21 @@ fn another_machine_gets_a_token_through_the_agent_forwarded_over_ssh() {
         "the agent's token, over the forwarded socket"
     );
     // The log names who got which account's token, and that this one went to another machine.
-    let log = oauth_desk_tests::cli::json(&run(&s, &["activity", "--json"], &[], ""));
+    // (The agent writes it once the answer is out: it may come a moment after the token.)
+    let mut log = serde_json::Value::Null;
+    for _ in 0..50 {
+        log = oauth_desk_tests::cli::json(&run(&s, &["activity", "--json"], &[], ""));
+        let count = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "token handed out")
+            .count();
+        if count >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let handed: Vec<&serde_json::Value> = log
         .as_array()
         .unwrap()

@@ -90,16 +90,20 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
         tracing::warn!("token agent: {e}");
         return;
     }
+    // Who asks, read as soon as they connect (a program that execs another before writing
+    // is named as the one that connected), and before the answer lets them go.
+    let asker = Asker::of(&stream);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     // A request is two names: a longer line is dropped unread.
     let Ok(line) = private::read_line(&stream, oauth_desk_agent_client::ASK_LIMIT) else {
         return;
     };
-    let asker = Asker::of(&stream);
-    let reply = match serde_json::from_str::<Ask>(&line) {
-        Ok(ask) => token_for(&ask, vault, &asker),
+    let ask = serde_json::from_str::<Ask>(&line);
+    let reply = match &ask {
+        Ok(ask) => token_for(ask, vault),
         Err(_) => Err(Error::InvalidInput("not a token request".into())),
     };
+    let handed = reply.is_ok();
     let answer = match reply {
         Ok(token) => Answer {
             token: Some(token.expose().clone()),
@@ -115,6 +119,10 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
     let mut text = serde_json::to_string(&answer).expect("answers serialize");
     text.push('\n');
     let _ = (&stream).write_all(text.as_bytes());
+    // Logged once the answer is out: the caller does not wait for the vault's write.
+    if let (true, Ok(ask)) = (handed, &ask) {
+        log_handout(ask, vault, &asker);
+    }
 }
 
 /// The program that asked, as the kernel and /proc name it: for the activity log (and, where
@@ -154,14 +162,14 @@ impl Asker {
     }
 }
 
-fn token_for(ask: &Ask, vault: &SharedVault, asker: &Asker) -> Result<Secret<String>> {
+fn token_for(ask: &Ask, vault: &SharedVault) -> Result<Secret<String>> {
     vault.with(|v| {
         if v.key_mode() != KeyMode::Keyring {
             return Err(Error::InvalidInput(
                 "the agent serves keyring vaults only".into(),
             ));
         }
-        let token = crate::refresh::access_token(
+        crate::refresh::access_token(
             v,
             &ask.provider,
             ask.account.as_deref(),
@@ -169,25 +177,27 @@ fn token_for(ask: &Ask, vault: &SharedVault, asker: &Asker) -> Result<Secret<Str
             ask.min_valid.clamp(0, 3600),
             &crate::http::Http::new,
             &crate::time::now,
-        )?;
-        // Who got which account's token: the log says, the token it never holds. A log that
-        // cannot be written is said, and does not withhold the token.
-        let logged = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())
-            .and_then(|account| {
-                crate::vault::activity::record(
-                    v.conn(),
-                    crate::time::now(),
-                    "token handed out",
-                    Some(&ask.provider),
-                    Some(&account),
-                    Some(&asker.describe()),
-                )
-            });
-        if let Err(e) = logged {
-            tracing::warn!("token agent: the hand-out was not logged: {e}");
-        }
-        Ok(token)
+        )
     })
+}
+
+/// Who got which account's token: the log says, the token it never holds. A log that cannot
+/// be written is said, and the token was not withheld for it.
+fn log_handout(ask: &Ask, vault: &SharedVault, asker: &Asker) {
+    let logged = vault.with(|v| {
+        let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
+        crate::vault::activity::record(
+            v.conn(),
+            crate::time::now(),
+            "token handed out",
+            Some(&ask.provider),
+            Some(&account),
+            Some(&asker.describe()),
+        )
+    });
+    if let Err(e) = logged {
+        tracing::warn!("token agent: the hand-out was not logged: {e}");
+    }
 }
 
 /// What asking the agent came to.
