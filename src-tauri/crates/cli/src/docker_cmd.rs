@@ -71,26 +71,32 @@ pub fn credential(global: &Global, action: &str) -> ExitCode {
             }
         }
         Err(said) => {
-            println!("{}", crate::output::printable(&said));
+            println!("{}", crate::output::printable(&said.to_string()));
             ExitCode::from(1)
         }
     }
 }
 
-/// What goes on standard output, or the error message docker is to show.
-fn answer(global: &Global, action: &str) -> std::result::Result<String, String> {
-    let path = || mapping_path(global).map_err(|e| e.to_string());
+/// The protocol's "nothing stored here", as an error whose message is that exact text.
+fn not_found() -> Error {
+    Error::NotFound(NOT_FOUND.into())
+}
+
+/// What goes on standard output; an error's message is what docker shows.
+fn answer(global: &Global, action: &str) -> Result<String> {
+    let path = || mapping_path(global);
     match action {
         "get" => {
-            let server = read_request().map_err(|e| e.to_string())?;
-            let host = registry_host(&server).map_err(|_| NOT_FOUND.to_owned())?;
-            let mapping = load(&path()?).map_err(|e| e.to_string())?;
-            let Some(m) = mapping.registries.get(&host) else {
-                return Err(NOT_FOUND.into());
-            };
-            let got =
-                crate::token_cmd::obtain(global, &m.provider, m.account.as_deref(), MIN_VALID_SECS)
-                    .map_err(|e| e.to_string())?;
+            let server = read_request()?;
+            let host = registry_host(&server).map_err(|_| not_found())?;
+            let mapping = load(&path()?)?;
+            let m = mapping.registries.get(&host).ok_or_else(not_found)?;
+            let got = crate::token_cmd::obtain(
+                global,
+                &m.provider,
+                m.account.as_deref(),
+                MIN_VALID_SECS,
+            )?;
             Ok(json!({
                 "ServerURL": server,
                 "Username": m.username,
@@ -99,7 +105,7 @@ fn answer(global: &Global, action: &str) -> std::result::Result<String, String> 
             .to_string())
         }
         "list" => {
-            let mapping = load(&path()?).map_err(|e| e.to_string())?;
+            let mapping = load(&path()?)?;
             let listed: BTreeMap<&String, &String> = mapping
                 .registries
                 .iter()
@@ -110,43 +116,39 @@ fn answer(global: &Global, action: &str) -> std::result::Result<String, String> 
         // docker login stores what it was given; the token belongs to the vault, so for a
         // mapped registry there is nothing to keep, and for another there is nowhere to.
         "store" => {
-            let request = read_request().map_err(|e| e.to_string())?;
+            let request = read_request()?;
             let server = serde_json::from_str::<Value>(&request)
                 .ok()
                 .and_then(|v| v["ServerURL"].as_str().map(str::to_owned))
-                .ok_or("docker sent no ServerURL to store")?;
-            let host = registry_host(&server).map_err(|e| e.to_string())?;
-            if load(&path()?)
-                .map_err(|e| e.to_string())?
-                .registries
-                .contains_key(&host)
-            {
+                .ok_or_else(|| Error::InvalidInput("docker sent no ServerURL to store".into()))?;
+            let host = registry_host(&server)?;
+            if load(&path()?)?.registries.contains_key(&host) {
                 Ok(String::new())
             } else {
-                Err(format!(
+                Err(Error::InvalidInput(format!(
                     "OAuth Desk keeps no typed passwords; to answer {host} with a provider's \
                      token: oauth-desk docker setup NAME --registry {host}"
-                ))
+                )))
             }
         }
         // docker logout: the registry is no longer answered (its provider keeps its tokens).
         "erase" => {
-            let server = read_request().map_err(|e| e.to_string())?;
+            let server = read_request()?;
             let Ok(host) = registry_host(&server) else {
                 return Ok(String::new());
             };
             let path = path()?;
-            let mut mapping = load(&path).map_err(|e| e.to_string())?;
+            let mut mapping = load(&path)?;
             if mapping.registries.remove(&host).is_some() {
-                save(&path, &mapping).map_err(|e| e.to_string())?;
+                save(&path, &mapping)?;
             }
             Ok(String::new())
         }
         "version" => Ok(format!("oauth-desk {}\n", env!("CARGO_PKG_VERSION"))),
-        other => Err(format!(
+        other => Err(Error::InvalidInput(format!(
             "unknown action {}: get, store, erase, list or version",
             visible(other)
-        )),
+        ))),
     }
 }
 

@@ -51,6 +51,34 @@ pub fn obtain(
     }
 }
 
+/// The scopes given as flags, each of which may hold several separated by spaces.
+fn scope_words(flags: &[String]) -> Vec<String> {
+    flags
+        .iter()
+        .flat_map(|s| s.split(' '))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The token alone, or with its type, expiry, scopes and account as JSON.
+fn print_fresh(f: &refresh::Fresh, json: bool) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let written = if json {
+        let out = serde_json::json!({
+            "token": f.token.expose(),
+            "token_type": f.token_type,
+            "expires_at": f.expires_at.map(time::to_rfc3339),
+            "scopes": f.scopes,
+            "account": f.account,
+        });
+        writeln!(stdout, "{out}")
+    } else {
+        writeln!(stdout, "{}", f.token.expose())
+    };
+    written.map_err(|e| Error::io("writing the token", e))
+}
+
 /// A fresh token from the vault opened here (refreshed first when it expires within
 /// `min_valid` seconds), and the vault.
 fn fresh_here(
@@ -110,50 +138,19 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             ..
         } if !scopes.is_empty() || resource.is_some() => {
             let vault = unlock::open(global, Create::Never)?;
-            let scopes: Vec<String> = scopes
-                .iter()
-                .flat_map(|s| s.split(' '))
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            for s in &scopes {
-                oauth_desk_core::oauth::check::scope(s).map_err(|e| Error::field("scope", e))?;
-            }
-            if let Some(r) = &resource {
-                if !url::Url::parse(r).is_ok_and(|u| u.fragment().is_none()) {
-                    return Err(Error::field(
-                        "resource",
-                        "must be an absolute URI without a fragment (RFC 8707)",
-                    ));
-                }
-            }
             let f = refresh::narrowed(
                 &vault,
                 &name,
                 account.as_deref(),
                 refresh::Narrowing {
-                    scopes: &scopes,
+                    scopes: &scope_words(&scopes),
                     resource: resource.as_deref(),
                 },
                 min_valid.max(0),
                 &Http::new,
                 &time::now,
             )?;
-            let mut stdout = std::io::stdout().lock();
-            let written = if json {
-                let out = serde_json::json!({
-                    "token": f.token.expose(),
-                    "token_type": f.token_type,
-                    "expires_at": f.expires_at.map(time::to_rfc3339),
-                    "scopes": f.scopes,
-                    "account": f.account,
-                });
-                writeln!(stdout, "{out}")
-            } else {
-                writeln!(stdout, "{}", f.token.expose())
-            };
-            written.map_err(|e| Error::io("writing the token", e))?;
-            Ok(())
+            print_fresh(&f, json)
         }
         TokenCmd::Get {
             name,
@@ -165,16 +162,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             // The token's details live in the vault, so it is opened here even when an agent
             // runs (`--header` and `--json` exclude each other).
             let (_, f) = fresh_here(global, &name, account.as_deref(), min_valid)?;
-            let out = serde_json::json!({
-                "token": f.token.expose(),
-                "token_type": f.token_type,
-                "expires_at": f.expires_at.map(time::to_rfc3339),
-                "scopes": f.scopes,
-                "account": f.account,
-            });
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{out}").map_err(|e| Error::io("writing the token", e))?;
-            Ok(())
+            print_fresh(&f, true)
         }
         TokenCmd::Get {
             name,
@@ -438,12 +426,7 @@ pub fn run(global: &Global, cmd: TokenCmd) -> Result<()> {
             let req = exchange::Request {
                 audience,
                 resource,
-                scopes: scopes
-                    .iter()
-                    .flat_map(|s| s.split(' '))
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
+                scopes: scope_words(&scopes),
                 requested_type,
                 account,
             };

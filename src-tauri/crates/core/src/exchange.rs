@@ -78,20 +78,11 @@ pub fn exchange(
     now: i64,
 ) -> Result<Exchanged> {
     let p = ptable::get(vault.conn(), name)?;
-    for (what, value) in [("audience", &req.audience), ("resource", &req.resource)] {
-        if let Some(v) = value {
-            check::plain_text(v).map_err(|e| Error::field(what, e))?;
-        }
+    if let Some(a) = &req.audience {
+        check::plain_text(a).map_err(|e| Error::field("audience", e))?;
     }
     if let Some(r) = &req.resource {
-        // RFC 8707 §2: an absolute URI without a fragment.
-        let ok = url::Url::parse(r).is_ok_and(|u| u.fragment().is_none());
-        if !ok {
-            return Err(Error::field(
-                "resource",
-                "must be an absolute URI without a fragment (RFC 8707)",
-            ));
-        }
+        check::resource(r).map_err(|e| Error::field("resource", e))?;
     }
     for s in &req.scopes {
         check::scope(s).map_err(|e| Error::field("scope", e))?;

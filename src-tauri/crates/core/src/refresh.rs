@@ -186,6 +186,12 @@ pub fn narrowed(
 ) -> Result<Fresh> {
     use crate::vault::narrowed::{self, Narrowed};
     let Narrowing { scopes, resource } = to;
+    for s in scopes {
+        crate::oauth::check::scope(s).map_err(|e| Error::field("scope", e))?;
+    }
+    if let Some(r) = resource {
+        crate::oauth::check::resource(r).map_err(|e| Error::field("resource", e))?;
+    }
     let account = resolve_account(vault, provider, account)?;
     let key = narrowed::scope_key(scopes);
     let resource_key = resource.unwrap_or_default();

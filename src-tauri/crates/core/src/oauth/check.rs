@@ -80,6 +80,15 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+/// A resource indicator (RFC 8707 §2): an absolute URI without a fragment.
+pub fn resource(value: &str) -> Result<(), String> {
+    plain_text(value)?;
+    match Url::parse(value) {
+        Ok(u) if u.fragment().is_none() => Ok(()),
+        _ => Err("must be an absolute URI without a fragment (RFC 8707)".into()),
+    }
+}
+
 pub fn scope(token: &str) -> Result<(), String> {
     if token.len() > MAX_VALUE {
         return Err("a scope is longer than 8 KB".into());

@@ -58,7 +58,7 @@ pub struct Metadata {
 }
 
 /// An endpoint the OpenID configuration and the RFC 8414 metadata name differently.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Disagreement {
     /// The provider field it would fill (`revocation_url`).
     pub field: String,

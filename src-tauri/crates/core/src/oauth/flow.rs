@@ -482,9 +482,9 @@ pub fn client_credentials(
     grant(token_result(response)?, p, &scopes, None, http, now)
 }
 
-/// A token for fewer scopes (RFC 6749 §6) or for one resource (RFC 8707 §2.2), from the
-/// account's refresh token; the answer's scope must be within what was asked, or it is not
-/// handed out as narrow. The grant may carry a rotated refresh token, which the caller keeps.
+/// A refresh asking for fewer scopes (RFC 6749 §6; none: the grant's own) or for one resource
+/// (RFC 8707 §2.2). The grant may carry a rotated refresh token, which the caller keeps; the
+/// caller also judges a narrowed answer's scope (`refresh::narrowed`).
 pub fn narrow(
     p: &ProviderRecord,
     refresh_token: &Secret<String>,
@@ -495,6 +495,7 @@ pub fn narrow(
 ) -> Result<Grant> {
     let mut p = p.clone();
     if p.refresh_url.is_some() {
+        // A refresh endpoint a person set wins over the token endpoint's mTLS alias too.
         p.token_url = p.refresh_url.clone();
         p.mtls_token_url = None;
     }
@@ -516,7 +517,8 @@ pub fn narrow(
         "token endpoint",
     ));
     let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
-    grant(response, p, scopes, None, http, now)
+    let requested = if scopes.is_empty() { &p.scopes } else { scopes };
+    grant(response, p, requested, None, http, now)
 }
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -611,27 +613,7 @@ pub fn refresh(
     http: &Http,
     now: i64,
 ) -> Result<Grant> {
-    let mut p = p.clone();
-    if p.refresh_url.is_some() {
-        // A refresh endpoint a person set wins over the token endpoint's mTLS alias too.
-        p.token_url = p.refresh_url.clone();
-        p.mtls_token_url = None;
-    }
-    let p = &p;
-    let c = client(p, None)?;
-    let token = RefreshToken::new(refresh_token.expose().clone());
-    let response = c
-        .exchange_refresh_token(&token)
-        .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .request(&Json(
-            &BackingOff {
-                http: &ClientHttp::new(http, p)?,
-                now,
-            },
-            "token endpoint",
-        ));
-    let response = token_result(response).map_err(|e| refresh_refused(e, p))?;
-    grant(response, p, &p.scopes, None, http, now)
+    narrow(p, refresh_token, &[], None, http, now)
 }
 
 /// What a refused refresh means. It branches on the error code the provider sent, never on the
