@@ -25,6 +25,8 @@ fn main() {
             "query_tokens",
             "refresh_token",
             "revoke_token",
+            "exchange_token",
+            "sign_out",
             "token_details",
             "reveal_access_token",
             "copy_access_token",

@@ -31,12 +31,13 @@ const { invoke } = window.__TAURI__.core;
  *   client_cert: ClientCert | null, mtls_token_url: string | null, mtls_bound_tokens: boolean,
  *   mtls_revocation_url: string | null, mtls_introspection_url: string | null,
  *   mtls_device_authorization_url: string | null, mtls_par_url: string | null, mtls_userinfo_url: string | null,
- *   scopes: string[], extra_params: Record<string, string>,
+ *   scopes: string[], extra_params: Record<string, string>, resources: string[], audience: string | null,
+ *   discovered: Record<string, string>, endpoint_sources: Record<string, 'discovered' | 'by_hand'>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
  *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,
  * }} ProviderView
  */
-/** @typedef {ProviderView & { notice?: string }} Updated */
+/** @typedef {ProviderView & { changed: string[], notice?: string }} Updated */
 /** The provider form's fields, every one as text (core oauth/provider.rs ProviderForm / ProviderInput). @typedef {Record<string, string>} ProviderForm */
 /**
  * The client key a saved form asks for (core oauth/signing_key.rs KeyInput): a new one, or
@@ -64,7 +65,7 @@ const { invoke } = window.__TAURI__.core;
 /** @typedef {{ id: number, user_code: string, verification_uri: string, expires_in: number }} DeviceStarted */
 /**
  * @typedef {{ provider: string, color: string | null, account: string, status: string, expires_at: number | null,
- *   scopes: string[], refreshed_at: number | null, last_error: string | null, has_refresh_token: boolean,
+ *   scopes: string[], refreshed_at: number | null, issued_at: number, last_error: string | null, has_refresh_token: boolean,
  *   token_type: string | null, bound: string | null }} TokenRow
  */
 /** @typedef {{ total: number, rows: TokenRow[] }} TokenPage */
@@ -142,6 +143,17 @@ export const queryTokens = (query) => call('query_tokens', { query });
 /** @type {(provider: string, account: string) => Promise<RefreshOutcome>} */
 export const refreshToken = (provider, account) => call('refresh_token', { provider, account });
 export const revokeToken = (provider, account) => call('revoke_token', { provider, account });
+/**
+ * Token exchange (RFC 8693) at provider `name`: the subject's (and actor's) token for one of
+ * its own, stored as an account of `name`.
+ * @type {(name: string, input: { subject: string, actor?: string, audience?: string, resource?: string, scopes?: string[], account?: string }) => Promise<{ account: string, expires_at: number | null, scopes: string[] }>}
+ */
+export const exchangeToken = (name, input) => call('exchange_token', { name, input });
+/**
+ * Signs an account out (revoked, and the provider's session ended where it can be).
+ * @type {(name: string, account: string, forget: boolean) => Promise<{ provider: string, account: string, revoked_at_provider: boolean, session_ended: boolean, forgotten: boolean }>}
+ */
+export const signOut = (name, account, forget) => call('sign_out', { name, account, forget });
 /** @type {(provider: string, account: string) => Promise<TokenDetails>} */
 export const tokenDetails = (provider, account) => call('token_details', { provider, account });
 /** @type {(provider: string, account: string) => Promise<string>} */

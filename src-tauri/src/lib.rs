@@ -70,6 +70,8 @@ pub fn builder<R: Runtime>(
             commands::tokens::query_tokens,
             commands::tokens::refresh_token,
             commands::tokens::revoke_token,
+            commands::tokens::exchange_token,
+            commands::signin::sign_out,
             commands::tokens::token_details,
             commands::tokens::reveal_access_token,
             commands::tokens::copy_access_token,

@@ -41,6 +41,8 @@ fn is_redirect(url: &Url, redirect: &Url) -> bool {
 
 pub struct LoginWindow {
     pub id: u64,
+    /// What the window is for, before the provider's name: "Sign in to", "Sign out of".
+    pub purpose: &'static str,
     pub provider: String,
     pub start: Url,
     /// The redirect to catch (None for the device flow's verification page).
@@ -55,6 +57,7 @@ impl LoginWindow {
     pub fn open<R: Runtime>(self, app: &AppHandle<R>) -> tauri::Result<()> {
         let LoginWindow {
             id,
+            purpose,
             provider,
             start,
             redirect,
@@ -63,7 +66,7 @@ impl LoginWindow {
             moved_to_browser,
         } = self;
         let title = format!(
-            "Sign in to {} — {}",
+            "{purpose} {} — {}",
             oauth_desk_core::text::visible(&provider),
             origin(&start)
         );
@@ -99,7 +102,7 @@ impl LoginWindow {
             .on_page_load(move |w, payload| {
                 if payload.event() == PageLoadEvent::Finished {
                     let _ = w.set_title(&format!(
-                        "Sign in to {} — {}",
+                        "{purpose} {} — {}",
                         oauth_desk_core::text::visible(&provider_name),
                         origin(payload.url())
                     ));

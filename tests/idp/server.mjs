@@ -118,6 +118,18 @@ const configuration = {
     // registration access token at each update.
     registration: { enabled: true, initialAccessToken: process.env.IDP_REGISTRATION_TOKEN || false },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+    // Resource indicators (RFC 8707): every resource under https://api.test/ is a resource
+    // server taking api:read, whose opaque access tokens name it as their audience; any other
+    // resource is refused (invalid_target). Without a resource, tokens are as before.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (_ctx, resource) => {
+        if (!resource.startsWith('https://api.test/')) throw new errors.InvalidTarget();
+        return { scope: 'api:read', audience: resource, accessTokenFormat: 'opaque' };
+      },
+    },
   },
   // Refresh tokens for every client allowed the grant, without the offline_access + consent dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -189,6 +189,34 @@ impl App {
             .unwrap_or_else(|e| panic!("{what} did not appear ({xpath}): {e}"))
     }
 
+    /// Picks `action` in the token table's row menu of `account` at `provider`, as a person
+    /// does: the row's "More actions" button, then the item.
+    pub async fn row_action(&self, provider: &str, account: &str, action: &str) {
+        self.find(
+            &format!(
+                "{}//button[@aria-label={}]",
+                token_row(account),
+                xpath_literal(&format!("More actions for {account} at {provider}"))
+            ),
+            "the row's menu button",
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        self.find(
+            &format!(
+                "//*[@role='menu']//button[normalize-space()={}]",
+                xpath_literal(action)
+            ),
+            action,
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+
     /// The page as it is now (the DOM serialized).
     pub async fn page_source(&self) -> String {
         self.client.source().await.expect("the page source")
@@ -310,7 +338,7 @@ impl App {
 
     /// Brings `element` to the middle of the view, as a person scrolls to it: below the
     /// form's sticky buttons, or under a notice, a click would land on those.
-    async fn scroll_to(&self, element: &fantoccini::elements::Element) {
+    pub async fn scroll_to(&self, element: &fantoccini::elements::Element) {
         self.client
             .execute(
                 "arguments[0].scrollIntoView({block: 'center'})",
@@ -571,4 +599,12 @@ fn intern(conn: &impl x11rb::protocol::xproto::ConnectionExt, name: &str) -> u32
         .reply()
         .unwrap()
         .atom
+}
+
+/// The token table's row of `account` (an XPath).
+pub fn token_row(account: &str) -> String {
+    format!(
+        "//table[contains(@class,'tokens')]//tr[td[normalize-space()={}]]",
+        xpath_literal(account)
+    )
 }

@@ -221,17 +221,20 @@ impl Idp {
 
     /// Asks the provider whether `token` is active (RFC 7662), as `client`.
     pub fn introspect(&self, client: &Client, token: &str) -> bool {
-        let v: Value = self
-            .http()
+        self.introspection(client, token)["active"]
+            .as_bool()
+            .expect("introspection says active or not")
+    }
+
+    /// The provider's RFC 7662 introspection of `token`, asked as `client`.
+    pub fn introspection(&self, client: &Client, token: &str) -> Value {
+        self.http()
             .post(self.endpoint("introspection_endpoint"))
             .basic_auth(client.id, client.secret)
             .form(&[("token", token)])
             .send()
             .and_then(|r| r.json())
-            .expect("the IdP introspects");
-        v["active"]
-            .as_bool()
-            .expect("introspection says active or not")
+            .expect("the IdP introspects")
     }
 
     /// The CPU time the provider's threads have used so far (their schedstat run times), for

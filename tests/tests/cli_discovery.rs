@@ -3,7 +3,7 @@
 //! the second names are found, and endpoints the two name differently are the person's to
 //! choose, never picked silently.
 
-use oauth_desk_tests::cli::{json, run, stderr};
+use oauth_desk_tests::cli::{json, run, stderr, stdout, Running};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::{login_as, ok};
@@ -130,6 +130,7 @@ fn documents_that_disagree_are_asked_about_and_nothing_is_stored_until_answered(
         "",
     )));
     assert_eq!(shown["revocation_url"], chosen);
+    // One of the person's own, set by hand, is theirs: discovering again keeps it too.
     let elsewhere = format!("{}/third/revocation", idp.issuer);
     ok(run(
         &s,
@@ -137,12 +138,94 @@ fn documents_that_disagree_are_asked_about_and_nothing_is_stored_until_answered(
         &[PASS],
         "",
     ));
-    let again = run(
+    ok(run(&s, &["provider", "discover", "Split"], &[PASS], ""));
+    let shown = json(&ok(run(
         &s,
-        &["provider", "update", "Split", "--issuer", &idp.issuer],
+        &["provider", "show", "Split", "--json"],
         &[PASS],
         "",
+    )));
+    assert_eq!(shown["revocation_url"], elsewhere);
+    assert_eq!(shown["endpoint_sources"]["revocation_url"], "by_hand");
+}
+
+#[test]
+fn an_endpoint_set_by_hand_survives_discovering_again_and_each_says_where_it_came_from() {
+    let idp = Idp::start_with(Options {
+        split_metadata: true,
+        ..Default::default()
+    });
+    let s = Session::without_keyring();
+    ok(add(&s, &idp, &[]));
+    let show = || {
+        json(&ok(run(
+            &s,
+            &["provider", "show", "Split", "--json"],
+            &[PASS],
+            "",
+        )))
+    };
+    let first = show();
+    for field in [
+        "token_url",
+        "revocation_url",
+        "introspection_url",
+        "end_session_url",
+    ] {
+        assert_eq!(
+            first["endpoint_sources"][field], "discovered",
+            "{field}: {first}"
+        );
+    }
+
+    // The person points introspection at their own path on the same host, and empties the
+    // userinfo endpoint's value for one of their own too.
+    let mine = format!("{}/token/introspection?tenant=mine", idp.issuer);
+    ok(run(
+        &s,
+        &["provider", "update", "Split", "--introspection-url", &mine],
+        &[PASS],
+        "",
+    ));
+    let human = stdout(&ok(run(&s, &["provider", "show", "Split"], &[PASS], "")));
+    assert!(human.contains(&format!("{mine} (set by hand)")), "{human}");
+    assert!(
+        human.contains(&format!("{}/token (discovered)", idp.issuer)),
+        "{human}"
     );
-    assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("disagree"), "{}", stderr(&again));
+
+    // Discovered again, from the CLI and then the API: the hand-set one stays, the rest are
+    // the metadata's, and the client secret is still there (nothing moved host).
+    let out = ok(run(&s, &["provider", "discover", "Split"], &[PASS], ""));
+    assert!(stdout(&out).contains("nothing changed"), "{}", stdout(&out));
+    let again = show();
+    assert_eq!(again["introspection_url"], mine);
+    assert_eq!(again["endpoint_sources"]["introspection_url"], "by_hand");
+    assert_eq!(again["endpoint_sources"]["token_url"], "discovered");
+    assert_eq!(again["has_client_secret"], true);
+
+    let key = stdout(&ok(run(&s, &["api", "key"], &[PASS], "")))
+        .trim()
+        .to_owned();
+    let mut server = Running::start(&s, &["serve", "--port", "0"], &[PASS]);
+    let base = server.line().replace("listening on ", "");
+    let answer: serde_json::Value = oauth_desk_tests::http()
+        .post(format!("{base}/api/v1/oauth2/app/Split/discover"))
+        .bearer_auth(&key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(answer["introspection_url"], mine, "{answer}");
+    assert_eq!(answer["changed"], serde_json::json!([]), "{answer}");
+
+    // A provider added by hand has no issuer to discover from: said so.
+    oauth_desk_tests::cli::add_provider_by_hand(&s, &[PASS], "By hand", &[], "");
+    let refused = run(&s, &["provider", "discover", "By hand"], &[PASS], "");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("no issuer") || stderr(&refused).contains("not set"),
+        "{}",
+        stderr(&refused)
+    );
 }

@@ -13,14 +13,7 @@ const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", "narrowing tests");
 
 /// RFC 7662 introspection as the test client: the token's scope, or None when inactive.
 fn scope_of(idp: &Idp, token: &str) -> Option<String> {
-    let answer: serde_json::Value = oauth_desk_tests::http()
-        .post(idp.endpoint("introspection_endpoint"))
-        .basic_auth(idp::BASIC.id, idp::BASIC.secret)
-        .form(&[("token", token)])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let answer = idp.introspection(&idp::BASIC, token);
     (answer["active"] == true).then(|| answer["scope"].as_str().unwrap_or_default().to_owned())
 }
 

@@ -154,7 +154,9 @@ fn add_by_discovery_list_update_show_remove_never_shows_the_secret() {
             "--scope",
             "openid email",
             "--param",
-            "audience=https://api.example",
+            "prompt=consent",
+            "--audience",
+            "https://api.example",
             "--color",
             "#0a0",
         ],
@@ -164,7 +166,8 @@ fn add_by_discovery_list_update_show_remove_never_shows_the_secret() {
         &["provider", "show", "Staging", "--json"],
     )));
     assert_eq!(shown["scopes"], serde_json::json!(["openid", "email"]));
-    assert_eq!(shown["extra_params"]["audience"], "https://api.example");
+    assert_eq!(shown["extra_params"]["prompt"], "consent");
+    assert_eq!(shown["audience"], "https://api.example");
     assert_eq!(shown["color"], "#00aa00");
     assert_eq!(shown["has_client_secret"], true, "editing kept the secret");
     let human = stdout(&record(desk(&s, &["provider", "show", "Staging"])));

@@ -89,6 +89,45 @@ fn an_exchanged_token_is_stored_as_an_account_and_the_provider_got_subject_and_a
         log[0]["detail"],
         "from Front / alice@example.test, acting Front / bob@example.test"
     );
+
+    // It has no refresh token: once expired, it is exchanged again, the same way, rather
+    // than sent to sign in.
+    let label = "exchanged from Front / alice@example.test";
+    let vault = s.open_vault(PASS.1);
+    vault
+        .conn()
+        .execute(
+            "UPDATE tokens SET expires_at = ?1 WHERE account = ?2",
+            rusqlite::params![oauth_desk_core::time::now() - 10, label],
+        )
+        .unwrap();
+    drop(vault);
+    let renewed = String::from_utf8_lossy(
+        &ok(run(
+            &s,
+            &["token", "get", "Back", "--account", label],
+            &[PASS],
+            "",
+        ))
+        .stdout,
+    )
+    .trim()
+    .to_owned();
+    assert_ne!(renewed, token, "a new token");
+    assert!(idp.introspect(&idp::BASIC, &renewed));
+    let received = idp.received("exchanges");
+    assert_eq!(received.len(), 2, "exchanged once more: {received:?}");
+    assert_eq!(received[1]["subject"], "alice");
+    assert_eq!(received[1]["actor"], "bob");
+    assert_eq!(received[1]["audience"], "orders-api");
+    assert_eq!(received[1]["resource"], "https://api.example.test/orders");
+    let log = json(&ok(run(
+        &s,
+        &["activity", "--json", "--limit", "1"],
+        &[PASS],
+        "",
+    )));
+    assert_eq!(log[0]["action"], "token exchanged again");
 }
 
 #[test]

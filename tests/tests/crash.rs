@@ -266,6 +266,7 @@ fn downgrade(s: &Session) {
              DROP TABLE settings;
              DROP TABLE registrations;
              DROP TABLE narrowed_tokens;
+             DROP TABLE exchanged;
              PRAGMA user_version = 1;",
         )
         .unwrap();

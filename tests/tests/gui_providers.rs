@@ -570,3 +570,71 @@ async fn discovery_offers_both_endpoints_when_the_documents_disagree() {
         .await;
     app.close().await;
 }
+
+/// The edit form says where each endpoint came from, and "Discover again" keeps the one a
+/// person set by hand while the rest follow the metadata.
+#[tokio::test(flavor = "current_thread")]
+async fn the_form_marks_hand_set_endpoints_and_discovering_again_keeps_them() {
+    let (idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        let env = [("OAUTH_DESK_PASSPHRASE", PASSPHRASE)];
+        oauth_desk_tests::signin::add_provider(&session, &env, &idp, "Test IdP", &idp::BASIC);
+        let mine = format!("{}/token/introspection?tenant=mine", idp.issuer);
+        oauth_desk_tests::signin::ok(run(
+            &session,
+            &[
+                "provider",
+                "update",
+                "Test IdP",
+                "--introspection-url",
+                &mine,
+            ],
+            &env,
+            "",
+        ));
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let mine = format!("{}/token/introspection?tenant=mine", idp.issuer);
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.find(
+        &format!("{}//button[normalize-space()='Edit']", card("Test IdP")),
+        "Edit",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let source = |field: &str, says: &str| {
+        format!(
+            "//*[@data-field='{field}']/span[contains(@class,'source') and normalize-space()='{says}']"
+        )
+    };
+    app.find(
+        &source("token_url", "discovered"),
+        "the token endpoint: discovered",
+    )
+    .await;
+    app.find(
+        &source("introspection_url", "set by hand"),
+        "the introspection endpoint: set by hand",
+    )
+    .await;
+    // Emptied and discovered again, the token endpoint comes back; the hand-set one stays.
+    app.type_into("Token endpoint", "").await;
+    app.click("Discover again").await;
+    app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
+        .await;
+    app.find(
+        "//*[contains(@class,'toast') and contains(normalize-space(), 'Kept 1 endpoint set by hand')]",
+        "the toast says what was kept",
+    )
+    .await;
+    assert_eq!(app.value("Introspection endpoint").await, mine);
+    app.scroll_to(&app.field("Revocation endpoint").await).await;
+    app.screenshot("providers-discover-again").await;
+    app.close().await;
+}

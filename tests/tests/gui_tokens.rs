@@ -1,17 +1,13 @@
 //! The token table in the real window: the accounts signed in, search, refresh, revoke.
 
 use oauth_desk_tests::cli::{json, run};
-use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::desktop::{token_row, App};
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
 use oauth_desk_tests::signin::{add_provider, login_as, ok};
 
 const PASSPHRASE: &str = "gui tokens passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
-
-fn row(account: &str) -> String {
-    format!("//table[contains(@class,'tokens')]//tr[td[normalize-space()='{account}']]")
-}
 
 fn expires_of(s: &Session, account: &str) -> String {
     let list = json(&ok(run(s, &["token", "list", "--json"], &[PASS], "")));
@@ -44,8 +40,9 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
     app.text("Unlock the vault").await;
     app.enter_passphrase(PASSPHRASE).await;
     app.button("Tokens").await.click().await.unwrap();
-    app.find(&row("alice@example.test"), "alice's row").await;
-    app.find(&row("bob@example.test"), "bob's row").await;
+    app.find(&token_row("alice@example.test"), "alice's row")
+        .await;
+    app.find(&token_row("bob@example.test"), "bob's row").await;
     app.text("Showing 1–2 of 2").await;
     app.screenshot("tokens-table").await;
 
@@ -58,17 +55,8 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
 
     // Refresh changes the expiry and the last refresh.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    app.find(
-        &format!(
-            "{}//button[normalize-space()='Refresh']",
-            row("alice@example.test")
-        ),
-        "Refresh",
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_action("Test IdP", "alice@example.test", "Refresh")
+        .await;
     app.find(
         "//*[contains(@class,'toast') and starts-with(normalize-space(), 'Refreshed alice@example.test at Test IdP')]",
         "the refresh's toast",
@@ -77,7 +65,7 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
     app.find(
         &format!(
             "{}/td[7][normalize-space()!='never']",
-            row("alice@example.test")
+            token_row("alice@example.test")
         ),
         "alice's last refresh",
     )
@@ -89,22 +77,13 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
     );
 
     // Revoke asks, then changes the status.
-    app.find(
-        &format!(
-            "{}//button[normalize-space()='Revoke']",
-            row("bob@example.test")
-        ),
-        "Revoke",
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_action("Test IdP", "bob@example.test", "Revoke")
+        .await;
     app.button("Revoke token").await.click().await.unwrap();
     app.find(
         &format!(
             "{}//span[contains(@class,'status') and normalize-space()='revoked']",
-            row("bob@example.test")
+            token_row("bob@example.test")
         ),
         "bob's token revoked",
     )
@@ -131,17 +110,8 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     app.button("Tokens").await.click().await.unwrap();
 
     // Details: the ID token's claims and the provider's introspection; the token only on Reveal.
-    app.find(
-        &format!(
-            "{}//button[normalize-space()='Details']",
-            row("alice@example.test")
-        ),
-        "Details",
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_action("Test IdP", "alice@example.test", "Details")
+        .await;
     app.find(
         "//dialog//pre[contains(., '\"sub\": \"alice\"')]",
         "the ID token's claims",
@@ -183,7 +153,7 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     app.button("Refresh all").await.click().await.unwrap();
     app.text("Refreshed all 2 tokens.").await;
     app.find(
-        &format!("{}//input[@type='checkbox']", row("bob@example.test")),
+        &format!("{}//input[@type='checkbox']", token_row("bob@example.test")),
         "bob's checkbox",
     )
     .await
@@ -215,7 +185,8 @@ async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
     )
     .await;
     app.button("Import").await.click().await.unwrap();
-    app.find(&row("ci-bot"), "the imported token's row").await;
+    app.find(&token_row("ci-bot"), "the imported token's row")
+        .await;
 
     // The background refresh window is a setting.
     app.button("Settings").await.click().await.unwrap();

@@ -81,14 +81,14 @@ const SECTIONS = [
   {
     title: 'Endpoints',
     fields: [
-      { name: 'authorization_url', label: 'Authorization endpoint', type: 'url' },
-      { name: 'token_url', label: 'Token endpoint', type: 'url', required: true },
+      { name: 'authorization_url', label: 'Authorization endpoint', type: 'url', discovered: true },
+      { name: 'token_url', label: 'Token endpoint', type: 'url', required: true, discovered: true },
       { name: 'refresh_url', label: 'Refresh endpoint', type: 'url', placeholder: 'Same as the token endpoint' },
-      { name: 'revocation_url', label: 'Revocation endpoint', type: 'url' },
-      { name: 'userinfo_url', label: 'Userinfo endpoint', type: 'url' },
-      { name: 'device_authorization_url', label: 'Device authorization endpoint', type: 'url' },
-      { name: 'introspection_url', label: 'Introspection endpoint', type: 'url' },
-      { name: 'jwks_uri', label: 'JWKS URI', type: 'url', hint: 'The keys that sign ID tokens.' },
+      { name: 'revocation_url', label: 'Revocation endpoint', type: 'url', discovered: true },
+      { name: 'userinfo_url', label: 'Userinfo endpoint', type: 'url', discovered: true },
+      { name: 'device_authorization_url', label: 'Device authorization endpoint', type: 'url', discovered: true },
+      { name: 'introspection_url', label: 'Introspection endpoint', type: 'url', discovered: true },
+      { name: 'jwks_uri', label: 'JWKS URI', type: 'url', hint: 'The keys that sign ID tokens.', discovered: true },
       {
         name: 'mtls_token_url',
         label: 'Token endpoint for certificates (mTLS alias)',
@@ -100,18 +100,21 @@ const SECTIONS = [
         label: 'Pushed authorization request endpoint',
         type: 'url',
         hint: 'RFC 9126: where the authorization request is sent before the sign-in opens.',
+        discovered: true,
       },
       {
         name: 'end_session_url',
         label: 'End-session endpoint',
         type: 'url',
         hint: 'OpenID Connect RP-Initiated Logout: where signing out ends the provider session too.',
+        discovered: true,
       },
       {
         name: 'registration_url',
         label: 'Client registration endpoint',
         type: 'url',
         hint: 'RFC 7591: where OAuth Desk can register a client of its own (oauth-desk provider register).',
+        discovered: true,
       },
     ],
   },
@@ -125,11 +128,23 @@ const SECTIONS = [
         hint: 'Separated by spaces.',
       },
       {
+        name: 'resources',
+        label: 'Resources',
+        placeholder: 'https://api.example.com/',
+        hint: 'RFC 8707: the APIs the tokens are for, separated by spaces; asked for at each sign-in.',
+      },
+      {
+        name: 'audience',
+        label: 'Audience',
+        placeholder: 'https://api.example.com',
+        hint: 'For providers that ask for one (Auth0, Okta): the API the tokens are for.',
+      },
+      {
         name: 'extra_params',
         label: 'Extra parameters',
         multiline: true,
-        placeholder: 'audience=https://api.example.com',
-        hint: 'One key=value a line, added to the authorization request (audience, prompt, access_type…).',
+        placeholder: 'prompt=consent',
+        hint: 'One key=value a line, added to the authorization request (prompt, access_type…).',
       },
       {
         name: 'par',
@@ -178,8 +193,11 @@ const MTLS_ALIASES = [
   'mtls_par_url',
   'mtls_userinfo_url',
 ];
+// The endpoints discovery fills: each says whether it was discovered or set by hand.
+const DISCOVERED = SECTIONS.flatMap((s) => s.fields.filter((f) => f.discovered).map((f) => f.name));
 const FIELD_NAMES = SECTIONS.flatMap((s) => s.fields.map((f) => f.name)).concat([
   'preset',
+  'discovered',
   'iss_required',
   'assertion_algs',
   'auth_methods',
@@ -213,6 +231,7 @@ export async function showForm(view, { existing = null, presetId = null, back })
   form.append(
     el('input', { type: 'hidden', name: 'preset' }),
     el('input', { type: 'hidden', name: 'iss_required' }),
+    el('input', { type: 'hidden', name: 'discovered' }),
     el('input', { type: 'hidden', name: 'assertion_algs' }),
     el('input', { type: 'hidden', name: 'auth_methods' }),
     el('input', { type: 'hidden', name: 'dpop_algs' }),
@@ -275,6 +294,9 @@ export async function showForm(view, { existing = null, presetId = null, back })
   });
   // Discovery and presets fill fields without an input event.
   form.addEventListener('filled', showRegister);
+  form.addEventListener('filled', () => markSources(form));
+  form.addEventListener('input', () => markSources(form));
+  markSources(form);
   register.addEventListener('click', async () => {
     let host = '';
     try {
@@ -532,7 +554,7 @@ function providerField(f, form, existing) {
     });
     row.append(toggle);
   }
-  if (f.discover) row.append(discoverButton(form, control));
+  if (f.discover) row.append(discoverButton(form, control, existing ? 'Discover again' : 'Discover'));
   if (f.color) {
     const picker = el('input', { type: 'color', 'aria-label': 'Pick a colour', tabindex: '-1' });
     picker.addEventListener('input', () => {
@@ -547,8 +569,8 @@ function providerField(f, form, existing) {
   return field({ label: f.label, control, row, hint: f.hint, name: f.name, required: f.required });
 }
 
-function discoverButton(form, issuer) {
-  const button = el('button', { type: 'button', class: 'secondary' }, 'Discover');
+function discoverButton(form, issuer, label) {
+  const button = el('button', { type: 'button', class: 'secondary' }, label);
   button.addEventListener('click', async () => {
     const err = form.querySelector('#f-issuer-error');
     if (!issuer.value.trim()) {
@@ -566,11 +588,13 @@ function discoverButton(form, issuer) {
       fill(form, filled);
       const open = offerChoices(form, disagreements);
       const changed = endpointsOf(form).filter((v, i) => v !== before[i]).length;
+      const kept = form.querySelectorAll('.source.typed:not([hidden])').length;
       err.textContent = '';
       toast(
         (changed
           ? `Filled ${changed} endpoint${changed === 1 ? '' : 's'} from the issuer's metadata.`
           : 'The metadata matches the form.') +
+          (kept ? ` Kept ${kept} endpoint${kept === 1 ? '' : 's'} set by hand.` : '') +
           (open
             ? ` Its two documents disagree on ${open === 1 ? 'one endpoint' : `${open} endpoints`}: choose below.`
             : ''),
@@ -582,7 +606,7 @@ function discoverButton(form, issuer) {
       issuer.setAttribute('aria-invalid', 'true');
     } finally {
       button.disabled = false;
-      button.textContent = 'Discover';
+      button.textContent = label;
       form.removeAttribute('aria-busy');
     }
   });
@@ -626,16 +650,35 @@ function offerChoices(form, disagreements) {
   return shown;
 }
 
+// Says beside each endpoint whether the provider's metadata gave it or a person set it (which
+// discovering again keeps), once the provider was discovered.
+/** @param {HTMLFormElement} form */
+function markSources(form) {
+  /** @type {Record<string, string>} */
+  const discovered = {};
+  const given = /** @type {HTMLInputElement} */ (form.elements.namedItem('discovered')).value;
+  for (const line of given.split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) discovered[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  const known = Object.keys(discovered).length > 0;
+  for (const name of DISCOVERED) {
+    const label = form.querySelector(`[data-field="${name}"] > label`);
+    if (!label) continue;
+    // Beside the label, not in it: the field's name stays what a screen reader reads.
+    const next = label.nextElementSibling;
+    const tag = next?.classList.contains('source') ? /** @type {HTMLElement} */ (next) : el('span', {});
+    if (tag !== next) label.after(tag);
+    const value = /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value.trim();
+    const source = !known || !value ? '' : discovered[name] === value ? 'discovered' : 'set by hand';
+    tag.textContent = source;
+    tag.className = `source ${source === 'discovered' ? 'found' : 'typed'}`;
+    tag.hidden = !source;
+  }
+}
+
 function endpointsOf(form) {
-  return [
-    'authorization_url',
-    'token_url',
-    'revocation_url',
-    'userinfo_url',
-    'device_authorization_url',
-    'introspection_url',
-    'jwks_uri',
-  ].map((n) => form.elements[n].value);
+  return DISCOVERED.map((n) => form.elements[n].value);
 }
 
 function presetSection(presets, form, changed) {

@@ -195,51 +195,33 @@ function row(view, t) {
   if (live) expires.dataset.expires = String(t.expires_at);
   expires.textContent = t.status === 'revoked' ? '—' : countdown(t.expires_at);
   if (t.expires_at != null) expires.title = localTime(t.expires_at);
+  const lifebar = el('span', { class: 'lifebar', 'aria-hidden': 'true' }, el('span', {}));
+  if (live) {
+    expires.dataset.issued = String(t.issued_at);
+    expires.append(lifebar);
+    fillBar(lifebar, t.issued_at, t.expires_at);
+  }
   const who = `${visible(t.account)} at ${visible(t.provider)}`;
-  const refresh = el('button', { type: 'button', class: 'secondary', 'aria-label': `Refresh ${who}` }, 'Refresh');
-  refresh.disabled = !t.has_refresh_token || t.status === 'revoked';
-  refresh.addEventListener('click', async () => {
-    refresh.disabled = true;
-    refresh.textContent = 'Refreshing…';
-    try {
-      const o = await api.refreshToken(t.provider, t.account);
-      toast(`Refreshed ${who}${o.rotated ? ' (new refresh token)' : ''}.`);
-    } catch (e) {
-      toast(e.message, 'error');
-    }
-    await render(view);
-  });
-  const revoke = el(
+  const copy = el(
     'button',
-    { type: 'button', class: 'secondary danger-text', 'aria-label': `Revoke ${who}` },
-    'Revoke',
+    { type: 'button', class: 'icon', 'aria-label': `Copy the access token of ${who}`, title: 'Copy the access token' },
+    'Copy',
   );
-  revoke.disabled = t.status === 'revoked';
-  revoke.addEventListener('click', async () => {
-    const yes = await confirmDialog({
-      title: `Revoke the token of ${visible(t.account)}?`,
-      text: `${visible(t.provider)} will refuse it from now on, and it is wiped from the vault. Scripts that use it will need a new sign-in.`,
-      confirm: 'Revoke token',
-    });
-    if (!yes) return;
-    try {
-      const outcome = await api.revokeToken(t.provider, t.account);
-      toast(
-        outcome === 'at_provider'
-          ? `Revoked ${who}.`
-          : `${visible(t.provider)} has no revocation endpoint: the token was forgotten here but NOT revoked.`,
-        outcome === 'at_provider' ? 'info' : 'error',
-      );
-    } catch (e) {
-      toast(e.message, 'error');
-    }
-    await render(view);
-  });
-  const details = el(
+  copy.disabled = t.status === 'revoked' || t.status === 'needs_signin';
+  copy.addEventListener('click', () => copyToken(t));
+  const more = el(
     'button',
-    { type: 'button', class: 'secondary', 'aria-label': `Details of ${who}`, onclick: () => detailsDialog(t) },
-    'Details',
+    {
+      type: 'button',
+      class: 'icon',
+      'aria-label': `More actions for ${who}`,
+      'aria-haspopup': 'menu',
+      'aria-expanded': 'false',
+      title: 'More actions',
+    },
+    '⋯',
   );
+  more.addEventListener('click', () => rowMenu(view, t, more));
   const tick = el('input', { type: 'checkbox', 'aria-label': `Select ${who}` });
   tick.checked = selected.has(keyOf(t));
   tick.addEventListener('change', () => {
@@ -247,18 +229,263 @@ function row(view, t) {
     else selected.delete(keyOf(t));
     updateBulkLabel(view);
   });
+  // Long names are cut with an ellipsis; the whole name is in the tooltip and in Details.
+  const clipped = (text) => el('span', { class: 'clip', title: text }, text);
   return el(
     'tr',
     {},
     el('td', {}, tick),
-    el('td', {}, swatch, visible(t.provider)),
-    el('td', {}, visible(t.account)),
+    el('td', { class: 'name' }, swatch, clipped(visible(t.provider))),
+    el('td', { class: 'name' }, clipped(visible(t.account))),
     statusCell,
     expires,
-    el('td', { class: 'scopes' }, t.scopes.join(' ')),
-    el('td', {}, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
-    el('td', { class: 'row-actions' }, details, refresh, revoke),
+    el('td', { class: 'scopes' }, clipped(t.scopes.join(' '))),
+    el('td', { class: 'when' }, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
+    el('td', { class: 'row-actions' }, copy, more),
   );
+}
+
+async function copyToken(t) {
+  try {
+    const secs = await api.copyAccessToken(t.provider, t.account);
+    toast(
+      secs > 0
+        ? `Access token copied; the clipboard is cleared in ${secs} seconds.`
+        : 'Access token copied. (Clearing the clipboard is off in Settings.)',
+    );
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+}
+
+// The row's other actions, in a menu: Details, Refresh, Exchange, Sign out, Revoke. Arrow keys
+// move between them, Escape closes it and gives the focus back.
+function rowMenu(view, t, opener) {
+  document.querySelector('.row-menu')?.remove();
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  const menu = el('div', { class: 'row-menu', role: 'menu', 'aria-label': `Actions for ${who}` });
+  const close = (focus = true) => {
+    menu.remove();
+    opener.setAttribute('aria-expanded', 'false');
+    document.removeEventListener('click', outside, true);
+    if (focus) opener.focus();
+  };
+  const outside = (ev) => {
+    if (!menu.contains(ev.target) && ev.target !== opener) close(false);
+  };
+  const item = (label, action, { disabled = false, danger = false } = {}) => {
+    const b = el('button', { type: 'button', role: 'menuitem', class: danger ? 'danger-text' : '' }, label);
+    b.disabled = disabled;
+    b.addEventListener('click', () => {
+      close();
+      action();
+    });
+    return b;
+  };
+  menu.append(
+    item('Details', () => detailsDialog(t)),
+    item('Refresh', () => refreshRow(view, t), { disabled: !t.has_refresh_token || t.status === 'revoked' }),
+    item('Exchange for another token…', () => exchangeDialog(view, t), { disabled: t.status === 'revoked' }),
+    item('Sign out…', () => signOutDialog(view, t), { disabled: t.status === 'revoked' }),
+    item('Revoke', () => revokeRow(view, t), { disabled: t.status === 'revoked', danger: true }),
+  );
+  menu.addEventListener('keydown', (ev) => {
+    const items = [...menu.querySelectorAll('button:not([disabled])')];
+    const at = items.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      close();
+    } else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      const step = ev.key === 'ArrowDown' ? 1 : -1;
+      /** @type {HTMLElement} */ (items[(at + step + items.length) % items.length]).focus();
+    } else if (ev.key === 'Tab') {
+      close(false);
+    }
+  });
+  opener.setAttribute('aria-expanded', 'true');
+  // Over the page, not inside the table (which clips): under the button, or above it when
+  // the window ends first.
+  document.body.append(menu);
+  const at = opener.getBoundingClientRect();
+  menu.style.right = `${Math.max(8, window.innerWidth - at.right)}px`;
+  if (at.bottom + menu.offsetHeight + 8 > window.innerHeight) {
+    menu.style.top = `${Math.max(8, at.top - menu.offsetHeight - 4)}px`;
+  } else menu.style.top = `${at.bottom + 4}px`;
+  window.addEventListener('resize', () => close(false), { once: true });
+  document.addEventListener('click', outside, true);
+  /** @type {HTMLElement | null} */ (menu.querySelector('button:not([disabled])'))?.focus();
+}
+
+async function refreshRow(view, t) {
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  try {
+    const o = await api.refreshToken(t.provider, t.account);
+    toast(`Refreshed ${who}${o.rotated ? ' (new refresh token)' : ''}.`);
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  await render(view);
+}
+
+async function revokeRow(view, t) {
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  const yes = await confirmDialog({
+    title: `Revoke the token of ${visible(t.account)}?`,
+    text: `${visible(t.provider)} will refuse it from now on, and it is wiped from the vault. Scripts that use it will need a new sign-in.`,
+    confirm: 'Revoke token',
+  });
+  if (!yes) return;
+  try {
+    const outcome = await api.revokeToken(t.provider, t.account);
+    toast(
+      outcome === 'at_provider'
+        ? `Revoked ${who}.`
+        : `${visible(t.provider)} has no revocation endpoint: the token was forgotten here but NOT revoked.`,
+      outcome === 'at_provider' ? 'info' : 'error',
+    );
+  } catch (e) {
+    toast(e.message, 'error');
+  }
+  await render(view);
+}
+
+// Sign out (OpenID Connect RP-Initiated Logout): revoke, end the provider's session where it
+// has an end-session endpoint (in the login window, which closes when the provider sends the
+// person back), then keep the account as signed out or forget it.
+function signOutDialog(view, t) {
+  const who = `${visible(t.account)} at ${visible(t.provider)}`;
+  const dialog = el('dialog', {
+    class: 'confirm',
+    'aria-labelledby': 'signout-title',
+    'aria-describedby': 'signout-text',
+  });
+  const forget = el('input', { type: 'checkbox', id: 'signout-forget' });
+  const status = el('p', { role: 'status', class: 'muted' });
+  const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  const ok = el('button', { type: 'button', class: 'danger' }, 'Sign out');
+  dialog.append(
+    el('h2', { id: 'signout-title' }, `Sign ${visible(t.account)} out?`),
+    el(
+      'p',
+      { id: 'signout-text', class: 'muted' },
+      `Its tokens are revoked at ${visible(t.provider)}. Where the provider can end its own session, a window opens to do so; the next sign-in then asks for the login again.`,
+    ),
+    el('label', { class: 'check' }, forget, ' Also forget the account here'),
+    status,
+    el('div', { class: 'actions' }, cancel, ok),
+  );
+  cancel.addEventListener('click', () => dialog.close());
+  ok.addEventListener('click', async () => {
+    ok.disabled = true;
+    cancel.disabled = true;
+    status.textContent = 'Signing out… (finish in the window that opens, if one does)';
+    try {
+      const o = await api.signOut(t.provider, t.account, forget.checked);
+      dialog.close();
+      toast(
+        `Signed ${who} out: ${o.revoked_at_provider ? 'tokens revoked' : 'tokens forgotten (the provider cannot revoke)'}` +
+          `${o.session_ended ? ', the provider’s session ended' : ''}${o.forgotten ? ', the account forgotten' : ''}.`,
+      );
+    } catch (e) {
+      dialog.close();
+      toast(e.message, 'error');
+    }
+    await render(view);
+  });
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  cancel.focus();
+}
+
+// Token exchange (RFC 8693): this account's token (the subject) traded at a provider for one
+// of its own, stored there as an account.
+async function exchangeDialog(view, t) {
+  const providers = await api.listProviders();
+  const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'exchange-title' });
+  const at = el(
+    'select',
+    { id: 'exchange-provider' },
+    ...providers.map((p) => el('option', { value: p.name }, visible(p.name))),
+  );
+  at.value = t.provider;
+  const input = (id, placeholder = '') => el('input', { id, type: 'text', spellcheck: 'false', placeholder });
+  const audience = input('exchange-audience', 'orders-api');
+  const resource = input('exchange-resource', 'https://api.example.com/orders');
+  const scopes = input('exchange-scopes', 'openid email');
+  const account = input('exchange-account', `exchanged from ${t.provider} / ${t.account}`);
+  const error = el('p', { class: 'field-error', role: 'alert' });
+  const row = (id, label, control, hint = '') =>
+    el(
+      'div',
+      { class: 'field' },
+      el('label', { for: id }, label),
+      control,
+      hint ? el('p', { class: 'hint' }, hint) : '',
+    );
+  const form = el(
+    'form',
+    { method: 'dialog' },
+    el('h2', { id: 'exchange-title' }, 'Exchange for another token'),
+    el(
+      'p',
+      { class: 'muted' },
+      `The token of ${visible(t.account)} at ${visible(t.provider)} is the subject (RFC 8693).`,
+    ),
+    row('exchange-provider', 'Exchange at', at, 'The provider whose token endpoint makes the new token.'),
+    row('exchange-audience', 'Audience', audience),
+    row('exchange-resource', 'Resource', resource),
+    row('exchange-scopes', 'Scopes', scopes, 'Separated by spaces; empty asks for what the provider gives.'),
+    row(
+      'exchange-account',
+      'Store as account',
+      account,
+      'Exchanged again when it expires, as it has no refresh token.',
+    ),
+    error,
+    el(
+      'div',
+      { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
+      el('button', { type: 'submit', class: 'primary' }, 'Exchange'),
+    ),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      const got = await api.exchangeToken(at.value, {
+        subject: `${t.provider}:${t.account}`,
+        audience: audience.value,
+        resource: resource.value,
+        scopes: scopes.value.split(' ').filter(Boolean),
+        account: account.value,
+      });
+      dialog.close();
+      toast(`Exchanged: ${visible(got.account)} at ${visible(at.value)}.`);
+      await render(view);
+    } catch (e) {
+      error.textContent = e.fields?.length ? e.fields.map((f) => `${f.field}: ${f.message}`).join('; ') : e.message;
+    }
+  });
+  dialog.append(form);
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  audience.focus();
+}
+
+// The share of the token's lifetime left, as the bar's width.
+function fillBar(bar, issued, expires) {
+  const now = Date.now() / 1000;
+  const life = Math.max(1, expires - issued);
+  const left = Math.min(1, Math.max(0, (expires - now) / life));
+  const inner = /** @type {HTMLElement} */ (bar.firstElementChild);
+  const width = `${Math.round(left * 100)}%`;
+  if (inner.style.width !== width) inner.style.width = width;
+  const low = left < 0.2 ? 'true' : 'false';
+  if (bar.dataset.low !== low) bar.dataset.low = low;
 }
 
 function countdown(expiresAt) {
@@ -284,7 +511,16 @@ function startTicker(view) {
       clearInterval(ticker);
       return;
     }
-    for (const c of cells) c.textContent = countdown(Number(c.dataset.expires));
+    // Only what changed is written: a table of 1,000 rows mostly shows minutes and hours.
+    for (const c of cells) {
+      const text = countdown(Number(c.dataset.expires));
+      const node = c.firstChild;
+      if (node && node.nodeType === Node.TEXT_NODE) {
+        if (node.nodeValue !== text) node.nodeValue = text;
+      } else c.prepend(text);
+      const bar = c.querySelector('.lifebar');
+      if (bar) fillBar(bar, Number(c.dataset.issued), Number(c.dataset.expires));
+    }
   }, 1000);
 }
 

@@ -221,6 +221,26 @@ mod tests {
     }
 
     #[test]
+    fn the_form_marks_the_source_of_every_endpoint_discovery_fills() {
+        let form = ui("views/provider-form.js");
+        let marked: BTreeSet<&str> = form
+            .split("name: '")
+            .skip(1)
+            .filter(|rest| {
+                // A field's object ends at its closing brace; `discovered: true` is inside it.
+                let end = rest.find('}').unwrap_or(rest.len());
+                rest[..end].contains("discovered: true")
+            })
+            .filter_map(|rest| rest.split('\'').next())
+            .collect();
+        let filled: BTreeSet<&str> = oauth_desk_core::oauth::discovery::endpoint_fields().collect();
+        assert_eq!(
+            marked, filled,
+            "each endpoint discovery fills shows its source"
+        );
+    }
+
+    #[test]
     fn api_js_declares_the_provider_view_the_core_serializes() {
         let view = ProviderView {
             id: 1,
@@ -230,6 +250,7 @@ mod tests {
             dpop_key: None,
             client_cert: None,
             registered: false,
+            endpoint_sources: Default::default(),
             accounts: 0,
             created_at: 0,
             updated_at: 0,

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use oauth_desk_core::signin::code::{self, Catch};
+use oauth_desk_core::signin::signout::{self, SignedOut};
 use oauth_desk_core::signin::{self, background, device, Cancel, Request, SignedIn};
 use oauth_desk_core::vault::provider_table::{self as table, SignInWith};
 use oauth_desk_core::vault::SharedVault;
@@ -153,6 +154,56 @@ pub async fn open_signin_in_browser<R: Runtime>(
     Ok(())
 }
 
+/// Signs an account out: its tokens revoked, then the provider's session ended in a login
+/// window (or the browser, for a provider set to it), which closes once the provider sends the
+/// person back. Closing it first leaves that session open; the tokens are revoked anyway.
+#[tauri::command]
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    account: String,
+    forget: bool,
+) -> CommandResult<SignedOut> {
+    let in_browser = {
+        let name = name.clone();
+        state
+            .with_vault(move |v| {
+                Ok(table::get(v.conn(), &name)?.sign_in_with == SignInWith::Browser)
+            })
+            .await?
+    };
+    let login = Login {
+        app: app.clone(),
+        vault: state.vault.clone(),
+        id: state.next_signin_id(),
+        provider: name,
+        cancel: Cancel::default(),
+        moved_to_browser: Arc::default(),
+    };
+    let id = login.id;
+    let outcome = blocking(move || {
+        signout::sign_out(
+            &login.vault,
+            &login.provider,
+            Some(&account),
+            forget,
+            &login.cancel,
+            |url| {
+                if in_browser {
+                    open_in_browser(&login.app, url)
+                } else {
+                    login.open_window_for("Sign out of", url, None)
+                }
+            },
+        )
+    })
+    .await;
+    close_login_window(&app, id);
+    let _ = app.emit("tokens-changed", ());
+    Ok(outcome?)
+}
+
 #[tauri::command]
 pub async fn cancel_signin<R: Runtime>(
     app: AppHandle<R>,
@@ -220,9 +271,20 @@ struct Login<R: Runtime> {
 impl<R: Runtime> Login<R> {
     /// The login window at `start`, catching the redirect if one is given.
     fn open_window(&self, start: &str, redirect: Option<(Url, code::Catcher)>) -> Result<()> {
+        self.open_window_for("Sign in to", start, redirect)
+    }
+
+    /// The login window for `purpose` ("Sign in to", "Sign out of"), as its title says.
+    fn open_window_for(
+        &self,
+        purpose: &'static str,
+        start: &str,
+        redirect: Option<(Url, code::Catcher)>,
+    ) -> Result<()> {
         let (redirect, caught) = redirect.unzip();
         LoginWindow {
             id: self.id,
+            purpose,
             provider: self.provider.clone(),
             start: Url::parse(start).map_err(invalid)?,
             redirect,

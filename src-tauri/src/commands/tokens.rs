@@ -9,7 +9,7 @@ use oauth_desk_core::vault::tokens::{self, TokenPage, TokenQuery};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
 use oauth_desk_core::details::{self, Details};
-use oauth_desk_core::import;
+use oauth_desk_core::{exchange, import};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::error::CommandResult;
@@ -51,6 +51,22 @@ pub async fn revoke_token<R: Runtime>(
         .with_vault(move |v| {
             revoke::revoke(v, &provider, Some(&account), &Http::new()?, time::now()).map(|(_, r)| r)
         })
+        .await;
+    let _ = app.emit("tokens-changed", ());
+    Ok(outcome?)
+}
+
+/// Trades the subject's token (and the actor's) at provider `name` for a token of its own,
+/// stored as an account of `name` (RFC 8693).
+#[tauri::command]
+pub async fn exchange_token<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    input: exchange::Asked,
+) -> CommandResult<exchange::Exchanged> {
+    let outcome = state
+        .with_vault(move |v| input.exchange(v, &name, &Http::new()?, time::now()))
         .await;
     let _ = app.emit("tokens-changed", ());
     Ok(outcome?)

@@ -116,6 +116,7 @@ mod tests {
                     "dpop_key",
                     "client_cert",
                     "registered",
+                    "endpoint_sources",
                     "accounts",
                     "created_at",
                     "updated_at",

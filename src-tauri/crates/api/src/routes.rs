@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
             "/api/v1/oauth2/app/{name}/registration",
             put(update_registration),
         )
+        .route("/api/v1/oauth2/app/{name}/discover", post(discover_app))
         .route("/api/v1/oauth2/connect/{name}", get(connect))
         .route("/api/v1/oauth2/signin/{id}", get(signin_status))
         .route("/api/v1/oauth2/user/{name}", post(set_user))
@@ -164,6 +165,15 @@ async fn update_registration(State(s): S, Path(name): Path<String>) -> ApiResult
     ok(s.with_vault(move |v| {
         providers::registration::update_registration(v, &name, &Http::new()?, time::now())?;
         providers::show(v, &name)
+    })
+    .await?)
+}
+
+/// Discovers the provider again from its issuer; endpoints set by hand stay.
+async fn discover_app(State(s): S, Path(name): Path<String>) -> ApiResult {
+    let vault = s.vault.clone();
+    ok(crate::blocking(move || {
+        providers::discover_again(&vault, &Http::new()?, &name, time::now())
     })
     .await?)
 }
@@ -342,45 +352,12 @@ fn handed_out(v: &oauth_desk_core::vault::Vault, name: &str, account: &str) {
     }
 }
 
-/// What to trade for a token of `{name}` (RFC 8693).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExchangeFor {
-    subject: String,
-    actor: Option<String>,
-    audience: Option<String>,
-    resource: Option<String>,
-    #[serde(default)]
-    scopes: Vec<String>,
-    requested_token_type: Option<String>,
-    account: Option<String>,
-}
-
 /// Trades a fresh token of `subject` (and `actor`) at provider `{name}` for one of its own,
 /// stored as an account of it.
 async fn exchange_user(State(s): S, Path(name): Path<String>, body: Bytes) -> ApiResult {
-    use oauth_desk_core::exchange::{self, Party};
-    let req: ExchangeFor = parse(&body)?;
+    let asked: oauth_desk_core::exchange::Asked = parse(&body)?;
     let got = s
-        .with_vault(move |v| {
-            let subject = Party::parse(&req.subject);
-            let actor = req.actor.as_deref().map(Party::parse);
-            exchange::exchange(
-                v,
-                &name,
-                &subject,
-                actor.as_ref(),
-                &exchange::Request {
-                    audience: req.audience,
-                    resource: req.resource,
-                    scopes: req.scopes,
-                    requested_type: req.requested_token_type,
-                    account: req.account,
-                },
-                &Http::new()?,
-                time::now(),
-            )
-        })
+        .with_vault(move |v| asked.exchange(v, &name, &Http::new()?, time::now()))
         .await?;
     Ok((
         StatusCode::CREATED,

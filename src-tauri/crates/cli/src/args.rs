@@ -370,6 +370,12 @@ pub struct LoginArgs {
     /// Ask for these scopes instead of the provider's defaults (repeatable)
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+    /// Ask for tokens for this resource (RFC 8707) instead of the provider's (repeatable)
+    #[arg(long = "resource", value_name = "URI")]
+    pub resources: Vec<String>,
+    /// Ask for tokens for this audience instead of the provider's
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
     /// Do not open a browser: print the authorization URL alone on the first line of standard
     /// output, then wait for the redirect
     #[arg(long, group = "how")]
@@ -477,6 +483,14 @@ pub enum ProviderCmd {
     /// The public JWKS of the provider's client key, to register with the provider (the
     /// private key never leaves the vault)
     Jwks { name: String },
+    /// Discover a provider again from its issuer: the endpoints its metadata gives replace
+    /// those it gave before; an endpoint set by hand stays. An endpoint that moves to another
+    /// host takes no secret or token with it
+    Discover {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a provider: only the flags given change. --issuer runs discovery again.
     Update {
         name: String,
@@ -537,6 +551,7 @@ impl ProviderCmd {
             | ProviderCmd::List { json }
             | ProviderCmd::Show { json, .. }
             | ProviderCmd::Update { json, .. }
+            | ProviderCmd::Discover { json, .. }
             | ProviderCmd::Remove { json, .. }
             | ProviderCmd::Register { json, .. }
             | ProviderCmd::Presets { json }

@@ -19,7 +19,8 @@ pub fn run(global: &Global, args: LoginArgs) -> Result<()> {
         provider,
         scopes: args.scopes,
         account: args.account,
-    };
+    }
+    .for_target(args.resources, args.audience)?;
     // Nothing here cancels a sign-in: Ctrl+C ends the process, and the sign-in with it.
     let never = Cancel::default();
     let signed = if args.device {

@@ -12,7 +12,7 @@ use oauth_desk_core::oauth::{presets, service_account};
 use oauth_desk_core::providers::registration;
 use oauth_desk_core::text::visible;
 use oauth_desk_core::vault::provider_table::ProviderView;
-use oauth_desk_core::vault::Create;
+use oauth_desk_core::vault::{Create, SharedVault};
 use oauth_desk_core::{providers, time, Error, FieldError, Result, Secret};
 use zeroize::Zeroize;
 
@@ -147,6 +147,28 @@ pub fn run(global: &Global, cmd: ProviderCmd) -> Result<()> {
                 if let Some(notice) = &updated.notice {
                     println!("Note: {notice}.");
                 }
+            }
+            Ok(())
+        }
+        ProviderCmd::Discover { name, json } => {
+            let vault = SharedVault::new(unlock::open(global, Create::Never)?);
+            let updated = providers::discover_again(&vault, &Http::new()?, &name, time::now())?;
+            if json {
+                println!("{}", to_json(&updated));
+                return Ok(());
+            }
+            match updated.changed.as_slice() {
+                [] => println!(
+                    "{} matches its issuer's metadata; nothing changed.",
+                    visible(&updated.provider.name)
+                ),
+                changed => {
+                    print_saved("Discovered again", &updated.provider, false);
+                    println!("Changed: {}.", changed.join(", "));
+                }
+            }
+            if let Some(notice) = &updated.notice {
+                println!("Note: {notice}.");
             }
             Ok(())
         }
@@ -434,12 +456,20 @@ fn print_table(list: &[ProviderView]) {
 
 fn print_details(p: &ProviderView) {
     let opt = |v: &Option<String>| v.as_deref().map(visible).unwrap_or_else(|| "-".into());
+    // An endpoint with where it came from, once the provider was discovered.
+    let endpoint = |field: &str, v: &Option<String>| match p.endpoint_sources.get(field) {
+        Some(source) if !p.discovered.is_empty() => format!("{} ({})", opt(v), source.as_str()),
+        _ => opt(v),
+    };
     let rows: Vec<(&str, String)> = vec![
         ("Name", visible(&p.name)),
         ("Preset", opt(&p.preset)),
         ("Issuer", opt(&p.issuer)),
-        ("Authorization", opt(&p.authorization_url)),
-        ("Token", opt(&p.token_url)),
+        (
+            "Authorization",
+            endpoint("authorization_url", &p.authorization_url),
+        ),
+        ("Token", endpoint("token_url", &p.token_url)),
         (
             "Refresh",
             p.refresh_url
@@ -447,10 +477,21 @@ fn print_details(p: &ProviderView) {
                 .map(visible)
                 .unwrap_or_else(|| "(the token endpoint)".into()),
         ),
-        ("Revocation", opt(&p.revocation_url)),
-        ("Userinfo", opt(&p.userinfo_url)),
-        ("Device", opt(&p.device_authorization_url)),
-        ("Introspection", opt(&p.introspection_url)),
+        ("Revocation", endpoint("revocation_url", &p.revocation_url)),
+        ("Userinfo", endpoint("userinfo_url", &p.userinfo_url)),
+        (
+            "Device",
+            endpoint("device_authorization_url", &p.device_authorization_url),
+        ),
+        (
+            "Introspection",
+            endpoint("introspection_url", &p.introspection_url),
+        ),
+        ("PAR", endpoint("par_url", &p.par_url)),
+        (
+            "End session",
+            endpoint("end_session_url", &p.end_session_url),
+        ),
         ("Client id", visible(&p.client_id)),
         (
             "Registration",
@@ -516,6 +557,8 @@ fn print_details(p: &ProviderView) {
             },
         ),
         ("Scopes", visible(&p.scopes.join(" "))),
+        ("Resources", visible(&p.resources.join(" "))),
+        ("Audience", opt(&p.audience)),
         (
             "Extra params",
             visible(

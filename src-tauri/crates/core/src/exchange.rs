@@ -10,7 +10,7 @@ use crate::oauth::client_auth::{form_post, http_for};
 use crate::text::shown;
 use crate::vault::provider_table as ptable;
 use crate::vault::tokens;
-use crate::vault::{activity, Vault};
+use crate::vault::{activity, exchanged, Vault};
 
 pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -60,6 +60,38 @@ pub struct Request {
     pub account: Option<String>,
 }
 
+/// An exchange as a face receives it (the window's dialog, the REST API's body): the parties
+/// as `PROVIDER[:ACCOUNT]`; an empty value is one not given.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Asked {
+    pub subject: String,
+    pub actor: Option<String>,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub requested_token_type: Option<String>,
+    pub account: Option<String>,
+}
+
+impl Asked {
+    /// Exchanges as asked, at provider `name`.
+    pub fn exchange(self, vault: &Vault, name: &str, http: &Http, now: i64) -> Result<Exchanged> {
+        let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let subject = Party::parse(&self.subject);
+        let actor = given(self.actor).map(|a| Party::parse(&a));
+        let request = Request {
+            audience: given(self.audience),
+            resource: given(self.resource),
+            scopes: self.scopes.into_iter().filter(|s| !s.is_empty()).collect(),
+            requested_type: given(self.requested_token_type),
+            account: given(self.account),
+        };
+        exchange(vault, name, &subject, actor.as_ref(), &request, http, now)
+    }
+}
+
 /// The stored result.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Exchanged {
@@ -74,6 +106,59 @@ pub fn exchange(
     subject: &Party,
     actor: Option<&Party>,
     req: &Request,
+    http: &Http,
+    now: i64,
+) -> Result<Exchanged> {
+    exchange_as(vault, name, subject, actor, req, Into::New, http, now)
+}
+
+/// Where the result goes: a new account, or the exchanged account it renews.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Into {
+    New,
+    Again,
+}
+
+/// Exchanges `provider`/`account` again, as it was exchanged first (its token has expired and
+/// it has no refresh token): the same parties, fresh tokens of theirs, the same request.
+/// `Ok(false)`: it was not got by exchange.
+pub fn again(vault: &Vault, provider: &str, account: &str, http: &Http, now: i64) -> Result<bool> {
+    let Some(o) = exchanged::get(vault.conn(), provider, account)? else {
+        return Ok(false);
+    };
+    let party = |(provider, account): (String, String)| Party {
+        provider,
+        account: Some(account),
+    };
+    let req = Request {
+        audience: o.audience,
+        resource: o.resource,
+        scopes: o.scopes,
+        requested_type: Some(o.requested_type),
+        account: Some(account.to_owned()),
+    };
+    let actor = o.actor.map(party);
+    exchange_as(
+        vault,
+        provider,
+        &party(o.subject),
+        actor.as_ref(),
+        &req,
+        Into::Again,
+        http,
+        now,
+    )?;
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn exchange_as(
+    vault: &Vault,
+    name: &str,
+    subject: &Party,
+    actor: Option<&Party>,
+    req: &Request,
+    into: Into,
     http: &Http,
     now: i64,
 ) -> Result<Exchanged> {
@@ -121,7 +206,7 @@ pub fn exchange(
     .map(str::to_owned)
     .ok_or_else(|| Error::field("token_url", "is needed to exchange a token at the provider"))?;
     // A label of the person's choosing must not replace a signed-in account's tokens.
-    if let Some(label) = &req.account {
+    if let Some(label) = req.account.as_ref().filter(|_| into == Into::New) {
         if tokens::get(vault.conn(), name, label).is_ok() {
             return Err(Error::InvalidFields(vec![
                 crate::error::FieldError::conflict(
@@ -174,6 +259,18 @@ pub fn exchange(
     let tx = vault.conn().unchecked_transaction()?;
     let id = ptable::view(&tx, name)?.id;
     tokens::upsert(&tx, id, &record, now)?;
+    // Where it came from, to exchange it again when it expires: the parties as resolved.
+    let origin = exchanged::Origin {
+        subject: (subject.provider.clone(), subject_token.account.clone()),
+        actor: actor
+            .zip(actor_token.as_ref())
+            .map(|(a, t)| (a.provider.clone(), t.account.clone())),
+        audience: req.audience.clone(),
+        resource: req.resource.clone(),
+        scopes: req.scopes.clone(),
+        requested_type: requested.to_owned(),
+    };
+    exchanged::put(&tx, name, &account, &origin)?;
     let from = match actor {
         Some(a) => format!("from {}, acting {}", subject.label(), a.label()),
         None => format!("from {}", subject.label()),
@@ -181,7 +278,11 @@ pub fn exchange(
     activity::record(
         &tx,
         now,
-        "token exchanged",
+        if into == Into::New {
+            "token exchanged"
+        } else {
+            "token exchanged again"
+        },
         Some(name),
         Some(&account),
         Some(&from),

@@ -9,9 +9,11 @@ pub mod registration;
 use serde::Serialize;
 
 use crate::error::{Error, FieldError, Result};
+use crate::http::Http;
+use crate::oauth::discovery::{self, Fill};
 use crate::oauth::provider::{position, ProviderInput};
 use crate::vault::provider_table::{self as table, ProviderRecord, ProviderView};
-use crate::vault::{activity, tokens, Vault};
+use crate::vault::{activity, tokens, SharedVault, Vault};
 use moves::Moved;
 
 /// A saved provider, and what the face must tell about the change beyond its fields.
@@ -20,6 +22,8 @@ use moves::Moved;
 pub struct Updated {
     #[serde(flatten)]
     pub provider: ProviderView,
+    /// The fields the change altered (none: the provider was already so).
+    pub changed: Vec<&'static str>,
     /// Said when endpoints moved to another host: what was cleared, who must sign in again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
@@ -159,12 +163,24 @@ pub(crate) fn update_logged(
 /// Replaces provider `name` with `input`; an empty client secret keeps the stored one, unless
 /// an endpoint moves to another host (see `update_logged`).
 pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Result<Updated> {
+    update_from(vault, name, now, |_| Ok(input.clone()))
+}
+
+/// Replaces provider `name` with the input `edit` makes of the stored record, under the
+/// refresh lock and in one transaction.
+fn update_from(
+    vault: &Vault,
+    name: &str,
+    now: i64,
+    edit: impl FnOnce(&ProviderRecord) -> Result<ProviderInput>,
+) -> Result<Updated> {
     // A refresh in flight in another process would otherwise store its rotated tokens, active
     // again, after a move signed the accounts out: the next refresh would take them to the new
     // host.
     let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
     let old = table::get(&tx, name)?;
+    let input = edit(&old)?;
     let new = input.validate(Some(&old)).map_err(Error::InvalidFields)?;
     let new_secret = input
         .client_secret
@@ -174,13 +190,53 @@ pub fn update(vault: &Vault, name: &str, input: &ProviderInput, now: i64) -> Res
     if written.changed.is_empty() {
         return Ok(Updated {
             provider: table::view(vault.conn(), name)?,
+            changed: Vec::new(),
             notice: None,
         });
     }
     tx.commit()?;
     Ok(Updated {
         provider: table::view(vault.conn(), &new.name)?,
+        changed: written.changed,
         notice: written.moved.map(|m| m.notice()),
+    })
+}
+
+/// Discovers provider `name` again from its issuer: the endpoints the metadata gives replace
+/// those it gave before, and an endpoint set by hand stays. An endpoint that moves to another
+/// host takes nothing stored with it (`update_logged`); one the issuer's two documents
+/// disagree on is the person's to choose. The metadata is fetched without the vault held.
+pub fn discover_again(vault: &SharedVault, http: &Http, name: &str, now: i64) -> Result<Updated> {
+    let issuer = vault.with(|v| Ok(table::get(v.conn(), name)?.config.issuer))?;
+    // What the provider is, not what was asked, stands in the way: a conflict.
+    let issuer = issuer.ok_or_else(|| {
+        Error::InvalidFields(vec![FieldError::conflict(
+            "issuer",
+            "is not set: this provider was added by hand; set its issuer to discover it",
+        )])
+    })?;
+    let metadata = discovery::discover(http, &issuer)?;
+    vault.with(|v| {
+        update_from(v, name, now, |old| {
+            if old.issuer.as_deref() != Some(issuer.as_str()) {
+                return Err(Error::InvalidInput(
+                    "the provider's issuer changed while it was discovered; discover it again"
+                        .into(),
+                ));
+            }
+            let mut input = ProviderInput::from_record(old);
+            metadata.fill(&mut input, Fill::Overwrite);
+            let unresolved = metadata.unresolved(&input);
+            if unresolved.is_empty() {
+                Ok(input)
+            } else {
+                let conflicts = unresolved
+                    .into_iter()
+                    .map(|e| FieldError::conflict(e.field, e.message))
+                    .collect();
+                Err(Error::InvalidFields(conflicts))
+            }
+        })
     })
 }
 

@@ -108,6 +108,14 @@ pub fn fresh(
     usable(&t, provider)?;
     let token = if valid_for(&t, min_valid, now()) {
         t.access_token.take().expect("checked by valid_for")
+    } else if t.refresh_token.is_none()
+        && crate::exchange::again(vault, provider, &account, &http()?, now())?
+    {
+        // Got by token exchange, without a refresh token: exchanged again instead.
+        t = tokens::get(vault.conn(), provider, &account)?;
+        t.access_token
+            .take()
+            .ok_or_else(|| Error::ProviderError("the exchange again gave no access token".into()))?
     } else {
         let refreshed = refresh_locked(vault, provider, &account, Some(min_valid), http, now)?;
         t = tokens::get(vault.conn(), provider, &account)?;

@@ -14,12 +14,12 @@ use std::sync::Arc;
 
 pub use store::{label, record_failure, store, Grantee, SignedIn};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::flow::{self, Grant};
-use crate::time;
 use crate::vault::provider_table::ProviderRecord;
 use crate::vault::SharedVault;
+use crate::{text, time};
 
 /// What a person asked for: a token from this provider, for these scopes, under this label.
 pub struct Request {
@@ -31,6 +31,30 @@ pub struct Request {
 }
 
 impl Request {
+    /// This sign-in asks for tokens for these resources (RFC 8707) and this audience instead
+    /// of the provider's own; none given keeps the provider's.
+    pub fn for_target(mut self, resources: Vec<String>, audience: Option<String>) -> Result<Self> {
+        use crate::oauth::{check, provider::MAX_RESOURCES};
+        if resources.len() > MAX_RESOURCES {
+            return Err(Error::field(
+                "resource",
+                format!("names more than {MAX_RESOURCES} resources"),
+            ));
+        }
+        for r in &resources {
+            check::resource(r)
+                .map_err(|e| Error::field("resource", format!("{}: {e}", text::shown(r))))?;
+        }
+        if !resources.is_empty() {
+            self.provider.config.resources = resources;
+        }
+        if let Some(a) = audience {
+            check::plain_text(&a).map_err(|e| Error::field("audience", e))?;
+            self.provider.config.audience = Some(a);
+        }
+        Ok(self)
+    }
+
     /// The end all grants share: `obtain` the grant, store it, and log it when any step
     /// failed, so that the activity log shows every sign-in whichever face started it.
     /// `obtain` is given the provider as the sign-in uses it (with the account's own DPoP key,

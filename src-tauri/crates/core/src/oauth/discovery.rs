@@ -12,7 +12,7 @@ use crate::text;
 use serde_json::{Map, Value};
 
 use super::check;
-use super::provider::{BoolOrText, ListOrText, ProviderInput, FIELDS};
+use super::provider::{BoolOrText, ListOrText, MapOrText, ProviderInput, FIELDS};
 use crate::error::{Error, Result};
 use crate::http::Http;
 
@@ -369,12 +369,63 @@ pub fn metadata(source: &str, issuer: &str, doc: &Map<String, Value>) -> Result<
     })
 }
 
-/// Which endpoints to fill: all that the metadata names (the form's Discover button), or only
-/// those the user left empty (the command line, where flags win).
+/// Which endpoints to fill: all that the metadata names but those set by hand (discovering,
+/// and discovering again), or only those the user left empty (a preset's issuer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fill {
     Overwrite,
     OnlyEmpty,
+}
+
+/// The endpoint fields discovery fills, as the record names them.
+pub fn endpoint_fields() -> impl Iterator<Item = &'static str> {
+    ENDPOINTS.iter().map(|(_, f)| *f)
+}
+
+/// Where an endpoint's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// As the provider's metadata last gave it.
+    Discovered,
+    /// Typed, a flag, a preset or a file: discovering again keeps it.
+    ByHand,
+}
+
+impl Source {
+    /// `value`'s source, given what discovery last gave that field (`discovered`: all it gave).
+    pub fn of(
+        field: &str,
+        value: Option<&str>,
+        discovered: &BTreeMap<String, String>,
+    ) -> Option<Source> {
+        let value = value.filter(|v| !v.trim().is_empty())?;
+        Some(if discovered.get(field).is_some_and(|d| d == value) {
+            Source::Discovered
+        } else {
+            Source::ByHand
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Discovered => "discovered",
+            Source::ByHand => "set by hand",
+        }
+    }
+}
+
+/// What discovery last gave, as the input carries it (a map, or the form's key=value lines).
+fn discovered_in(input: &ProviderInput) -> BTreeMap<String, String> {
+    match &input.discovered {
+        Some(MapOrText::Map(m)) => m.clone(),
+        Some(MapOrText::Text(t)) => t
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect(),
+        None => Default::default(),
+    }
 }
 
 /// The input's slot of endpoint field `field` (one of `ENDPOINTS`' fields).
@@ -395,6 +446,24 @@ fn input_endpoint<'a>(input: &'a mut ProviderInput, field: &str) -> Option<&'a m
 }
 
 impl Metadata {
+    fn endpoint(&self, key: &str) -> Option<&str> {
+        match key {
+            "authorization_endpoint" => self.authorization_endpoint.as_deref(),
+            "token_endpoint" => self.token_endpoint.as_deref(),
+            "revocation_endpoint" => self.revocation_endpoint.as_deref(),
+            "userinfo_endpoint" => self.userinfo_endpoint.as_deref(),
+            "device_authorization_endpoint" => self.device_authorization_endpoint.as_deref(),
+            "introspection_endpoint" => self.introspection_endpoint.as_deref(),
+            "jwks_uri" => self.jwks_uri.as_deref(),
+            "pushed_authorization_request_endpoint" => {
+                self.pushed_authorization_request_endpoint.as_deref()
+            }
+            "registration_endpoint" => self.registration_endpoint.as_deref(),
+            "end_session_endpoint" => self.end_session_endpoint.as_deref(),
+            other => unreachable!("{other} is not in ENDPOINTS"),
+        }
+    }
+
     fn endpoint_slot(&mut self, key: &str) -> &mut Option<String> {
         match key {
             "authorization_endpoint" => &mut self.authorization_endpoint,
@@ -520,7 +589,10 @@ impl Metadata {
     }
 
     /// Puts every endpoint the metadata names into `input`, with a sensible default for the
-    /// scopes and the client authentication when those are empty.
+    /// scopes and the client authentication when those are empty. An endpoint set by hand
+    /// (one that differs from what discovery gave before) stays; one discovery gave before
+    /// and the metadata no longer names is emptied. What the metadata gave is kept in the
+    /// input's `discovered`, to tell the two apart next time.
     pub fn fill(&self, input: &mut ProviderInput, how: Fill) {
         let set = |slot: &mut Option<String>, value: &Option<String>| {
             let empty = slot.as_deref().is_none_or(|s| s.trim().is_empty());
@@ -529,22 +601,31 @@ impl Metadata {
             }
         };
         set(&mut input.issuer, &Some(self.issuer.clone()));
-        set(&mut input.authorization_url, &self.authorization_endpoint);
-        set(&mut input.token_url, &self.token_endpoint);
-        set(&mut input.revocation_url, &self.revocation_endpoint);
-        set(&mut input.userinfo_url, &self.userinfo_endpoint);
-        set(
-            &mut input.device_authorization_url,
-            &self.device_authorization_endpoint,
-        );
-        set(&mut input.introspection_url, &self.introspection_endpoint);
-        set(&mut input.jwks_uri, &self.jwks_uri);
-        set(
-            &mut input.par_url,
-            &self.pushed_authorization_request_endpoint,
-        );
-        set(&mut input.registration_url, &self.registration_endpoint);
-        set(&mut input.end_session_url, &self.end_session_endpoint);
+        let before = discovered_in(input);
+        let mut now_discovered = BTreeMap::new();
+        let mut by_hand = Vec::new();
+        for (key, field) in ENDPOINTS {
+            let value = self.endpoint(key).map(str::to_owned);
+            if let Some(v) = &value {
+                now_discovered.insert((*field).to_owned(), v.clone());
+            }
+            let Some(slot) = input_endpoint(input, field) else {
+                continue;
+            };
+            // Never discovered before, every endpoint is the metadata's to fill.
+            if !before.is_empty()
+                && Source::of(field, slot.as_deref(), &before) == Some(Source::ByHand)
+            {
+                by_hand.push(*field);
+                continue;
+            }
+            match value {
+                Some(_) => set(slot, &value),
+                None if how == Fill::Overwrite && before.contains_key(*field) => *slot = None,
+                None => {}
+            }
+        }
+        input.discovered = Some(MapOrText::Map(now_discovered));
         for (name, slot) in [
             ("token_endpoint", &mut input.mtls_token_url),
             ("revocation_endpoint", &mut input.mtls_revocation_url),
@@ -567,9 +648,14 @@ impl Metadata {
             }
         }
         // Re-discovered: an endpoint the documents disagree on is left for the person to choose,
-        // unless they chose one of the two before (a second document alone cannot empty it).
+        // unless they chose one of the two before (a second document alone cannot empty it) or
+        // set their own by hand.
         if how == Fill::Overwrite {
-            for d in &self.disagreements {
+            for d in self
+                .disagreements
+                .iter()
+                .filter(|d| !by_hand.contains(&d.field.as_str()))
+            {
                 if let Some(slot) = input_endpoint(input, &d.field) {
                     let chosen = slot
                         .as_deref()
@@ -817,20 +903,79 @@ mod tests {
             token_endpoint: Some("https://idp.example/token".into()),
             ..Default::default()
         };
-        let mut typed = ProviderInput {
+        let typed = ProviderInput {
             token_url: Some("https://mine.example/token".into()),
             ..Default::default()
         };
-        m.fill(&mut typed, Fill::OnlyEmpty);
+        let mut flags_win = typed.clone();
+        m.fill(&mut flags_win, Fill::OnlyEmpty);
         assert_eq!(
-            typed.token_url.as_deref(),
+            flags_win.token_url.as_deref(),
             Some("https://mine.example/token")
         );
-        m.fill(&mut typed, Fill::Overwrite);
+        // Never discovered before: the first discovery fills every endpoint it names.
+        let mut first = typed;
+        m.fill(&mut first, Fill::Overwrite);
         assert_eq!(
-            typed.token_url.as_deref(),
+            first.token_url.as_deref(),
             Some("https://idp.example/token")
         );
-        assert_eq!(typed.issuer.as_deref(), Some("https://idp.example"));
+        assert_eq!(first.issuer.as_deref(), Some("https://idp.example"));
+    }
+
+    #[test]
+    fn discovering_again_keeps_what_was_set_by_hand() {
+        let before = Metadata {
+            issuer: "https://idp.example".into(),
+            token_endpoint: Some("https://idp.example/token".into()),
+            revocation_endpoint: Some("https://idp.example/revoke".into()),
+            device_authorization_endpoint: Some("https://idp.example/device".into()),
+            ..Default::default()
+        };
+        let mut input = ProviderInput::default();
+        before.fill(&mut input, Fill::Overwrite);
+        // A person changes the revocation endpoint and adds an introspection endpoint.
+        input.revocation_url = Some("https://idp.example/my-revoke".into());
+        input.introspection_url = Some("https://idp.example/my-introspect".into());
+        let config = ProviderInput {
+            name: Some("idp".into()),
+            client_id: Some("desk".into()),
+            ..input.clone()
+        }
+        .validate(None)
+        .expect("a valid provider")
+        .config;
+        let source = |f: &str| Source::of(f, config.text(f), &config.discovered);
+        assert_eq!(source("token_url"), Some(Source::Discovered));
+        assert_eq!(source("revocation_url"), Some(Source::ByHand));
+        assert_eq!(source("introspection_url"), Some(Source::ByHand));
+        assert_eq!(source("userinfo_url"), None, "not set");
+
+        let after = Metadata {
+            issuer: "https://idp.example".into(),
+            token_endpoint: Some("https://idp.example/v2/token".into()),
+            revocation_endpoint: Some("https://idp.example/v2/revoke".into()),
+            introspection_endpoint: Some("https://idp.example/v2/introspect".into()),
+            ..Default::default()
+        };
+        after.fill(&mut input, Fill::Overwrite);
+        assert_eq!(
+            input.token_url.as_deref(),
+            Some("https://idp.example/v2/token"),
+            "a discovered endpoint follows the metadata"
+        );
+        assert_eq!(
+            input.revocation_url.as_deref(),
+            Some("https://idp.example/my-revoke"),
+            "one set by hand stays"
+        );
+        assert_eq!(
+            input.introspection_url.as_deref(),
+            Some("https://idp.example/my-introspect")
+        );
+        assert_eq!(
+            input.device_authorization_url, None,
+            "a discovered endpoint the metadata no longer names goes"
+        );
     }
 }

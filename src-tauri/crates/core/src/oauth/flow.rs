@@ -188,6 +188,9 @@ impl CodeFlow {
         for (k, v) in &p.extra_params {
             request = request.add_extra_param(k.clone(), v.clone());
         }
+        for (k, v) in audience_and_resources(p) {
+            request = request.add_extra_param(k, v);
+        }
         // RFC 9449 §10: the code can then be exchanged only with a proof of this key.
         if let Some(key) = p.dpop_key.as_ref().filter(|_| p.dpop) {
             request = request.add_extra_param("dpop_jkt", key.thumbprint());
@@ -226,14 +229,18 @@ impl CodeFlow {
         };
         let code = callback::code_from(params, &expected, now)?;
         let client = client(&self.provider, Some(&self.redirect_uri))?;
-        let response = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Error::InvalidInput(e.to_string()))?
-            .set_pkce_verifier(self.verifier)
-            .request(&Json(
-                &ClientHttp::new(http, &self.provider)?,
-                "token endpoint",
-            ));
+            .set_pkce_verifier(self.verifier);
+        // RFC 8707 §2.2: the token request names the resources again.
+        for (k, v) in audience_and_resources(&self.provider) {
+            request = request.add_extra_param(k, v);
+        }
+        let response = request.request(&Json(
+            &ClientHttp::new(http, &self.provider)?,
+            "token endpoint",
+        ));
         let response = token_result(response)?;
         grant(
             response,
@@ -270,10 +277,15 @@ impl DeviceFlow {
             )));
         }
         let scopes = scopes_or_default(p, scopes).to_vec();
-        let response: StandardDeviceAuthorizationResponse = client(p, None)?
+        let c = client(p, None)?;
+        let mut request = c
             .exchange_device_code()
             .map_err(|e| Error::InvalidInput(e.to_string()))?
-            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .add_scopes(scopes.iter().cloned().map(Scope::new));
+        for (k, v) in audience_and_resources(p) {
+            request = request.add_extra_param(k, v);
+        }
+        let response: StandardDeviceAuthorizationResponse = request
             .request(&Json(
                 &ClientHttp::without_dpop(http, p)?,
                 "device authorization endpoint",
@@ -474,12 +486,24 @@ pub fn client_credentials(
         )));
     }
     let scopes = scopes_or_default(p, scopes).to_vec();
-    let response = client(p, None)?
+    let c = client(p, None)?;
+    let mut request = c
         .exchange_client_credentials()
         .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request(&Json(&ClientHttp::new(http, p)?, "token endpoint"));
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    for (k, v) in audience_and_resources(p) {
+        request = request.add_extra_param(k, v);
+    }
+    let response = request.request(&Json(&ClientHttp::new(http, p)?, "token endpoint"));
     grant(token_result(response)?, p, &scopes, None, http, now)
+}
+
+/// The provider's audience and resources (RFC 8707), as request parameters: a sign-in asks for
+/// them at the authorization endpoint and again at the token endpoint.
+fn audience_and_resources(p: &ProviderRecord) -> Vec<(&'static str, String)> {
+    let audience = p.audience.iter().map(|a| ("audience", a.clone()));
+    let resources = p.resources.iter().map(|r| ("resource", r.clone()));
+    audience.chain(resources).collect()
 }
 
 /// A refresh asking for fewer scopes (RFC 6749 §6; none: the grant's own) or for one resource
@@ -1171,7 +1195,12 @@ mod tests {
                 token_url: Some("https://idp.example/token".into()),
                 client_id: "desk".into(),
                 scopes: vec!["openid".into(), "email".into()],
-                extra_params: [("audience".to_string(), "https://api".to_string())].into(),
+                extra_params: [("prompt".to_string(), "consent".to_string())].into(),
+                audience: Some("https://api".into()),
+                resources: vec![
+                    "https://api.example/a".into(),
+                    "https://api.example/b".into(),
+                ],
                 client_auth: ClientAuth::None,
                 ..Default::default()
             },
@@ -1192,6 +1221,17 @@ mod tests {
         assert_eq!(q["redirect_uri"], "http://127.0.0.1:5000/callback");
         assert_eq!(q["scope"], "openid email");
         assert_eq!(q["audience"], "https://api");
+        assert_eq!(q["prompt"], "consent");
+        let resources: Vec<_> = url
+            .query_pairs()
+            .filter(|(k, _)| k == "resource")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(
+            resources,
+            ["https://api.example/a", "https://api.example/b"],
+            "each resource is its own parameter (RFC 8707 §2)"
+        );
         assert_eq!(q["state"].len(), 22, "a random state");
         assert!(q.contains_key("nonce"), "openid asks for a nonce");
         let other = CodeFlow::start(

@@ -101,6 +101,45 @@ pub fn scopes() -> InputSchema {
     )
 }
 
+pub fn resources() -> InputSchema {
+    optional(
+        r#"{"nullable": true, "anyOf": [{"type": "array", "maxItems": 16, "items": {"type": "string", "pattern": "^(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}(?:/[a-z0-9/]{0,32})?)?$"}}, {"type": "string", "pattern": "^ *(?:https://[a-z][a-z0-9]{0,15}(?:\\.[a-z][a-z0-9]{0,15}){0,3}(?:/[a-z0-9/]{0,32})?(?: +|$)){0,16}$"}]}"#,
+        "A list, or text separated by spaces, of at most 16 absolute URIs without a fragment (RFC 8707 §2); repeated ones are kept once.",
+    )
+}
+
+pub fn audience() -> InputSchema {
+    optional(
+        r#"{"type": "string", "nullable": true, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$", "maxLength": 8192}"#,
+        "Any text without control characters; surrounding spaces are trimmed; empty or null means none.",
+    )
+}
+
+/// Set by discovery; a face sends back what it was given.
+pub fn discovered() -> InputSchema {
+    let fields: Vec<&str> = super::discovery::endpoint_fields().collect();
+    // An endpoint as the metadata gave it: never null.
+    let mut endpoint = url().schema;
+    endpoint.as_object_mut().map(|o| o.remove("nullable"));
+    InputSchema {
+        schema: json!({
+            "nullable": true,
+            "anyOf": [
+                {
+                    "type": "object",
+                    "patternProperties": {
+                        format!("^(?:{})$", fields.join("|")): endpoint,
+                    },
+                    "additionalProperties": false,
+                },
+                { "type": "string", "maxLength": 0 },
+            ],
+        }),
+        rules: "Set by discovery: each endpoint field as the provider's metadata last gave it. An endpoint whose value differs was set by hand, and discovering again keeps it. Send back what was read, or nothing.",
+        required: false,
+    }
+}
+
 /// Keys of letters, digits and `._~-`, none of OAuth Desk's own parameters.
 pub fn extra_params() -> InputSchema {
     let reserved = RESERVED_PARAMS.join("|");

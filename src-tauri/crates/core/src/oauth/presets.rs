@@ -235,7 +235,7 @@ static PRESETS: &[Preset] = &[
         client_auth: ClientAuth::Post,
         color: "#eb5424",
         notes: "Auth0's issuer ends with a slash. To get an access token for your API rather \
-                than an opaque one, add audience=<your API identifier> as an extra parameter.",
+                than an opaque one, give your API identifier as the audience.",
         ..base()
     },
     Preset {

@@ -24,7 +24,8 @@ use crate::vault::provider_table::{ClientAuth, ProviderRecord, SignInWith, DEFAU
 
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// Parameters OAuth Desk sets itself on every authorization request.
+/// Parameters OAuth Desk sets itself on every authorization request, and those that are
+/// fields of their own (`resources`, `audience`).
 pub(crate) const RESERVED_PARAMS: &[&str] = &[
     "response_type",
     "client_id",
@@ -34,7 +35,12 @@ pub(crate) const RESERVED_PARAMS: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "resource",
+    "audience",
 ];
+
+/// How many resources a provider or a sign-in may name.
+pub const MAX_RESOURCES: usize = 16;
 
 // Each provider field, once. Its name is its JSON name, vault column and form field; adding
 // one here, a migration for its column, and (when a person sets it) a flag in the CLI's
@@ -129,6 +135,12 @@ provider_fields! {
     scopes: Vec<String>, check scopes, flag Some(("scope", "SCOPE"));
     /// An extra authorization parameter, such as audience=https://api.example.com (repeatable)
     extra_params: BTreeMap<String, String>, check extra_params, flag Some(("param", "KEY=VALUE"));
+    /// A resource the tokens are for (RFC 8707): an absolute URI, asked for at each sign-in;
+    /// repeat the flag, or give several separated by spaces
+    resources: Vec<String>, check resources, flag Some(("resource", "URI"));
+    /// The audience the tokens are for, which some providers (Auth0, Okta) ask for at each
+    /// sign-in
+    audience: Option<String>, check audience, flag Some(("audience", "AUDIENCE"));
     /// The loopback redirect's port; 0 picks a free one at each sign-in
     redirect_port: u16, check port, flag Some(("redirect-port", "PORT"));
     /// The loopback redirect's path [default: /callback]
@@ -141,6 +153,9 @@ provider_fields! {
     color: Option<String>, check color, flag Some(("color", "COLOR"));
     /// The metadata promises the RFC 9207 `iss` response parameter (set by discovery)
     iss_required: bool, check boolean, flag None;
+    /// The endpoints as discovery last gave them (set by discovery): an endpoint whose value
+    /// differs was set by hand, and discovering again keeps it
+    discovered: BTreeMap<String, String>, check discovered, flag None;
 }
 
 /// Where a field is listed (its problems, its changes): the declared order, the secret after
@@ -616,12 +631,9 @@ impl Validator {
         scopes
     }
 
-    fn extra_params(
-        &mut self,
-        _: &'static str,
-        raw: &Option<MapOrText>,
-    ) -> BTreeMap<String, String> {
-        let pairs: Vec<(String, String)> = match raw {
+    /// A map given as a map, or as text of one key=value a line.
+    fn pairs(&mut self, field: &'static str, raw: &Option<MapOrText>) -> Vec<(String, String)> {
+        match raw {
             None => Vec::new(),
             Some(MapOrText::Map(m)) => m.clone().into_iter().collect(),
             Some(MapOrText::Text(t)) => {
@@ -634,14 +646,22 @@ impl Validator {
                     match line.split_once('=') {
                         Some((k, v)) => pairs.push((k.trim().to_owned(), v.trim().to_owned())),
                         None => self.error(
-                            "extra_params",
-                            format!("line {}: write key=value, such as audience=https://api.example.com", n + 1),
+                            field,
+                            format!("line {}: write key=value, such as prompt=consent", n + 1),
                         ),
                     }
                 }
                 pairs
             }
-        };
+        }
+    }
+
+    fn extra_params(
+        &mut self,
+        field: &'static str,
+        raw: &Option<MapOrText>,
+    ) -> BTreeMap<String, String> {
+        let pairs = self.pairs(field, raw);
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             if k.is_empty()
@@ -656,6 +676,11 @@ impl Validator {
                         shown(&k)
                     ),
                 );
+            } else if matches!(k.as_str(), "resource" | "audience") {
+                self.error(
+                    "extra_params",
+                    format!("{k} is a field of its own: give it there, not as an extra parameter"),
+                );
             } else if RESERVED_PARAMS.contains(&k.as_str()) {
                 self.error(
                     "extra_params",
@@ -665,6 +690,50 @@ impl Validator {
                 self.error("extra_params", format!("{k}: {e}"));
             } else if map.insert(k.clone(), v).is_some() {
                 self.error("extra_params", format!("{k} is given twice"));
+            }
+        }
+        map
+    }
+
+    fn resources(&mut self, field: &'static str, raw: &Option<ListOrText>) -> Vec<String> {
+        let mut resources: Vec<String> = Vec::new();
+        for r in words(raw).into_iter().filter(|r| !r.is_empty()) {
+            if let Err(e) = check::resource(&r) {
+                self.error(field, format!("{}: {e}", shown(&r)));
+            } else if resources.len() == MAX_RESOURCES {
+                self.error(field, format!("names more than {MAX_RESOURCES} resources"));
+                break;
+            } else if !resources.contains(&r) {
+                resources.push(r);
+            }
+        }
+        resources
+    }
+
+    fn audience(&mut self, field: &'static str, raw: &Option<String>) -> Option<String> {
+        let audience = text(raw)?;
+        if let Err(e) = check::plain_text(audience) {
+            self.error(field, e);
+        }
+        Some(audience.to_owned())
+    }
+
+    /// Endpoint fields and the URLs discovery gave them; anything else is dropped, as the
+    /// record only uses it to tell a discovered endpoint from one set by hand.
+    fn discovered(
+        &mut self,
+        field: &'static str,
+        raw: &Option<MapOrText>,
+    ) -> BTreeMap<String, String> {
+        let endpoints = super::discovery::ENDPOINTS;
+        let mut map = BTreeMap::new();
+        for (k, v) in self.pairs(field, raw) {
+            if !endpoints.iter().any(|(_, f)| *f == k) {
+                self.error(field, format!("{} is not an endpoint field", shown(&k)));
+            } else if let Err(e) = check::endpoint(&v) {
+                self.error(field, format!("{k}: {e}"));
+            } else {
+                map.insert(k, v);
             }
         }
         map
@@ -823,14 +892,24 @@ mod tests {
         let mut input = good();
         input.color = Some("#ABC".into());
         input.extra_params = Some(MapOrText::Text(
-            "audience = https://api.example\n\nprompt=consent".into(),
+            "x-tenant = https://api.example\n\nprompt=consent".into(),
+        ));
+        input.audience = Some(" orders-api ".into());
+        input.resources = Some(ListOrText::Text(
+            "https://api.example/a  https://api.example/a https://api.example/b".into(),
         ));
         input.redirect_port = Some(NumberOrText::Text("8400".into()));
         let r = input.validate(None).unwrap();
         assert_eq!(r.scopes, ["openid", "email", "offline_access"]);
         assert_eq!(r.client_auth, ClientAuth::Basic, "a secret implies basic");
         assert_eq!(r.color.as_deref(), Some("#aabbcc"));
-        assert_eq!(r.extra_params["audience"], "https://api.example");
+        assert_eq!(r.extra_params["x-tenant"], "https://api.example");
+        assert_eq!(r.audience.as_deref(), Some("orders-api"));
+        assert_eq!(
+            r.resources,
+            ["https://api.example/a", "https://api.example/b"],
+            "each resource once"
+        );
         assert_eq!(r.redirect_port, 8400);
         assert_eq!(r.redirect_path, "/callback");
         assert_eq!(r.sign_in_with, SignInWith::Window);
@@ -988,6 +1067,8 @@ mod tests {
             ("no equals sign", "key=value"),
             ("bad key=1", "not a parameter name"),
             ("a=1\na=2", "given twice"),
+            ("audience=api", "a field of its own"),
+            ("resource=https://api.example", "a field of its own"),
         ] {
             assert_one_error(
                 ProviderInput {

@@ -54,8 +54,15 @@ pub fn register(
     {
         probe.client_auth = Some("basic".into());
     }
-    // The secret is the provider's to give: a stand-in of a valid length meanwhile.
-    probe.client_secret = Some(Secret::new(NOT_YET.repeat(4)));
+    // The secret is the provider's to give: a stand-in of a valid length meanwhile, for a
+    // method that has one.
+    let with_secret = probe
+        .client_auth
+        .as_deref()
+        .is_some_and(|a| matches!(a.trim(), "basic" | "post" | "client_secret_jwt"));
+    if with_secret {
+        probe.client_secret = Some(Secret::new(NOT_YET.repeat(4)));
+    }
     let mut record = probe.validate(None).map_err(Error::InvalidFields)?;
     if table::get(vault.conn(), &record.name).is_ok() {
         return Err(Error::InvalidFields(vec![FieldError::conflict(

@@ -88,6 +88,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0012_end_session.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 13,
+        name: "resources_and_discovered",
+        sql: include_str!("../../migrations/0013_resources_and_discovered.sql"),
+        rebuilds: false,
+    },
+    Migration {
+        version: 14,
+        name: "exchanged",
+        sql: include_str!("../../migrations/0014_exchanged.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -188,6 +200,42 @@ mod tests {
         );
         assert_eq!(schema(&conn), before);
         assert_eq!(schema_version(&conn).unwrap(), latest_version());
+    }
+
+    /// An audience or resource kept as an extra parameter before schema 13 becomes the field of
+    /// its own, and leaves the extra parameters.
+    #[test]
+    fn schema_13_moves_the_audience_and_resource_out_of_the_extra_parameters() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO providers (name, token_url, client_id, extra_params, created_at, updated_at)
+               VALUES ('moved', 'https://idp.example/token', 'c',
+                       '{"audience":"orders","resource":"https://api.example/","prompt":"consent"}', 1, 1),
+                      ('kept', 'https://idp.example/token', 'c', '{"prompt":"login"}', 1, 1);"#,
+        )
+        .unwrap();
+        migrate_to(&mut conn, 13).unwrap();
+        let row = |name: &str| -> (Option<String>, String, String) {
+            conn.query_row(
+                "SELECT audience, resources, extra_params FROM providers WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            row("moved"),
+            (
+                Some("orders".into()),
+                r#"["https://api.example/"]"#.into(),
+                r#"{"prompt":"consent"}"#.into()
+            )
+        );
+        assert_eq!(
+            row("kept"),
+            (None, "[]".into(), r#"{"prompt":"login"}"#.into())
+        );
     }
 
     /// The providers table is rebuilt in schema 5: the tokens that point at its rows stay.

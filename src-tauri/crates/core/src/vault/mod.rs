@@ -16,6 +16,7 @@ pub mod rekey;
 mod shared;
 
 pub mod activity;
+pub mod exchanged;
 pub mod narrowed;
 pub mod provider_table;
 pub mod registrations;

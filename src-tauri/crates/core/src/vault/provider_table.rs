@@ -2,6 +2,7 @@
 //! validated by `oauth::provider`; this module only stores it. The client secret is a `Secret`
 //! and `ProviderView`, the shape every face shows, carries only whether one is set.
 
+use crate::oauth::discovery::{endpoint_fields, Source};
 use std::ops::{Deref, DerefMut};
 use std::sync::LazyLock;
 
@@ -130,6 +131,9 @@ pub struct ProviderView {
     /// OAuth Desk registered this client at the provider (RFC 7591) and can update or delete
     /// it there (RFC 7592).
     pub registered: bool,
+    /// Where each endpoint that is set came from: discovered from the issuer's metadata, or
+    /// set by hand (which discovering again keeps).
+    pub endpoint_sources: std::collections::BTreeMap<&'static str, Source>,
     /// How many accounts have a token for this provider.
     #[schemars(range(min = 0))]
     pub accounts: i64,
@@ -351,9 +355,13 @@ fn key_from_row(r: &Row<'_>, name: &str) -> rusqlite::Result<Option<SigningKey>>
 
 fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ProviderView> {
     let cert = cert_from_row(r)?;
+    let config = ProviderConfig::from_row(r)?;
     Ok(ProviderView {
         id: r.get("id")?,
-        config: ProviderConfig::from_row(r)?,
+        endpoint_sources: endpoint_fields()
+            .filter_map(|f| Some((f, Source::of(f, config.text(f), &config.discovered)?)))
+            .collect(),
+        config,
         has_client_secret: r.get("has_client_secret")?,
         client_key: key_from_row(r, "client_key")?.map(|k| {
             let mut public = k.public();

@@ -353,6 +353,9 @@ pub struct TokenRow {
     pub expires_at: Option<i64>,
     pub scopes: Vec<String>,
     pub refreshed_at: Option<i64>,
+    /// When the access token held now was got (signed in or refreshed): the window shows the
+    /// time left as a share of its lifetime.
+    pub issued_at: i64,
     pub last_error: Option<String>,
     pub has_refresh_token: bool,
     /// Bearer, or DPoP: bound to the provider's DPoP key.
@@ -402,7 +405,8 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
                 t.refresh_token IS NOT NULL, t.token_type,
                 CASE WHEN t.token_type = 'DPoP' THEN 'DPoP'
                      WHEN p.mtls_bound_tokens AND p.client_auth IN ('tls_client_auth', 'self_signed_tls_client_auth')
-                     THEN 'mTLS' END
+                     THEN 'mTLS' END,
+                max(t.obtained_at, coalesce(t.refreshed_at, 0))
          {base} ORDER BY {order} {dir}, p.name COLLATE NOCASE, t.account COLLATE NOCASE LIMIT {limit} OFFSET {}",
         q.offset
     );
@@ -422,6 +426,7 @@ pub fn query(conn: &Connection, q: &TokenQuery, now: i64) -> Result<TokenPage> {
                 has_refresh_token: r.get(8)?,
                 token_type: r.get(9)?,
                 bound: r.get(10)?,
+                issued_at: r.get(11)?,
             })
         },
     )?;

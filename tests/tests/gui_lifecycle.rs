@@ -1,0 +1,126 @@
+//! The life of an account in the real window: signed out from its row (tokens revoked, the
+//! provider's end-session page answered in the login window, which then closes), exchanged for
+//! another token from its row (RFC 8693), and its token copied in one click.
+
+use oauth_desk_tests::cli::run;
+use oauth_desk_tests::desktop::{token_row, App};
+use oauth_desk_tests::idp::{self, Idp};
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as, ok};
+
+const PASSPHRASE: &str = "gui lifecycle passphrase";
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
+
+fn token_of(s: &Session, account: &str) -> String {
+    let out = ok(run(
+        s,
+        &["token", "get", "Test IdP", "--account", account],
+        &[PASS],
+        "",
+    ));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
+    let (idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        login_as(&session, &[PASS], "Test IdP", "bob");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let alice = token_of(&session, "alice@example.test");
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Tokens").await.click().await.unwrap();
+
+    // Copy: one click on the row.
+    let bob = token_of(&session, "bob@example.test");
+    app.find(
+        &format!(
+            "{}//button[@aria-label='Copy the access token of bob@example.test at Test IdP']",
+            token_row("bob@example.test")
+        ),
+        "bob's copy button",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "//*[contains(@class,'toast') and starts-with(normalize-space(), 'Access token copied')]",
+        "the copy's toast",
+    )
+    .await;
+    assert_eq!(app.clipboard().await, bob);
+
+    // Sign out: asked first, then the provider's end-session page in the login window.
+    app.row_action("Test IdP", "alice@example.test", "Sign out…")
+        .await;
+    app.text("Sign alice@example.test out?").await;
+    app.screenshot("signout-dialog").await;
+    app.button("Sign out").await.click().await.unwrap();
+    // The login window is private (incognito), so the provider finds no session cookie of its
+    // own there and sends the person straight back to the loopback listener: the window opens
+    // and closes by itself, and the provider's end-session endpoint got the request.
+    app.wait_window("^Sign out of", false).await;
+    app.find(
+        "//*[contains(@class,'toast') and contains(normalize-space(), 'the provider’s session ended')]",
+        "the sign-out's toast",
+    )
+    .await;
+    app.find(
+        &format!(
+            "{}//span[contains(@class,'status') and normalize-space()='revoked']",
+            token_row("alice@example.test")
+        ),
+        "alice shown signed out",
+    )
+    .await;
+    app.screenshot("signed-out").await;
+    // Blocking HTTP: on a thread of its own, off the test's async one.
+    let (path, asked) = std::thread::scope(|t| {
+        t.spawn(|| {
+            let end_session = idp.endpoint("end_session_endpoint");
+            let path = url::Url::parse(&end_session).unwrap().path().to_owned();
+            let asked = idp.requests(&path);
+            (path, asked)
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(
+        asked >= 1,
+        "the provider's end-session endpoint was asked ({path})"
+    );
+    let alive = std::thread::scope(|t| {
+        t.spawn(|| idp.introspect(&idp::BASIC, &alice))
+            .join()
+            .unwrap()
+    });
+    assert!(!alive, "revoked at the provider");
+
+    // Exchange bob's token at the provider for one of its own, stored as an account.
+    app.row_action(
+        "Test IdP",
+        "bob@example.test",
+        "Exchange for another token…",
+    )
+    .await;
+    app.type_into("Audience", "orders-api").await;
+    app.type_into("Store as account", "bob for orders").await;
+    app.screenshot("exchange-dialog").await;
+    app.button("Exchange").await.click().await.unwrap();
+    app.find(&token_row("bob for orders"), "the exchanged account's row")
+        .await;
+    let received = std::thread::scope(|t| t.spawn(|| idp.received("exchanges")).join().unwrap());
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0]["subject"], "bob");
+    assert_eq!(received[0]["audience"], "orders-api");
+    app.screenshot("exchanged").await;
+    app.close().await;
+}
