@@ -128,13 +128,19 @@ export const discoverProvider = (input) => call('discover_provider', { input });
 export const listPresets = () => call('list_presets');
 /** @type {(id: string, params: Record<string, string>) => Promise<ProviderForm>} */
 export const applyPreset = (id, params) => call('apply_preset', { id, params });
-/** @type {(name: string, account: string | null) => Promise<SigninStarted>} */
-export const startSignin = (name, account) => call('start_signin', { name, account });
+/** What one sign-in asks tokens for instead of the provider's own. @typedef {{ resources: string[], audience: string | null }} Target */
+/** @type {(name: string, account: string | null, target: Target | null) => Promise<SigninStarted>} */
+export const startSignin = (name, account, target) => call('start_signin', { name, account, target });
 export const openSigninInBrowser = (id) => call('open_signin_in_browser', { id });
 export const cancelSignin = (id) => call('cancel_signin', { id });
-/** @type {(name: string, account: string | null) => Promise<DeviceStarted>} */
-export const startDeviceSignin = (name, account) => call('start_device_signin', { name, account });
-export const signinClientCredentials = (name, account) => call('signin_client_credentials', { name, account });
+/** @type {(name: string, account: string | null, target: Target | null) => Promise<DeviceStarted>} */
+export const startDeviceSignin = (name, account, target) => call('start_device_signin', { name, account, target });
+export const signinClientCredentials = (name, account, target) =>
+  call('signin_client_credentials', { name, account, target });
+/** The JWT bearer grant (RFC 7523) for the client itself: a service account's token. */
+export const signinJwtBearer = (name, account, target) => call('signin_jwt_bearer', { name, account, target });
+/** The form as a Google service-account key file fills it (its key is read again on save). @type {(path: string) => Promise<ProviderForm>} */
+export const serviceAccountForm = (path) => call('service_account_form', { path });
 
 // Events from the app: `signin-finished` ({id, provider, signed_in, error}), `tokens-changed`.
 export const onEvent = (name, handler) => window.__TAURI__.event.listen(name, (e) => handler(e.payload));
@@ -146,7 +152,7 @@ export const revokeToken = (provider, account) => call('revoke_token', { provide
 /**
  * Token exchange (RFC 8693) at provider `name`: the subject's (and actor's) token for one of
  * its own, stored as an account of `name`.
- * @type {(name: string, input: { subject: string, actor?: string, audience?: string, resource?: string, scopes?: string[], account?: string }) => Promise<{ account: string, expires_at: number | null, scopes: string[] }>}
+ * @type {(name: string, input: { subject: string | { provider: string, account: string | null }, actor?: string, audience?: string, resource?: string, scopes?: string[], account?: string }) => Promise<{ account: string, expires_at: number | null, scopes: string[] }>}
  */
 export const exchangeToken = (name, input) => call('exchange_token', { name, input });
 /**
@@ -154,6 +160,8 @@ export const exchangeToken = (name, input) => call('exchange_token', { name, inp
  * @type {(name: string, account: string, forget: boolean) => Promise<{ provider: string, account: string, revoked_at_provider: boolean, session_ended: boolean, forgotten: boolean }>}
  */
 export const signOut = (name, account, forget) => call('sign_out', { name, account, forget });
+/** Stops waiting for the provider to end its session during a sign-out. */
+export const cancelSignOut = () => call('cancel_sign_out');
 /** @type {(provider: string, account: string) => Promise<TokenDetails>} */
 export const tokenDetails = (provider, account) => call('token_details', { provider, account });
 /** @type {(provider: string, account: string) => Promise<string>} */

@@ -16,6 +16,8 @@ pub struct AppState {
     /// Sign-ins in progress, by id: how to cancel them or move them to the browser.
     pub signins: Mutex<HashMap<u64, Signin>>,
     next_signin: AtomicU64,
+    /// The sign-out waiting for the provider's return, if one is: its Cancel.
+    pub sign_out_cancel: Mutex<Option<Cancel>>,
     /// The local REST API, when Settings started it.
     pub api: Mutex<Option<crate::commands::api::RunningApi>>,
 }
@@ -41,6 +43,7 @@ impl AppState {
             vault: SharedVault::default(),
             signins: Mutex::new(HashMap::new()),
             next_signin: AtomicU64::new(1),
+            sign_out_cancel: Mutex::new(None),
             api: Mutex::new(None),
         })
     }

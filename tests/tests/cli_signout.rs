@@ -27,7 +27,10 @@ fn sign_out(s: &Session, user: &User, extra: &[&str]) -> serde_json::Value {
     args.extend(extra);
     let mut running = Running::start(s, &args, &[PASS]);
     let end_session = running.line();
-    assert!(end_session.contains("id_token_hint="), "{end_session}");
+    // Printed (or given to a browser, whose argv and history keep it): the client id names
+    // the client, and the ID token stays out of it.
+    assert!(!end_session.contains("id_token_hint="), "{end_session}");
+    assert!(end_session.contains("client_id="), "{end_session}");
     let back = user.sign_out(&end_session).expect("the user confirms");
     let (status, page) = deliver(&back).unwrap();
     assert_eq!(status, 200, "{page}");

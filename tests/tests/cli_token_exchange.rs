@@ -190,3 +190,36 @@ fn an_answer_of_an_unknown_token_type_or_a_refusal_stores_nothing() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// An account is never its own subject: storing it so would make it exchange itself again
+/// and again once expired. Nor does an exchange replace an account that signed in.
+#[test]
+fn an_exchange_into_its_own_subject_or_a_signed_in_account_is_refused() {
+    let idp = Idp::start();
+    let s = session(&idp);
+    for (label, says) in [
+        ("alice@example.test", "goes into the exchange"),
+        ("bob@example.test", "already has an account"),
+    ] {
+        let out = run(
+            &s,
+            &[
+                "token",
+                "exchange",
+                "Front",
+                "--subject",
+                "Front:alice@example.test",
+                "--account",
+                label,
+            ],
+            &[PASS],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1), "{label}");
+        assert!(stderr(&out).contains(says), "{label}: {}", stderr(&out));
+    }
+    assert!(
+        idp.received("exchanges").is_empty(),
+        "refused before asking the provider"
+    );
+}

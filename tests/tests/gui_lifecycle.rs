@@ -124,3 +124,128 @@ async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
     app.screenshot("exchanged").await;
     app.close().await;
 }
+
+/// A Google service-account key file fills the form (its key read by the app when saved, and
+/// the file then not needed), and the window signs in with the JWT bearer grant.
+#[tokio::test(flavor = "current_thread")]
+async fn a_service_account_key_file_is_a_provider_and_signs_in_with_jwt_bearer() {
+    let idp = tokio::task::spawn_blocking(Idp::start).await.unwrap();
+    let session = Session::without_keyring();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let key_file = dir.path().join("service-account.json");
+    std::fs::write(
+        &key_file,
+        serde_json::json!({
+            "type": "service_account",
+            "private_key": std::fs::read_to_string(&pem).unwrap(),
+            "client_email": "pending@test.iam.example",
+            "token_uri": format!("{}/token", idp.issuer),
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Add provider").await.click().await.unwrap();
+    app.type_into("Name", "Google SA").await;
+    app.choose(
+        "Client authentication",
+        "Private key JWT (private_key_jwt: signed with a key only this app holds)",
+    )
+    .await;
+    app.choose(
+        "Client key",
+        "Import a private key file (PEM, JWK, or a Google service-account key)",
+    )
+    .await;
+    app.type_into("Key file", key_file.to_str().unwrap()).await;
+    app.click("Fill from service-account file").await;
+    app.wait_value("Client ID", "pending@test.iam.example")
+        .await;
+    app.wait_value("Token endpoint", &format!("{}/token", idp.issuer))
+        .await;
+    app.screenshot("providers-service-account").await;
+    app.click("Save provider").await;
+    app.text("Google SA").await;
+
+    // The provider learns the public key; the file goes, the key stays in the vault.
+    let id = std::thread::scope(|t| {
+        t.spawn(|| {
+            let jwks = oauth_desk_tests::cli::json(&ok(run(
+                &session,
+                &["provider", "jwks", "Google SA"],
+                &[PASS],
+                "",
+            )));
+            let id = idp.register(serde_json::json!({
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": jwks,
+                "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+                "response_types": [],
+                "redirect_uris": [],
+            }));
+            ok(run(
+                &session,
+                &[
+                    "provider",
+                    "update",
+                    "Google SA",
+                    &format!("--client-id={id}"),
+                ],
+                &[PASS],
+                "",
+            ));
+            let shown = String::from_utf8_lossy(
+                &ok(run(
+                    &session,
+                    &["provider", "show", "Google SA", "--json"],
+                    &[PASS],
+                    "",
+                ))
+                .stdout,
+            )
+            .into_owned();
+            assert!(
+                !shown.contains("service-account.json"),
+                "no path kept: {shown}"
+            );
+            id
+        })
+        .join()
+        .unwrap()
+    });
+    drop(dir);
+    app.close().await;
+
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.button("Sign in").await.click().await.unwrap();
+    app.choose("How", "As a service account (JWT bearer)").await;
+    app.screenshot("signin-jwt-bearer").await;
+    app.button("Start sign-in").await.click().await.unwrap();
+    app.find(
+        &format!("//*[contains(@class,'toast') and contains(normalize-space(), 'Signed in to Google SA as {id}')]"),
+        "signed in as the service account",
+    )
+    .await;
+    let claimed = std::thread::scope(|t| t.spawn(|| idp.received("assertions")).join().unwrap());
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    assert_eq!(claimed[0]["client"], id.as_str());
+    app.close().await;
+}

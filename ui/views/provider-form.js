@@ -427,7 +427,7 @@ function keySection(form, existing) {
     ...['ES256', 'RS256', 'PS256', 'EdDSA'].map((alg) =>
       el('option', { value: `generate:${alg}` }, `${stored ? 'Replace with' : 'Generate'} a new ${alg} key`),
     ),
-    el('option', { value: 'file' }, 'Import a private key file (PEM or JWK)'),
+    el('option', { value: 'file' }, 'Import a private key file (PEM, JWK, or a Google service-account key)'),
   );
   const file = el('input', {
     id: 'f-client_key_file',
@@ -436,10 +436,27 @@ function keySection(form, existing) {
     autocomplete: 'off',
     placeholder: '/path/to/client-key.pem',
   });
+  // A Google service-account key file fills the client too: its token endpoint, its email.
+  const fromAccount = el('button', { type: 'button', class: 'secondary' }, 'Fill from service-account file');
+  fromAccount.addEventListener('click', async () => {
+    const err = /** @type {HTMLElement} */ (form.querySelector('#f-client_key_file-error'));
+    err.textContent = '';
+    try {
+      const { token_url, client_id, client_auth } = await api.serviceAccountForm(file.value.trim());
+      fill(form, { token_url, client_id, client_auth });
+      form.dispatchEvent(new Event('input'));
+      toast(
+        'Filled the token endpoint, the client ID and private_key_jwt from the key file. Its key is read again when you save.',
+      );
+    } catch (e) {
+      err.textContent = e.message;
+    }
+  });
   const fileField = field({
     label: 'Key file',
     control: file,
-    hint: 'Read by the app when you save: PEM (PKCS#8, RSA or EC) or a JWK. Kept encrypted in the vault.',
+    row: el('div', { class: 'input-row' }, file, fromAccount),
+    hint: 'Read by the app when you save: PEM (PKCS#8, RSA or EC), a JWK, or a Google service-account JSON key file. Kept encrypted in the vault; the file is not kept.',
   });
   const showFile = () => (fileField.hidden = choice.value !== 'file');
   choice.addEventListener('change', showFile);

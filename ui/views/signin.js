@@ -52,6 +52,8 @@ function choose(p, dialog, body) {
   }
   if (p.device_authorization_url) methods.push(['device', 'With a device code']);
   if (p.has_client_secret) methods.push(['client_credentials', 'As the client itself (client credentials)']);
+  if (p.client_key && p.client_auth === 'private_key_jwt')
+    methods.push(['jwt_bearer', 'As a service account (JWT bearer)']);
   if (methods.length === 0) {
     body.replaceChildren(
       el(
@@ -74,6 +76,27 @@ function choose(p, dialog, body) {
     spellcheck: 'false',
     placeholder: 'From the provider (email or user name)',
   });
+  // What this sign-in asks tokens for, when not the provider's own (RFC 8707, an audience).
+  const resources = el('input', {
+    id: 'signin-resources',
+    type: 'text',
+    spellcheck: 'false',
+    placeholder: p.resources.join(' ') || 'https://api.example.com/',
+  });
+  const audience = el('input', {
+    id: 'signin-audience',
+    type: 'text',
+    spellcheck: 'false',
+    placeholder: p.audience ?? '',
+  });
+  const target = el(
+    'details',
+    { class: 'target' },
+    el('summary', {}, 'Resource and audience'),
+    el('div', { class: 'field' }, el('label', { for: 'signin-resources' }, 'Resources'), resources),
+    el('div', { class: 'field' }, el('label', { for: 'signin-audience' }, 'Audience'), audience),
+    el('p', { class: 'hint' }, 'Empty: the provider’s own. Resources are separated by spaces (RFC 8707).'),
+  );
   const start = el('button', { type: 'submit', class: 'primary' }, 'Start sign-in');
   const form = el(
     'form',
@@ -90,6 +113,7 @@ function choose(p, dialog, body) {
         'Optional: a name for this account. Signing in again with the same account replaces its token.',
       ),
     ),
+    target,
     el(
       'div',
       { class: 'actions' },
@@ -100,12 +124,10 @@ function choose(p, dialog, body) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const label = account.value.trim() || null;
-    ({ code: codeFlow, device: deviceFlow, client_credentials: clientCredentials })[method.value](
-      p,
-      dialog,
-      body,
-      label,
-    );
+    /** @type {import('../api.js').Target} */
+    const asked = { resources: resources.value.split(' ').filter(Boolean), audience: audience.value.trim() || null };
+    const flows = { code: codeFlow, device: deviceFlow, client_credentials: clientCredentials, jwt_bearer: jwtBearer };
+    flows[method.value](p, dialog, body, label, asked);
   });
   body.replaceChildren(form);
   method.focus();
@@ -138,11 +160,11 @@ function outcomeInDialog(dialog, body, outcome) {
   );
 }
 
-async function codeFlow(p, dialog, body, account) {
+async function codeFlow(p, dialog, body, account, target) {
   progress(body, 'Opening the sign-in…');
   let started;
   try {
-    started = await api.startSignin(p.name, account);
+    started = await api.startSignin(p.name, account, target);
   } catch (e) {
     outcomeInDialog(dialog, body, { error: e });
     return;
@@ -173,11 +195,11 @@ async function codeFlow(p, dialog, body, account) {
   await_(started.id, (outcome) => outcomeInDialog(dialog, body, outcome));
 }
 
-async function deviceFlow(p, dialog, body, account) {
+async function deviceFlow(p, dialog, body, account, target) {
   progress(body, 'Asking the provider for a code…');
   let started;
   try {
-    started = await api.startDeviceSignin(p.name, account);
+    started = await api.startDeviceSignin(p.name, account, target);
   } catch (e) {
     outcomeInDialog(dialog, body, { error: e });
     return;
@@ -211,10 +233,19 @@ async function deviceFlow(p, dialog, body, account) {
   await_(started.id, (outcome) => outcomeInDialog(dialog, body, outcome));
 }
 
-async function clientCredentials(p, dialog, body, account) {
+async function clientCredentials(p, dialog, body, account, target) {
+  await direct(dialog, body, () => api.signinClientCredentials(p.name, account, target));
+}
+
+async function jwtBearer(p, dialog, body, account, target) {
+  await direct(dialog, body, () => api.signinJwtBearer(p.name, account, target));
+}
+
+// A grant with nobody to wait for: one request to the token endpoint.
+async function direct(dialog, body, ask) {
   progress(body, 'Asking the token endpoint…');
   try {
-    const signedIn = await api.signinClientCredentials(p.name, account);
+    const signedIn = await ask();
     report({ signed_in: signedIn });
     dialog.close();
   } catch (e) {

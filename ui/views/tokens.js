@@ -375,10 +375,15 @@ function signOutDialog(view, t) {
     status,
     el('div', { class: 'actions' }, cancel, ok),
   );
-  cancel.addEventListener('click', () => dialog.close());
+  let waiting = false;
+  cancel.addEventListener('click', () => {
+    // Once asked, Cancel stops waiting for the provider; the tokens are revoked already.
+    if (waiting) api.cancelSignOut();
+    else dialog.close();
+  });
   ok.addEventListener('click', async () => {
     ok.disabled = true;
-    cancel.disabled = true;
+    waiting = true;
     status.textContent = 'Signing out… (finish in the window that opens, if one does)';
     try {
       const o = await api.signOut(t.provider, t.account, forget.checked);
@@ -456,7 +461,7 @@ async function exchangeDialog(view, t) {
     error.textContent = '';
     try {
       const got = await api.exchangeToken(at.value, {
-        subject: `${t.provider}:${t.account}`,
+        subject: { provider: t.provider, account: t.account },
         audience: audience.value,
         resource: resource.value,
         scopes: scopes.value.split(' ').filter(Boolean),

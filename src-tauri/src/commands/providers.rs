@@ -173,6 +173,17 @@ pub fn apply_preset(id: String, params: BTreeMap<String, String>) -> CommandResu
     Ok(preset.fill(&params)?.to_form())
 }
 
+/// The form as a Google service-account key file fills it: its token endpoint, its email as
+/// the client id, private_key_jwt. Its key is read again from the file when the form is saved
+/// (the page never holds a private key).
+#[tauri::command]
+pub async fn service_account_form(path: String) -> CommandResult<ProviderForm> {
+    Ok(blocking(move || {
+        Ok(oauth_desk_core::oauth::service_account::read(std::path::Path::new(&path))?.to_form())
+    })
+    .await?)
+}
+
 /// The window's form and the types `ui/api.js` declares are written by hand; these hold them
 /// to the core's field list, so a field added there and not here fails `make check`.
 #[cfg(test)]

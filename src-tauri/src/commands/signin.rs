@@ -54,28 +54,36 @@ pub async fn start_signin<R: Runtime>(
     state: State<'_, AppState>,
     name: String,
     account: Option<String>,
+    target: Option<Target>,
 ) -> CommandResult<SigninStarted> {
-    in_background(&app, &state, name, account, |request, login, hand_over| {
-        code::sign_in(&login.vault, request, Catch::AlsoFace, &login.cancel, |a| {
-            let p = &request.provider;
-            let method = if p.sign_in_with == SignInWith::Browser && p.redirect_url.is_none() {
-                open_in_browser(&login.app, a.url)?;
-                SignInWith::Browser
-            } else {
-                let redirect = Url::parse(a.redirect_uri).map_err(invalid)?;
-                login.open_window(a.url, Some((redirect, a.catcher.clone())))?;
-                SignInWith::Window
-            };
-            // A custom redirect reaches only the login window: the browser cannot finish it.
-            login.register(a.url, p.redirect_url.is_none());
-            hand_over(SigninStarted {
-                id: login.id,
-                method,
-                url: a.url.to_owned(),
-            });
-            Ok(())
-        })
-    })
+    in_background(
+        &app,
+        &state,
+        name,
+        account,
+        target,
+        |request, login, hand_over| {
+            code::sign_in(&login.vault, request, Catch::AlsoFace, &login.cancel, |a| {
+                let p = &request.provider;
+                let method = if p.sign_in_with == SignInWith::Browser && p.redirect_url.is_none() {
+                    open_in_browser(&login.app, a.url)?;
+                    SignInWith::Browser
+                } else {
+                    let redirect = Url::parse(a.redirect_uri).map_err(invalid)?;
+                    login.open_window(a.url, Some((redirect, a.catcher.clone())))?;
+                    SignInWith::Window
+                };
+                // A custom redirect reaches only the login window: the browser cannot finish it.
+                login.register(a.url, p.redirect_url.is_none());
+                hand_over(SigninStarted {
+                    id: login.id,
+                    method,
+                    url: a.url.to_owned(),
+                });
+                Ok(())
+            })
+        },
+    )
     .await
 }
 
@@ -87,27 +95,35 @@ pub async fn start_device_signin<R: Runtime>(
     state: State<'_, AppState>,
     name: String,
     account: Option<String>,
+    target: Option<Target>,
 ) -> CommandResult<DeviceStarted> {
-    in_background(&app, &state, name, account, |request, login, hand_over| {
-        device::sign_in(&login.vault, request, &login.cancel, |flow| {
-            let page = flow
-                .verification_uri_complete
-                .clone()
-                .unwrap_or(flow.verification_uri.clone());
-            // A page that is no URL is still shown as text, with the code.
-            if Url::parse(&page).is_ok() {
-                login.open_window(&page, None)?;
-            }
-            login.register(&page, true);
-            hand_over(DeviceStarted {
-                id: login.id,
-                user_code: flow.user_code.clone(),
-                verification_uri: flow.verification_uri.clone(),
-                expires_in: flow.expires_in,
-            });
-            Ok(())
-        })
-    })
+    in_background(
+        &app,
+        &state,
+        name,
+        account,
+        target,
+        |request, login, hand_over| {
+            device::sign_in(&login.vault, request, &login.cancel, |flow| {
+                let page = flow
+                    .verification_uri_complete
+                    .clone()
+                    .unwrap_or(flow.verification_uri.clone());
+                // A page that is no URL is still shown as text, with the code.
+                if Url::parse(&page).is_ok() {
+                    login.open_window(&page, None)?;
+                }
+                login.register(&page, true);
+                hand_over(DeviceStarted {
+                    id: login.id,
+                    user_code: flow.user_code.clone(),
+                    verification_uri: flow.verification_uri.clone(),
+                    expires_in: flow.expires_in,
+                });
+                Ok(())
+            })
+        },
+    )
     .await
 }
 
@@ -118,12 +134,39 @@ pub async fn signin_client_credentials<R: Runtime>(
     state: State<'_, AppState>,
     name: String,
     account: Option<String>,
+    target: Option<Target>,
 ) -> CommandResult<SignedIn> {
-    let request = request(&state, name, account).await?;
+    let request = request(&state, name, account, target).await?;
     let vault = state.vault.clone();
     let signed = blocking(move || signin::client_credentials(&vault, &request)).await?;
     let _ = app.emit("tokens-changed", ());
     Ok(signed)
+}
+
+/// The JWT bearer grant (RFC 7523 §2.1) for the client itself: a service account's token,
+/// its assertion signed with the provider's client key.
+#[tauri::command]
+pub async fn signin_jwt_bearer<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    account: Option<String>,
+    target: Option<Target>,
+) -> CommandResult<SignedIn> {
+    let request = request(&state, name, account, target).await?;
+    let vault = state.vault.clone();
+    let signed = blocking(move || signin::jwt_bearer(&vault, &request, None)).await?;
+    let _ = app.emit("tokens-changed", ());
+    Ok(signed)
+}
+
+/// What one sign-in asks tokens for, instead of the provider's own (RFC 8707 resources, an
+/// audience); empty values are not given.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Target {
+    resources: Vec<String>,
+    audience: Option<String>,
 }
 
 /// Moves a sign-in from the login window to the system browser (same loopback redirect).
@@ -182,6 +225,8 @@ pub async fn sign_out<R: Runtime>(
         moved_to_browser: Arc::default(),
     };
     let id = login.id;
+    // The dialog's Cancel (`cancel_sign_out`) stops the wait for the provider's return.
+    *state.sign_out_cancel.lock().unwrap() = Some(login.cancel.clone());
     let outcome = blocking(move || {
         signout::sign_out(
             &login.vault,
@@ -189,6 +234,11 @@ pub async fn sign_out<R: Runtime>(
             Some(&account),
             forget,
             &login.cancel,
+            if in_browser {
+                signout::ShownIn::Elsewhere
+            } else {
+                signout::ShownIn::LoginWindow
+            },
             |url| {
                 if in_browser {
                     open_in_browser(&login.app, url)
@@ -204,6 +254,19 @@ pub async fn sign_out<R: Runtime>(
     Ok(outcome?)
 }
 
+/// Stops waiting for the provider to end its session (the tokens are revoked already).
+#[tauri::command]
+pub async fn cancel_sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<()> {
+    if let Some(cancel) = state.sign_out_cancel.lock().unwrap().take() {
+        cancel.cancel();
+    }
+    let _ = app.emit("tokens-changed", ());
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn cancel_signin<R: Runtime>(
     app: AppHandle<R>,
@@ -217,15 +280,31 @@ pub async fn cancel_signin<R: Runtime>(
     Ok(())
 }
 
-async fn request(state: &AppState, name: String, account: Option<String>) -> Result<Request> {
+async fn request(
+    state: &AppState,
+    name: String,
+    account: Option<String>,
+    target: Option<Target>,
+) -> Result<Request> {
     let provider = state
         .with_vault(move |v| table::get(v.conn(), &name))
         .await?;
-    Ok(Request {
+    let Target {
+        resources,
+        audience,
+    } = target.unwrap_or_default();
+    Request {
         provider,
         scopes: Vec::new(),
         account,
-    })
+    }
+    .for_target(
+        resources
+            .into_iter()
+            .filter(|r| !r.trim().is_empty())
+            .collect(),
+        audience.filter(|a| !a.trim().is_empty()),
+    )
 }
 
 /// Runs a sign-in of provider `name` in the background: the command answers with what it
@@ -235,9 +314,10 @@ async fn in_background<R: Runtime, T: Send + 'static>(
     state: &AppState,
     name: String,
     account: Option<String>,
+    target: Option<Target>,
     sign_in: impl FnOnce(&Request, &Login<R>, &dyn Fn(T)) -> Result<SignedIn> + Send + 'static,
 ) -> CommandResult<T> {
-    let request = request(state, name, account).await?;
+    let request = request(state, name, account, target).await?;
     let login = Login {
         app: app.clone(),
         vault: state.vault.clone(),

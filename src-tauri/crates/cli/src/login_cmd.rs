@@ -49,7 +49,8 @@ pub fn sign_out(
 ) -> Result<()> {
     let vault = SharedVault::new(unlock::open(global, Create::Never)?);
     let never = Cancel::default();
-    let out = signin::signout::sign_out(&vault, name, account, forget, &never, |url| {
+    let shown = signin::signout::ShownIn::Elsewhere;
+    let out = signin::signout::sign_out(&vault, name, account, forget, &never, shown, |url| {
         if no_browser {
             println!("{url}");
             let _ = std::io::stdout().flush();

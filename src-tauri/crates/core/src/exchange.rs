@@ -48,6 +48,27 @@ impl Party {
     }
 }
 
+/// A party as a face gives it: `PROVIDER[:ACCOUNT]` text (the CLI's, the API's), or the two
+/// apart (the window's, where an account label may hold a colon).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PartyText {
+    Text(String),
+    Parts {
+        provider: String,
+        account: Option<String>,
+    },
+}
+
+impl PartyText {
+    pub fn party(self) -> Party {
+        match self {
+            PartyText::Text(t) => Party::parse(&t),
+            PartyText::Parts { provider, account } => Party { provider, account },
+        }
+    }
+}
+
 /// What to ask for.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -65,8 +86,8 @@ pub struct Request {
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Asked {
-    pub subject: String,
-    pub actor: Option<String>,
+    pub subject: PartyText,
+    pub actor: Option<PartyText>,
     pub audience: Option<String>,
     pub resource: Option<String>,
     #[serde(default)]
@@ -79,8 +100,11 @@ impl Asked {
     /// Exchanges as asked, at provider `name`.
     pub fn exchange(self, vault: &Vault, name: &str, http: &Http, now: i64) -> Result<Exchanged> {
         let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let subject = Party::parse(&self.subject);
-        let actor = given(self.actor).map(|a| Party::parse(&a));
+        let subject = self.subject.party();
+        let actor = self
+            .actor
+            .map(PartyText::party)
+            .filter(|a| !a.provider.is_empty());
         let request = Request {
             audience: given(self.audience),
             resource: given(self.resource),
@@ -126,6 +150,9 @@ pub fn again(vault: &Vault, provider: &str, account: &str, http: &Http, now: i64
     let Some(o) = exchanged::get(vault.conn(), provider, account)? else {
         return Ok(false);
     };
+    // A party may itself be an exchanged account that expired: a chain, bounded here (a
+    // cycle cannot be stored, see `exchange_as`, but a chain is not followed for ever).
+    let _depth = Depth::enter()?;
     let party = |(provider, account): (String, String)| Party {
         provider,
         account: Some(account),
@@ -149,6 +176,37 @@ pub fn again(vault: &Vault, provider: &str, account: &str, http: &Http, now: i64
         now,
     )?;
     Ok(true)
+}
+
+thread_local! {
+    static DEPTH: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+/// How deep re-exchanges nest on this thread, while one is under way.
+struct Depth;
+
+impl Depth {
+    const MAX: u8 = 4;
+
+    fn enter() -> Result<Depth> {
+        DEPTH.with(|d| {
+            if d.get() >= Self::MAX {
+                return Err(Error::InvalidInput(
+                    "the exchanged accounts depend on each other too deeply to exchange again; \
+                     exchange the account anew"
+                        .into(),
+                ));
+            }
+            d.set(d.get() + 1);
+            Ok(Depth)
+        })
+    }
+}
+
+impl Drop for Depth {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -205,20 +263,34 @@ fn exchange_as(
     )
     .map(str::to_owned)
     .ok_or_else(|| Error::field("token_url", "is needed to exchange a token at the provider"))?;
-    // A label of the person's choosing must not replace a signed-in account's tokens.
-    if let Some(label) = req.account.as_ref().filter(|_| into == Into::New) {
-        if tokens::get(vault.conn(), name, label).is_ok() {
-            return Err(Error::InvalidFields(vec![
-                crate::error::FieldError::conflict(
-                    "account",
-                    format!(
-                        "{} already has an account {}: choose another label",
-                        shown(name),
-                        shown(label)
-                    ),
+    // The result never replaces a signed-in account's tokens (an exchanged account may be
+    // exchanged anew), and never is one of its own parties: that would exchange itself.
+    let party_is_target =
+        |t: &crate::refresh::Fresh, party: &Party| party.provider == name && t.account == account;
+    if party_is_target(&subject_token, subject)
+        || actor
+            .zip(actor_token.as_ref())
+            .is_some_and(|(a, t)| party_is_target(t, a))
+    {
+        return Err(Error::field(
+            "account",
+            "is the account whose token goes into the exchange: choose another label",
+        ));
+    }
+    if into == Into::New
+        && tokens::get(vault.conn(), name, &account).is_ok()
+        && exchanged::get(vault.conn(), name, &account)?.is_none()
+    {
+        return Err(Error::InvalidFields(vec![
+            crate::error::FieldError::conflict(
+                "account",
+                format!(
+                    "{} already has an account {}: choose another label",
+                    shown(name),
+                    shown(&account)
                 ),
-            ]));
-        }
+            ),
+        ]));
     }
     let scope = req.scopes.join(" ");
     let mut pairs: Vec<(&str, &str)> = vec![
@@ -257,6 +329,25 @@ fn exchange_as(
     let record = answer(name, doc.as_ref(), body, &account, now)?;
     let _lock = crate::refresh::RefreshLock::acquire(vault.path())?;
     let tx = vault.conn().unchecked_transaction()?;
+    // Read again under the lock: a provider moved meanwhile (which signs its accounts out),
+    // or an account signed out or revoked meanwhile, does not get the result.
+    let now_p = ptable::get(&tx, name)?;
+    let same_endpoint = now_p.token_url == p.token_url
+        && now_p.mtls_token_url == p.mtls_token_url
+        && now_p.client_auth == p.client_auth;
+    let still_wanted = match into {
+        Into::New => true,
+        Into::Again => {
+            tokens::get(&tx, name, &account).is_ok_and(|t| t.status == tokens::TokenStatus::Active)
+                && exchanged::get(&tx, name, &account)?.is_some()
+        }
+    };
+    if !same_endpoint || !still_wanted {
+        return Err(Error::InvalidInput(format!(
+            "{} changed while the token was exchanged; nothing was stored",
+            shown(name)
+        )));
+    }
     let id = ptable::view(&tx, name)?.id;
     tokens::upsert(&tx, id, &record, now)?;
     // Where it came from, to exchange it again when it expires: the parties as resolved.

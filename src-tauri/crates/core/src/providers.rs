@@ -225,7 +225,14 @@ pub fn discover_again(vault: &SharedVault, http: &Http, name: &str, now: i64) ->
                 ));
             }
             let mut input = ProviderInput::from_record(old);
-            metadata.fill(&mut input, Fill::Overwrite);
+            // Never discovered before (added by hand, or before OAuth Desk kept what discovery
+            // gave): which endpoints were set by hand is not known, so only empty ones fill.
+            let how = if old.discovered.is_empty() {
+                Fill::OnlyEmpty
+            } else {
+                Fill::Overwrite
+            };
+            metadata.fill(&mut input, how);
             let unresolved = metadata.unresolved(&input);
             if unresolved.is_empty() {
                 Ok(input)

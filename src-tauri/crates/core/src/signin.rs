@@ -48,7 +48,10 @@ impl Request {
         if !resources.is_empty() {
             self.provider.config.resources = resources;
         }
-        if let Some(a) = audience {
+        if let Some(a) = audience
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+        {
             check::plain_text(&a).map_err(|e| Error::field("audience", e))?;
             self.provider.config.audience = Some(a);
         }

@@ -718,8 +718,9 @@ impl Validator {
         Some(audience.to_owned())
     }
 
-    /// Endpoint fields and the URLs discovery gave them; anything else is dropped, as the
-    /// record only uses it to tell a discovered endpoint from one set by hand.
+    /// Endpoint fields and the URLs discovery gave them (only used to tell a discovered
+    /// endpoint from one set by hand, never as an address); another key is refused, an
+    /// empty value skipped.
     fn discovered(
         &mut self,
         field: &'static str,
@@ -730,10 +731,14 @@ impl Validator {
         for (k, v) in self.pairs(field, raw) {
             if !endpoints.iter().any(|(_, f)| *f == k) {
                 self.error(field, format!("{} is not an endpoint field", shown(&k)));
-            } else if let Err(e) = check::endpoint(&v) {
-                self.error(field, format!("{k}: {e}"));
             } else {
-                map.insert(k, v);
+                match check::endpoint(&v) {
+                    Ok(Some(url)) => {
+                        map.insert(k, url);
+                    }
+                    Ok(None) => {}
+                    Err(e) => self.error(field, format!("{k}: {e}")),
+                }
             }
         }
         map

@@ -50,6 +50,19 @@ pub fn input_from(json: &[u8]) -> Result<ProviderInput> {
     })
 }
 
+/// The provider the key file at `path` describes (read bounded; the path is not kept).
+pub fn read(path: &std::path::Path) -> Result<ProviderInput> {
+    let bytes =
+        crate::local_file::read_bounded(path, MAX_KEY_FILE, "the service-account key file")?;
+    input_from(bytes.expose())
+}
+
+/// The private key of `bytes`, if they are a service-account key file: a key file a person
+/// names for the client key may be one (the window's form).
+pub(crate) fn private_key_of(bytes: &[u8]) -> Option<Secret<String>> {
+    input_from(bytes).ok()?.client_key?.import
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,7 +96,13 @@ impl KeyInput {
             (None, None, Some(path), None) => {
                 let bytes =
                     crate::local_file::read_bounded(path, MAX_IMPORT_BYTES, "the key file")?;
-                SigningKey::import_bytes(bytes.expose(), self.alg, accepted)
+                // A Google service-account key file holds its key as PEM (RS256).
+                match super::service_account::private_key_of(bytes.expose()) {
+                    Some(pem) => {
+                        SigningKey::import(pem.expose(), self.alg.or(Some(Alg::RS256)), accepted)
+                    }
+                    None => SigningKey::import_bytes(bytes.expose(), self.alg, accepted),
+                }
             }
             (None, None, None, Some(der)) => {
                 SigningKey::import_bytes(der.expose(), self.alg, accepted)

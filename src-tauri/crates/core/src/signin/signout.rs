@@ -31,6 +31,15 @@ pub struct SignedOut {
     pub forgotten: bool,
 }
 
+/// Where the end-session URL is shown: the in-app login window, or somewhere else (the system
+/// browser, a terminal), where it must not carry the ID token: a browser's argv and history
+/// keep it. Without it, the client id names the client (RP-Initiated Logout 1.0 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownIn {
+    LoginWindow,
+    Elsewhere,
+}
+
 /// Signs `provider`/`account` out. `open` gets the end-session URL to show the person, when
 /// the provider has an end-session endpoint; the wait for their return ends with `cancel` or
 /// the sign-in's time limit.
@@ -40,6 +49,7 @@ pub fn sign_out(
     account: Option<&str>,
     forget: bool,
     cancel: &super::Cancel,
+    shown_in: ShownIn,
     open: impl FnOnce(&str) -> Result<()>,
 ) -> Result<SignedOut> {
     let http = Http::new()?;
@@ -68,7 +78,10 @@ pub fn sign_out(
             .map_err(|e| Error::field("end_session_url", e.to_string()))?;
         {
             let mut q = url.query_pairs_mut();
-            if let Some(hint) = &id_token {
+            if let Some(hint) = id_token
+                .as_ref()
+                .filter(|_| shown_in == ShownIn::LoginWindow)
+            {
                 q.append_pair("id_token_hint", hint.expose());
             }
             q.append_pair("client_id", &p.client_id)

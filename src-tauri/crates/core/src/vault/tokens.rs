@@ -77,12 +77,17 @@ pub struct TokenSummary {
 /// Stores the token of `record.account` at provider `provider_id`, replacing the one it had.
 pub fn upsert(conn: &Connection, provider_id: i64, t: &TokenRecord, now: i64) -> Result<()> {
     let expose = |s: &Option<Secret<String>>| s.as_ref().map(|s| s.expose().clone());
-    // A new grant: tokens narrowed from the one it replaces go with it.
-    conn.execute(
-        "DELETE FROM narrowed_tokens WHERE token_id =
-             (SELECT id FROM tokens WHERE provider_id = ?1 AND account = ?2)",
-        params![provider_id, t.account],
-    )?;
+    // A new grant: tokens narrowed from the one it replaces go with it, and so does how it
+    // was exchanged (an exchange records its origin again after this).
+    for table in ["narrowed_tokens", "exchanged"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE token_id =
+                     (SELECT id FROM tokens WHERE provider_id = ?1 AND account = ?2)"
+            ),
+            params![provider_id, t.account],
+        )?;
+    }
     conn.execute(
         "INSERT INTO tokens (provider_id, account, subject, access_token, token_type, refresh_token,
              id_token, scopes, expires_at, obtained_at, status)
@@ -260,11 +265,16 @@ pub fn mark(
 
 /// Forgets the token's secrets; the row stays, saying "revoked".
 pub fn wipe(conn: &Connection, provider: &str, account: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM narrowed_tokens WHERE token_id = (SELECT t.id FROM tokens t
-             JOIN providers p ON p.id = t.provider_id WHERE p.name = ?1 AND t.account = ?2)",
-        params![provider, account],
-    )?;
+    // Revoked: nothing narrowed from it stays, and it is not exchanged again by itself.
+    for table in ["narrowed_tokens", "exchanged"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE token_id = (SELECT t.id FROM tokens t
+                     JOIN providers p ON p.id = t.provider_id WHERE p.name = ?1 AND t.account = ?2)"
+            ),
+            params![provider, account],
+        )?;
+    }
     conn.execute(
         "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
              dpop_key = NULL, dpop_key_alg = NULL, status = 'revoked', last_error = NULL
@@ -290,11 +300,15 @@ pub fn forget(conn: &Connection, provider: &str, account: &str) -> Result<()> {
 /// provider whose endpoints moved to another host: no stored token may follow them there, and
 /// revocation or a refresh would send it whatever the status says.
 pub fn sign_out_all(conn: &Connection, provider_id: i64, reason: &str) -> Result<i64> {
-    conn.execute(
-        "DELETE FROM narrowed_tokens
-         WHERE token_id IN (SELECT id FROM tokens WHERE provider_id = ?1)",
-        params![provider_id],
-    )?;
+    // Nor is an exchanged account exchanged again at the moved endpoint.
+    for table in ["narrowed_tokens", "exchanged"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE token_id IN (SELECT id FROM tokens WHERE provider_id = ?1)"
+            ),
+            params![provider_id],
+        )?;
+    }
     let n = conn.execute(
         "UPDATE tokens SET access_token = NULL, refresh_token = NULL, id_token = NULL,
              dpop_key = NULL, dpop_key_alg = NULL, status = 'needs_signin', last_error = ?2
