@@ -105,12 +105,10 @@ async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
     assert!(!alive, "revoked at the provider");
 
     // Exchange bob's token at the provider for one of its own, stored as an account.
-    app.row_action(
-        "Test IdP",
-        "bob@example.test",
-        "Exchange for another token…",
-    )
-    .await;
+    // From Details, as from the row's menu.
+    app.row_action("Test IdP", "bob@example.test", "Details")
+        .await;
+    app.click("Exchange for another token…").await;
     app.type_into("Audience", "orders-api").await;
     app.type_into("Store as account", "bob for orders").await;
     app.screenshot("exchange-dialog").await;

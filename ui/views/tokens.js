@@ -555,7 +555,14 @@ async function detailsDialog(t) {
     ),
   );
   const close = el('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Close');
-  dialog.append(el('h2', { id: 'details-title' }, who), body, el('div', { class: 'actions' }, close));
+  // Trading this token for another (RFC 8693) starts here too, as from the row's menu.
+  const exchange = el('button', { type: 'button', class: 'secondary' }, 'Exchange for another token…');
+  exchange.disabled = t.status === 'revoked';
+  exchange.addEventListener('click', () => {
+    dialog.close();
+    exchangeDialog(/** @type {HTMLElement} */ (document.getElementById('view')), t);
+  });
+  dialog.append(el('h2', { id: 'details-title' }, who), body, el('div', { class: 'actions' }, exchange, close));
   dialog.addEventListener('close', () => dialog.remove());
   document.body.append(dialog);
   dialog.showModal();
