@@ -55,7 +55,7 @@ print(json.dumps({"bundle": {
         "deb": {"files": files("/usr/share/zsh/vendor-completions")},
         "rpm": {
             "files": files("/usr/share/zsh/site-functions"),
-            "depends": ["webkit2gtk4.1", "gtk3", "openssl-libs"],
+            "depends": ["webkit2gtk4.1", "gtk3", "openssl-libs", "libayatana-appindicator-gtk3"],
             "desktopTemplate": "packaging/oauth-desk.desktop",
             "compression": {"type": "xz", "level": 9},
         },

@@ -18,12 +18,16 @@ die() { printf '\033[1;31msetup:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Build: WebKitGTK for the window, OpenSSL for SQLCipher's crypto.
 packages=(libwebkit2gtk-4.1-dev libssl-dev build-essential pkg-config file fonts-dejavu-core)
+# The tray icon (loaded when the app starts; without it, closing the window quits).
+packages+=(libayatana-appindicator3-1)
 # Running without a display needs a virtual one.
 packages+=(xvfb xauth)
 if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
     # shows an "Unlock Login Keyring" dialog on the test screen.
     packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
+    # A notification service the desktop tests watch (org.freedesktop.Notifications).
+    packages+=(dunst)
     # A venv for schemathesis (the OpenAPI test); Debian splits venv out of python3.
     packages+=(python3-venv)
     # The real clients the integration tests drive (git's credential helpers, kubectl's exec

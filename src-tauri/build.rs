@@ -5,6 +5,8 @@ fn main() {
         tauri_build::AppManifest::new().commands(&[
             "vault_status",
             "unlock_vault",
+            "lock_vault",
+            "note_activity",
             "list_providers",
             "provider_form",
             "check_provider",

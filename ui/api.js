@@ -57,7 +57,7 @@ const { invoke } = window.__TAURI__.core;
  */
 /**
  * @typedef {{ state: 'open', status: VaultStatus }
- *   | { state: 'locked', path: string, exists: boolean, code: string, message: string }} VaultView
+ *   | { state: 'locked', path: string, exists: boolean, code: string, message: string, keyring: boolean }} VaultView
  */
 /** @typedef {{ id: number, at: number, action: string, provider: string | null, account: string | null, detail: string | null }} ActivityEntry */
 /** @typedef {{ running: boolean, port: number | null }} ApiStatus */
@@ -95,6 +95,10 @@ async function call(command, args) {
 export const vaultStatus = () => call('vault_status');
 /** @type {(passphrase: string) => Promise<VaultView>} */
 export const unlockVault = (passphrase) => call('unlock_vault', { passphrase });
+/** Locks the vault: its key leaves memory until it is unlocked again. @type {() => Promise<VaultView>} */
+export const lockVault = () => call('lock_vault');
+/** The person used the window: the auto-lock counts from now. */
+export const noteActivity = () => call('note_activity');
 /** @type {() => Promise<ProviderView[]>} */
 export const listProviders = () => call('list_providers');
 export const listTokens = () => call('list_tokens');

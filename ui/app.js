@@ -5,7 +5,7 @@ import * as providers from './views/providers.js';
 import * as tokens from './views/tokens.js';
 import * as activity from './views/activity.js';
 import * as settings from './views/settings.js';
-import './views/signin.js';
+import { openSignin } from './views/signin.js';
 
 const views = { providers, tokens, activity, settings };
 const order = ['providers', 'tokens', 'activity', 'settings'];
@@ -43,6 +43,7 @@ function showVault(v) {
   const mode = byId('vault-mode');
   const path = byId('vault-path');
   mode.classList.remove('locked', 'error');
+  byId('lock-vault').hidden = v.state !== 'open';
   if (v.state === 'open') {
     mode.textContent = v.status.key_mode === 'keyring' ? 'Vault: OS keyring' : 'Vault: passphrase';
     path.textContent = v.status.path;
@@ -78,12 +79,21 @@ function askPassphrase(v) {
   const dialog = /** @type {HTMLDialogElement} */ (byId('unlock-dialog'));
   const form = /** @type {HTMLFormElement} */ (byId('unlock-form'));
   const creating = !v.exists;
-  byId('unlock-title').textContent = creating ? 'Protect your new vault' : 'Unlock the vault';
+  // Locked by hand or when idle: a keyring vault opens again with a click.
+  const keyring = v.code === 'locked' && v.keyring;
+  byId('unlock-title').textContent = creating
+    ? 'Protect your new vault'
+    : v.code === 'locked'
+      ? 'OAuth Desk is locked'
+      : 'Unlock the vault';
   byId('unlock-reason').textContent = creating
     ? 'No OS keyring is available to hold the vault key, so choose a passphrase of at least 8 characters. It cannot be recovered if lost.'
-    : v.code === 'key_missing'
-      ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
-      : 'No OS keyring is available. Type the vault passphrase.';
+    : v.code === 'locked'
+      ? `${lockedBecause}${keyring ? 'Unlock to go on.' : 'Type the vault passphrase to go on.'} Scripts asking the token agent are told it is locked meanwhile.`
+      : v.code === 'key_missing'
+        ? 'The OS keyring has no key for this vault. If it is protected by a passphrase, type it.'
+        : 'No OS keyring is available. Type the vault passphrase.';
+  byId('unlock-passphrase-row').hidden = keyring;
   byId('unlock-confirm-row').hidden = !creating;
   byId('unlock-submit').textContent = creating ? 'Create vault' : 'Unlock';
   const error = byId('unlock-error');
@@ -92,8 +102,8 @@ function askPassphrase(v) {
     ev.preventDefault();
     const data = new FormData(form);
     // Both fields are text inputs: FormData gives strings for them, never files.
-    const pass = /** @type {string} */ (data.get('passphrase'));
-    if (!pass) {
+    const pass = keyring ? '' : /** @type {string} */ (data.get('passphrase'));
+    if (!pass && !keyring) {
       error.textContent = 'Type a passphrase.';
       return;
     }
@@ -122,6 +132,43 @@ function askPassphrase(v) {
   // The vault is needed for everything: the dialog stays until it is unlocked.
   dialog.addEventListener('cancel', (ev) => ev.preventDefault());
   dialog.showModal();
+  if (!keyring) byId('unlock-passphrase').focus();
+}
+
+let lockedBecause = '';
+
+// Locked by hand or after idle minutes: the views go, the unlock dialog comes.
+api.onEvent('vault-locked', (/** @type {{ why: string }} */ locked) => {
+  unlocked = false;
+  lockedBecause = locked.why === 'idle' ? 'Locked after a while without use. ' : 'Locked. ';
+  for (const d of /** @type {NodeListOf<HTMLDialogElement>} */ (document.querySelectorAll('dialog[open]'))) d.close();
+  byId('view').replaceChildren();
+  openVault();
+});
+
+byId('lock-vault').addEventListener('click', () => api.lockVault());
+
+// A notification's "Sign in": the window is up already; the provider's sign-in opens.
+api.onEvent('open-signin', async (/** @type {{ provider: string }} */ asked) => {
+  if (!unlocked) return;
+  const p = (await api.listProviders()).find((x) => x.name === asked.provider);
+  if (p) openSignin(p);
+});
+
+// Use of the window holds the auto-lock off; told at most every 15 seconds.
+let told = 0;
+for (const kind of ['keydown', 'pointerdown', 'wheel']) {
+  document.addEventListener(
+    kind,
+    () => {
+      const now = Date.now();
+      if (unlocked && now - told > 15000) {
+        told = now;
+        api.noteActivity();
+      }
+    },
+    { passive: true, capture: true },
+  );
 }
 
 document.addEventListener('click', (ev) => {
@@ -130,6 +177,10 @@ document.addEventListener('click', (ev) => {
 });
 
 document.addEventListener('keydown', (ev) => {
+  if (ev.ctrlKey && !ev.altKey && !ev.metaKey && ev.key === 'l' && unlocked) {
+    ev.preventDefault();
+    api.lockVault();
+  }
   if (ev.altKey && !ev.ctrlKey && !ev.metaKey && /^[1-4]$/.test(ev.key)) {
     ev.preventDefault();
     show(order[Number(ev.key) - 1]);

@@ -1,12 +1,16 @@
 //! The OAuth Desk window: Tauri setup, the app's state and its commands. Everything that
 //! matters lives in `oauth-desk-core`; this crate only connects it to the window.
 
+mod autolock;
 mod commands;
 mod error;
 mod login_window;
+mod notices;
 mod refresher;
 mod single_instance;
 mod state;
+mod tray;
+mod watch;
 
 use tauri::{Manager, Runtime};
 
@@ -35,21 +39,19 @@ pub fn builder<R: Runtime>(
         .setup(move |app| {
             app.manage(AppState::from_env()?);
             refresher::start(app.handle().clone());
+            autolock::start(app.handle().clone());
+            tray::install(app.handle());
             if let Some(listener) = single {
                 let handle = app.handle().clone();
-                single_instance::serve(listener, move || {
-                    if let Some(w) = handle.get_webview_window("main") {
-                        let _ = w.unminimize();
-                        let _ = w.show();
-                        let _ = w.set_focus();
-                    }
-                });
+                single_instance::serve(listener, move || tray::show_window(&handle));
             }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::vault::vault_status,
             commands::vault::unlock_vault,
+            commands::vault::lock_vault,
+            commands::vault::note_activity,
             commands::providers::list_providers,
             commands::providers::provider_form,
             commands::providers::check_provider,

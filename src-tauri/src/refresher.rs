@@ -1,7 +1,8 @@
 //! Background refresh while the app runs: every 30 s, tokens that expire within the window
-//! (5 minutes unless Settings say otherwise) are refreshed ahead of time, one by one, through the same lock as every other
-//! refresh. Failures land in the table (status, last error) and the activity log; the window
-//! never waits for any of it.
+//! (5 minutes unless Settings say otherwise) are refreshed ahead of time, one by one, through
+//! the same lock as every other refresh. Failures land in the table (status, last error) and
+//! the activity log; the window never waits for any of it. An account that comes to need a
+//! sign-in, or whose refresh failed three times in a row, is told as a notification (`watch`).
 
 use std::time::Duration;
 
@@ -13,11 +14,21 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::state::AppState;
 
-const EVERY: Duration = Duration::from_secs(30);
+/// How often due tokens are looked for; a test may shorten it (OAUTH_DESK_REFRESH_EVERY_SECS).
+fn every() -> Duration {
+    let secs = std::env::var("OAUTH_DESK_REFRESH_EVERY_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
 
 pub fn start<R: Runtime>(app: AppHandle<R>) {
+    let every = every();
+    let mut watch = crate::watch::Watch::default();
     std::thread::spawn(move || loop {
-        std::thread::sleep(EVERY);
+        std::thread::sleep(every);
         let Some(state) = app.try_state::<AppState>() else {
             continue;
         };
@@ -37,11 +48,19 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
         let mut changed = false;
         for (provider, account) in due {
             // The lock is taken per token, so the window's own commands get their turn.
-            let refreshed = state.vault.with(|v| {
-                let _ = refresh::refresh(v, &provider, Some(&account), &Http::new, &time::now);
-                Ok(())
+            let outcome = state.vault.with(|v| {
+                Ok(refresh::refresh(
+                    v,
+                    &provider,
+                    Some(&account),
+                    &Http::new,
+                    &time::now,
+                ))
             });
-            changed |= refreshed.is_ok();
+            if let Ok(outcome) = outcome {
+                changed = true;
+                watch.saw(&app, &provider, &account, outcome.as_ref().err());
+            }
         }
         if changed {
             let _ = app.emit("tokens-changed", ());

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use oauth_desk_core::signin::Cancel;
-use oauth_desk_core::vault::{self, SharedVault, Vault};
+use oauth_desk_core::vault::{self, KeyMode, SharedVault, Vault};
 use oauth_desk_core::{Error, Result};
 
 pub struct AppState {
@@ -20,6 +20,16 @@ pub struct AppState {
     pub sign_out_cancel: Mutex<Option<Cancel>>,
     /// The local REST API, when Settings started it.
     pub api: Mutex<Option<crate::commands::api::RunningApi>>,
+    /// When the person last used the window (Unix seconds): the auto-lock counts from it.
+    pub last_active: AtomicI64,
+    /// Lock a passphrase vault after this many idle seconds (0: never), from Settings.
+    pub auto_lock_secs: AtomicI64,
+    /// Closing the window leaves the app in the tray (Settings), where there is one.
+    pub keep_in_tray: AtomicBool,
+    /// The vault was locked (by hand, or when idle): the window asks before opening it again,
+    /// even where the keyring could open it; and whether the keyring can.
+    pub locked: AtomicBool,
+    pub locked_keyring: AtomicBool,
 }
 
 pub struct Signin {
@@ -44,8 +54,43 @@ impl AppState {
             signins: Mutex::new(HashMap::new()),
             next_signin: AtomicU64::new(1),
             sign_out_cancel: Mutex::new(None),
+            last_active: AtomicI64::new(oauth_desk_core::time::now()),
+            auto_lock_secs: AtomicI64::new(15 * 60),
+            keep_in_tray: AtomicBool::new(true),
+            locked: AtomicBool::new(false),
+            locked_keyring: AtomicBool::new(false),
             api: Mutex::new(None),
         })
+    }
+
+    /// Drops the open vault (its key with it) until it is unlocked again; false when it was
+    /// not open. The agent and the REST API answer "locked" meanwhile.
+    pub fn lock(&self) -> bool {
+        let Some(vault) = self.vault.lock().take() else {
+            return false;
+        };
+        self.locked_keyring
+            .store(vault.key_mode() == KeyMode::Keyring, Ordering::SeqCst);
+        self.locked.store(true, Ordering::SeqCst);
+        drop(vault);
+        true
+    }
+
+    /// What Settings say about locking and the tray, as the background threads read them; a
+    /// test may shorten the auto-lock with OAUTH_DESK_AUTO_LOCK_SECS.
+    pub fn apply_settings(&self, s: &vault::settings::Settings) {
+        let secs = std::env::var("OAUTH_DESK_AUTO_LOCK_SECS")
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(s.auto_lock_minutes * 60);
+        self.auto_lock_secs.store(secs.max(0), Ordering::SeqCst);
+        self.keep_in_tray.store(s.keep_in_tray, Ordering::SeqCst);
+    }
+
+    /// The person used the window: the auto-lock starts counting again.
+    pub fn touch(&self) {
+        self.last_active
+            .store(oauth_desk_core::time::now(), Ordering::SeqCst);
     }
 
     pub fn next_signin_id(&self) -> u64 {

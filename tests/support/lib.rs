@@ -10,6 +10,7 @@ pub mod cli;
 pub mod desktop;
 pub mod idp;
 pub mod jwt;
+pub mod notices;
 pub mod other_user;
 pub mod pki;
 pub mod proxy;

@@ -231,7 +231,8 @@ async fn a_private_key_jwt_provider_is_set_up_in_the_form_and_its_token_is_bound
     app.button("Tokens").await.click().await.unwrap();
     app.text("DPoP-bound").await;
     app.screenshot("keys-token-table-bound").await;
-    app.click("Details").await;
+    app.row_action("Keyed", "dana@example.test", "Details")
+        .await;
     app.text("Bound to").await;
     app.screenshot("keys-token-details-bound").await;
     app.close().await;

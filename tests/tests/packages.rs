@@ -60,7 +60,12 @@ fn the_deb_holds_everything_and_depends_on_what_it_links() {
     holds_everything(root.path(), "usr/share/zsh/vendor-completions");
 
     let depends = deb_field(&deb, "Depends");
-    for dep in ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libssl3"] {
+    for dep in [
+        "libwebkit2gtk-4.1-0",
+        "libgtk-3-0",
+        "libssl3",
+        "libayatana-appindicator3-1",
+    ] {
         assert!(depends.contains(dep), "Depends names {dep}: {depends}");
     }
     let description = deb_field(&deb, "Description");
@@ -91,7 +96,12 @@ fn the_rpm_holds_the_same_and_requires_fedoras_names() {
         env!("CARGO_PKG_VERSION")
     );
     let requires = rpm_tag(&rpm, &["--requires"]);
-    for dep in ["webkit2gtk4.1", "gtk3", "openssl-libs"] {
+    for dep in [
+        "webkit2gtk4.1",
+        "gtk3",
+        "openssl-libs",
+        "libayatana-appindicator-gtk3",
+    ] {
         assert!(
             requires.lines().any(|l| l.trim() == dep),
             "Requires names {dep}: {requires}"

@@ -169,6 +169,20 @@ function preferencesForm(settings) {
     max: '3600',
     value: String(settings.clipboard_clear_secs),
   });
+  const autoLock = el('input', {
+    id: 'auto-lock',
+    type: 'number',
+    min: '0',
+    max: '1440',
+    value: String(settings.auto_lock_minutes),
+  });
+  const tray = el(
+    'select',
+    { id: 'keep-in-tray' },
+    el('option', { value: 'true' }, 'Keep running in the tray'),
+    el('option', { value: 'false' }, 'Quit'),
+  );
+  tray.value = String(settings.keep_in_tray);
   const mode = el(
     'select',
     { id: 'proxy-mode' },
@@ -235,6 +249,20 @@ function preferencesForm(settings) {
       alert: true,
     }),
     field({
+      label: 'Lock a passphrase vault after this many idle minutes',
+      control: autoLock,
+      hint: 'Without use of the window; the key is then dropped from memory until the passphrase is typed again. 0 turns this off.',
+      name: 'auto_lock_minutes',
+      alert: true,
+    }),
+    field({
+      label: 'When the window is closed',
+      control: tray,
+      hint: 'In the tray, the token agent, the background refresh and a running REST API go on.',
+      name: 'keep_in_tray',
+      alert: true,
+    }),
+    field({
       label: 'HTTP proxy for provider calls',
       control: mode,
       hint: 'Addresses on this machine (127.0.0.1, localhost) never go through a proxy.',
@@ -261,6 +289,8 @@ function preferencesForm(settings) {
       ...settings,
       refresh_window_secs: Number(minutes.value) * 60,
       clipboard_clear_secs: Number(clipboard.value),
+      auto_lock_minutes: Number(autoLock.value),
+      keep_in_tray: tray.value === 'true',
       proxy_mode: mode.value,
       proxy_url: url.value,
       proxy_username: user.value,

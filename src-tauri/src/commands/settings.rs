@@ -15,12 +15,15 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
-    Ok(state
+    let saved = settings.clone();
+    state
         .with_vault(move |v| {
             settings::set(v.conn(), &settings)?;
             settings::apply(v.conn())
         })
-        .await?)
+        .await?;
+    state.apply_settings(&saved);
+    Ok(())
 }
 
 /// Sets the proxy password; an empty one removes it.

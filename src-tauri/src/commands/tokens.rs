@@ -122,7 +122,18 @@ pub async fn copy_access_token<R: Runtime>(
     provider: String,
     account: String,
 ) -> CommandResult<u64> {
-    let token = stored_access_token(&state, provider, account).await?;
+    copy_token(app, &state, provider, account).await
+}
+
+/// Copies an account's access token, cleared from the clipboard after Settings' delay (the
+/// window's Copy, the tray's menu).
+pub(crate) async fn copy_token<R: Runtime>(
+    app: AppHandle<R>,
+    state: &AppState,
+    provider: String,
+    account: String,
+) -> CommandResult<u64> {
+    let token = stored_access_token(state, provider, account).await?;
     let delay = state
         .with_vault(|v| oauth_desk_core::vault::settings::get(v.conn()))
         .await?

@@ -7,7 +7,10 @@ use oauth_desk_core::vault::{
 };
 use oauth_desk_core::{Error, Secret};
 use serde::Serialize;
-use tauri::State;
+use std::sync::atomic::Ordering;
+
+use oauth_desk_core::vault::settings::Settings;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::error::CommandResult;
 use crate::state::AppState;
@@ -19,93 +22,144 @@ pub enum VaultView {
     Open {
         status: VaultStatus,
     },
-    /// A passphrase is needed: to unlock an existing vault, or to protect a new one.
+    /// A passphrase is needed: to unlock an existing vault, or to protect a new one; or the
+    /// vault was locked (code "locked") and `keyring` says whether it opens without one.
     Locked {
         path: String,
         exists: bool,
         code: &'static str,
         message: String,
+        keyring: bool,
     },
 }
 
-/// Opens the vault through the keyring when it is not open yet, creating it on first run.
+/// Opens the vault through the keyring when it is not open yet, creating it on first run;
+/// once locked, it stays so until the person unlocks it.
 #[tauri::command]
-pub async fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultView> {
-    open_and_report(&state, Unlock::Keyring).await
+pub async fn vault_status<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<VaultView> {
+    if state.locked.load(Ordering::SeqCst) {
+        return Ok(locked_view(&state));
+    }
+    open_and_report(&app, &state, Unlock::Keyring).await
+}
+
+fn locked_view(state: &AppState) -> VaultView {
+    VaultView::Locked {
+        path: state.vault_path.display().to_string(),
+        exists: true,
+        code: "locked",
+        message: "OAuth Desk is locked.".into(),
+        keyring: state.locked_keyring.load(Ordering::SeqCst),
+    }
+}
+
+/// Locks the vault: its key leaves memory; the agent and the REST API answer "locked" until
+/// it is unlocked again (a keyring vault too, when locked by hand).
+#[tauri::command]
+pub async fn lock_vault<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<VaultView> {
+    crate::autolock::lock(&app, &state, "by_hand");
+    Ok(locked_view(&state))
+}
+
+/// The person used the window: the auto-lock counts from now.
+#[tauri::command]
+pub fn note_activity(state: State<'_, AppState>) {
+    state.touch();
 }
 
 /// Unlocks (or creates) the vault with a passphrase the user typed.
 #[tauri::command]
-pub async fn unlock_vault(
+pub async fn unlock_vault<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     passphrase: String,
 ) -> CommandResult<VaultView> {
     if passphrase.is_empty() {
+        // A keyring vault locked by hand opens again with its key from the keyring.
+        if state.locked.load(Ordering::SeqCst) && state.locked_keyring.load(Ordering::SeqCst) {
+            state.locked.store(false, Ordering::SeqCst);
+            return open_and_report(&app, &state, Unlock::Keyring).await;
+        }
         return Err(Error::InvalidInput("Type the vault's passphrase.".into()).into());
     }
-    open_and_report(&state, Unlock::Passphrase(Secret::new(passphrase))).await
+    state.locked.store(false, Ordering::SeqCst);
+    open_and_report(&app, &state, Unlock::Passphrase(Secret::new(passphrase))).await
 }
 
-async fn open_and_report(state: &AppState, unlock: Unlock) -> CommandResult<VaultView> {
+/// What opening the vault came to: the view, and the Settings of a vault opened just now
+/// (what starts with it: the agent, the REST API when Settings keep it on, the auto-lock).
+struct Opened {
+    view: VaultView,
+    now: Option<Settings>,
+}
+
+async fn open_and_report<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    unlock: Unlock,
+) -> CommandResult<VaultView> {
     let path = state.vault_path.clone();
     let slot = state.vault.clone();
-    let view = tauri::async_runtime::spawn_blocking(
-        move || -> Result<(VaultView, Option<Option<u16>>), Error> {
-            let mut guard = slot.lock();
-            // What opening starts once: the REST API when Settings keep it on (its port).
-            let mut start_api = None;
-            let mut opened_now = false;
-            if guard.is_none() {
-                match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
-                    Ok(v) => {
-                        let settings = oauth_desk_core::vault::settings::get(v.conn())?;
-                        oauth_desk_core::vault::settings::apply(v.conn())?;
-                        start_api = settings.api_enabled.then_some(settings.api_port);
-                        *guard = Some(v);
-                        opened_now = true;
-                    }
-                    Err(e @ (Error::PassphraseRequired { .. } | Error::KeyMissing { .. })) => {
-                        let exists = !matches!(e, Error::PassphraseRequired { exists: false, .. });
-                        return Ok((
-                            VaultView::Locked {
-                                path: path.display().to_string(),
-                                exists,
-                                code: e.code(),
-                                message: e.to_string(),
-                            },
-                            None,
-                        ));
-                    }
-                    Err(e) => return Err(e),
+    let opened = tauri::async_runtime::spawn_blocking(move || -> Result<Opened, Error> {
+        let mut guard = slot.lock();
+        let mut now = None;
+        if guard.is_none() {
+            match Vault::open(&path, unlock, &OsKeyring, Create::IfMissing) {
+                Ok(v) => {
+                    now = Some(oauth_desk_core::vault::settings::get(v.conn())?);
+                    oauth_desk_core::vault::settings::apply(v.conn())?;
+                    *guard = Some(v);
                 }
+                Err(e @ (Error::PassphraseRequired { .. } | Error::KeyMissing { .. })) => {
+                    let exists = !matches!(e, Error::PassphraseRequired { exists: false, .. });
+                    let view = VaultView::Locked {
+                        path: path.display().to_string(),
+                        exists,
+                        code: e.code(),
+                        message: e.to_string(),
+                        keyring: false,
+                    };
+                    return Ok(Opened { view, now: None });
+                }
+                Err(e) => return Err(e),
             }
-            let vault = guard.as_ref().expect("opened above");
-            Ok((
-                VaultView::Open {
-                    status: vault.status()?,
-                },
-                opened_now.then_some(start_api),
-            ))
-        },
-    )
+        }
+        let vault = guard.as_ref().expect("opened above");
+        let view = VaultView::Open {
+            status: vault.status()?,
+        };
+        Ok(Opened { view, now })
+    })
     .await
     .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
-    let (view, opened_now) = view;
-    if let Some(start_api) = opened_now {
-        // `oauth-desk token get` asks the window while it is open (keyring vaults only).
-        if let Err(e) = oauth_desk_core::agent::start(&state.vault_path, state.vault.clone()) {
+    if let Some(settings) = opened.now {
+        state.apply_settings(&settings);
+        state.touch();
+        crate::tray::refresh(app);
+        // `oauth-desk token get` asks the window while it is open and unlocked.
+        if let Err(e) = oauth_desk_core::agent::start(
+            &state.vault_path,
+            state.vault.clone(),
+            oauth_desk_core::agent::Serves::WhileUnlocked,
+        ) {
             // `token get` still works, opening the vault itself; the reason goes where the
             // window's own messages go.
             eprintln!("oauth-desk: the token agent is off: {e}");
         }
-        if let Some(port) = start_api {
+        if settings.api_enabled {
             // Settings asked for the REST API whenever the window is open.
-            if let Err(e) = crate::commands::api::start(state, port).await {
+            if let Err(e) = crate::commands::api::start(state, settings.api_port).await {
                 tracing::warn!(code = e.code(), "the REST API did not start: {e}");
             }
         }
     }
-    Ok(view)
+    Ok(opened.view)
 }
 
 #[tauri::command]

@@ -26,7 +26,11 @@ pub fn serve(global: &Global, port: u16) -> Result<()> {
     let path = vault.path().to_owned();
     let shared = SharedVault::new(vault);
     // While it runs, `oauth-desk token get` asks it instead of opening the vault.
-    if let Err(e) = oauth_desk_core::agent::start(&path, shared.clone()) {
+    if let Err(e) = oauth_desk_core::agent::start(
+        &path,
+        shared.clone(),
+        oauth_desk_core::agent::Serves::KeyringVaults,
+    ) {
         // The API still serves; `token get` opens the vault itself meanwhile.
         eprintln!(
             "oauth-desk: the token agent is off: {}",

@@ -5,9 +5,11 @@
 //! The socket sits in a private (0700) folder of the user's runtime directory (or of the temp
 //! directory without one), named after the vault; the folder is refused unless it is a real
 //! folder of this user's that nobody else can enter, and a connection from another user is
-//! refused too (see `oauth_desk_agent_client::private`). It serves keyring-mode vaults only: there
-//! any process of the user can already fetch the key from the keyring, so the agent gives away
-//! nothing new, whereas a passphrase vault must keep asking for its passphrase.
+//! refused too (see `oauth_desk_agent_client::private`). `serve` answers from keyring-mode vaults
+//! only: there any process of the user can already fetch the key from the keyring, so the agent
+//! gives away nothing new. The window also answers from a passphrase vault while the person
+//! keeps it unlocked there (as ssh-agent holds a key once its passphrase is typed), since the
+//! window locks it again after idle minutes; locked, the agent answers "locked".
 
 use std::io::Write;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -66,9 +68,21 @@ struct Answer {
     message: Option<String>,
 }
 
+/// Which vaults an agent answers from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    /// Keyring vaults only (`serve`, which nothing locks again).
+    KeyringVaults,
+    /// Any vault while it is unlocked (the window, which locks a passphrase vault when idle).
+    WhileUnlocked,
+}
+
+/// The agent's answer when its vault is locked.
+const LOCKED: &str = "OAuth Desk's vault is locked: unlock it in its window (or from its tray)";
+
 /// Starts answering on the vault's agent socket, unless another process does already. An
 /// error (the agent is then off, the rest works) when its folder is not safe to use.
-pub fn start(vault_path: &Path, vault: SharedVault) -> Result<()> {
+pub fn start(vault_path: &Path, vault: SharedVault, serves: Serves) -> Result<()> {
     let Some(listener) = bind_private(&socket_path(vault_path, "agent"))? else {
         return Ok(());
     };
@@ -77,14 +91,14 @@ pub fn start(vault_path: &Path, vault: SharedVault) -> Result<()> {
         .spawn(move || {
             for stream in listener.incoming().flatten() {
                 let vault = vault.clone();
-                std::thread::spawn(move || answer(stream, &vault));
+                std::thread::spawn(move || answer(stream, &vault, serves));
             }
         })
         .map_err(|e| Error::io("starting the token agent", e))?;
     Ok(())
 }
 
-fn answer(stream: UnixStream, vault: &SharedVault) {
+fn answer(stream: UnixStream, vault: &SharedVault, serves: Serves) {
     // Another user never learns a token, nor which providers and accounts there are.
     if let Err(e) = private::check_peer(&stream) {
         tracing::warn!("token agent: {e}");
@@ -100,7 +114,7 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
     };
     let ask = serde_json::from_str::<Ask>(&line);
     let reply = match &ask {
-        Ok(ask) => token_for(ask, vault),
+        Ok(ask) => token_for(ask, vault, serves),
         Err(_) => Err(Error::InvalidInput("not a token request".into())),
     };
     let handed = reply.is_ok();
@@ -109,6 +123,11 @@ fn answer(stream: UnixStream, vault: &SharedVault) {
             token: Some(token.expose().clone()),
             code: None,
             message: None,
+        },
+        Err(Error::VaultNotOpen) => Answer {
+            token: None,
+            code: Some("locked".into()),
+            message: Some(LOCKED.into()),
         },
         Err(e) => Answer {
             token: None,
@@ -162,9 +181,9 @@ impl Asker {
     }
 }
 
-fn token_for(ask: &Ask, vault: &SharedVault) -> Result<Secret<String>> {
+fn token_for(ask: &Ask, vault: &SharedVault, serves: Serves) -> Result<Secret<String>> {
     vault.with(|v| {
-        if v.key_mode() != KeyMode::Keyring {
+        if serves == Serves::KeyringVaults && v.key_mode() != KeyMode::Keyring {
             return Err(Error::InvalidInput(
                 "the agent serves keyring vaults only".into(),
             ));
@@ -229,6 +248,7 @@ pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: 
         Ok(Some(Said::Token(t))) => Asked::Answer(Ok(Secret::new(t))),
         Ok(Some(Said::Refused { code, message })) => match code.as_str() {
             "needs_signin" => Asked::Answer(Err(Error::NeedsSignin(message))),
+            "locked" => Asked::Answer(Err(Error::AgentLocked(message))),
             "not_found" => Asked::Answer(Err(Error::NotFound(message))),
             _ => Asked::NoAgent,
         },

@@ -43,6 +43,11 @@ pub enum Error {
     #[error("{0}")]
     TimedOut(String),
 
+    /// The token agent's vault is locked (by hand, or after idle minutes): the window unlocks
+    /// it.
+    #[error("{0}")]
+    AgentLocked(String),
+
     /// The token cannot be refreshed: the account has to sign in again.
     #[error("{0}")]
     NeedsSignin(String),
@@ -131,6 +136,7 @@ impl Error {
             Error::Cancelled(_) => "cancelled",
             Error::TimedOut(_) => "timed_out",
             Error::NeedsSignin(_) => "needs_signin",
+            Error::AgentLocked(_) => "locked",
             Error::PassphraseRequired { .. } | Error::VaultNotOpen => "vault_locked",
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",

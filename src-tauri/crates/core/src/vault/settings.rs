@@ -24,6 +24,13 @@ pub struct Settings {
     /// With `proxy_mode` manual: `http://host:port`.
     pub proxy_url: String,
     pub proxy_username: String,
+    /// Lock a passphrase vault after this many minutes without use of the window (0: never).
+    pub auto_lock_minutes: i64,
+    /// Closing the window leaves OAuth Desk running in the tray (the agent, the refresher and
+    /// a running REST API go on); off, closing quits.
+    pub keep_in_tray: bool,
+    /// The first close into the tray has said so (it is said once).
+    pub tray_notice_shown: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -56,6 +63,9 @@ impl Default for Settings {
             proxy_mode: ProxyMode::Environment,
             proxy_url: String::new(),
             proxy_username: String::new(),
+            auto_lock_minutes: 15,
+            keep_in_tray: true,
+            tray_notice_shown: false,
         }
     }
 }
@@ -102,6 +112,12 @@ pub fn check(s: &Settings) -> Vec<FieldError> {
         errors.push(FieldError::new(
             "clipboard_clear_secs",
             "must be between 0 (never) and 3600 seconds",
+        ));
+    }
+    if !(0..=24 * 60).contains(&s.auto_lock_minutes) {
+        errors.push(FieldError::new(
+            "auto_lock_minutes",
+            "must be between 0 (never) and 1440 minutes (24 hours)",
         ));
     }
     if s.api_port == 0 {

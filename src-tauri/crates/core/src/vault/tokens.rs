@@ -318,6 +318,18 @@ pub fn sign_out_all(conn: &Connection, provider_id: i64, reason: &str) -> Result
     Ok(n as i64)
 }
 
+/// The `n` accounts whose tokens were got most recently (signed in or refreshed) and are not
+/// revoked or waiting for a sign-in: (provider, account), newest first. The tray offers them.
+pub fn recent(conn: &Connection, n: usize) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.name, t.account FROM tokens t JOIN providers p ON p.id = t.provider_id
+         WHERE t.status = 'active' AND t.access_token IS NOT NULL
+         ORDER BY max(t.obtained_at, coalesce(t.refreshed_at, 0)) DESC, t.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Renames an account; the new label must be free at that provider.
 pub fn rename(conn: &Connection, provider: &str, account: &str, to: &str) -> Result<()> {
     if get(conn, provider, to).is_ok() {

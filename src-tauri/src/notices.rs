@@ -1,0 +1,48 @@
+//! Desktop notifications (org.freedesktop.Notifications, through notify-rust): short, plain,
+//! and never a secret. A desktop without a notification service drops them, said in the log.
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime};
+
+/// Shows `summary` and `body` as OAuth Desk's notification.
+pub fn tell<R: Runtime>(_app: &AppHandle<R>, summary: &str, body: &str) {
+    let note = notification(summary, body);
+    // D-Bus may take a moment: never on the thread that called.
+    std::thread::spawn(move || {
+        if let Err(e) = note.show() {
+            tracing::warn!("notification not shown: {e}");
+        }
+    });
+}
+
+/// The `open-signin` event: the window opens the sign-in of this provider.
+#[derive(Clone, Serialize)]
+struct OpenSignin {
+    provider: String,
+}
+
+/// A notification whose action ("Sign in", also its default: a click on it) brings the
+/// window up with the sign-in of `provider`.
+pub fn offer_signin<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str, provider: &str) {
+    let mut note = notification(summary, body);
+    note.action("default", "Sign in");
+    let (app, provider) = (app.clone(), provider.to_owned());
+    std::thread::spawn(move || match note.show() {
+        Ok(handle) => handle.wait_for_action(|action| {
+            if action == "default" {
+                crate::tray::show_window(&app);
+                let _ = app.emit("open-signin", OpenSignin { provider });
+            }
+        }),
+        Err(e) => tracing::warn!("notification not shown: {e}"),
+    });
+}
+
+fn notification(summary: &str, body: &str) -> notify_rust::Notification {
+    let mut note = notify_rust::Notification::new();
+    note.appname("OAuth Desk")
+        .summary(summary)
+        .body(body)
+        .icon("oauth-desk");
+    note
+}

@@ -1,0 +1,189 @@
+//! The tray icon and its menu: open the window, copy the token of a recently used account,
+//! lock the vault, quit. Closing the window leaves OAuth Desk here (a setting, on by default),
+//! so the token agent, the background refresh and a running REST API go on; the first such
+//! close says so once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use oauth_desk_core::text::visible;
+use oauth_desk_core::vault::{settings, tokens};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Listener, Manager, Runtime, WindowEvent};
+
+use crate::state::AppState;
+
+const ID: &str = "main-tray";
+/// How many recent accounts the menu offers to copy.
+const RECENT: usize = 5;
+
+/// What the tray knows between menu rebuilds: whether there is one, and which account each
+/// "copy" item stands for.
+#[derive(Default)]
+pub struct Tray {
+    shown: AtomicBool,
+    accounts: Mutex<Vec<(String, String)>>,
+}
+
+/// Puts the icon in the tray and makes closing the window hide it there. A desktop without a
+/// tray (no StatusNotifier host, no appindicator library) keeps closing as quitting.
+pub fn install<R: Runtime>(app: &AppHandle<R>) {
+    app.manage(Tray::default());
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app)));
+    match built {
+        Ok(Ok(())) => app.state::<Tray>().shown.store(true, Ordering::SeqCst),
+        Ok(Err(e)) => tracing::warn!("no tray icon: {e}"),
+        Err(_) => tracing::warn!("no tray icon: the desktop has no tray library"),
+    }
+    // A sign-in, a refresh or a revocation changes which accounts are recent.
+    let handle = app.clone();
+    app.listen_any("tokens-changed", move |_| refresh(&handle));
+    if let Some(window) = app.get_webview_window("main") {
+        let handle = app.clone();
+        window.on_window_event(move |event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if to_tray(&handle) {
+                    api.prevent_close();
+                }
+            }
+        });
+    }
+}
+
+fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let icon = app
+        .default_window_icon()
+        .cloned()
+        .ok_or_else(|| tauri::Error::AssetNotFound("the app icon".into()))?;
+    TrayIconBuilder::with_id(ID)
+        .icon(icon)
+        .tooltip("OAuth Desk")
+        .menu(&menu(app)?)
+        .on_menu_event(|app, event| chosen(app, event.id().as_ref()))
+        .build(app)?;
+    Ok(())
+}
+
+/// The menu as things are now: the recent accounts, and Lock while the vault is open.
+fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
+    let state = app.state::<AppState>();
+    let open_vault = state.vault.lock().is_some();
+    let recent = state
+        .vault
+        .with(|v| tokens::recent(v.conn(), RECENT))
+        .unwrap_or_default();
+    let copy = Submenu::with_id(app, "copy", "Copy token", open_vault && !recent.is_empty())?;
+    for (i, (provider, account)) in recent.iter().enumerate() {
+        let label = format!("{} at {}", visible(account), visible(provider));
+        copy.append(&MenuItem::with_id(
+            app,
+            format!("copy:{i}"),
+            label,
+            true,
+            None::<&str>,
+        )?)?;
+    }
+    *app.state::<Tray>().accounts.lock().unwrap() = recent;
+    Menu::with_items(
+        app,
+        &[
+            &MenuItem::with_id(app, "open", "Open OAuth Desk", true, None::<&str>)?,
+            &copy,
+            &MenuItem::with_id(app, "lock", "Lock the vault", open_vault, None::<&str>)?,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "quit", "Quit OAuth Desk", true, None::<&str>)?,
+        ],
+    )
+}
+
+/// Rebuilds the menu (after an unlock, a lock, a sign-in).
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let Some(tray) = app.tray_by_id(ID) else {
+        return;
+    };
+    match menu(app) {
+        Ok(m) => {
+            let _ = tray.set_menu(Some(m));
+        }
+        Err(e) => tracing::warn!("tray menu: {e}"),
+    }
+}
+
+fn chosen<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        "open" => show_window(app),
+        "lock" => {
+            crate::autolock::lock(app, &app.state::<AppState>(), "by_hand");
+        }
+        "quit" => app.exit(0),
+        copy => {
+            let Some(i) = copy
+                .strip_prefix("copy:")
+                .and_then(|i| i.parse::<usize>().ok())
+            else {
+                return;
+            };
+            let Some((provider, account)) =
+                app.state::<Tray>().accounts.lock().unwrap().get(i).cloned()
+            else {
+                return;
+            };
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                let copied =
+                    crate::commands::tokens::copy_token(app.clone(), &state, provider, account)
+                        .await;
+                if let Err(e) = copied {
+                    crate::notices::tell(&app, "The token was not copied", &e.message);
+                }
+            });
+        }
+    }
+}
+
+pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Closing the window: hidden into the tray when there is one and Settings want it (the first
+/// time says so), else the app quits as it always did.
+fn to_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let state = app.state::<AppState>();
+    if !app.state::<Tray>().shown.load(Ordering::SeqCst)
+        || !state.keep_in_tray.load(Ordering::SeqCst)
+    {
+        return false;
+    }
+    // The window's size and place are kept now, as a quit would keep them.
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    let _ = app.save_window_state(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED);
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.hide();
+    }
+    let first = state
+        .vault
+        .with(|v| {
+            let mut s = settings::get(v.conn())?;
+            let first = !s.tray_notice_shown;
+            if first {
+                s.tray_notice_shown = true;
+                settings::set(v.conn(), &s)?;
+            }
+            Ok(first)
+        })
+        .unwrap_or(false);
+    if first {
+        crate::notices::tell(
+            app,
+            "OAuth Desk is still running",
+            "It keeps answering scripts and refreshing tokens from the tray. Quit it from the tray's menu; Settings can make closing quit.",
+        );
+    }
+    true
+}

@@ -1,0 +1,179 @@
+//! The desktop around the tokens in the real window (issue 20): closing the window leaves
+//! OAuth Desk in the tray with its token agent answering; the vault locks by hand and after idle
+//! minutes, and the agent then says "locked" until it is unlocked; and the notifications go
+//! through the real D-Bus notification service (dunst on the test's bus and display), whose
+//! click opens the sign-in.
+
+use std::time::{Duration, Instant};
+
+use oauth_desk_tests::cli::{json, run, stderr, stdout};
+use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::idp::{self, Idp, Options};
+use oauth_desk_tests::notices::Notices;
+use oauth_desk_tests::session::Session;
+use oauth_desk_tests::signin::{add_provider, login_as, ok};
+
+const PASSPHRASE: &str = "gui desktop passphrase";
+const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
+
+/// `token get` as a script runs it: no passphrase, so only the agent can answer.
+fn script_token(s: &Session) -> std::process::Output {
+    run(s, &["token", "get", "Test IdP"], &[], "")
+}
+
+fn handed_out(s: &Session, env: &[(&str, &str)]) -> usize {
+    let log = json(&ok(run(s, &["activity", "--json"], env, "")));
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "token handed out")
+        .count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn closing_the_window_keeps_the_agent_answering_and_a_lock_stops_it() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::with_keyring();
+        add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    app.text("Vault: OS keyring").await;
+    let notices = Notices::start(&session, app.display_name());
+
+    // Closed as a person closes it: the window goes, the app stays, and says so once.
+    app.close_window_until_gone("^OAuth Desk$").await;
+    notices.wait_for("OAuth Desk is still running");
+    let before = handed_out(&session, &[]);
+    let out = script_token(&session);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).trim().is_empty());
+    assert_eq!(
+        handed_out(&session, &[]),
+        before + 1,
+        "the agent answered (and logged it) while no window was shown"
+    );
+
+    // `oauth-desk` with no arguments brings the running window back.
+    let again = run(&session, &[], &[], "");
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    app.wait_window("^OAuth Desk$", true).await;
+
+    // Locked by hand: the agent says so; the keyring vault opens again with a click.
+    app.click("Lock").await;
+    app.text("OAuth Desk is locked").await;
+    app.screenshot("lock-screen-keyring").await;
+    let locked = script_token(&session);
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(stderr(&locked).contains("locked"), "{}", stderr(&locked));
+    app.click("Unlock").await;
+    app.text("Vault: OS keyring").await;
+    let back = script_token(&session);
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_passphrase_vault_locks_and_the_agent_says_so_until_unlocked() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    // Four idle seconds instead of Settings' minutes.
+    let app = App::launch(&session, &[("OAUTH_DESK_AUTO_LOCK_SECS", "4")]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.text("Vault: passphrase").await;
+    // Unlocked in the window, the passphrase vault answers scripts through the agent.
+    let out = script_token(&session);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    app.text("OAuth Desk is locked").await;
+    app.find(
+        "//*[@id='unlock-reason' and contains(., 'Locked after a while without use')]",
+        "why it locked",
+    )
+    .await;
+    app.screenshot("lock-screen").await;
+    let started = Instant::now();
+    let locked = script_token(&session);
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(
+        stderr(&locked).contains("vault is locked"),
+        "{}",
+        stderr(&locked)
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "said at once");
+
+    app.type_into("Passphrase", PASSPHRASE).await;
+    app.click("Unlock").await;
+    app.text("Vault: passphrase").await;
+    let back = script_token(&session);
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_account_revoked_behind_its_back_is_told_and_the_notification_opens_its_sign_in() {
+    let (idp, session) = tokio::task::spawn_blocking(|| {
+        // Tokens of a minute are due for a refresh at once (the window is five minutes).
+        let idp = Idp::start_with(Options {
+            access_ttl: Some(60),
+            ..Default::default()
+        });
+        let session = Session::with_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    // The provider forgets the grant: its refresh token is revoked there, not here.
+    let refresh = {
+        let vault = session.open_vault(PASSPHRASE);
+        oauth_desk_core::vault::tokens::get(vault.conn(), "Test IdP", "alice@example.test")
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose()
+            .clone()
+    };
+    std::thread::scope(|t| {
+        t.spawn(|| {
+            let status = oauth_desk_tests::http()
+                .post(idp.endpoint("revocation_endpoint"))
+                .basic_auth(idp::BASIC.id, idp::BASIC.secret)
+                .form(&[
+                    ("token", refresh.as_str()),
+                    ("token_type_hint", "refresh_token"),
+                ])
+                .send()
+                .unwrap()
+                .status();
+            assert!(status.is_success(), "revoked at the provider: {status}");
+        })
+        .join()
+        .unwrap()
+    });
+
+    let app = App::launch(&session, &[("OAUTH_DESK_REFRESH_EVERY_SECS", "2")]).await;
+    let notices = Notices::start(&session, app.display_name());
+    app.enter_passphrase(PASSPHRASE).await;
+    let said = notices.wait_for("alice@example.test at Test IdP needs to sign in again");
+    assert!(!said.contains(&refresh), "no token in a notification");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.screenshot_of("^Dunst$", "notification-needs-signin")
+        .await;
+    notices.click();
+    app.text("Sign in to Test IdP").await;
+    app.screenshot("notification-opened-signin").await;
+    app.close().await;
+}
