@@ -18,8 +18,9 @@ die() { printf '\033[1;31msetup:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Build: WebKitGTK for the window, OpenSSL for SQLCipher's crypto.
 packages=(libwebkit2gtk-4.1-dev libssl-dev build-essential pkg-config file fonts-dejavu-core)
-# The tray icon (loaded when the app starts; without it, closing the window quits).
-packages+=(libayatana-appindicator3-1)
+# The tray icon (loaded when the app starts; without it, closing the window quits), and
+# the packager, which reads its pkg-config entry to name the dependency.
+packages+=(libayatana-appindicator3-dev)
 # Running without a display needs a virtual one.
 packages+=(xvfb xauth)
 if [[ "$purpose" == test || "$purpose" == bench ]]; then

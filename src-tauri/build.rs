@@ -7,6 +7,8 @@ fn main() {
             "unlock_vault",
             "lock_vault",
             "note_activity",
+            "waiting_questions",
+            "answer_question",
             "list_providers",
             "provider_form",
             "check_provider",

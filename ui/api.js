@@ -34,7 +34,7 @@ const { invoke } = window.__TAURI__.core;
  *   scopes: string[], extra_params: Record<string, string>, resources: string[], audience: string | null,
  *   discovered: Record<string, string>, endpoint_sources: Record<string, 'discovered' | 'by_hand'>,
  *   redirect_port: number, redirect_path: string, redirect_url: string | null, sign_in_with: string,
- *   color: string | null, iss_required: boolean, accounts: number, created_at: string, updated_at: string,
+ *   color: string | null, iss_required: boolean, ask_first: boolean, accounts: number, created_at: string, updated_at: string,
  * }} ProviderView
  */
 /** @typedef {ProviderView & { changed: string[], notice?: string }} Updated */
@@ -99,6 +99,14 @@ export const unlockVault = (passphrase) => call('unlock_vault', { passphrase });
 export const lockVault = () => call('lock_vault');
 /** The person used the window: the auto-lock counts from now. */
 export const noteActivity = () => call('note_activity');
+/**
+ * A program's request the person is asked about (the agent that asks).
+ * @typedef {{ id: number, provider: string, account: string, program: string, pid: number | null, remote: boolean }} Question
+ */
+/** @type {() => Promise<Question[]>} */
+export const waitingQuestions = () => call('waiting_questions');
+/** @type {(id: number, answer: 'once' | 'hours' | 'deny') => Promise<void>} */
+export const answerQuestion = (id, answer) => call('answer_question', { id, answer });
 /** @type {() => Promise<ProviderView[]>} */
 export const listProviders = () => call('list_providers');
 export const listTokens = () => call('list_tokens');

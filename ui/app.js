@@ -1,6 +1,6 @@
 // The window's shell: navigation, the vault badge and the unlock dialog.
 import * as api from './api.js';
-import { byId, toast } from './dom.js';
+import { byId, el, toast, visible } from './dom.js';
 import * as providers from './views/providers.js';
 import * as tokens from './views/tokens.js';
 import * as activity from './views/activity.js';
@@ -147,6 +147,53 @@ api.onEvent('vault-locked', (/** @type {{ why: string }} */ locked) => {
 });
 
 byId('lock-vault').addEventListener('click', () => api.lockVault());
+
+// The agent that asks: a program wants a token of a provider that asks first.
+/** @type {Map<number, HTMLDialogElement>} */
+const questions = new Map();
+
+/** @param {import('./api.js').Question} q */
+function askAboutProgram(q) {
+  if (questions.has(q.id)) return;
+  const dialog = el('dialog', { class: 'confirm question', 'aria-labelledby': `question-${q.id}` });
+  const answer = (/** @type {'once' | 'hours' | 'deny'} */ a) => {
+    api.answerQuestion(q.id, a);
+    dialog.close();
+  };
+  const deny = el('button', { type: 'button', class: 'secondary', onclick: () => answer('deny') }, 'Deny');
+  const program = `${visible(q.program)}${q.pid ? ` (pid ${q.pid})` : ''}`;
+  dialog.append(
+    el('h2', { id: `question-${q.id}` }, 'Allow a program to get a token?'),
+    el('p', {}, el('code', { class: 'program' }, program)),
+    el(
+      'p',
+      { class: 'muted' },
+      `${q.remote ? 'From another machine, through an SSH forwarding of the agent: it' : 'It'} asks for the token of ${visible(q.account)} at ${visible(q.provider)}. It waits 30 seconds for your answer.`,
+    ),
+    el(
+      'div',
+      { class: 'actions' },
+      deny,
+      el('button', { type: 'button', class: 'secondary', onclick: () => answer('hours') }, 'Allow for 8 hours'),
+      el('button', { type: 'button', class: 'primary', onclick: () => answer('once') }, 'Allow once'),
+    ),
+  );
+  dialog.addEventListener('cancel', () => api.answerQuestion(q.id, 'deny'));
+  dialog.addEventListener('close', () => {
+    questions.delete(q.id);
+    dialog.remove();
+  });
+  questions.set(q.id, dialog);
+  document.body.append(dialog);
+  dialog.showModal();
+  deny.focus();
+}
+
+api.onEvent('agent-ask', (/** @type {import('./api.js').Question} */ q) => askAboutProgram(q));
+api.onEvent('agent-ask-again', async () => {
+  for (const q of await api.waitingQuestions()) askAboutProgram(q);
+});
+api.onEvent('agent-ask-done', (/** @type {number} */ id) => questions.get(id)?.close());
 
 // A notification's "Sign in": the window is up already; the provider's sign-in opens.
 api.onEvent('open-signin', async (/** @type {{ provider: string }} */ asked) => {

@@ -1,6 +1,7 @@
 //! The OAuth Desk window: Tauri setup, the app's state and its commands. Everything that
 //! matters lives in `oauth-desk-core`; this crate only connects it to the window.
 
+mod asking;
 mod autolock;
 mod commands;
 mod error;
@@ -38,6 +39,7 @@ pub fn builder<R: Runtime>(
         )
         .setup(move |app| {
             app.manage(AppState::from_env()?);
+            app.manage(asking::Questions::default());
             refresher::start(app.handle().clone());
             autolock::start(app.handle().clone());
             tray::install(app.handle());
@@ -52,6 +54,8 @@ pub fn builder<R: Runtime>(
             commands::vault::unlock_vault,
             commands::vault::lock_vault,
             commands::vault::note_activity,
+            asking::waiting_questions,
+            asking::answer_question,
             commands::providers::list_providers,
             commands::providers::provider_form,
             commands::providers::check_provider,

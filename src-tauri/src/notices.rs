@@ -38,6 +38,23 @@ pub fn offer_signin<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str, p
     });
 }
 
+/// A question for the person while the window is hidden: a click brings the window up, where
+/// the question waits (`asking::waiting_questions`).
+pub fn offer_answer<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str) {
+    let mut note = notification(summary, body);
+    note.action("default", "Open OAuth Desk");
+    let app = app.clone();
+    std::thread::spawn(move || match note.show() {
+        Ok(handle) => handle.wait_for_action(|action| {
+            if action == "default" {
+                crate::tray::show_window(&app);
+                let _ = app.emit("agent-ask-again", ());
+            }
+        }),
+        Err(e) => tracing::warn!("notification not shown: {e}"),
+    });
+}
+
 fn notification(summary: &str, body: &str) -> notify_rust::Notification {
     let mut note = notify_rust::Notification::new();
     note.appname("OAuth Desk")

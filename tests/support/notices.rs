@@ -94,6 +94,12 @@ impl Notices {
         }
     }
 
+    /// Closes every notification shown, as a person dismisses them.
+    pub fn dismiss_all(&self) {
+        let out = self.dunstctl(&["close-all"]);
+        assert!(out.status.success(), "dunstctl close-all: {out:?}");
+    }
+
     /// Clicks the newest notification shown, as a person does: its default action.
     pub fn click(&self) {
         let out = self.dunstctl(&["action", "0"]);

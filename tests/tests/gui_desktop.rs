@@ -177,3 +177,136 @@ async fn an_account_revoked_behind_its_back_is_told_and_the_notification_opens_i
     app.screenshot("notification-opened-signin").await;
     app.close().await;
 }
+
+/// `token get` run as a script would, on a thread of its own: it waits for the person.
+fn script_in_background(s: &Session) -> std::thread::JoinHandle<std::process::Output> {
+    let mut cmd = oauth_desk_tests::bins::cli();
+    s.apply(&mut cmd);
+    cmd.args(["token", "get", "Test IdP"]);
+    std::thread::spawn(move || cmd.output().expect("the front runs"))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::with_keyring();
+        add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
+        ok(run(
+            &session,
+            &["provider", "update", "Test IdP", "--ask-first"],
+            &[],
+            "",
+        ));
+        login_as(&session, &[], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    app.text("Vault: OS keyring").await;
+    let prompt = "//dialog[@open]//h2[normalize-space()='Allow a program to get a token?']";
+
+    // Denied: the program is told so, and waits no longer.
+    let script = script_in_background(&session);
+    app.find(prompt, "the question").await;
+    let named = app
+        .find(
+            "//dialog[@open]//code[contains(@class,'program')]",
+            "the program",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        named.contains("/oauth-desk") && named.contains("(pid "),
+        "{named}"
+    );
+    app.screenshot("asking-prompt").await;
+    app.click("Deny").await;
+    let denied = script.join().unwrap();
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(stderr(&denied).contains("denied"), "{}", stderr(&denied));
+    assert!(stdout(&denied).is_empty(), "no token");
+
+    // Allowed once: this request only.
+    let script = script_in_background(&session);
+    app.find(prompt, "the question again").await;
+    app.click("Allow once").await;
+    let allowed = script.join().unwrap();
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    assert!(!stdout(&allowed).trim().is_empty());
+
+    // Allowed for 8 hours: the next request is not asked about.
+    let script = script_in_background(&session);
+    app.find(prompt, "the question, a third time").await;
+    app.click("Allow for 8 hours").await;
+    assert_eq!(script.join().unwrap().status.code(), Some(0));
+    let started = Instant::now();
+    let quiet = script_token(&session);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "not asked again"
+    );
+
+    // The Activity view names the program for each hand-out and the refusal.
+    let log = json(&ok(run(&session, &["activity", "--json"], &[], "")));
+    let entries = log.as_array().unwrap();
+    let refused = entries
+        .iter()
+        .find(|e| e["action"] == "token refused")
+        .expect("the refusal is logged");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("/oauth-desk"),
+        "{refused}"
+    );
+    let handed = entries
+        .iter()
+        .filter(|e| e["action"] == "token handed out")
+        .count();
+    assert_eq!(handed, 3, "{log}");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn with_the_window_hidden_the_question_comes_as_a_notification() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::with_keyring();
+        add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
+        ok(run(
+            &session,
+            &["provider", "update", "Test IdP", "--ask-first"],
+            &[],
+            "",
+        ));
+        login_as(&session, &[], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    app.text("Vault: OS keyring").await;
+    let notices = Notices::start(&session, app.display_name());
+    app.close_window_until_gone("^OAuth Desk$").await;
+    notices.wait_for("OAuth Desk is still running");
+    notices.dismiss_all();
+
+    let script = script_in_background(&session);
+    notices.wait_for("A program asks for a token of Test IdP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.screenshot_of("^Dunst$", "asking-notification").await;
+    notices.click();
+    app.wait_window("^OAuth Desk$", true).await;
+    app.find(
+        "//dialog[@open]//h2[normalize-space()='Allow a program to get a token?']",
+        "the question, in the window it brought up",
+    )
+    .await;
+    app.click("Allow once").await;
+    let out = script.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    app.close().await;
+}

@@ -169,6 +169,15 @@ const SECTIONS = [
         ],
       },
       {
+        name: 'ask_first',
+        label: 'When another program asks the token agent for a token',
+        options: [
+          ['false', 'Hand it out (the program runs as you)'],
+          ['true', 'Ask me first: allow once, for 8 hours, or deny'],
+        ],
+        hint: 'Programs get tokens through `oauth-desk token get`; the Activity view names each one.',
+      },
+      {
         name: 'redirect_port',
         label: 'Loopback port',
         type: 'number',

@@ -147,6 +147,7 @@ async fn open_and_report<R: Runtime>(
             &state.vault_path,
             state.vault.clone(),
             oauth_desk_core::agent::Serves::WhileUnlocked,
+            Some(crate::asking::asker(app)),
         ) {
             // `token get` still works, opening the vault itself; the reason goes where the
             // window's own messages go.

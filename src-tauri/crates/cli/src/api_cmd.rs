@@ -30,6 +30,8 @@ pub fn serve(global: &Global, port: u16) -> Result<()> {
         &path,
         shared.clone(),
         oauth_desk_core::agent::Serves::KeyringVaults,
+        // Nobody to ask: a provider that asks first is refused its tokens here.
+        None,
     ) {
         // The API still serves; `token get` opens the vault itself meanwhile.
         eprintln!(

@@ -11,10 +11,12 @@
 //! keeps it unlocked there (as ssh-agent holds a key once its passphrase is typed), since the
 //! window locks it again after idle minutes; locked, the agent answers "locked".
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +57,7 @@ pub fn bind_private(path: &Path) -> Result<Option<UnixListener>> {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Ask {
+struct Request {
     provider: String,
     account: Option<String>,
     min_valid: i64,
@@ -77,28 +79,83 @@ pub enum Serves {
     WhileUnlocked,
 }
 
+/// How long a person has to answer the question before the program is told nobody did (its
+/// `token get` waits 40 s for any answer).
+pub const ASK_LIMIT: Duration = Duration::from_secs(30);
+
+/// How long "allow for 8 hours" lasts.
+pub const ALLOW_FOR: Duration = Duration::from_secs(8 * 3600);
+
+/// A program asks for a token of a provider that asks first: who, and for what.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    pub provider: String,
+    pub account: String,
+    /// The asking program's executable, as /proc names it, or "an unknown program".
+    pub program: String,
+    pub pid: Option<i32>,
+    /// Asked from another machine, through an `ssh -R` forwarding of the socket.
+    pub remote: bool,
+}
+
+/// The person's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Once,
+    /// This program, for this provider, for `ALLOW_FOR`.
+    ForHours,
+    Deny,
+    /// Nobody answered within `ASK_LIMIT`.
+    NoAnswer,
+}
+
+/// Puts a question to the person (the window's prompt, or a notification when it is hidden)
+/// and waits for the answer, at most `ASK_LIMIT`.
+pub trait Ask: Send + Sync {
+    fn ask(&self, question: &Question) -> Verdict;
+}
+
+/// What the agent shares between its connections: who may ask, and who was allowed for a while.
+#[derive(Clone)]
+struct Rules {
+    serves: Serves,
+    asker: Option<Arc<dyn Ask>>,
+    /// (program, provider) allowed until then.
+    allowed: Arc<Mutex<HashMap<(String, String), Instant>>>,
+}
+
 /// The agent's answer when its vault is locked.
 const LOCKED: &str = "OAuth Desk's vault is locked: unlock it in its window (or from its tray)";
 
 /// Starts answering on the vault's agent socket, unless another process does already. An
 /// error (the agent is then off, the rest works) when its folder is not safe to use.
-pub fn start(vault_path: &Path, vault: SharedVault, serves: Serves) -> Result<()> {
+pub fn start(
+    vault_path: &Path,
+    vault: SharedVault,
+    serves: Serves,
+    asker: Option<Arc<dyn Ask>>,
+) -> Result<()> {
     let Some(listener) = bind_private(&socket_path(vault_path, "agent"))? else {
         return Ok(());
+    };
+    let rules = Rules {
+        serves,
+        asker,
+        allowed: Arc::default(),
     };
     std::thread::Builder::new()
         .name("token-agent".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                let vault = vault.clone();
-                std::thread::spawn(move || answer(stream, &vault, serves));
+                let (vault, rules) = (vault.clone(), rules.clone());
+                std::thread::spawn(move || answer(stream, &vault, &rules));
             }
         })
         .map_err(|e| Error::io("starting the token agent", e))?;
     Ok(())
 }
 
-fn answer(stream: UnixStream, vault: &SharedVault, serves: Serves) {
+fn answer(stream: UnixStream, vault: &SharedVault, rules: &Rules) {
     // Another user never learns a token, nor which providers and accounts there are.
     if let Err(e) = private::check_peer(&stream) {
         tracing::warn!("token agent: {e}");
@@ -112,9 +169,11 @@ fn answer(stream: UnixStream, vault: &SharedVault, serves: Serves) {
     let Ok(line) = private::read_line(&stream, oauth_desk_agent_client::ASK_LIMIT) else {
         return;
     };
-    let ask = serde_json::from_str::<Ask>(&line);
+    let ask = serde_json::from_str::<Request>(&line);
     let reply = match &ask {
-        Ok(ask) => token_for(ask, vault, serves),
+        Ok(ask) => {
+            allowed(ask, vault, rules, &asker).and_then(|()| token_for(ask, vault, rules.serves))
+        }
         Err(_) => Err(Error::InvalidInput("not a token request".into())),
     };
     let handed = reply.is_ok();
@@ -181,7 +240,7 @@ impl Asker {
     }
 }
 
-fn token_for(ask: &Ask, vault: &SharedVault, serves: Serves) -> Result<Secret<String>> {
+fn token_for(ask: &Request, vault: &SharedVault, serves: Serves) -> Result<Secret<String>> {
     vault.with(|v| {
         if serves == Serves::KeyringVaults && v.key_mode() != KeyMode::Keyring {
             return Err(Error::InvalidInput(
@@ -200,9 +259,93 @@ fn token_for(ask: &Ask, vault: &SharedVault, serves: Serves) -> Result<Secret<St
     })
 }
 
+/// Whether `asker` may have the token: yes, unless the provider asks first; then yes when the
+/// person allowed this program for a while, or allows it now. A refusal is logged.
+fn allowed(ask: &Request, vault: &SharedVault, rules: &Rules, asker: &Asker) -> Result<()> {
+    let (asks_first, account) = vault.with(|v| {
+        let p = crate::vault::provider_table::get(v.conn(), &ask.provider)?;
+        let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
+        Ok((p.ask_first, account))
+    })?;
+    if !asks_first {
+        return Ok(());
+    }
+    let program = asker
+        .program
+        .clone()
+        .unwrap_or_else(|| "an unknown program".into());
+    let key = (program.clone(), ask.provider.clone());
+    {
+        let mut allowed = rules.allowed.lock().unwrap_or_else(|p| p.into_inner());
+        allowed.retain(|_, until| *until > Instant::now());
+        if allowed.contains_key(&key) {
+            return Ok(());
+        }
+    }
+    let question = Question {
+        provider: ask.provider.clone(),
+        account: account.clone(),
+        program,
+        pid: asker.pid,
+        remote: asker.remote(),
+    };
+    let verdict = match &rules.asker {
+        Some(person) => person.ask(&question),
+        // `serve` has nobody to ask.
+        None => Verdict::Deny,
+    };
+    let refused = |code: &'static str, message: String, detail: &str| {
+        let _ = vault.with(|v| {
+            crate::vault::activity::record(
+                v.conn(),
+                crate::time::now(),
+                "token refused",
+                Some(&ask.provider),
+                Some(&account),
+                Some(&format!("{} {}", detail, asker.describe())),
+            )
+        });
+        Err(Error::NotAllowed { code, message })
+    };
+    match verdict {
+        Verdict::Once => Ok(()),
+        Verdict::ForHours => {
+            let mut allowed = rules.allowed.lock().unwrap_or_else(|p| p.into_inner());
+            allowed.insert(key, Instant::now() + ALLOW_FOR);
+            Ok(())
+        }
+        Verdict::Deny if rules.asker.is_none() => refused(
+            "denied",
+            format!(
+                "{} asks before handing out tokens, and only the OAuth Desk window can ask: open it",
+                crate::text::shown(&ask.provider)
+            ),
+            "nobody to ask;",
+        ),
+        Verdict::Deny => refused(
+            "denied",
+            format!(
+                "the token of {} at {} was denied to this program in OAuth Desk",
+                crate::text::shown(&account),
+                crate::text::shown(&ask.provider)
+            ),
+            "denied",
+        ),
+        Verdict::NoAnswer => refused(
+            "not_answered",
+            format!(
+                "nobody answered OAuth Desk's question within {} seconds: the token of {} was not handed out",
+                ASK_LIMIT.as_secs(),
+                crate::text::shown(&ask.provider)
+            ),
+            "not answered in time;",
+        ),
+    }
+}
+
 /// Who got which account's token: the log says, the token it never holds. A log that cannot
 /// be written is said, and the token was not withheld for it.
-fn log_handout(ask: &Ask, vault: &SharedVault, asker: &Asker) {
+fn log_handout(ask: &Request, vault: &SharedVault, asker: &Asker) {
     let logged = vault.with(|v| {
         let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
         crate::vault::activity::record(
@@ -249,6 +392,14 @@ pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: 
         Ok(Some(Said::Refused { code, message })) => match code.as_str() {
             "needs_signin" => Asked::Answer(Err(Error::NeedsSignin(message))),
             "locked" => Asked::Answer(Err(Error::AgentLocked(message))),
+            "denied" => Asked::Answer(Err(Error::NotAllowed {
+                code: "denied",
+                message,
+            })),
+            "not_answered" => Asked::Answer(Err(Error::NotAllowed {
+                code: "not_answered",
+                message,
+            })),
             "not_found" => Asked::Answer(Err(Error::NotFound(message))),
             _ => Asked::NoAgent,
         },
@@ -257,5 +408,5 @@ pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: 
 
 /// `crate::fuzzing`: a request line read as `answer` reads it (without a vault to answer from).
 pub(crate) fn fuzz_request(line: &[u8]) {
-    let _ = serde_json::from_slice::<Ask>(line);
+    let _ = serde_json::from_slice::<Request>(line);
 }

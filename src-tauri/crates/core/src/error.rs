@@ -43,6 +43,11 @@ pub enum Error {
     #[error("{0}")]
     TimedOut(String),
 
+    /// The person (or nobody, in time) did not let the program have the token: the provider
+    /// asks first (code "denied", or "not_answered").
+    #[error("{message}")]
+    NotAllowed { code: &'static str, message: String },
+
     /// The token agent's vault is locked (by hand, or after idle minutes): the window unlocks
     /// it.
     #[error("{0}")]
@@ -137,6 +142,7 @@ impl Error {
             Error::TimedOut(_) => "timed_out",
             Error::NeedsSignin(_) => "needs_signin",
             Error::AgentLocked(_) => "locked",
+            Error::NotAllowed { code, .. } => code,
             Error::PassphraseRequired { .. } | Error::VaultNotOpen => "vault_locked",
             Error::KeyMissing { .. } => "key_missing",
             Error::WrongKey { .. } => "wrong_key",

@@ -25,12 +25,26 @@ pub fn run(prefix: &[&str]) -> ExitCode {
         .map(OsString::from)
         .chain(std::env::args_os().skip(1))
         .collect();
-    if let Some(token) = fast_token_get(&args) {
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, "{token}").and_then(|_| out.flush()).is_ok() {
-            return ExitCode::SUCCESS;
+    match fast_token_get(&args) {
+        Some(Answer::Token(token)) => {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{token}").and_then(|_| out.flush()).is_ok() {
+                return ExitCode::SUCCESS;
+            }
+            return ExitCode::from(1);
         }
-        return ExitCode::from(1);
+        // The person said no, or nobody answered, or the vault is locked: asking again through
+        // the full command would put the question a second time.
+        Some(Answer::Refused { message, .. }) => {
+            let message: String = message
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(500)
+                .collect();
+            eprintln!("oauth-desk: {message}");
+            return ExitCode::from(1);
+        }
+        None => {}
     }
     let full = match std::env::current_exe() {
         Ok(me) => me.with_file_name(FULL),
@@ -56,9 +70,10 @@ pub fn run(prefix: &[&str]) -> ExitCode {
 }
 
 /// `token get NAME [--account LABEL] [--min-valid SECONDS] [--vault PATH]`, answered by the
-/// agent with a token. None for anything else: another command, another flag, no agent, or an
-/// error (which the full command then reports in its own words).
-fn fast_token_get(args: &[OsString]) -> Option<String> {
+/// agent: a token, or a refusal that is final (denied, not answered, locked). None for
+/// anything else: another command, another flag, no agent, or another error (which the full
+/// command then reports in its own words).
+fn fast_token_get(args: &[OsString]) -> Option<Answer> {
     let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
     let mut vault: Option<PathBuf> = None;
     let mut rest = args.as_slice();
@@ -103,9 +118,16 @@ fn fast_token_get(args: &[OsString]) -> Option<String> {
         return None;
     }
     match ask(&vault, name, account.as_deref(), min_valid)? {
-        Answer::Token(t) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(t),
+        Answer::Token(t) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(Answer::Token(t)),
+        refused @ Answer::Refused { .. } if final_refusal(&refused) => Some(refused),
         _ => None,
     }
+}
+
+/// A refusal the full command could only repeat: asking the agent again would ask the person
+/// again, or find it locked again.
+fn final_refusal(answer: &Answer) -> bool {
+    matches!(answer, Answer::Refused { code, .. } if matches!(code.as_str(), "denied" | "not_answered" | "locked"))
 }
 
 /// `$XDG_DATA_HOME/oauth-desk/vault.db`, or under `~/.local/share`: where the full command's

@@ -149,6 +149,9 @@ provider_fields! {
     redirect_url: Option<String>, check url, flag Some(("redirect-url", "URL"));
     /// Where the user signs in: the in-app window, or the system browser
     sign_in_with: SignInWith, check sign_in_with, flag Some(("sign-in-with", "window|browser"));
+    /// Ask in the window before another program gets one of this provider's tokens through
+    /// the token agent (allow once, for 8 hours, or deny)
+    ask_first: bool, check boolean, flag Some(("ask-first", "true|false"));
     /// The provider's colour in the window, such as #1f6feb
     color: Option<String>, check color, flag Some(("color", "COLOR"));
     /// The metadata promises the RFC 9207 `iss` response parameter (set by discovery)

@@ -100,6 +100,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0014_exchanged.sql"),
         rebuilds: false,
     },
+    Migration {
+        version: 15,
+        name: "ask_first",
+        sql: include_str!("../../migrations/0015_ask_first.sql"),
+        rebuilds: false,
+    },
 ];
 
 pub fn latest_version() -> i64 {
