@@ -102,6 +102,16 @@ export function localTime(unix) {
   return unix == null ? '' : new Date(unix * 1000).toLocaleString();
 }
 
+// A time in a table cell: the hour today, the day otherwise (the whole one is its tooltip).
+/** @param {number} unix */
+export function shortTime(unix) {
+  const at = new Date(unix * 1000);
+  const today = new Date().toDateString() === at.toDateString();
+  return today
+    ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : at.toLocaleDateString([], { month: 'short', day: 'numeric' });
+}
+
 // Bidi overrides, zero-width and control characters change how text reads without being seen:
 // write them out as <U+XXXX>, as the CLI does.
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;

@@ -25,7 +25,7 @@ impl Display {
                 "1",
                 "-screen",
                 "0",
-                "1280x800x24",
+                "1700x1100x24",
                 "-nolisten",
                 "tcp",
                 // Without it the server resets whenever its last client leaves (a window

@@ -1,7 +1,7 @@
 // The token table: every account's token with a live countdown; search, filters and sorting
 // are done by the core in SQL, one page at a time, so a vault of 100,000 tokens stays quick.
 import * as api from '../api.js';
-import { confirmDialog, el, empty, localTime, toast, visible } from '../dom.js';
+import { confirmDialog, el, empty, localTime, shortTime, toast, visible } from '../dom.js';
 
 export const title = 'Tokens';
 
@@ -150,7 +150,8 @@ function table(view, page) {
     'tr',
     {},
     ...COLUMNS.map(([key, label]) => {
-      if (!key) return el('th', { scope: 'col' }, label);
+      // The scopes give way first when the window is narrow (Details shows them).
+      if (!key) return el('th', { scope: 'col', class: label === 'Scopes' ? 'scopes' : '' }, label);
       const active = state.sort === key;
       const button = el(
         'button',
@@ -240,7 +241,11 @@ function row(view, t) {
     statusCell,
     expires,
     el('td', { class: 'scopes' }, clipped(t.scopes.join(' '))),
-    el('td', { class: 'when' }, t.refreshed_at ? localTime(t.refreshed_at) : 'never'),
+    el(
+      'td',
+      { class: 'when', title: t.refreshed_at ? localTime(t.refreshed_at) : '' },
+      t.refreshed_at ? shortTime(t.refreshed_at) : 'never',
+    ),
     el('td', { class: 'row-actions' }, copy, more),
   );
 }
