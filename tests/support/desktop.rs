@@ -465,7 +465,20 @@ impl App {
         };
         xdo(&["windowfocus", "--sync", &window]);
         for step in steps {
-            if ["Tab", "Return", "Escape"].contains(step) {
+            let keys = [
+                "Tab",
+                "shift+Tab",
+                "Return",
+                "Escape",
+                "Down",
+                "Up",
+                "space",
+                "alt+1",
+                "alt+2",
+                "alt+3",
+                "alt+4",
+            ];
+            if keys.contains(step) {
                 xdo(&["key", "--clearmodifiers", step]);
             } else {
                 xdo(&["type", "--delay", "20", step]);

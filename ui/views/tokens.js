@@ -205,7 +205,12 @@ function row(view, t) {
   const who = `${visible(t.account)} at ${visible(t.provider)}`;
   const copy = el(
     'button',
-    { type: 'button', class: 'icon', 'aria-label': `Copy the access token of ${who}`, title: 'Copy the access token' },
+    {
+      type: 'button',
+      class: 'icon secondary',
+      'aria-label': `Copy the access token of ${who}`,
+      title: 'Copy the access token',
+    },
     'Copy',
   );
   copy.disabled = t.status === 'revoked' || t.status === 'needs_signin';
@@ -214,7 +219,7 @@ function row(view, t) {
     'button',
     {
       type: 'button',
-      class: 'icon',
+      class: 'icon secondary',
       'aria-label': `More actions for ${who}`,
       'aria-haspopup': 'menu',
       'aria-expanded': 'false',
