@@ -7,6 +7,7 @@ fn main() {
             "unlock_vault",
             "lock_vault",
             "note_activity",
+            "start_view",
             "waiting_questions",
             "answer_question",
             "list_providers",

@@ -99,6 +99,8 @@ export const unlockVault = (passphrase) => call('unlock_vault', { passphrase });
 export const lockVault = () => call('lock_vault');
 /** The person used the window: the auto-lock counts from now. */
 export const noteActivity = () => call('note_activity');
+/** The view the window opens on, when it was started on one. @type {() => Promise<string | null>} */
+export const startView = () => call('start_view');
 /**
  * A program's request the person is asked about (the agent that asks).
  * @typedef {{ id: number, provider: string, account: string, program: string, pid: number | null, remote: boolean }} Question

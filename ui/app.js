@@ -240,5 +240,14 @@ api.onEvent('tokens-changed', () => {
   if (unlocked && ['tokens', 'providers', 'activity'].includes(current) && !busy) show(current);
 });
 
-show(current);
-openVault();
+// Started on a view (OAUTH_DESK_START_VIEW), it opens there.
+api
+  .startView()
+  .then((v) => {
+    if (v && v in views) current = v;
+  })
+  .catch(() => {})
+  .finally(() => {
+    show(current);
+    openVault();
+  });

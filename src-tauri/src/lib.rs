@@ -54,6 +54,7 @@ pub fn builder<R: Runtime>(
             commands::vault::unlock_vault,
             commands::vault::lock_vault,
             commands::vault::note_activity,
+            commands::vault::start_view,
             asking::waiting_questions,
             asking::answer_question,
             commands::providers::list_providers,

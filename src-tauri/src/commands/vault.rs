@@ -67,6 +67,15 @@ pub async fn lock_vault<R: Runtime>(
     Ok(locked_view(&state))
 }
 
+/// The view the window opens on: OAUTH_DESK_START_VIEW (providers, tokens, activity,
+/// settings), or the first.
+#[tauri::command]
+pub fn start_view() -> Option<String> {
+    std::env::var("OAUTH_DESK_START_VIEW")
+        .ok()
+        .filter(|v| matches!(v.as_str(), "providers" | "tokens" | "activity" | "settings"))
+}
+
 /// The person used the window: the auto-lock counts from now.
 #[tauri::command]
 pub fn note_activity(state: State<'_, AppState>) {
