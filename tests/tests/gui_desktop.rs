@@ -310,3 +310,106 @@ async fn with_the_window_hidden_the_question_comes_as_a_notification() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     app.close().await;
 }
+
+/// xdotool on the test's display, as a mouse and keyboard there.
+fn xdo(app: &App, args: &[&str]) {
+    let status = std::process::Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", app.display_name())
+        .status()
+        .expect("xdotool runs");
+    assert!(status.success(), "xdotool {args:?}");
+}
+
+/// Opens the tray menu (trayer holds the icon at the screen's top right), then walks it with
+/// the keyboard.
+async fn tray_menu(app: &App, keys: &[&str]) {
+    xdo(app, &["mousemove", "1690", "16", "click", "1"]);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for key in keys {
+        xdo(app, &["key", key]);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_tray_menu_copies_a_recent_token_locks_and_quits() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        let session = Session::without_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        login_as(&session, &[PASS], "Test IdP", "alice");
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    // A tray on the test's display: an XEmbed one, as the app's indicator falls back to.
+    let mut tray = std::process::Command::new("trayer")
+        .args([
+            "--edge",
+            "top",
+            "--align",
+            "right",
+            "--widthtype",
+            "pixel",
+            "--width",
+            "200",
+        ])
+        .args([
+            "--height",
+            "32",
+            "--transparent",
+            "false",
+            "--tint",
+            "0x333333",
+        ])
+        .env("DISPLAY", app.display_name())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("trayer runs (apt package trayer; `make test` installs it)");
+    app.enter_passphrase(PASSPHRASE).await;
+    app.text("Vault: passphrase").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the icon docks
+
+    // Open, Copy token ▸ the recent account.
+    tray_menu(&app, &["Down", "Down"]).await;
+    // The whole screen: the menu is the tray's, not the window's.
+    let shot = oauth_desk_tests::artifacts_dir().join("tray-menu.png");
+    let _ = std::process::Command::new("import")
+        .args(["-window", "root"])
+        .arg(&shot)
+        .env("DISPLAY", app.display_name())
+        .status();
+    tray_menu_keys(&app, &["Right", "Return"]).await;
+    let token = String::from_utf8_lossy(
+        &ok(run(&session, &["token", "get", "Test IdP"], &[PASS], "")).stdout,
+    )
+    .trim()
+    .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.clipboard().await != token {
+        assert!(Instant::now() < deadline, "the tray copied the token");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Lock the vault: the window asks again, the agent says locked.
+    tray_menu(&app, &["Down", "Down", "Down", "Return"]).await;
+    app.text("OAuth Desk is locked").await;
+    let locked = script_token(&session);
+    assert!(stderr(&locked).contains("locked"), "{}", stderr(&locked));
+
+    // Quit: the app is gone, and its agent with it.
+    tray_menu(&app, &["Up", "Return"]).await;
+    app.wait_window("^OAuth Desk$", false).await;
+    let _ = tray.kill();
+    let _ = tray.wait();
+}
+
+async fn tray_menu_keys(app: &App, keys: &[&str]) {
+    for key in keys {
+        xdo(app, &["key", key]);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
