@@ -8,6 +8,7 @@ mod error;
 mod login_window;
 mod notices;
 mod refresher;
+mod screen_lock;
 mod single_instance;
 mod state;
 mod tray;
@@ -42,6 +43,7 @@ pub fn builder<R: Runtime>(
             app.manage(asking::Questions::default());
             refresher::start(app.handle().clone());
             autolock::start(app.handle().clone());
+            screen_lock::start(app.handle().clone());
             tray::install(app.handle());
             if let Some(listener) = single {
                 let handle = app.handle().clone();

@@ -413,3 +413,40 @@ async fn tray_menu_keys(app: &App, keys: &[&str]) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_screen_savers_signal_locks_a_passphrase_vault() {
+    let (_idp, session) = tokio::task::spawn_blocking(|| {
+        let idp = Idp::start();
+        // A session bus to say it on (the keyring on it stays unused: a passphrase vault).
+        let session = Session::with_keyring();
+        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
+        (idp, session)
+    })
+    .await
+    .unwrap();
+    let app = App::launch(&session, &[]).await;
+    app.enter_passphrase(PASSPHRASE).await;
+    app.text("Vault: passphrase").await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // the app listens
+                                                          // What a screen saver says on the session bus as the screen locks.
+    let mut emit = std::process::Command::new("gdbus");
+    session.apply(&mut emit);
+    let said = emit
+        .args([
+            "emit",
+            "--session",
+            "--object-path",
+            "/org/freedesktop/ScreenSaver",
+        ])
+        .args([
+            "--signal",
+            "org.freedesktop.ScreenSaver.ActiveChanged",
+            "true",
+        ])
+        .output()
+        .expect("gdbus runs");
+    assert!(said.status.success(), "{said:?}");
+    app.text("OAuth Desk is locked").await;
+    app.close().await;
+}
