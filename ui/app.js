@@ -161,6 +161,15 @@ function askAboutProgram(q) {
     dialog.close();
   };
   const deny = el('button', { type: 'button', class: 'secondary', onclick: () => answer('deny') }, 'Deny');
+  // Allowing waits a second: a key already on its way, or input another program sends to the
+  // window, does not answer a question the person has not read.
+  const allow = [
+    el('button', { type: 'button', class: 'secondary', onclick: () => answer('hours') }, 'Allow for 8 hours'),
+    el('button', { type: 'button', class: 'primary', onclick: () => answer('once') }, 'Allow once'),
+  ];
+  for (const b of allow) b.disabled = true;
+  setTimeout(() => allow.forEach((b) => (b.disabled = false)), 1000);
+  const cut = (/** @type {string} */ t) => (t.length > 200 ? `${t.slice(0, 200)}…` : t);
   const program = `${visible(q.program)}${q.pid ? ` (pid ${q.pid})` : ''}`;
   dialog.append(
     el('h2', { id: `question-${q.id}` }, 'Allow a program to get a token?'),
@@ -168,15 +177,9 @@ function askAboutProgram(q) {
     el(
       'p',
       { class: 'muted' },
-      `${q.remote ? 'From another machine, through an SSH forwarding of the agent: it' : 'It'} asks for the token of ${visible(q.account)} at ${visible(q.provider)}. It waits 30 seconds for your answer.`,
+      `${q.remote ? 'From another machine, through an SSH forwarding of the agent: it' : 'It'} asks for the token of ${cut(visible(q.account))} at ${cut(visible(q.provider))}. It waits 30 seconds for your answer.`,
     ),
-    el(
-      'div',
-      { class: 'actions' },
-      deny,
-      el('button', { type: 'button', class: 'secondary', onclick: () => answer('hours') }, 'Allow for 8 hours'),
-      el('button', { type: 'button', class: 'primary', onclick: () => answer('once') }, 'Allow once'),
-    ),
+    el('div', { class: 'actions' }, deny, ...allow),
   );
   dialog.addEventListener('cancel', () => api.answerQuestion(q.id, 'deny'));
   dialog.addEventListener('close', () => {

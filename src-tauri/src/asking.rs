@@ -30,6 +30,9 @@ pub struct Prompt {
     question: Question,
 }
 
+/// At most this many questions wait at once; more are not answered.
+const MAX_WAITING: usize = 8;
+
 struct WindowAsker<R: Runtime> {
     app: AppHandle<R>,
 }
@@ -48,11 +51,14 @@ impl<R: Runtime> Ask for WindowAsker<R> {
             question: question.clone(),
         };
         let (tx, rx) = channel();
-        questions
-            .waiting
-            .lock()
-            .unwrap()
-            .insert(id, (prompt.clone(), tx));
+        {
+            let mut waiting = questions.waiting.lock().unwrap();
+            // A flood of requests does not bury the person in questions.
+            if waiting.len() >= MAX_WAITING {
+                return Verdict::NoAnswer;
+            }
+            waiting.insert(id, (prompt.clone(), tx));
+        }
         let shown = self
             .app
             .get_webview_window("main")

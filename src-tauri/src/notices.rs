@@ -58,8 +58,32 @@ pub fn offer_answer<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str) {
 fn notification(summary: &str, body: &str) -> notify_rust::Notification {
     let mut note = notify_rust::Notification::new();
     note.appname("OAuth Desk")
-        .summary(summary)
-        .body(body)
+        .summary(&plain(summary, 120))
+        .body(&plain(body, 400))
         .icon("oauth-desk");
     note
+}
+
+/// Text a notification service shows as it is: cut, and its markup characters escaped (many
+/// read the body as markup, and a program's path or an account label is somebody else's).
+fn plain(text: &str, max: usize) -> String {
+    let mut cut: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        cut.push('…');
+    }
+    cut.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markup_is_escaped_and_long_text_cut() {
+        assert_eq!(
+            super::plain("a <b>&</b>", 100),
+            "a &lt;b&gt;&amp;&lt;/b&gt;"
+        );
+        assert_eq!(super::plain("abcdef", 3), "abc…");
+    }
 }

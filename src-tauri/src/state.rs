@@ -66,22 +66,31 @@ impl AppState {
     /// Drops the open vault (its key with it) until it is unlocked again; false when it was
     /// not open. The agent and the REST API answer "locked" meanwhile.
     pub fn lock(&self) -> bool {
-        let Some(vault) = self.vault.lock().take() else {
+        // The flags are set while the slot is held: a vault_status in between would open a
+        // keyring vault again.
+        let mut slot = self.vault.lock();
+        let Some(vault) = slot.take() else {
             return false;
         };
         self.locked_keyring
             .store(vault.key_mode() == KeyMode::Keyring, Ordering::SeqCst);
         self.locked.store(true, Ordering::SeqCst);
+        drop(slot);
         drop(vault);
+        // "Allow for 8 hours" ends with the unlocked time it was given in.
+        oauth_desk_core::agent::forget_allowances();
         true
     }
 
     /// What Settings say about locking and the tray, as the background threads read them; a
     /// test may shorten the auto-lock with OAUTH_DESK_AUTO_LOCK_SECS.
     pub fn apply_settings(&self, s: &vault::settings::Settings) {
+        // Test builds only: a release never takes its auto-lock from the environment.
         let secs = std::env::var("OAUTH_DESK_AUTO_LOCK_SECS")
             .ok()
+            .filter(|_| cfg!(debug_assertions))
             .and_then(|v| v.parse::<i64>().ok())
+            .filter(|s| *s > 0)
             .unwrap_or(s.auto_lock_minutes * 60);
         self.auto_lock_secs.store(secs.max(0), Ordering::SeqCst);
         self.keep_in_tray.store(s.keep_in_tray, Ordering::SeqCst);

@@ -97,24 +97,29 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     )
 }
 
-/// Rebuilds the menu (after an unlock, a lock, a sign-in).
+/// Rebuilds the menu (after an unlock, a lock, a sign-in), off the thread that asked: the
+/// vault may be held by a refresh at a slow provider, and the window must not wait for it.
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(ID) else {
         return;
     };
-    match menu(app) {
+    let app = app.clone();
+    std::thread::spawn(move || match menu(&app) {
         Ok(m) => {
             let _ = tray.set_menu(Some(m));
         }
         Err(e) => tracing::warn!("tray menu: {e}"),
-    }
+    });
 }
 
 fn chosen<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         "open" => show_window(app),
         "lock" => {
-            crate::autolock::lock(app, &app.state::<AppState>(), "by_hand");
+            let app = app.clone();
+            std::thread::spawn(move || {
+                crate::autolock::lock(&app, &app.state::<AppState>(), "by_hand");
+            });
         }
         "quit" => app.exit(0),
         copy => {
@@ -166,24 +171,29 @@ fn to_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.hide();
     }
-    let first = state
-        .vault
-        .with(|v| {
-            let mut s = settings::get(v.conn())?;
-            let first = !s.tray_notice_shown;
-            if first {
-                s.tray_notice_shown = true;
-                settings::set(v.conn(), &s)?;
-            }
-            Ok(first)
-        })
-        .unwrap_or(false);
-    if first {
-        crate::notices::tell(
-            app,
-            "OAuth Desk is still running",
-            "It keeps answering scripts and refreshing tokens from the tray. Quit it from the tray's menu; Settings can make closing quit.",
-        );
-    }
+    // The vault may be busy: the first-close notice is settled off the window's thread.
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let first = app
+            .state::<AppState>()
+            .vault
+            .with(|v| {
+                let mut s = settings::get(v.conn())?;
+                let first = !s.tray_notice_shown;
+                if first {
+                    s.tray_notice_shown = true;
+                    settings::set(v.conn(), &s)?;
+                }
+                Ok(first)
+            })
+            .unwrap_or(false);
+        if first {
+            crate::notices::tell(
+                &app,
+                "OAuth Desk is still running",
+                "It keeps answering scripts and refreshing tokens from the tray. Quit it from the tray's menu; Settings can make closing quit.",
+            );
+        }
+    });
     true
 }

@@ -92,8 +92,9 @@ async fn an_idle_passphrase_vault_locks_and_the_agent_says_so_until_unlocked() {
     let app = App::launch(&session, &[("OAUTH_DESK_AUTO_LOCK_SECS", "4")]).await;
     app.enter_passphrase(PASSPHRASE).await;
     app.text("Vault: passphrase").await;
-    // Unlocked in the window, the passphrase vault answers scripts through the agent.
-    let out = script_token(&session);
+    // Unlocked in the window, the passphrase vault answers scripts through the agent, once
+    // the person allows them (it asks for every provider).
+    let out = allowed_script(&app, &session, "Allow once").await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     app.text("OAuth Desk is locked").await;
@@ -116,9 +117,23 @@ async fn an_idle_passphrase_vault_locks_and_the_agent_says_so_until_unlocked() {
     app.type_into("Passphrase", PASSPHRASE).await;
     app.click("Unlock").await;
     app.text("Vault: passphrase").await;
-    let back = script_token(&session);
+    let back = allowed_script(&app, &session, "Allow once").await;
     assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
     app.close().await;
+}
+
+/// A script's `token get` that the window asks about, answered `answer` (after the second
+/// the buttons wait before they can be pressed).
+async fn allowed_script(app: &App, s: &Session, answer: &str) -> std::process::Output {
+    let script = script_in_background(s);
+    app.find(
+        "//dialog[@open]//h2[normalize-space()='Allow a program to get a token?']",
+        "the question",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.click(answer).await;
+    script.join().unwrap()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -220,7 +235,8 @@ async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
         .await
         .unwrap();
     assert!(
-        named.contains("/oauth-desk") && named.contains("(pid "),
+        // Not `oauth-desk` itself but the program that ran it: this test.
+        named.contains("gui_desktop") && named.contains("(pid "),
         "{named}"
     );
     app.screenshot("asking-prompt").await;
@@ -233,6 +249,7 @@ async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
     // Allowed once: this request only.
     let script = script_in_background(&session);
     app.find(prompt, "the question again").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     app.click("Allow once").await;
     let allowed = script.join().unwrap();
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
@@ -241,6 +258,7 @@ async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
     // Allowed for 8 hours: the next request is not asked about.
     let script = script_in_background(&session);
     app.find(prompt, "the question, a third time").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     app.click("Allow for 8 hours").await;
     assert_eq!(script.join().unwrap().status.code(), Some(0));
     let started = Instant::now();
@@ -259,7 +277,7 @@ async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
         .find(|e| e["action"] == "token refused")
         .expect("the refusal is logged");
     assert!(
-        refused["detail"].as_str().unwrap().contains("/oauth-desk"),
+        refused["detail"].as_str().unwrap().contains("gui_desktop"),
         "{refused}"
     );
     let handed = entries
@@ -305,6 +323,7 @@ async fn with_the_window_hidden_the_question_comes_as_a_notification() {
         "the question, in the window it brought up",
     )
     .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     app.click("Allow once").await;
     let out = script.join().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

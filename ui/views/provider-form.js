@@ -175,7 +175,7 @@ const SECTIONS = [
           ['false', 'Hand it out (the program runs as you)'],
           ['true', 'Ask me first: allow once, for 8 hours, or deny'],
         ],
-        hint: 'Programs get tokens through `oauth-desk token get`; the Activity view names each one.',
+        hint: 'The token agent (oauth-desk token get) asks in the window. A passphrase vault always asks; with a keyring vault a program could still open the vault itself. Activity names each program.',
       },
       {
         name: 'redirect_port',

@@ -26,6 +26,17 @@ pub fn obtain(
     account: Option<&str>,
     min_valid: i64,
 ) -> Result<Obtained> {
+    // A caller with the vault's passphrase opens it here: there is nothing to ask the window
+    // for it, nor to wait for while the window is locked (a named agent is asked all the same:
+    // there may be no vault here).
+    let own_key = global.passphrase_stdin || crate::ask::handed("OAUTH_DESK_PASSPHRASE").is_some();
+    if own_key && oauth_desk_agent_client::named_agent().is_none() {
+        let (_, f) = fresh_here(global, name, account, min_valid)?;
+        return Ok(Obtained {
+            token: f.token,
+            expires_at: f.expires_at,
+        });
+    }
     let asked = agent::ask(
         &unlock::vault_path(global)?,
         name,

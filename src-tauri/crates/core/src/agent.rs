@@ -120,9 +120,29 @@ pub trait Ask: Send + Sync {
 struct Rules {
     serves: Serves,
     asker: Option<Arc<dyn Ask>>,
-    /// (program, provider) allowed until then.
-    allowed: Arc<Mutex<HashMap<(String, String), Instant>>>,
+    /// How many connections are being answered: beyond `MAX_CONNECTIONS`, one is told busy.
+    open: Arc<std::sync::atomic::AtomicUsize>,
 }
+
+/// Programs (this run of each) allowed a provider's tokens for a while, until then. Shared by
+/// every agent of the process, and forgotten when the vault locks.
+type Allowances = HashMap<((String, i32, u64), String), Instant>;
+
+fn allowances() -> &'static Mutex<Allowances> {
+    static ALLOWED: std::sync::OnceLock<Mutex<Allowances>> = std::sync::OnceLock::new();
+    ALLOWED.get_or_init(Mutex::default)
+}
+
+/// Forgets every "allow for 8 hours" (the vault was locked).
+pub fn forget_allowances() {
+    allowances()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
+}
+
+/// At most this many connections are answered at once; a flood beyond is told "busy".
+const MAX_CONNECTIONS: usize = 32;
 
 /// The agent's answer when its vault is locked.
 const LOCKED: &str = "OAuth Desk's vault is locked: unlock it in its window (or from its tray)";
@@ -141,18 +161,46 @@ pub fn start(
     let rules = Rules {
         serves,
         asker,
-        allowed: Arc::default(),
+        open: Arc::default(),
     };
     std::thread::Builder::new()
         .name("token-agent".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
+                use std::sync::atomic::Ordering;
+                if rules.open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    rules.open.fetch_sub(1, Ordering::SeqCst);
+                    busy(&stream);
+                    continue;
+                }
                 let (vault, rules) = (vault.clone(), rules.clone());
-                std::thread::spawn(move || answer(stream, &vault, &rules));
+                let spawned = std::thread::Builder::new()
+                    .name("token-agent-answer".into())
+                    .spawn(move || {
+                        answer(stream, &vault, &rules);
+                        rules.open.fetch_sub(1, Ordering::SeqCst);
+                    });
+                // No thread to be had: that connection goes unanswered, the agent goes on.
+                if let Err(e) = spawned {
+                    tracing::warn!("token agent: {e}");
+                }
             }
         })
         .map_err(|e| Error::io("starting the token agent", e))?;
     Ok(())
+}
+
+/// Tells a connection beyond the limit that the agent is busy, without reading it.
+fn busy(stream: &UnixStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let answer = Answer {
+        token: None,
+        code: Some("busy".into()),
+        message: Some("the token agent is busy: try again".into()),
+    };
+    let mut text = serde_json::to_string(&answer).expect("answers serialize");
+    text.push('\n');
+    let _ = (&*stream).write_all(text.as_bytes());
 }
 
 fn answer(stream: UnixStream, vault: &SharedVault, rules: &Rules) {
@@ -203,30 +251,82 @@ fn answer(stream: UnixStream, vault: &SharedVault, rules: &Rules) {
     }
 }
 
-/// The program that asked, as the kernel and /proc name it: for the activity log (and, where
-/// a provider asks first, the question), never trusted for more.
+/// The program that asked, as the kernel and /proc name it: for the activity log and the
+/// question, never trusted for more. The process on the socket is OAuth Desk's own command
+/// (`oauth-desk`, the full command, the docker helper) run by somebody: the program named is
+/// the first one up its parents that is not OAuth Desk's, the script or tool that ran it.
 struct Asker {
     pid: Option<i32>,
     program: Option<String>,
+    /// When that process started (clock ticks after boot): with the pid, this run of the
+    /// program, which a later process reusing the pid is not.
+    started: Option<u64>,
+    /// The peer is the ssh client carrying another machine's requests (`ssh -R`).
+    remote: bool,
+}
+
+/// OAuth Desk's own commands, which ask on somebody's behalf.
+const OURS: &[&str] = &[
+    "oauth-desk",
+    "oauth-desk-cli",
+    "docker-credential-oauth-desk",
+];
+
+fn exe_of(pid: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .map(|exe| exe.display().to_string())
+}
+
+/// The parent pid and the start time of `pid`, from /proc/PID/stat.
+fn stat_of(pid: i32) -> Option<(i32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the command: state, ppid, ... starttime is the 20th.
+    Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
 }
 
 impl Asker {
     fn of(stream: &UnixStream) -> Asker {
-        let pid = private::peer_pid(stream).ok().filter(|p| *p > 0);
-        let program = pid
-            .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
-            .map(|exe| crate::text::visible(&exe.display().to_string()))
-            .map(|p| p.chars().take(300).collect());
-        Asker { pid, program }
+        let mut pid = private::peer_pid(stream).ok().filter(|p| *p > 0);
+        let mut exe = pid.and_then(exe_of);
+        let name = |e: &Option<String>| {
+            e.as_deref()
+                .and_then(|p| p.rsplit('/').next())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let peer = name(&exe);
+        let remote = matches!(peer.as_str(), "ssh" | "sshd") || peer.starts_with("sshd-");
+        // Up past OAuth Desk's own commands, a few levels at most.
+        for _ in 0..8 {
+            if remote || !OURS.contains(&name(&exe).as_str()) {
+                break;
+            }
+            let Some((parent, _)) = pid.and_then(stat_of).filter(|(pp, _)| *pp > 1) else {
+                break;
+            };
+            pid = Some(parent);
+            exe = exe_of(parent);
+        }
+        Asker {
+            pid,
+            started: pid.and_then(stat_of).map(|(_, started)| started),
+            program: exe
+                .map(|e| crate::text::visible(&e))
+                .map(|p| p.chars().take(300).collect()),
+            remote,
+        }
     }
 
-    /// A socket forwarded to another machine (`ssh -R`) is asked by the ssh client that
-    /// carries the far side's requests here (sshd, for one forwarded the other way).
     fn remote(&self) -> bool {
-        self.program
-            .as_deref()
-            .and_then(|p| p.rsplit('/').next())
-            .is_some_and(|name| matches!(name, "ssh" | "sshd") || name.starts_with("sshd-"))
+        self.remote
+    }
+
+    /// What an allowance for 8 hours is tied to: this run of this program. None when the
+    /// program cannot be told apart (its /proc entries unreadable): never allowed for long.
+    fn identity(&self) -> Option<(String, i32, u64)> {
+        Some((self.program.clone()?, self.pid?, self.started?))
     }
 
     fn describe(&self) -> String {
@@ -265,7 +365,10 @@ fn allowed(ask: &Request, vault: &SharedVault, rules: &Rules, asker: &Asker) -> 
     let (asks_first, account) = vault.with(|v| {
         let p = crate::vault::provider_table::get(v.conn(), &ask.provider)?;
         let account = crate::refresh::resolve_account(v, &ask.provider, ask.account.as_deref())?;
-        Ok((p.ask_first, account))
+        // A passphrase vault the window holds unlocked asks for every provider: its person
+        // chose that a program must not take tokens on its own.
+        let passphrase = rules.serves == Serves::WhileUnlocked && v.key_mode() != KeyMode::Keyring;
+        Ok((p.ask_first || passphrase, account))
     })?;
     if !asks_first {
         return Ok(());
@@ -274,11 +377,11 @@ fn allowed(ask: &Request, vault: &SharedVault, rules: &Rules, asker: &Asker) -> 
         .program
         .clone()
         .unwrap_or_else(|| "an unknown program".into());
-    let key = (program.clone(), ask.provider.clone());
-    {
-        let mut allowed = rules.allowed.lock().unwrap_or_else(|p| p.into_inner());
+    let key = asker.identity().map(|id| (id, ask.provider.clone()));
+    if let Some(key) = &key {
+        let mut allowed = allowances().lock().unwrap_or_else(|p| p.into_inner());
         allowed.retain(|_, until| *until > Instant::now());
-        if allowed.contains_key(&key) {
+        if allowed.contains_key(key) {
             return Ok(());
         }
     }
@@ -310,8 +413,11 @@ fn allowed(ask: &Request, vault: &SharedVault, rules: &Rules, asker: &Asker) -> 
     match verdict {
         Verdict::Once => Ok(()),
         Verdict::ForHours => {
-            let mut allowed = rules.allowed.lock().unwrap_or_else(|p| p.into_inner());
-            allowed.insert(key, Instant::now() + ALLOW_FOR);
+            // A program that cannot be told apart is allowed this once only.
+            if let Some(key) = key {
+                let mut allowed = allowances().lock().unwrap_or_else(|p| p.into_inner());
+                allowed.insert(key, Instant::now() + ALLOW_FOR);
+            }
             Ok(())
         }
         Verdict::Deny if rules.asker.is_none() => refused(
@@ -394,6 +500,10 @@ pub fn ask(vault_path: &Path, provider: &str, account: Option<&str>, min_valid: 
             "locked" => Asked::Answer(Err(Error::AgentLocked(message))),
             "denied" => Asked::Answer(Err(Error::NotAllowed {
                 code: "denied",
+                message,
+            })),
+            "busy" => Asked::Answer(Err(Error::NotAllowed {
+                code: "busy",
                 message,
             })),
             "not_answered" => Asked::Answer(Err(Error::NotAllowed {

@@ -38,7 +38,7 @@ pub fn run(prefix: &[&str]) -> ExitCode {
         Some(Answer::Refused { message, .. }) => {
             let message: String = message
                 .chars()
-                .filter(|c| !c.is_control())
+                .filter(|c| !invisible(*c))
                 .take(500)
                 .collect();
             eprintln!("oauth-desk: {message}");
@@ -117,11 +117,25 @@ fn fast_token_get(args: &[OsString]) -> Option<Answer> {
     if vault.as_os_str().is_empty() {
         return None;
     }
+    // A caller with the passphrase: the full command opens the vault itself, asking nobody.
+    if std::env::var_os("OAUTH_DESK_PASSPHRASE").is_some_and(|p| !p.is_empty())
+        && oauth_desk_agent_client::named_agent().is_none()
+    {
+        return None;
+    }
     match ask(&vault, name, account.as_deref(), min_valid)? {
         Answer::Token(t) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(Answer::Token(t)),
         refused @ Answer::Refused { .. } if final_refusal(&refused) => Some(refused),
         _ => None,
     }
+}
+
+/// A character that changes how text reads without being seen: controls, bidi overrides,
+/// zero-width ones (the core's `text::visible` writes them out; this small program drops them).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00ad}' | '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A refusal the full command could only repeat: asking the agent again would ask the person
