@@ -202,8 +202,9 @@ fn another_machine_gets_a_token_through_the_agent_forwarded_over_ssh() {
     let remote = handed[0]["detail"].as_str().unwrap();
     assert!(remote.contains("another machine over SSH"), "{remote}");
     let local = handed[1]["detail"].as_str().unwrap();
+    // The program that ran `oauth-desk token get`: this test.
     assert!(
-        local.contains("oauth-desk") && local.contains("pid"),
+        local.contains("cli_agent") && local.contains("pid"),
         "{local}"
     );
     assert!(!log.to_string().contains(token.trim()), "never the token");
