@@ -108,6 +108,11 @@ async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
     // From Details, as from the row's menu.
     app.row_action("Test IdP", "bob@example.test", "Details")
         .await;
+    app.find(
+        "//dialog//pre[contains(., '\"active\": true')]",
+        "the details, loaded",
+    )
+    .await;
     app.click("Exchange for another token…").await;
     app.type_into("Audience", "orders-api").await;
     app.type_into("Store as account", "bob for orders").await;

@@ -417,7 +417,13 @@ function signOutDialog(view, t) {
 // Token exchange (RFC 8693): this account's token (the subject) traded at a provider for one
 // of its own, stored there as an account.
 async function exchangeDialog(view, t) {
-  const providers = await api.listProviders();
+  let providers;
+  try {
+    providers = await api.listProviders();
+  } catch (e) {
+    toast(e.message, 'error');
+    return;
+  }
   const dialog = el('dialog', { class: 'details', 'aria-labelledby': 'exchange-title' });
   const at = el(
     'select',
