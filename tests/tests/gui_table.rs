@@ -120,6 +120,12 @@ async fn table_fits(dark: bool) {
     app.enter_passphrase(PASSPHRASE).await;
     app.button("Tokens").await.click().await.unwrap();
     app.text("Showing 1–12 of 12").await;
+    // The countdowns on screen tick (those showing seconds change within two).
+    let shown = "return [...document.querySelectorAll('td.countdown')].slice(0, 3).map((c) => c.textContent).join('|');";
+    let before = app.client.execute(shown, vec![]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let after = app.client.execute(shown, vec![]).await.unwrap();
+    assert_ne!(before, after, "the countdown ticks");
     let mode = if dark { "dark" } else { "light" };
     for size in [(1100, 720), (1600, 1000)] {
         check_fits(&app, size, dark).await;

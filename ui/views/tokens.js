@@ -524,24 +524,46 @@ function countdown(expiresAt) {
   return left > 0 ? `in ${text}` : `expired ${text} ago`;
 }
 
+// The countdowns tick once a second, only those on screen (a page of 200 rows shows a dozen)
+// and only where the text or the bar's width changed: an idle window stays idle.
+/** @type {IntersectionObserver | null} */
+let watcher = null;
+/** @type {Set<HTMLElement>} */
+const onScreen = new Set();
+
+/** @param {HTMLElement} c */
+function tick(c) {
+  const text = countdown(Number(c.dataset.expires));
+  const node = c.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE) {
+    if (node.nodeValue !== text) node.nodeValue = text;
+  } else c.prepend(text);
+  const bar = c.querySelector('.lifebar');
+  if (bar) fillBar(bar, Number(c.dataset.issued), Number(c.dataset.expires));
+}
+
 function startTicker(view) {
   clearInterval(ticker);
+  watcher?.disconnect();
+  onScreen.clear();
+  watcher = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const c = /** @type {HTMLElement} */ (e.target);
+      if (e.isIntersecting) {
+        onScreen.add(c);
+        tick(c);
+      } else onScreen.delete(c);
+    }
+  });
+  for (const c of view.querySelectorAll('td.countdown[data-expires]')) watcher.observe(c);
   ticker = setInterval(() => {
-    const cells = view.querySelectorAll('td.countdown[data-expires]');
-    if (!cells.length || !view.querySelector('table.tokens')) {
+    if (!view.querySelector('table.tokens')) {
       clearInterval(ticker);
+      watcher?.disconnect();
+      onScreen.clear();
       return;
     }
-    // Only what changed is written: a table of 1,000 rows mostly shows minutes and hours.
-    for (const c of cells) {
-      const text = countdown(Number(c.dataset.expires));
-      const node = c.firstChild;
-      if (node && node.nodeType === Node.TEXT_NODE) {
-        if (node.nodeValue !== text) node.nodeValue = text;
-      } else c.prepend(text);
-      const bar = c.querySelector('.lifebar');
-      if (bar) fillBar(bar, Number(c.dataset.issued), Number(c.dataset.expires));
-    }
+    for (const c of onScreen) if (c.isConnected) tick(c);
   }, 1000);
 }
 
