@@ -31,6 +31,20 @@ pub fn obtain(
     // there may be no vault here).
     let own_key = global.passphrase_stdin || crate::ask::handed("OAUTH_DESK_PASSPHRASE").is_some();
     if own_key && oauth_desk_agent_client::named_agent().is_none() {
+        // Not asked, but still looked at: a folder or socket another user planted is said.
+        let socket = oauth_desk_agent_client::socket_path(&unlock::vault_path(global)?, "agent");
+        if let Err(e) = oauth_desk_agent_client::private::connect(&socket) {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                let said = oauth_desk_core::Error::Io {
+                    context: "not asking the token agent".into(),
+                    source: e,
+                };
+                eprintln!(
+                    "oauth-desk: {}",
+                    crate::output::printable(&said.to_string())
+                );
+            }
+        }
         let (_, f) = fresh_here(global, name, account, min_valid)?;
         return Ok(Obtained {
             token: f.token,
