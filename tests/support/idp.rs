@@ -5,6 +5,7 @@
 //! loopback redirect `http://127.0.0.1:<any port>/callback` is accepted; all get refresh tokens.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use serde_json::Value;
@@ -295,4 +296,40 @@ pub fn assert_sent_nothing(new_host: &crate::canned::CannedServer, tokens: &[&st
         Vec::<String>::new(),
         "nothing at all goes to the new host"
     );
+}
+
+/// A Google service-account key file (the JSON the Cloud console downloads) in `dir`, with a
+/// fresh RSA key, `client_email` and this provider's token endpoint: what `provider add
+/// --service-account-key` and the form read.
+pub fn service_account_key_file(dir: &std::path::Path, idp: &Idp, client_email: &str) -> PathBuf {
+    let pem = dir.join("key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success(), "openssl made an RSA key");
+    let key_file = dir.join("service-account.json");
+    std::fs::write(
+        &key_file,
+        serde_json::json!({
+            "type": "service_account",
+            "project_id": "test",
+            "private_key_id": "k1",
+            "private_key": std::fs::read_to_string(&pem).unwrap(),
+            "client_email": client_email,
+            "token_uri": format!("{}/token", idp.issuer),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    key_file
 }

@@ -140,35 +140,7 @@ fn a_google_service_account_key_file_becomes_a_provider_whose_key_lives_in_the_v
     let idp = Idp::start();
     let s = Session::without_keyring();
     let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("key.pem");
-    let made = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&pem)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(made.success());
-    let key_file = dir.path().join("service-account.json");
-    std::fs::write(
-        &key_file,
-        serde_json::json!({
-            "type": "service_account",
-            "project_id": "test",
-            "private_key_id": "k1",
-            "private_key": std::fs::read_to_string(&pem).unwrap(),
-            "client_email": "pending@test.iam.example",
-            "token_uri": format!("{}/token", idp.issuer),
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let key_file = idp::service_account_key_file(dir.path(), &idp, "pending@test.iam.example");
     ok(run(
         &s,
         &[

@@ -193,6 +193,21 @@ async fn an_account_revoked_behind_its_back_is_told_and_the_notification_opens_i
     app.close().await;
 }
 
+/// A keyring vault whose provider asks first, with alice signed in.
+fn asking_session() -> (Idp, Session) {
+    let idp = Idp::start();
+    let session = Session::with_keyring();
+    add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
+    ok(run(
+        &session,
+        &["provider", "update", "Test IdP", "--ask-first"],
+        &[],
+        "",
+    ));
+    login_as(&session, &[], "Test IdP", "alice");
+    (idp, session)
+}
+
 /// `token get` run as a script would, on a thread of its own: it waits for the person.
 fn script_in_background(s: &Session) -> std::thread::JoinHandle<std::process::Output> {
     let mut cmd = oauth_desk_tests::bins::cli();
@@ -203,21 +218,7 @@ fn script_in_background(s: &Session) -> std::thread::JoinHandle<std::process::Ou
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::with_keyring();
-        add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
-        ok(run(
-            &session,
-            &["provider", "update", "Test IdP", "--ask-first"],
-            &[],
-            "",
-        ));
-        login_as(&session, &[], "Test IdP", "alice");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) = tokio::task::spawn_blocking(asking_session).await.unwrap();
     let app = App::launch(&session, &[]).await;
     app.text("Vault: OS keyring").await;
     let prompt = "//dialog[@open]//h2[normalize-space()='Allow a program to get a token?']";
@@ -290,21 +291,7 @@ async fn a_provider_that_asks_first_hands_a_token_only_to_a_program_allowed() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn with_the_window_hidden_the_question_comes_as_a_notification() {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::with_keyring();
-        add_provider(&session, &[], &idp, "Test IdP", &idp::BASIC);
-        ok(run(
-            &session,
-            &["provider", "update", "Test IdP", "--ask-first"],
-            &[],
-            "",
-        ));
-        login_as(&session, &[], "Test IdP", "alice");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) = tokio::task::spawn_blocking(asking_session).await.unwrap();
     let app = App::launch(&session, &[]).await;
     app.text("Vault: OS keyring").await;
     let notices = Notices::start(&session, app.display_name());

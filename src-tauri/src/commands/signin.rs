@@ -137,10 +137,10 @@ pub async fn signin_client_credentials<R: Runtime>(
     target: Option<Target>,
 ) -> CommandResult<SignedIn> {
     let request = request(&state, name, account, target).await?;
-    let vault = state.vault.clone();
-    let signed = blocking(move || signin::client_credentials(&vault, &request)).await?;
-    let _ = app.emit("tokens-changed", ());
-    Ok(signed)
+    direct(&app, &state, move |vault| {
+        signin::client_credentials(vault, &request)
+    })
+    .await
 }
 
 /// The JWT bearer grant (RFC 7523 §2.1) for the client itself: a service account's token,
@@ -154,8 +154,20 @@ pub async fn signin_jwt_bearer<R: Runtime>(
     target: Option<Target>,
 ) -> CommandResult<SignedIn> {
     let request = request(&state, name, account, target).await?;
+    direct(&app, &state, move |vault| {
+        signin::jwt_bearer(vault, &request, None)
+    })
+    .await
+}
+
+/// A grant with nobody to wait for: `grant` off the UI thread, then the token table told.
+async fn direct<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    grant: impl FnOnce(&SharedVault) -> Result<SignedIn> + Send + 'static,
+) -> CommandResult<SignedIn> {
     let vault = state.vault.clone();
-    let signed = blocking(move || signin::jwt_bearer(&vault, &request, None)).await?;
+    let signed = blocking(move || grant(&vault)).await?;
     let _ = app.emit("tokens-changed", ());
     Ok(signed)
 }
