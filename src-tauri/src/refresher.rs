@@ -1,13 +1,16 @@
 //! Background refresh while the app runs: every 30 s, tokens that expire within the window
 //! (5 minutes unless Settings say otherwise) are refreshed ahead of time, one by one, through
 //! the same lock as every other refresh. Failures land in the table (status, last error) and
-//! the activity log; the window never waits for any of it. An account that comes to need a
-//! sign-in, or whose refresh failed three times in a row, is told as a notification (`watch`).
+//! the activity log; the window never waits for any of it. A failed account is tried again
+//! after a growing wait, as is a provider that cannot be reached (`retry`). An
+//! account that comes to need a sign-in, or whose refresh failed three times in a row, is told
+//! as a notification (`watch`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use oauth_desk_core::http::Http;
 use oauth_desk_core::refresh;
+use oauth_desk_core::retry::Backoff;
 use oauth_desk_core::time;
 use oauth_desk_core::vault::{settings, tokens};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -27,6 +30,7 @@ fn every() -> Duration {
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     let every = every();
     let mut watch = crate::watch::Watch::default();
+    let mut backoff = Backoff::default();
     std::thread::spawn(move || loop {
         std::thread::sleep(every);
         let Some(state) = app.try_state::<AppState>() else {
@@ -45,8 +49,12 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
                 })
             })
             .unwrap_or_default();
+        backoff.keep_only(&due);
         let mut changed = false;
         for (provider, account) in due {
+            if !backoff.ready(&provider, &account, Instant::now()) {
+                continue;
+            }
             // The lock is taken per token, so the window's own commands get their turn.
             let outcome = state.vault.with(|v| {
                 Ok(refresh::refresh(
@@ -59,7 +67,9 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             });
             if let Ok(outcome) = outcome {
                 changed = true;
-                watch.saw(&app, &provider, &account, outcome.as_ref().err());
+                let error = outcome.as_ref().err();
+                backoff.saw(&provider, &account, error, Instant::now());
+                watch.saw(&app, &provider, &account, error);
             }
         }
         if changed {

@@ -193,6 +193,95 @@ async fn an_account_revoked_behind_its_back_is_told_and_the_notification_opens_i
     app.close().await;
 }
 
+/// A provider that is down is asked once, then left alone for a while (30 s after the first
+/// failure), however many of its accounts are due: the rounds here come every 2 s, and three
+/// of them pass with nothing more asked. The provider: a port nobody listens on.
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_that_is_down_is_not_asked_again_for_each_account() {
+    const ACCOUNTS: usize = 3;
+    let session = tokio::task::spawn_blocking(|| {
+        let s = Session::with_keyring();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (auth, token) = (
+            format!("http://127.0.0.1:{port}/auth"),
+            format!("http://127.0.0.1:{port}/token"),
+        );
+        ok(run(
+            &s,
+            &[
+                "provider",
+                "add",
+                "Down",
+                "--client-id",
+                "cid",
+                "--auth-url",
+                &auth,
+                "--token-url",
+                &token,
+            ],
+            &[],
+            "",
+        ));
+        for i in 0..ACCOUNTS {
+            let response = serde_json::json!({
+                "access_token": format!("token-{i}"),
+                "refresh_token": format!("refresh-{i}"),
+                "expires_in": 60,
+            });
+            let account = format!("user{i}@example.com");
+            ok(run(
+                &s,
+                &["token", "import", "Down", "--account", &account],
+                &[],
+                &response.to_string(),
+            ));
+        }
+        s
+    })
+    .await
+    .unwrap();
+    // When each failed refresh was written (RFC 3339, to the second).
+    let failures = |s: &Session| -> Vec<String> {
+        let log = json(&ok(run(s, &["activity", "--json"], &[], "")));
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "refresh failed")
+            .map(|e| e["at"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let app = App::launch(&session, &[("OAUTH_DESK_REFRESH_EVERY_SECS", "2")]).await;
+    app.text("Vault: OS keyring").await;
+    let started = Instant::now();
+    while failures(&session).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the refresher tries"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let at = failures(&session);
+    assert_eq!(
+        at.len(),
+        1,
+        "one try, then three rounds asked nothing: {at:?}"
+    );
+    let tried = json(&ok(run(&session, &["token", "list", "--json"], &[], "")));
+    let errors = tried
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["last_error"].is_string())
+        .count();
+    assert_eq!(errors, 1, "the other accounts were not tried: {tried}");
+    app.close().await;
+}
+
 /// A keyring vault whose provider asks first, with alice signed in.
 fn asking_session() -> (Idp, Session) {
     let idp = Idp::start();

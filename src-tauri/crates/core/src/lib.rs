@@ -17,6 +17,7 @@ pub mod provider_sharing;
 pub mod providers;
 pub mod proxy;
 pub mod refresh;
+pub mod retry;
 pub mod revoke;
 pub mod secret;
 pub mod signin;
