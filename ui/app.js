@@ -237,10 +237,15 @@ document.addEventListener('keydown', (ev) => {
   }
 });
 
-// A sign-in elsewhere changed the tokens: refresh what shows them, without a reload.
+// A sign-in or a refresh elsewhere changed the tokens: refresh what shows them, without a
+// reload; a view that can update in place (the token table) does.
 api.onEvent('tokens-changed', () => {
   const busy = document.querySelector('form.provider-form, dialog[open]');
-  if (unlocked && ['tokens', 'providers', 'activity'].includes(current) && !busy) show(current);
+  if (!unlocked || !['tokens', 'providers', 'activity'].includes(current) || busy) return;
+  /** @type {((view: HTMLElement) => Promise<void>) | undefined} */
+  const update = 'update' in views[current] ? views[current].update : undefined;
+  if (update) update(byId('view')).catch((e) => toast(e.message, 'error'));
+  else show(current);
 });
 
 // Started on a view (OAUTH_DESK_START_VIEW), it opens there.

@@ -46,8 +46,55 @@ export async function render(view) {
     );
     return;
   }
-  view.replaceChildren(toolbar(view, providers, page), table(view, page));
+  if (patch(view, providers, page)) return;
+  const scroller = view.closest('main');
+  const top = scroller?.scrollTop ?? 0;
+  const same = view.querySelector('table.tokens')?.getAttribute('data-shape') === shapeOf(providers);
+  const shown = table(view, page);
+  shown.dataset.shape = shapeOf(providers);
+  view.replaceChildren(toolbar(view, providers, page), shown);
+  // The same query whose rows moved (a status changed under a sort by status): where it was.
+  if (same && scroller) scroller.scrollTop = top;
   startTicker(view);
+}
+
+// Re-rendering patches the shown page where it can: a change in the background updates the
+// table in place.
+export const update = render;
+
+/** Each row drawn, and the token (as JSON) it was drawn from. @type {WeakMap<HTMLElement, string>} */
+const drawn = new WeakMap();
+
+/** What a table shows beyond its rows: the query, and the providers to filter by. */
+const shapeOf = (providers) => JSON.stringify([state, providers.map((p) => [p.name, p.color ?? null])]);
+
+/**
+ * The same page again (a refresh in the background, a row's action): only the rows whose
+ * token changed are written, so the scroll, the focus and the search box stay as they were
+ * and an idle window repaints nothing. False when the page is another (then it is drawn anew).
+ * @param {HTMLElement} view
+ */
+function patch(view, providers, page) {
+  const shown = /** @type {HTMLTableElement | null} */ (view.querySelector('table.tokens'));
+  if (!shown || shown.dataset.shape !== shapeOf(providers)) return false;
+  const rows = [...shown.tBodies[0].rows];
+  const same = rows.length === page.rows.length && rows.every((r, i) => r.dataset.key === keyOf(page.rows[i]));
+  if (!same) return false;
+  page.rows.forEach((t, i) => {
+    if (drawn.get(rows[i]) === JSON.stringify(t)) return;
+    const fresh = row(view, t);
+    const active = document.activeElement;
+    const focused = active && rows[i].contains(active) ? active.getAttribute('aria-label') : null;
+    unwatch(rows[i]);
+    rows[i].replaceWith(fresh);
+    watch(fresh);
+    if (focused)
+      /** @type {HTMLElement | null} */ (fresh.querySelector(`[aria-label="${CSS.escape(focused)}"]`))?.focus();
+  });
+  const before = view.querySelector('.pager');
+  const after = pager(view, page);
+  if (before && before.textContent !== after.textContent) before.replaceWith(after);
+  return true;
 }
 
 function toolbar(view, providers, page) {
@@ -89,41 +136,6 @@ function toolbar(view, providers, page) {
     state.status = status.value;
     rerender();
   });
-  const shown =
-    page.total === 0
-      ? 'No tokens match.'
-      : `Showing ${state.offset + 1}–${state.offset + page.rows.length} of ${page.total}`;
-  const pager = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
-  if (state.offset > 0)
-    pager.append(
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            state.offset = Math.max(0, state.offset - PAGE);
-            render(view);
-          },
-        },
-        'Previous',
-      ),
-    );
-  if (state.offset + page.rows.length < page.total)
-    pager.append(
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            state.offset += PAGE;
-            render(view);
-          },
-        },
-        'Next',
-      ),
-    );
   const refreshAll = el(
     'button',
     { type: 'button', class: 'secondary', id: 'bulk-refresh', onclick: () => bulkRefresh(view) },
@@ -141,8 +153,48 @@ function toolbar(view, providers, page) {
     el('div', { class: 'field' }, el('label', { for: 'tokens-provider' }, 'Provider'), provider),
     el('div', { class: 'field' }, el('label', { for: 'tokens-status' }, 'Status'), status),
     el('div', { class: 'toolbar-actions' }, refreshAll, importButton),
-    pager,
+    pager(view, page),
   );
+}
+
+// Where the page is in the whole, and the way to the pages before and after it.
+function pager(view, page) {
+  const shown =
+    page.total === 0
+      ? 'No tokens match.'
+      : `Showing ${state.offset + 1}–${state.offset + page.rows.length} of ${page.total}`;
+  const bar = el('div', { class: 'pager' }, el('span', { class: 'muted', role: 'status' }, shown));
+  if (state.offset > 0)
+    bar.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.offset = Math.max(0, state.offset - PAGE);
+            render(view);
+          },
+        },
+        'Previous',
+      ),
+    );
+  if (state.offset + page.rows.length < page.total)
+    bar.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.offset += PAGE;
+            render(view);
+          },
+        },
+        'Next',
+      ),
+    );
+  return bar;
 }
 
 function table(view, page) {
@@ -194,7 +246,7 @@ function row(view, t) {
   const expires = el('td', { class: 'countdown' });
   const live = t.expires_at != null && t.status !== 'revoked';
   if (live) expires.dataset.expires = String(t.expires_at);
-  expires.textContent = t.status === 'revoked' ? '—' : countdown(t.expires_at);
+  expires.append(el('span', { class: 'left' }, t.status === 'revoked' ? '—' : countdown(t.expires_at)));
   if (t.expires_at != null) expires.title = localTime(t.expires_at);
   const lifebar = el('span', { class: 'lifebar', 'aria-hidden': 'true' }, el('span', {}));
   if (live) {
@@ -237,7 +289,7 @@ function row(view, t) {
   });
   // Long names are cut with an ellipsis; the whole name is in the tooltip and in Details.
   const clipped = (text) => el('span', { class: 'clip', title: text }, text);
-  return el(
+  const tr = el(
     'tr',
     {},
     el('td', {}, tick),
@@ -253,6 +305,9 @@ function row(view, t) {
     ),
     el('td', { class: 'row-actions' }, copy, more),
   );
+  tr.dataset.key = keyOf(t);
+  drawn.set(tr, JSON.stringify(t));
+  return tr;
 }
 
 async function copyToken(t) {
@@ -497,53 +552,102 @@ async function exchangeDialog(view, t) {
   audience.focus();
 }
 
-// The share of the token's lifetime left, as the bar's width.
-function fillBar(bar, issued, expires) {
-  const now = Date.now() / 1000;
-  const life = Math.max(1, expires - issued);
-  const left = Math.min(1, Math.max(0, (expires - now) / life));
-  const inner = /** @type {HTMLElement} */ (bar.firstElementChild);
-  const width = `${Math.round(left * 100)}%`;
-  if (inner.style.width !== width) inner.style.width = width;
-  const low = left < 0.2 ? 'true' : 'false';
-  if (bar.dataset.low !== low) bar.dataset.low = low;
-}
+// The countdowns show days and hours, hours and minutes, or minutes, and seconds only in
+// the last minute either side of expiry. They move together, once a minute on the clock's
+// minute, except a token in that last minute, which ticks each second: an idle window
+// repaints once a minute, not a dozen cells a second (each repaint costs WebKit more than
+// all else the app does while nobody uses it).
+const DAY = 86400;
+const MINUTE_MS = 60_000;
 
 function countdown(expiresAt) {
   if (expiresAt == null) return 'no expiry';
   const left = expiresAt - Math.floor(Date.now() / 1000);
   const span = Math.abs(left);
   const text =
-    span >= 86400
-      ? `${Math.floor(span / 86400)}d ${Math.floor((span % 86400) / 3600)}h`
+    span >= DAY
+      ? `${Math.floor(span / DAY)}d ${Math.floor((span % DAY) / 3600)}h`
       : span >= 3600
         ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m`
         : span >= 60
-          ? `${Math.floor(span / 60)}m ${span % 60}s`
+          ? `${Math.floor(span / 60)}m`
           : `${span}s`;
   return left > 0 ? `in ${text}` : `expired ${text} ago`;
 }
 
-// The countdowns tick once a second, only those on screen (a page of 200 rows shows a dozen)
-// and only where the text or the bar's width changed: an idle window stays idle.
+/** When (ms since the epoch) the countdown of a token expiring at `expiresAt` is next written. */
+function nextWrite(expiresAt, nowMs) {
+  const nowSec = Math.floor(nowMs / 1000);
+  // In its last minute, either side: each second.
+  if (Math.abs(expiresAt - nowSec) < 60) return (nowSec + 1) * 1000;
+  const minute = (Math.floor(nowMs / MINUTE_MS) + 1) * MINUTE_MS;
+  // Before it: on the clock's minute, or when its last minute begins if that comes first.
+  return expiresAt > nowSec ? Math.min(minute, (expiresAt - 59) * 1000) : minute;
+}
+
+/**
+ * Writes the cell's countdown and bar, each only if it changed, and says when (ms since the
+ * epoch) it is next due.
+ * @param {HTMLElement} c
+ */
+function tick(c) {
+  const nowMs = Date.now();
+  const expires = Number(c.dataset.expires);
+  const text = countdown(expires);
+  const left = /** @type {HTMLElement} */ (c.querySelector('.left'));
+  if (left.textContent !== text) left.textContent = text;
+  const bar = /** @type {HTMLElement | null} */ (c.querySelector('.lifebar'));
+  if (bar) fillBar(bar, Number(c.dataset.issued), expires, nowMs);
+  return nextWrite(expires, nowMs);
+}
+
+/**
+ * Sets the bar to the share of the lifetime left, in whole percent.
+ * @param {HTMLElement} bar
+ */
+function fillBar(bar, issued, expires, nowMs = Date.now()) {
+  const life = Math.max(1, expires - issued);
+  const share = Math.min(1, Math.max(0, (expires - nowMs / 1000) / life));
+  const percent = Math.round(share * 100);
+  const inner = /** @type {HTMLElement} */ (bar.firstElementChild);
+  const width = `${percent}%`;
+  if (inner.style.width !== width) inner.style.width = width;
+  const low = percent < 20 ? 'true' : 'false';
+  if (bar.dataset.low !== low) bar.dataset.low = low;
+}
+
+// Only the countdowns on screen are kept (a page of 200 rows shows a dozen), by one timer set
+// for the soonest change among them.
 /** @type {IntersectionObserver | null} */
 let watcher = null;
 /** @type {Set<HTMLElement>} */
 const onScreen = new Set();
+let due = Infinity;
 
-/** @param {HTMLElement} c */
-function tick(c) {
-  const text = countdown(Number(c.dataset.expires));
-  const node = c.firstChild;
-  if (node && node.nodeType === Node.TEXT_NODE) {
-    if (node.nodeValue !== text) node.nodeValue = text;
-  } else c.prepend(text);
-  const bar = c.querySelector('.lifebar');
-  if (bar) fillBar(bar, Number(c.dataset.issued), Number(c.dataset.expires));
+/** @param {number} at ms since the epoch */
+function wakeAt(at, view) {
+  if (at >= due) return;
+  clearTimeout(ticker);
+  due = at;
+  // A few ms late rather than early: the second must have turned when it runs.
+  ticker = setTimeout(() => runTicker(view), Math.max(0, at - Date.now()) + 5);
+}
+
+function runTicker(view) {
+  due = Infinity;
+  if (!view.querySelector('table.tokens')) {
+    watcher?.disconnect();
+    onScreen.clear();
+    return;
+  }
+  let next = Infinity;
+  for (const c of onScreen) if (c.isConnected) next = Math.min(next, tick(c));
+  wakeAt(next, view);
 }
 
 function startTicker(view) {
-  clearInterval(ticker);
+  clearTimeout(ticker);
+  due = Infinity;
   watcher?.disconnect();
   onScreen.clear();
   watcher = new IntersectionObserver((entries) => {
@@ -551,20 +655,25 @@ function startTicker(view) {
       const c = /** @type {HTMLElement} */ (e.target);
       if (e.isIntersecting) {
         onScreen.add(c);
-        tick(c);
+        wakeAt(tick(c), view);
       } else onScreen.delete(c);
     }
   });
   for (const c of view.querySelectorAll('td.countdown[data-expires]')) watcher.observe(c);
-  ticker = setInterval(() => {
-    if (!view.querySelector('table.tokens')) {
-      clearInterval(ticker);
-      watcher?.disconnect();
-      onScreen.clear();
-      return;
-    }
-    for (const c of onScreen) if (c.isConnected) tick(c);
-  }, 1000);
+}
+
+/** A row drawn into the table: its countdown is kept too. @param {HTMLElement} tr */
+function watch(tr) {
+  const c = tr.querySelector('td.countdown[data-expires]');
+  if (c) watcher?.observe(c);
+}
+
+/** A row leaving the table. @param {HTMLElement} tr */
+function unwatch(tr) {
+  const c = /** @type {HTMLElement | null} */ (tr.querySelector('td.countdown[data-expires]'));
+  if (!c) return;
+  watcher?.unobserve(c);
+  onScreen.delete(c);
 }
 
 // ---- Details: claims, userinfo, introspection; the token itself only on request ----------
