@@ -29,29 +29,44 @@ pub fn lock<R: Runtime>(app: &AppHandle<R>, state: &AppState, why: &'static str)
     true
 }
 
-/// Checks every second whether a passphrase vault has been idle for longer than Settings
-/// allow.
+/// Wakes when a passphrase vault's idle time may have run out, and locks it if it has. Use of
+/// the window only postpones the moment, so the thread sleeps until it (at most a minute), or
+/// until the setting changes.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
+    const LONGEST_SLEEP: i64 = 60;
+    let waker = app.clone();
     let spawned = std::thread::Builder::new()
         .name("auto-lock".into())
         .spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(1));
             let state = app.state::<AppState>();
             let limit = state.auto_lock_secs.load(Ordering::SeqCst);
             let idle = oauth_desk_core::time::now() - state.last_active.load(Ordering::SeqCst);
-            if limit <= 0 || idle < limit {
-                continue;
+            let left = limit - idle;
+            if limit > 0 && left <= 0 {
+                let passphrase = state
+                    .vault
+                    .lock()
+                    .as_ref()
+                    .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
+                if passphrase {
+                    lock(&app, &state, "idle");
+                }
             }
-            let passphrase = state
-                .vault
-                .lock()
-                .as_ref()
-                .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
-            if passphrase {
-                lock(&app, &state, "idle");
-            }
+            // Past the limit (locked, or a keyring vault): the next unlock or use starts anew.
+            let sleep = match limit {
+                0 => LONGEST_SLEEP,
+                _ if left > 0 => left,
+                _ => limit,
+            };
+            std::thread::park_timeout(Duration::from_secs(sleep.clamp(1, LONGEST_SLEEP) as u64));
         });
-    if let Err(e) = spawned {
-        tracing::warn!("the auto-lock is off: {e}");
+    match spawned {
+        Ok(handle) => {
+            let _ = waker
+                .state::<AppState>()
+                .auto_lock_thread
+                .set(handle.thread().clone());
+        }
+        Err(e) => tracing::warn!("the auto-lock is off: {e}"),
     }
 }

@@ -24,6 +24,8 @@ pub struct AppState {
     pub last_active: AtomicI64,
     /// Lock a passphrase vault after this many idle seconds (0: never), from Settings.
     pub auto_lock_secs: AtomicI64,
+    /// The auto-lock's thread, woken when the setting changes (it sleeps until it is due).
+    pub auto_lock_thread: std::sync::OnceLock<std::thread::Thread>,
     /// Closing the window leaves the app in the tray (Settings), where there is one.
     pub keep_in_tray: AtomicBool,
     /// The vault was locked (by hand, or when idle): the window asks before opening it again,
@@ -56,6 +58,7 @@ impl AppState {
             sign_out_cancel: Mutex::new(None),
             last_active: AtomicI64::new(oauth_desk_core::time::now()),
             auto_lock_secs: AtomicI64::new(15 * 60),
+            auto_lock_thread: std::sync::OnceLock::new(),
             keep_in_tray: AtomicBool::new(true),
             locked: AtomicBool::new(false),
             locked_keyring: AtomicBool::new(false),
@@ -92,7 +95,11 @@ impl AppState {
             .and_then(|v| v.parse::<i64>().ok())
             .filter(|s| *s > 0)
             .unwrap_or(s.auto_lock_minutes * 60);
-        self.auto_lock_secs.store(secs.max(0), Ordering::SeqCst);
+        if self.auto_lock_secs.swap(secs.max(0), Ordering::SeqCst) != secs.max(0) {
+            if let Some(t) = self.auto_lock_thread.get() {
+                t.unpark();
+            }
+        }
         self.keep_in_tray.store(s.keep_in_tray, Ordering::SeqCst);
     }
 
