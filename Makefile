@@ -8,7 +8,7 @@
 #               (make rpm is the same)
 #   make bench  figures side by side with the peers (oidc-token, raw token endpoint, an empty
 #               Tauri app, plain SQLite), plus the token table at 100,000 tokens;
-#               ONLY="bulk-refresh" (or token-get, window-memory, filter, deb) for some rows
+#               ONLY="bulk-refresh" (token-get, window-memory, window-idle, filter, deb) for some rows
 #   make fuzz   every parser of outside input under cargo-fuzz, SECS (60) seconds each; not in CI
 
 SHELL := /bin/bash

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (figures, not pass/fail), release builds: the token table at 100,000 tokens, then
 # one table of OAuth Desk side by side with its peers (tests/benches/side_by_side.rs).
-# Arguments pick rows of that table: token-get, bulk-refresh, window-memory, filter, deb.
+# Arguments pick rows of that table: token-get, bulk-refresh, window-memory,
+# window-idle, filter, deb.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -12,7 +12,7 @@
 //!    built with the same toolchain (bench/empty-app).
 //! 4. Idle memory (RSS and PSS summed over the app and its WebKit processes), same pair; and
 //!    the CPU time they use over 60 idle seconds, ours showing the token table of 1,000 tokens
-//!    (its countdowns ticking).
+//!    (its countdowns live): at rest, and with 900 of them due at a provider that is down.
 //! 5. The token table's filtered query over 100,000 tokens: SQLCipher against plain SQLite.
 //! 6. The size of the .deb.
 
@@ -88,9 +88,16 @@ fn main() {
         eprintln!("2/6 bulk refresh against the raw token endpoint ...");
         rows.extend(bulk_refresh_against_raw_rate(&desktop));
     }
+    if wanted("window-memory") || wanted("window-idle") {
+        fill_window_vault(&desktop);
+    }
     if wanted("window-memory") {
-        eprintln!("3-4/6 start and memory against an empty Tauri app ...");
+        eprintln!("3/6 start and memory against an empty Tauri app ...");
         rows.extend(window_against_empty_app(&desktop, &display));
+    }
+    if wanted("window-idle") {
+        eprintln!("4/6 idle CPU against an empty Tauri app ...");
+        rows.extend(idle_against_empty_app(&desktop, &display));
     }
     if wanted("filter") {
         eprintln!("5/6 filter query, SQLCipher against plain SQLite ...");
@@ -124,6 +131,7 @@ fn print_table(rows: &[Row]) {
 }
 
 /// The vault of `session` opened in this process, through the session's keyring.
+/// The session's vault, created with its key in the keyring when no row before made it.
 fn open_keyring_vault(session: &Session) -> Vault {
     for (k, v) in session.env() {
         std::env::set_var(k, v);
@@ -132,7 +140,7 @@ fn open_keyring_vault(session: &Session) -> Vault {
         &session.default_vault(),
         Unlock::Keyring,
         &OsKeyring,
-        Create::Never,
+        Create::IfMissing,
     )
     .expect("the session's vault opens through its keyring")
 }
@@ -512,12 +520,14 @@ fn empty_app_path() -> PathBuf {
     bins::profile_dir().join("oauth-desk-bench-empty")
 }
 
-/// In `s`, whose vault already holds the `token get` account.
+/// The window's workload: 1,000 tokens in `s`'s vault, spread from ten minutes expired to
+/// almost two hours left.
+fn fill_window_vault(s: &Session) {
+    let v = open_keyring_vault(s);
+    fixture::fill(v.conn(), BULK, oauth_desk_core::time::now());
+}
+
 fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
-    {
-        let v = open_keyring_vault(s);
-        fixture::fill(v.conn(), BULK, oauth_desk_core::time::now());
-    }
     let ours = measure_window(s, display, &bins::gui_path(), "^OAuth Desk$");
     let empty_path = empty_app_path();
     if !empty_path.is_file() {
@@ -542,15 +552,6 @@ fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
         ];
     }
     let empty = measure_window(s, display, &empty_path, "^Empty Tauri$");
-    let idle_ours = idle_cpu(
-        s,
-        display,
-        &bins::gui_path(),
-        "^OAuth Desk$",
-        &[("OAUTH_DESK_START_VIEW", "tokens")],
-    );
-    let idle_empty = idle_cpu(s, display, &empty_path, "^Empty Tauri$", &[]);
-    let cpu = idle_ours / idle_empty.max(0.001);
     let ratio = |a: f64, b: f64| a / b;
     let start = ratio(ours.exec_to_visible, empty.exec_to_visible);
     let pss = ratio(ours.pss_kib as f64, empty.pss_kib as f64);
@@ -581,16 +582,71 @@ fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
             target: "(reported)",
             met: None,
         },
-        Row {
-            figure: "CPU over 60 s idle (token table, 1,000)",
-            ours: ms(idle_ours),
-            peer: ms(idle_empty),
-            ratio: Some(cpu),
-            target: "<= 1.2x empty app",
-            met: Some(cpu <= 1.2),
-        },
     ]
 }
+
+/// The CPU time used over 60 idle seconds against the empty app's on its page (medians of
+/// IDLE_ROUNDS, taken in turn). Ours shows the token table of 1,000 tokens, countdowns live:
+/// - at rest, the target: every token has twenty minutes or more left, so the refresher has
+///   nothing due;
+/// - reported beside it, the fixture as it is: 900 tokens due at a provider that cannot be
+///   reached (idp.example), so the refresher tries and backs off (`retry`) and the table
+///   shows the failures as they come.
+fn idle_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
+    let ours_env = [("OAUTH_DESK_START_VIEW", "tokens")];
+    let ours = || idle_cpu(s, display, &bins::gui_path(), "^OAuth Desk$", &ours_env);
+    let empty_path = empty_app_path();
+    let shift = |secs: i64| {
+        let v = open_keyring_vault(s);
+        v.conn()
+            .execute("UPDATE tokens SET expires_at = expires_at + ?1", [secs])
+            .unwrap();
+    };
+    // Twenty minutes or more left: none comes within the refresh window during the rounds.
+    const REST: i64 = 1800;
+    shift(REST);
+    let (mut at_rest, mut empty) = (Vec::new(), Vec::new());
+    for round in 1..=IDLE_ROUNDS {
+        eprintln!("  at rest, round {round}/{IDLE_ROUNDS}");
+        at_rest.push(ours());
+        if empty_path.is_file() {
+            empty.push(idle_cpu(s, display, &empty_path, "^Empty Tauri$", &[]));
+        }
+    }
+    shift(-REST);
+    eprintln!("  due at a provider that is down ...");
+    let due = ours();
+    eprintln!("  at rest {at_rest:.4?} s, due {due:.4} s, the empty app {empty:.4?} s");
+    let at_rest = median(at_rest);
+    let row = |figure, ours: f64, target, goal: Option<f64>| {
+        let peer = (!empty.is_empty()).then(|| median(empty.clone()));
+        let ratio = peer.map(|p| ours / p.max(1e-6));
+        Row {
+            figure,
+            ours: ms(ours),
+            peer: peer.map_or_else(|| format!("n/a (build {})", empty_path.display()), ms),
+            ratio,
+            target,
+            met: goal.and_then(|g| ratio.map(|r| r <= g)),
+        }
+    };
+    vec![
+        row(
+            "CPU over 60 s idle, 1,000 tokens at rest",
+            at_rest,
+            "<= 1.2x empty app",
+            Some(1.2),
+        ),
+        row(
+            "CPU over 60 s, 900 due at a provider down",
+            due,
+            "(reported)",
+            None,
+        ),
+    ]
+}
+
+const IDLE_ROUNDS: usize = 3;
 
 /// The CPU time (seconds, user and system, the app and its WebKit processes) `binary` uses
 /// over 60 s once its window has shown and settled for 10 s.
@@ -616,33 +672,79 @@ fn idle_cpu(
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_secs(10));
-    let before = tree_cpu(child.id());
-    std::thread::sleep(Duration::from_secs(60));
-    let used = tree_cpu(child.id()) - before;
+    // The scheduler's own count per thread (nanoseconds; /proc's utime and stime come in 10 ms
+    // ticks, as coarse as the whole figure), read each second so that a thread which ends
+    // in the minute keeps what it used up to its last reading.
+    let mut first = std::collections::HashMap::new();
+    let mut last = std::collections::HashMap::new();
+    let mut names = std::collections::HashMap::new();
+    for second in 0..=60 {
+        if second > 0 {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        for (tid, ns) in thread_runtimes(child.id()) {
+            // A thread born in the minute counts from nothing.
+            first.entry(tid).or_insert(if second == 0 { ns } else { 0 });
+            last.insert(tid, ns);
+            names.entry(tid).or_insert_with(|| {
+                let comm = |f: String| {
+                    std::fs::read_to_string(f)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                };
+                format!(
+                    "{} {}",
+                    comm(format!("/proc/{}/comm", tid.0)),
+                    comm(format!("/proc/{}/task/{}/comm", tid.0, tid.1))
+                )
+            });
+        }
+    }
     stop(&mut child);
-    used
+    let used: u64 = last
+        .iter()
+        .map(|(tid, ns)| ns.saturating_sub(first[tid]))
+        .sum();
+    // BENCH_THREADS=1: which threads used it, to see where an idle app spends its time.
+    if std::env::var_os("BENCH_THREADS").is_some() {
+        let mut by: Vec<_> = last
+            .iter()
+            .map(|(tid, ns)| (ns.saturating_sub(first[tid]), *tid))
+            .collect();
+        by.sort();
+        for (ns, (p, t)) in by.iter().rev().take(12) {
+            eprintln!(
+                "    {:>8.2} ms  {p}/{t} {}",
+                *ns as f64 / 1e6,
+                names.get(&(*p, *t)).cloned().unwrap_or_default()
+            );
+        }
+    }
+    used as f64 / 1e9
 }
 
-/// User and system CPU seconds of `pid` and every process below it.
-fn tree_cpu(pid: u32) -> f64 {
-    let ticks = 100.0; // sysconf(_SC_CLK_TCK) on Linux
-    tree(pid)
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
-        .map(|stat| {
-            // utime and stime are the 12th and 13th fields after the command's ")".
-            let fields: Vec<u64> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| {
-                    rest.split_whitespace()
-                        .filter_map(|f| f.parse().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0)) as f64
-                / ticks
-        })
-        .sum()
+/// (thread, nanoseconds it has run) for every thread of `pid` and of the processes below it.
+fn thread_runtimes(pid: u32) -> Vec<((u32, u32), u64)> {
+    let mut out = Vec::new();
+    for p in tree(pid) {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let Ok(tid) = t.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            // schedstat: time on the CPU, time waiting, timeslices (the first in ns).
+            let ns = std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok());
+            if let Some(ns) = ns {
+                out.push(((p, tid), ns));
+            }
+        }
+    }
+    out
 }
 
 /// Starts `binary` RUNS times on `display`; the median time until its window is mapped, and
