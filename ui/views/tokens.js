@@ -5,7 +5,7 @@ import { confirmDialog, el, empty, localTime, shortTime, toast, visible } from '
 
 export const title = 'Tokens';
 
-const PAGE = 200;
+const PAGE = 50;
 // Kept across re-renders (a refresh elsewhere re-renders the view).
 const state = { search: '', provider: '', status: '', sort: 'provider', descending: false, offset: 0 };
 let ticker = null;
