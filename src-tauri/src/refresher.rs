@@ -49,7 +49,9 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
                 })
             })
             .unwrap_or_default();
+        let mut due = due;
         backoff.keep_only(&due);
+        backoff.order(&mut due);
         let mut changed = false;
         for (provider, account) in due {
             if !backoff.ready(&provider, &account, Instant::now()) {

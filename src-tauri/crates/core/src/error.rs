@@ -28,6 +28,12 @@ pub enum Error {
     #[error("{0}")]
     ProviderError(String),
 
+    /// A provider said it cannot serve now (HTTP 429, 502, 503, 504, after the retries its
+    /// Retry-After allowed). Its `code()` is "provider_error"; the background refresh waits
+    /// for the provider as a whole, as for one it cannot reach.
+    #[error("{0}")]
+    Unavailable(String),
+
     /// A provider answered with an OAuth error (RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5,
     /// RFC 7009 §2.2.1). `error` is its code as sent, for the code to branch on (never the
     /// message, which quotes the provider's own description); `message` is for the person.
@@ -137,7 +143,9 @@ impl Error {
             Error::InvalidInput(_) | Error::InvalidFields(_) => "invalid_input",
             Error::NotFound(_) => "not_found",
             Error::Network(_) => "network",
-            Error::ProviderError(_) | Error::OAuth { .. } => "provider_error",
+            Error::ProviderError(_) | Error::Unavailable(_) | Error::OAuth { .. } => {
+                "provider_error"
+            }
             Error::Cancelled(_) => "cancelled",
             Error::TimedOut(_) => "timed_out",
             Error::NeedsSignin(_) => "needs_signin",

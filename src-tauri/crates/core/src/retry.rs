@@ -66,15 +66,29 @@ impl Backoff {
             self.unreachable.remove(provider);
             return;
         };
-        if matches!(error, Error::Network(_) | Error::TimedOut(_)) {
-            let next = Waiting::after(self.unreachable.get(provider), now);
-            self.unreachable.insert(provider.to_owned(), next);
-        } else {
-            // It answered: reachable again.
-            self.unreachable.remove(provider);
+        match error {
+            // Not reached, or it said it cannot serve now.
+            Error::Network(_) | Error::Unavailable(_) => {
+                let next = Waiting::after(self.unreachable.get(provider), now);
+                self.unreachable.insert(provider.to_owned(), next);
+            }
+            // It answered.
+            Error::ProviderError(_) | Error::OAuth { .. } | Error::NeedsSignin(_) => {
+                self.unreachable.remove(provider);
+            }
+            // This side's trouble (the refresh lock held elsewhere, the disk): says nothing
+            // of the provider.
+            _ => {}
         }
         let next = Waiting::after(self.accounts.get(&key), now);
         self.accounts.insert(key, next);
+    }
+
+    /// The due accounts in the order to try them: those that have not failed first, then by
+    /// fewer failures (an account that fails on its own, say its certificate, must not be the
+    /// one that always speaks for its provider), keeping `due`'s order otherwise.
+    pub fn order(&self, due: &mut [(String, String)]) {
+        due.sort_by_key(|k| self.accounts.get(k).map_or(0, |w| w.failures));
     }
 
     /// Forgets accounts that are no longer due (refreshed elsewhere, signed out, removed), and
@@ -152,6 +166,40 @@ mod tests {
         b.saw("down", "c", Some(&refused()), t0 + secs(90));
         assert!(b.ready("down", "d", t0 + secs(90)));
         assert!(!b.ready("down", "c", t0 + secs(91)));
+    }
+
+    #[test]
+    fn a_provider_that_says_it_cannot_serve_waits_as_a_whole_and_local_trouble_does_not_count() {
+        let mut b = Backoff::default();
+        let t0 = Instant::now();
+        b.saw(
+            "busy",
+            "a",
+            Some(&Error::Unavailable("HTTP 503".into())),
+            t0,
+        );
+        assert!(!b.ready("busy", "b", t0 + secs(29)));
+        // The refresh lock held by another process: the provider is not to blame.
+        b.saw(
+            "p",
+            "a",
+            Some(&Error::TimedOut("the refresh lock".into())),
+            t0,
+        );
+        assert!(b.ready("p", "b", t0));
+    }
+
+    #[test]
+    fn accounts_that_failed_least_are_tried_first() {
+        let mut b = Backoff::default();
+        let t0 = Instant::now();
+        let key = |a: &str| ("p".to_owned(), a.to_owned());
+        b.saw("p", "a", Some(&refused()), t0);
+        b.saw("p", "a", Some(&refused()), t0);
+        b.saw("p", "c", Some(&refused()), t0);
+        let mut due = vec![key("a"), key("b"), key("c"), key("d")];
+        b.order(&mut due);
+        assert_eq!(due, [key("b"), key("d"), key("c"), key("a")]);
     }
 
     #[test]

@@ -621,8 +621,13 @@ impl oauth2::SyncHttpClient for BackingOff<'_> {
                 continue;
             }
             if status == 429 || status == 503 {
-                return Err(Error::ProviderError(format!(
+                return Err(Error::Unavailable(format!(
                     "the token endpoint is busy (HTTP {status}) and stayed so after {REFRESH_RETRIES} retries; try again later"
+                )));
+            }
+            if status == 502 || status == 504 {
+                return Err(Error::Unavailable(format!(
+                    "the token endpoint's gateway could not reach it (HTTP {status}); try again later"
                 )));
             }
             return crate::http::oauth_answer(&request.uri().to_string(), response);
