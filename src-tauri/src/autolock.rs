@@ -30,10 +30,11 @@ pub fn lock<R: Runtime>(app: &AppHandle<R>, state: &AppState, why: &'static str)
 }
 
 /// Wakes when a passphrase vault's idle time may have run out, and locks it if it has. Use of
-/// the window only postpones the moment, so the thread sleeps until it (at most a minute), or
-/// until the setting changes.
+/// the window only postpones the moment, so the thread sleeps until it, or until the setting
+/// changes; at most 10 s, because its clock stops while the machine sleeps and the limit's
+/// does not (`note_use` refuses to count a use past the limit meanwhile).
 pub fn start<R: Runtime>(app: AppHandle<R>) {
-    const LONGEST_SLEEP: i64 = 60;
+    const LONGEST_SLEEP: i64 = 10;
     let waker = app.clone();
     let spawned = std::thread::Builder::new()
         .name("auto-lock".into())
@@ -50,6 +51,10 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
                     .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
                 if passphrase {
                     lock(&app, &state, "idle");
+                } else {
+                    // Idleness does not lock a keyring vault (nor one already locked): the
+                    // count starts again.
+                    state.touch();
                 }
             }
             // Past the limit (locked, or a keyring vault): the next unlock or use starts anew.

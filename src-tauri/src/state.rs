@@ -103,10 +103,25 @@ impl AppState {
         self.keep_in_tray.store(s.keep_in_tray, Ordering::SeqCst);
     }
 
-    /// The person used the window: the auto-lock starts counting again.
+    /// The idle time starts again (the vault was opened or unlocked).
     pub fn touch(&self) {
         self.last_active
             .store(oauth_desk_core::time::now(), Ordering::SeqCst);
+    }
+
+    /// The person used the window: the idle time starts again, unless it ran out unseen (the
+    /// machine slept through the limit): then the auto-lock is woken to lock first, and the
+    /// use does not keep the vault open.
+    pub fn note_use(&self) {
+        let limit = self.auto_lock_secs.load(Ordering::SeqCst);
+        let idle = oauth_desk_core::time::now() - self.last_active.load(Ordering::SeqCst);
+        if limit > 0 && idle >= limit {
+            if let Some(t) = self.auto_lock_thread.get() {
+                t.unpark();
+            }
+            return;
+        }
+        self.touch();
     }
 
     pub fn next_signin_id(&self) -> u64 {

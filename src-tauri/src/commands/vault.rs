@@ -79,7 +79,7 @@ pub fn start_view() -> Option<String> {
 /// The person used the window: the auto-lock counts from now.
 #[tauri::command]
 pub fn note_activity(state: State<'_, AppState>) {
-    state.touch();
+    state.note_use();
 }
 
 /// Unlocks (or creates) the vault with a passphrase the user typed.
@@ -148,8 +148,9 @@ async fn open_and_report<R: Runtime>(
     .await
     .map_err(|e| Error::Storage(format!("background task failed: {e}")))??;
     if let Some(settings) = opened.now {
-        state.apply_settings(&settings);
+        // The idle time starts now, before a new limit wakes the auto-lock to read it.
         state.touch();
+        state.apply_settings(&settings);
         crate::tray::refresh(app);
         // `oauth-desk token get` asks the window while it is open and unlocked.
         if let Err(e) = oauth_desk_core::agent::start(
