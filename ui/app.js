@@ -240,7 +240,7 @@ document.addEventListener('keydown', (ev) => {
 // A sign-in or a refresh elsewhere changed the tokens: refresh what shows them, without a
 // reload; a view that can update in place (the token table) does.
 api.onEvent('tokens-changed', () => {
-  const busy = document.querySelector('form.provider-form, dialog[open]');
+  const busy = document.querySelector('form.provider-form, dialog[open], .row-menu');
   if (!unlocked || !['tokens', 'providers', 'activity'].includes(current) || busy) return;
   /** @type {((view: HTMLElement) => Promise<void>) | undefined} */
   const update = 'update' in views[current] ? views[current].update : undefined;

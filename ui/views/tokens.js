@@ -31,11 +31,17 @@ const COLUMNS = [
   [null, 'Actions'],
 ];
 
+// Renders overlap (a change in the background while the person types a search): only the
+// newest one's answer is drawn.
+let renders = 0;
+
 export async function render(view) {
+  const mine = ++renders;
   const [page, providers] = await Promise.all([
     api.queryTokens({ ...state, provider: state.provider || null, status: state.status || null, limit: PAGE }),
     api.listProviders(),
   ]);
+  if (mine !== renders) return;
   const filtering = state.search || state.provider || state.status;
   if (page.total === 0 && !filtering) {
     view.replaceChildren(
@@ -554,9 +560,9 @@ async function exchangeDialog(view, t) {
 
 // The countdowns show days and hours, hours and minutes, or minutes, and seconds only in
 // the last minute either side of expiry. They move together, once a minute on the clock's
-// minute, except a token in that last minute, which ticks each second: an idle window
-// repaints once a minute, not a dozen cells a second (each repaint costs WebKit more than
-// all else the app does while nobody uses it).
+// minute (so a minute shown may lag its token by up to a minute), except a token in that last
+// minute, which ticks each second: an idle window repaints once a minute, not a dozen cells a
+// second (each repaint costs WebKit more than all else the app does while nobody uses it).
 const DAY = 86400;
 const MINUTE_MS = 60_000;
 
@@ -616,7 +622,7 @@ function fillBar(bar, issued, expires, nowMs = Date.now()) {
   if (bar.dataset.low !== low) bar.dataset.low = low;
 }
 
-// Only the countdowns on screen are kept (a page of 200 rows shows a dozen), by one timer set
+// Only the countdowns on screen are kept (a page of 50 rows shows a dozen), by one timer set
 // for the soonest change among them.
 /** @type {IntersectionObserver | null} */
 let watcher = null;
