@@ -672,9 +672,11 @@ fn idle_cpu(
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_secs(10));
-    // The scheduler's own count per thread (nanoseconds; /proc's utime and stime come in 10 ms
-    // ticks, as coarse as the whole figure), read each second so that a thread which ends
-    // in the minute keeps what it used up to its last reading.
+    // Each process's CPU clock (nanoseconds, every thread, those that ended too; /proc's utime
+    // and stime come in 10 ms ticks, as coarse as the whole figure).
+    let processes = tree(child.id());
+    let before: Vec<Option<u64>> = processes.iter().map(|p| process_cpu_ns(*p)).collect();
+    // Per thread (schedstat, read each second), only to say where the time went.
     let mut first = std::collections::HashMap::new();
     let mut last = std::collections::HashMap::new();
     let mut names = std::collections::HashMap::new();
@@ -701,10 +703,15 @@ fn idle_cpu(
             });
         }
     }
+    let after: Vec<Option<u64>> = processes.iter().map(|p| process_cpu_ns(*p)).collect();
     stop(&mut child);
-    let used: u64 = last
+    let used: u64 = before
         .iter()
-        .map(|(tid, ns)| ns.saturating_sub(first[tid]))
+        .zip(&after)
+        .map(|(b, a)| match (b, a) {
+            (Some(b), Some(a)) => a.saturating_sub(*b),
+            _ => panic!("a process of the app ended while it was idle"),
+        })
         .sum();
     // BENCH_THREADS=1: which threads used it, to see where an idle app spends its time.
     if std::env::var_os("BENCH_THREADS").is_some() {
@@ -722,6 +729,23 @@ fn idle_cpu(
         }
     }
     used as f64 / 1e9
+}
+
+/// The CPU time `pid` has used (ns): all its threads, ended ones too.
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: both calls only write the out-parameters given.
+    if unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut clock) } != 0 {
+        return None;
+    }
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if unsafe { libc::clock_gettime(clock, &mut t) } != 0 {
+        return None;
+    }
+    Some(t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
 }
 
 /// (thread, nanoseconds it has run) for every thread of `pid` and of the processes below it.
