@@ -29,6 +29,21 @@ pub fn lock<R: Runtime>(app: &AppHandle<R>, state: &AppState, why: &'static str)
     true
 }
 
+/// Locks the vault if it is open with a passphrase: what idleness and the screen's lock
+/// lock (a keyring vault would open again without asking). Whether it did.
+pub fn lock_passphrase_vault<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    why: &'static str,
+) -> bool {
+    let passphrase = state
+        .vault
+        .lock()
+        .as_ref()
+        .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
+    passphrase && lock(app, state, why)
+}
+
 /// Wakes when a passphrase vault's idle time may have run out, and locks it if it has. Use of
 /// the window only postpones the moment, so the thread sleeps until it, or until the setting
 /// changes; at most 10 s, because its clock stops while the machine sleeps and the limit's
@@ -43,19 +58,10 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             let limit = state.auto_lock_secs.load(Ordering::SeqCst);
             let idle = oauth_desk_core::time::now() - state.last_active.load(Ordering::SeqCst);
             let left = limit - idle;
-            if limit > 0 && left <= 0 {
-                let passphrase = state
-                    .vault
-                    .lock()
-                    .as_ref()
-                    .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
-                if passphrase {
-                    lock(&app, &state, "idle");
-                } else {
-                    // Idleness does not lock a keyring vault (nor one already locked): the
-                    // count starts again.
-                    state.touch();
-                }
+            // Idleness does not lock a keyring vault (nor one already locked): its count
+            // starts again.
+            if limit > 0 && left <= 0 && !lock_passphrase_vault(&app, &state, "idle") {
+                state.touch();
             }
             // Past the limit (locked, or a keyring vault): the next unlock or use starts anew.
             let sleep = match limit {

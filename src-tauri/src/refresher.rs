@@ -37,7 +37,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
             continue;
         };
         // Nothing is due while the vault is locked or Settings turned this off (a window of 0).
-        let due = state
+        let mut due = state
             .vault
             .with(|v| {
                 let window = settings::get(v.conn())
@@ -49,7 +49,6 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
                 })
             })
             .unwrap_or_default();
-        let mut due = due;
         backoff.keep_only(&due);
         backoff.order(&mut due);
         let mut changed = false;

@@ -6,7 +6,6 @@
 use std::num::NonZeroUsize;
 
 use futures_util::StreamExt;
-use oauth_desk_core::vault::KeyMode;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::AppState;
@@ -47,15 +46,7 @@ async fn watch<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
         if !(from_screen_saver && active) {
             continue;
         }
-        let state = app.state::<AppState>();
-        let passphrase = state
-            .vault
-            .lock()
-            .as_ref()
-            .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
-        if passphrase {
-            crate::autolock::lock(app, &state, "screen_locked");
-        }
+        crate::autolock::lock_passphrase_vault(app, &app.state::<AppState>(), "screen_locked");
     }
     Ok(())
 }

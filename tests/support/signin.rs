@@ -22,6 +22,19 @@ pub fn ok(o: Output) -> Output {
     o
 }
 
+/// A passphrase vault (`env` gives its passphrase) with the test provider as "Test IdP" and
+/// each of `who` signed in; the provider runs while the `Idp` is held. It blocks (HTTP): run
+/// it off a test's async thread.
+pub fn signed_in_with_passphrase(env: &'static [(&str, &str)], who: &[&str]) -> (Idp, Session) {
+    let idp = Idp::start();
+    let session = Session::without_keyring();
+    add_provider(&session, env, &idp, "Test IdP", &crate::idp::BASIC);
+    for user in who {
+        login_as(&session, env, "Test IdP", user);
+    }
+    (idp, session)
+}
+
 /// Registers provider `name` by discovery for `client`.
 pub fn add_provider(s: &Session, env: &[(&str, &str)], idp: &Idp, name: &str, client: &Client) {
     let mut args = vec![

@@ -9,7 +9,7 @@ use oauth_desk_tests::cli::run;
 use oauth_desk_tests::desktop::App;
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::signin::{ok, signed_in_with_passphrase};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "gui a11y passphrase";
@@ -64,15 +64,10 @@ async fn no_view_or_dialog_has_a_serious_or_critical_violation_in_dark_mode() {
 }
 
 async fn every_view(dark: bool) {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice"]))
+            .await
+            .unwrap();
     let axe = axe_source();
     let mut failures = Vec::new();
     let env: &[(&str, &str)] = if dark {

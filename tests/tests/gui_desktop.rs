@@ -11,7 +11,7 @@ use oauth_desk_tests::desktop::App;
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::notices::Notices;
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::signin::{add_provider, login_as, ok, signed_in_with_passphrase};
 
 const PASSPHRASE: &str = "gui desktop passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
@@ -79,15 +79,10 @@ async fn closing_the_window_keeps_the_agent_answering_and_a_lock_stops_it() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_idle_passphrase_vault_locks_and_the_agent_says_so_until_unlocked() {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice"]))
+            .await
+            .unwrap();
     // Four idle seconds instead of Settings' minutes.
     let app = App::launch(&session, &[("OAUTH_DESK_AUTO_LOCK_SECS", "4")]).await;
     app.enter_passphrase(PASSPHRASE).await;
@@ -421,23 +416,15 @@ fn xdo(app: &App, args: &[&str]) {
 async fn tray_menu(app: &App, keys: &[&str]) {
     xdo(app, &["mousemove", "1690", "16", "click", "1"]);
     tokio::time::sleep(Duration::from_millis(700)).await;
-    for key in keys {
-        xdo(app, &["key", key]);
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    tray_menu_keys(app, keys).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_tray_menu_copies_a_recent_token_locks_and_quits() {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice"]))
+            .await
+            .unwrap();
     let app = App::launch(&session, &[]).await;
     // A tray on the test's display: an XEmbed one, as the app's indicator falls back to.
     let mut tray = std::process::Command::new("trayer")

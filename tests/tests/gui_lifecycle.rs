@@ -6,7 +6,7 @@ use oauth_desk_tests::cli::run;
 use oauth_desk_tests::desktop::{token_row, App};
 use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::signin::{ok, signed_in_with_passphrase};
 
 const PASSPHRASE: &str = "gui lifecycle passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
@@ -23,16 +23,10 @@ fn token_of(s: &Session, account: &str) -> String {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
-    let (idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        login_as(&session, &[PASS], "Test IdP", "bob");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice", "bob"]))
+            .await
+            .unwrap();
     let alice = token_of(&session, "alice@example.test");
     let app = App::launch(&session, &[]).await;
     app.enter_passphrase(PASSPHRASE).await;

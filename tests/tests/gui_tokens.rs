@@ -2,9 +2,8 @@
 
 use oauth_desk_tests::cli::{json, run};
 use oauth_desk_tests::desktop::{token_row, App};
-use oauth_desk_tests::idp::{self, Idp};
 use oauth_desk_tests::session::Session;
-use oauth_desk_tests::signin::{add_provider, login_as, ok};
+use oauth_desk_tests::signin::{ok, signed_in_with_passphrase};
 
 const PASSPHRASE: &str = "gui tokens passphrase";
 const PASS: (&str, &str) = ("OAUTH_DESK_PASSPHRASE", PASSPHRASE);
@@ -24,16 +23,10 @@ fn expires_of(s: &Session, account: &str) -> String {
 #[tokio::test(flavor = "current_thread")]
 async fn the_table_shows_searches_refreshes_and_revokes() {
     // Signing in uses a blocking HTTP client: off the test's async thread.
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        login_as(&session, &[PASS], "Test IdP", "bob");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice", "bob"]))
+            .await
+            .unwrap();
     let alice_expiry = expires_of(&session, "alice@example.test");
 
     let app = App::launch(&session, &[]).await;
@@ -94,16 +87,10 @@ async fn the_table_shows_searches_refreshes_and_revokes() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn details_reveal_bulk_refresh_import_and_the_activity_filter() {
-    let (_idp, session) = tokio::task::spawn_blocking(|| {
-        let idp = Idp::start();
-        let session = Session::without_keyring();
-        add_provider(&session, &[PASS], &idp, "Test IdP", &idp::BASIC);
-        login_as(&session, &[PASS], "Test IdP", "alice");
-        login_as(&session, &[PASS], "Test IdP", "bob");
-        (idp, session)
-    })
-    .await
-    .unwrap();
+    let (_idp, session) =
+        tokio::task::spawn_blocking(|| signed_in_with_passphrase(&[PASS], &["alice", "bob"]))
+            .await
+            .unwrap();
     let app = App::launch(&session, &[]).await;
     app.text("Unlock the vault").await;
     app.enter_passphrase(PASSPHRASE).await;
