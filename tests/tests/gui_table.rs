@@ -125,24 +125,25 @@ async fn check_fits(app: &App, size: (u32, u32), dark: bool) {
 }
 
 /// The countdowns change only when what they show does: the token in its last minute (or
-/// just past it) shows seconds and changes each one; a token with minutes left shows
-/// minutes; the eight-day token's cell is not written at all.
+/// just past it) shows seconds and changes each one; a token in its last ten minutes shows
+/// minutes, one further away five minutes ("~"); the eight-day token's cell is not written.
 const WATCH_COUNTDOWNS: &str = r#"
 const done = arguments[arguments.length - 1];
 const cells = [...document.querySelectorAll('td.countdown[data-expires]')]
   .sort((a, b) => Number(a.dataset.expires) - Number(b.dataset.expires));
-const watched = { soon: cells[0], minutes: cells[1], far: cells[cells.length - 1] };
+const watched = { soon: cells[0], minutes: cells[1], fives: cells[2], far: cells[cells.length - 1] };
 const texts = (which) => watched[which].querySelector('.left').textContent;
-const writes = { soon: 0, minutes: 0, far: 0 };
+const writes = { soon: 0, minutes: 0, fives: 0, far: 0 };
 const observers = Object.keys(watched).map((which) => {
   const o = new MutationObserver((records) => { writes[which] += records.length; });
   o.observe(watched[which], { subtree: true, childList: true, characterData: true, attributes: true });
   return o;
 });
-const before = { soon: texts('soon'), minutes: texts('minutes'), far: texts('far') };
+const all = () => Object.fromEntries(Object.keys(watched).map((w) => [w, texts(w)]));
+const before = all();
 setTimeout(() => {
   observers.forEach((o) => o.disconnect());
-  done({ before, after: { soon: texts('soon'), minutes: texts('minutes'), far: texts('far') }, writes });
+  done({ before, after: all(), writes });
 }, 2600);
 "#;
 
@@ -168,6 +169,11 @@ async fn check_countdowns(app: &App) {
         shape(&after["minutes"]),
         "in Nm",
         "minutes without seconds: {seen}"
+    );
+    assert_eq!(
+        shape(&after["fives"]),
+        "in ~Nm",
+        "five minutes at a time, said to be so: {seen}"
     );
     assert_eq!(shape(&after["far"]), "in Nd Nh", "days and hours: {seen}");
     assert_eq!(

@@ -5,7 +5,9 @@ import { confirmDialog, el, empty, localTime, shortTime, toast, visible } from '
 
 export const title = 'Tokens';
 
-const PAGE = 50;
+// A page fills a large window (some 20 rows at 1600x1000) and little more: each row drawn is
+// memory WebKit keeps, and its memory monitor reads all of it twice a minute while idle.
+const PAGE = 25;
 // Kept across re-renders (a refresh elsewhere re-renders the view).
 const state = { search: '', provider: '', status: '', sort: 'provider', descending: false, offset: 0 };
 let ticker = null;
@@ -252,7 +254,8 @@ function row(view, t) {
   const expires = el('td', { class: 'countdown' });
   const live = t.expires_at != null && t.status !== 'revoked';
   if (live) expires.dataset.expires = String(t.expires_at);
-  expires.append(el('span', { class: 'left' }, t.status === 'revoked' ? '—' : countdown(t.expires_at)));
+  const text = t.status === 'revoked' ? '—' : countdown(t.expires_at);
+  expires.append(el('span', { class: text.startsWith('expired') ? 'left past' : 'left' }, text));
   if (t.expires_at != null) expires.title = localTime(t.expires_at);
   const lifebar = el('span', { class: 'lifebar', 'aria-hidden': 'true' }, el('span', {}));
   if (live) {
@@ -558,37 +561,59 @@ async function exchangeDialog(view, t) {
   audience.focus();
 }
 
-// The countdowns show days and hours, hours and minutes, or minutes, and seconds only in
-// the last minute either side of expiry. They move together, once a minute on the clock's
-// minute (so a minute shown may lag its token by up to a minute), except a token in that last
-// minute, which ticks each second: an idle window repaints once a minute, not a dozen cells a
-// second (each repaint costs WebKit more than all else the app does while nobody uses it).
+// A countdown is as precise as it is useful at its distance from expiry, and written only as
+// often as its text can change: seconds in the last minute either side of expiry, minutes in
+// the last ten, five minutes ("~") up to a day ahead, hours beyond (and for a token an hour
+// past). The cells move together on the clock's second, minute, five minutes or hour, so a
+// value shown may lag its token by up to one step; the exact time is the cell's tooltip.
+// Why so coarse: a repaint of an idle window costs WebKit (in software rendering) 5 to 9 ms,
+// whatever it paints, more than all else the app does in a minute. Far tokens repaint each
+// five minutes rather than each minute; a token's last ten minutes tick as before.
 const DAY = 86400;
-const MINUTE_MS = 60_000;
+// Coming closer to expiry, the step gets finer at these distances (seconds).
+const EDGES = [DAY, 600, 60];
 
+/** The step (seconds) of a countdown `span` seconds from expiry, after it if `past`. */
+function stepOf(span, past) {
+  if (span < 60) return 1;
+  if (span < 600) return 60;
+  return span < 3600 || (span < DAY && !past) ? 300 : 3600;
+}
+
+/** "in ~1h 25m", "expired 3m ago": the time left or past, rounded down to its step. */
 function countdown(expiresAt) {
   if (expiresAt == null) return 'no expiry';
   const left = expiresAt - Math.floor(Date.now() / 1000);
+  const past = left <= 0;
   const span = Math.abs(left);
+  const step = stepOf(span, past);
+  const shown = span - (span % step);
+  const about = step === 300 ? '~' : '';
+  const [d, h, m] = [Math.floor(shown / DAY), Math.floor((shown % DAY) / 3600), Math.floor((shown % 3600) / 60)];
   const text =
-    span >= DAY
-      ? `${Math.floor(span / DAY)}d ${Math.floor((span % DAY) / 3600)}h`
-      : span >= 3600
-        ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m`
-        : span >= 60
-          ? `${Math.floor(span / 60)}m`
-          : `${span}s`;
-  return left > 0 ? `in ${text}` : `expired ${text} ago`;
+    shown >= DAY
+      ? past
+        ? `${d}d`
+        : `${d}d ${h}h`
+      : shown >= 3600
+        ? past
+          ? `${h}h`
+          : `${about}${h}h${m ? ` ${m}m` : ''}`
+        : shown >= 60
+          ? `${about}${m}m`
+          : `${shown}s`;
+  return past ? `expired ${text} ago` : `in ${text}`;
 }
 
 /** When (ms since the epoch) the countdown of a token expiring at `expiresAt` is next written. */
 function nextWrite(expiresAt, nowMs) {
-  const nowSec = Math.floor(nowMs / 1000);
-  // In its last minute, either side: each second.
-  if (Math.abs(expiresAt - nowSec) < 60) return (nowSec + 1) * 1000;
-  const minute = (Math.floor(nowMs / MINUTE_MS) + 1) * MINUTE_MS;
-  // Before it: on the clock's minute, or when its last minute begins if that comes first.
-  return expiresAt > nowSec ? Math.min(minute, (expiresAt - 59) * 1000) : minute;
+  const now = nowMs / 1000;
+  const left = expiresAt - now;
+  const step = stepOf(Math.abs(left), left <= 0);
+  let at = (Math.floor(now / step) + 1) * step;
+  // Before expiry, a finer step may begin sooner: the first second past its edge.
+  for (const edge of EDGES) if (left >= edge) at = Math.min(at, expiresAt - edge + 1);
+  return at * 1000;
 }
 
 /**
@@ -601,20 +626,24 @@ function tick(c) {
   const expires = Number(c.dataset.expires);
   const text = countdown(expires);
   const left = /** @type {HTMLElement} */ (c.querySelector('.left'));
-  if (left.textContent !== text) left.textContent = text;
+  if (left.textContent !== text) {
+    left.textContent = text;
+    const past = text.startsWith('expired');
+    if (left.classList.contains('past') !== past) left.classList.toggle('past', past);
+  }
   const bar = /** @type {HTMLElement | null} */ (c.querySelector('.lifebar'));
   if (bar) fillBar(bar, Number(c.dataset.issued), expires, nowMs);
   return nextWrite(expires, nowMs);
 }
 
 /**
- * Sets the bar to the share of the lifetime left, in whole percent.
+ * Sets the bar to the share of the lifetime left, in steps of 5% (4.5 px of its 90).
  * @param {HTMLElement} bar
  */
 function fillBar(bar, issued, expires, nowMs = Date.now()) {
   const life = Math.max(1, expires - issued);
   const share = Math.min(1, Math.max(0, (expires - nowMs / 1000) / life));
-  const percent = Math.round(share * 100);
+  const percent = Math.round(share * 20) * 5;
   const inner = /** @type {HTMLElement} */ (bar.firstElementChild);
   const width = `${percent}%`;
   if (inner.style.width !== width) inner.style.width = width;
