@@ -31,50 +31,55 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
     let every = every();
     let mut watch = crate::watch::Watch::default();
     let mut backoff = Backoff::default();
-    std::thread::spawn(move || loop {
-        std::thread::sleep(every);
-        let Some(state) = app.try_state::<AppState>() else {
-            continue;
-        };
-        // Nothing is due while the vault is locked or Settings turned this off (a window of 0).
-        let mut due = state
-            .vault
-            .with(|v| {
-                let window = settings::get(v.conn())
-                    .map(|s| s.refresh_window_secs)
-                    .unwrap_or(0);
-                Ok(match window {
-                    0 => Vec::new(),
-                    _ => tokens::due(v.conn(), time::now(), window).unwrap_or_default(),
-                })
-            })
-            .unwrap_or_default();
-        backoff.keep_only(&due);
-        backoff.order(&mut due);
-        let mut changed = false;
-        for (provider, account) in due {
-            if !backoff.ready(&provider, &account, Instant::now()) {
+    let spawned = std::thread::Builder::new()
+        .name("refresher".into())
+        .spawn(move || loop {
+            std::thread::sleep(every);
+            let Some(state) = app.try_state::<AppState>() else {
                 continue;
+            };
+            // Nothing is due while the vault is locked or Settings turned this off (a window of 0).
+            let mut due = state
+                .vault
+                .with(|v| {
+                    let window = settings::get(v.conn())
+                        .map(|s| s.refresh_window_secs)
+                        .unwrap_or(0);
+                    Ok(match window {
+                        0 => Vec::new(),
+                        _ => tokens::due(v.conn(), time::now(), window).unwrap_or_default(),
+                    })
+                })
+                .unwrap_or_default();
+            backoff.keep_only(&due);
+            backoff.order(&mut due);
+            let mut changed = false;
+            for (provider, account) in due {
+                if !backoff.ready(&provider, &account, Instant::now()) {
+                    continue;
+                }
+                // The lock is taken per token, so the window's own commands get their turn.
+                let outcome = state.vault.with(|v| {
+                    Ok(refresh::refresh(
+                        v,
+                        &provider,
+                        Some(&account),
+                        &Http::new,
+                        &time::now,
+                    ))
+                });
+                if let Ok(outcome) = outcome {
+                    changed = true;
+                    let error = outcome.as_ref().err();
+                    backoff.saw(&provider, &account, error, Instant::now());
+                    watch.saw(&app, &provider, &account, error);
+                }
             }
-            // The lock is taken per token, so the window's own commands get their turn.
-            let outcome = state.vault.with(|v| {
-                Ok(refresh::refresh(
-                    v,
-                    &provider,
-                    Some(&account),
-                    &Http::new,
-                    &time::now,
-                ))
-            });
-            if let Ok(outcome) = outcome {
-                changed = true;
-                let error = outcome.as_ref().err();
-                backoff.saw(&provider, &account, error, Instant::now());
-                watch.saw(&app, &provider, &account, error);
+            if changed {
+                let _ = app.emit("tokens-changed", ());
             }
-        }
-        if changed {
-            let _ = app.emit("tokens-changed", ());
-        }
-    });
+        });
+    if let Err(e) = spawned {
+        tracing::error!("no background refresh: {e}");
+    }
 }

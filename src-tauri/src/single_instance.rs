@@ -61,19 +61,24 @@ fn ask_running(path: &Path) -> bool {
 
 /// Answers later launches: each one asking is a reason to `show` the window.
 pub fn serve(listener: UnixListener, show: impl Fn() + Send + 'static) {
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if private::check_peer(&stream).is_err() {
-                continue;
+    let spawned = std::thread::Builder::new()
+        .name("single-instance".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if private::check_peer(&stream).is_err() {
+                    continue;
+                }
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
+                let asked = private::read_line(&stream, LINE_LIMIT);
+                if asked.is_ok_and(|line| line.as_bytes() == ASK) {
+                    show();
+                    let _ = (&stream).write_all(b"ok\n");
+                }
             }
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
-            let asked = private::read_line(&stream, LINE_LIMIT);
-            if asked.is_ok_and(|line| line.as_bytes() == ASK) {
-                show();
-                let _ = (&stream).write_all(b"ok\n");
-            }
-        }
-    });
+        });
+    if let Err(e) = spawned {
+        tracing::error!("a second launch cannot bring this window up: {e}");
+    }
 }
 
 #[cfg(test)]

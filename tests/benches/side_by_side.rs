@@ -15,6 +15,10 @@
 //!    (its countdowns live): at rest, and with 900 of them due at a provider that is down.
 //! 5. The token table's filtered query over 100,000 tokens: SQLCipher against plain SQLite.
 //! 6. The size of the .deb.
+//!
+//! For a closer look at the idle rows: `BENCH_THREADS=1` lists the threads that used the most,
+//! `BENCH_IDLE_ROUNDS=N` (3 unless set) and `BENCH_SETTLE=S` (the seconds between the window
+//! showing and the minute measured, 10 unless set).
 
 #[path = "../../src-tauri/crates/core/benches/support/fixture.rs"]
 mod fixture;
@@ -586,7 +590,7 @@ fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
 }
 
 /// The CPU time used over 60 idle seconds against the empty app's on its page (medians of
-/// IDLE_ROUNDS, taken in turn). Ours shows the token table of 1,000 tokens, countdowns live:
+/// `idle_rounds`, taken in turn). Ours shows the token table of 1,000 tokens, countdowns live:
 /// - at rest, the target: every token has twenty minutes or more left, so the refresher has
 ///   nothing due;
 /// - reported beside it, the fixture as it is: 900 tokens due at a provider that cannot be
@@ -606,8 +610,9 @@ fn idle_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
     const REST: i64 = 1800;
     shift(REST);
     let (mut at_rest, mut empty) = (Vec::new(), Vec::new());
-    for round in 1..=IDLE_ROUNDS {
-        eprintln!("  at rest, round {round}/{IDLE_ROUNDS}");
+    let rounds = idle_rounds();
+    for round in 1..=rounds {
+        eprintln!("  at rest, round {round}/{rounds}");
         at_rest.push(ours());
         if empty_path.is_file() {
             empty.push(idle_cpu(s, display, &empty_path, "^Empty Tauri$", &[]));
@@ -646,10 +651,17 @@ fn idle_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
     ]
 }
 
-const IDLE_ROUNDS: usize = 3;
+/// Rounds of each idle figure (BENCH_IDLE_ROUNDS, 1 to 9).
+fn idle_rounds() -> usize {
+    std::env::var("BENCH_IDLE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| (1..=9).contains(r))
+        .unwrap_or(3)
+}
 
 /// The CPU time (seconds, user and system, the app and its WebKit processes) `binary` uses
-/// over 60 s once its window has shown and settled for 10 s.
+/// over 60 s once its window has shown and settled for 10 s (`BENCH_SETTLE`).
 fn idle_cpu(
     s: &Session,
     display: &Display,
@@ -671,7 +683,12 @@ fn idle_cpu(
         assert!(started.elapsed() < Duration::from_secs(60), "no window");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_secs(10));
+    let settle = std::env::var("BENCH_SETTLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s <= 600)
+        .unwrap_or(10);
+    std::thread::sleep(Duration::from_secs(settle));
     // Each process's CPU clock (nanoseconds, every thread, those that ended too; /proc's utime
     // and stime come in 10 ms ticks, as coarse as the whole figure).
     let processes = tree(child.id());
