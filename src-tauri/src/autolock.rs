@@ -23,6 +23,7 @@ pub fn lock<R: Runtime>(app: &AppHandle<R>, state: &AppState, why: &'static str)
     if !state.lock() {
         return false;
     }
+    state.copied.clear(app);
     tracing::info!(why, "vault locked");
     let _ = app.emit("vault-locked", Locked { why });
     crate::tray::refresh(app);

@@ -4,6 +4,7 @@
 mod asking;
 mod autolock;
 mod commands;
+mod copied;
 mod error;
 mod login_window;
 mod notices;
@@ -126,6 +127,13 @@ pub fn run() {
         _ => None,
     };
     builder(tauri::Builder::default(), listener)
-        .run(tauri::generate_context!())
-        .expect("error while running OAuth Desk");
+        .build(tauri::generate_context!())
+        .expect("error while building OAuth Desk")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(state) = app.try_state::<AppState>() {
+                    state.copied.clear(app);
+                }
+            }
+        });
 }

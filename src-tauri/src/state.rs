@@ -32,6 +32,8 @@ pub struct AppState {
     /// even where the keyring could open it; and whether the keyring can.
     pub locked: AtomicBool,
     pub locked_keyring: AtomicBool,
+    /// The token last put on the clipboard, taken off when the vault locks or the app quits.
+    pub copied: crate::copied::Copied,
 }
 
 pub struct Signin {
@@ -63,6 +65,7 @@ impl AppState {
             locked: AtomicBool::new(false),
             locked_keyring: AtomicBool::new(false),
             api: Mutex::new(None),
+            copied: Default::default(),
         })
     }
 

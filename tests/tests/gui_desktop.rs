@@ -476,9 +476,15 @@ async fn the_tray_menu_copies_a_recent_token_locks_and_quits() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    // Lock the vault: the window asks again, the agent says locked.
+    // Lock the vault: the window asks again, the agent says locked, and the copy is taken off
+    // the clipboard (Settings' 30 s are not up yet).
     tray_menu(&app, &["Down", "Down", "Down", "Return"]).await;
     app.text("OAuth Desk is locked").await;
+    assert_eq!(
+        app.clipboard().await,
+        "",
+        "no token on the clipboard once locked"
+    );
     let locked = script_token(&session);
     assert!(stderr(&locked).contains("locked"), "{}", stderr(&locked));
 

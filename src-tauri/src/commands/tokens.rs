@@ -10,7 +10,6 @@ use tauri::{AppHandle, Emitter, Runtime, State};
 
 use oauth_desk_core::details::{self, Details};
 use oauth_desk_core::{exchange, import};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::error::CommandResult;
 use crate::state::AppState;
@@ -125,8 +124,8 @@ pub async fn copy_access_token<R: Runtime>(
     copy_token(app, &state, provider, account).await
 }
 
-/// Copies an account's access token, cleared from the clipboard after Settings' delay (the
-/// window's Copy, the tray's menu).
+/// Copies an account's access token, cleared from the clipboard after Settings' delay, on lock
+/// and on quit (the window's Copy, the tray's menu).
 pub(crate) async fn copy_token<R: Runtime>(
     app: AppHandle<R>,
     state: &AppState,
@@ -139,19 +138,9 @@ pub(crate) async fn copy_token<R: Runtime>(
         .await?
         .clipboard_clear_secs
         .max(0) as u64;
-    app.clipboard()
-        .write_text(token.expose().clone())
-        .map_err(|e| {
-            oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
-        })?;
-    if delay > 0 {
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(delay));
-            if app.clipboard().read_text().ok().as_deref() == Some(token.expose().as_str()) {
-                let _ = app.clipboard().write_text(String::new());
-            }
-        });
-    }
+    state.copied.put(&app, token, delay).map_err(|e| {
+        oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
+    })?;
     Ok(delay)
 }
 
