@@ -27,14 +27,17 @@ impl Copied {
         *self.slot() = Some(token.clone());
         if delay_secs > 0 {
             let (app, copied) = (app.clone(), self.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(delay_secs));
-                take_off(&app, &token);
-                let mut slot = copied.slot();
-                if slot.as_ref().map(|t| t.expose()) == Some(token.expose()) {
-                    *slot = None;
-                }
-            });
+            // Without its thread the copy still comes off on lock and quit.
+            let _ = std::thread::Builder::new()
+                .name("clipboard".into())
+                .spawn(move || {
+                    std::thread::sleep(Duration::from_secs(delay_secs));
+                    take_off(&app, &token);
+                    let mut slot = copied.slot();
+                    if slot.as_ref().map(|t| t.expose()) == Some(token.expose()) {
+                        *slot = None;
+                    }
+                });
         }
         Ok(())
     }

@@ -58,6 +58,8 @@ fn lifetime(i: usize) -> usize {
     match i {
         10 => 8 * 86400,
         11 => 45,
+        // "in ~13h 35m": the longest shape of a countdown ahead.
+        9 => 13 * 3600 + 39 * 60,
         _ => 600 + i * 300,
     }
 }
@@ -70,10 +72,13 @@ const rows = [...document.querySelectorAll('table.tokens tbody tr')].map((r) => 
   tops: [...r.querySelectorAll('td.row-actions button')].map((b) => Math.round(b.getBoundingClientRect().top)),
   height: Math.round(r.getBoundingClientRect().height),
 }));
+const cutCountdowns = [...document.querySelectorAll('table.tokens td.countdown .left')]
+  .filter((c) => c.scrollWidth > c.clientWidth)
+  .map((c) => c.textContent);
 const clips = [...document.querySelectorAll('table.tokens .clip')]
   .filter((c) => c.scrollWidth > c.clientWidth)
   .map((c) => ({ text: c.textContent, title: c.title, ellipsis: getComputedStyle(c).textOverflow }));
-return { rows, clips, overflow: view.scrollWidth > view.clientWidth + 1,
+return { rows, clips, cutCountdowns, overflow: view.scrollWidth > view.clientWidth + 1,
          dark: matchMedia('(prefers-color-scheme: dark)').matches };
 "#;
 
@@ -113,6 +118,11 @@ async fn check_fits(app: &App, size: (u32, u32), dark: bool) {
         "nothing runs off the side at {size:?}: {m}"
     );
     assert_eq!(m["dark"], dark, "{m}");
+    assert_eq!(
+        m["cutCountdowns"],
+        serde_json::json!([]),
+        "every countdown whole at {size:?}: {m}"
+    );
     let clips = m["clips"].as_array().unwrap();
     for long in [LONG_PROVIDER, LONG_ACCOUNT] {
         let cut = clips

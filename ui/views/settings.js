@@ -244,7 +244,7 @@ function preferencesForm(settings) {
     field({
       label: 'Clear a copied token from the clipboard after (seconds)',
       control: clipboard,
-      hint: '0 leaves it there.',
+      hint: '0 leaves it there until the vault locks or OAuth Desk quits.',
       name: 'clipboard_clear_secs',
       alert: true,
     }),

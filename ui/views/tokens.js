@@ -581,9 +581,9 @@ function stepOf(span, past) {
 }
 
 /** "in ~1h 25m", "expired 3m ago": the time left or past, rounded down to its step. */
-function countdown(expiresAt) {
+function countdown(expiresAt, nowMs = Date.now()) {
   if (expiresAt == null) return 'no expiry';
-  const left = expiresAt - Math.floor(Date.now() / 1000);
+  const left = expiresAt - Math.floor(nowMs / 1000);
   const past = left <= 0;
   const span = Math.abs(left);
   const step = stepOf(span, past);
@@ -607,7 +607,9 @@ function countdown(expiresAt) {
 
 /** When (ms since the epoch) the countdown of a token expiring at `expiresAt` is next written. */
 function nextWrite(expiresAt, nowMs) {
-  const now = nowMs / 1000;
+  // The whole second, as the text was written from: a write just past an edge still wakes
+  // for the finer step.
+  const now = Math.floor(nowMs / 1000);
   const left = expiresAt - now;
   const step = stepOf(Math.abs(left), left <= 0);
   let at = (Math.floor(now / step) + 1) * step;
@@ -624,7 +626,7 @@ function nextWrite(expiresAt, nowMs) {
 function tick(c) {
   const nowMs = Date.now();
   const expires = Number(c.dataset.expires);
-  const text = countdown(expires);
+  const text = countdown(expires, nowMs);
   const left = /** @type {HTMLElement} */ (c.querySelector('.left'));
   if (left.textContent !== text) {
     left.textContent = text;

@@ -112,7 +112,7 @@ async fn stored_access_token(
 }
 
 /// Copies the access token to the clipboard and clears it after the delay in Settings (0:
-/// never), unless something else was copied meanwhile. The token never passes through the
+/// only when the vault locks or the app quits), unless something else was copied meanwhile. The token never passes through the
 /// page. Returns the delay.
 #[tauri::command]
 pub async fn copy_access_token<R: Runtime>(
@@ -141,6 +141,11 @@ pub(crate) async fn copy_token<R: Runtime>(
     state.copied.put(&app, token, delay).map_err(|e| {
         oauth_desk_core::Error::InvalidInput(format!("cannot use the clipboard: {e}"))
     })?;
+    // The vault locked while the token was on its way: the lock's clearing may have come
+    // before the copy. A lock empties the vault before it clears, so this sees it.
+    if state.vault.lock().is_none() {
+        state.copied.clear(&app);
+    }
     Ok(delay)
 }
 

@@ -100,7 +100,13 @@ fn rows(view: &SettingsView) -> Vec<(&'static str, String)> {
     };
     vec![
         ("refresh-window", secs(s.refresh_window_secs)),
-        ("clipboard-clear", secs(s.clipboard_clear_secs)),
+        (
+            "clipboard-clear",
+            match s.clipboard_clear_secs {
+                0 => "0 (on lock and quit only)".to_owned(),
+                n => n.to_string(),
+            },
+        ),
         ("api", if s.api_enabled { "on" } else { "off" }.to_owned()),
         ("api-port", s.api_port.to_string()),
         ("proxy", proxy),

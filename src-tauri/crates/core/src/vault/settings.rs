@@ -111,7 +111,7 @@ pub fn check(s: &Settings) -> Vec<FieldError> {
     if !(0..=3600).contains(&s.clipboard_clear_secs) {
         errors.push(FieldError::new(
             "clipboard_clear_secs",
-            "must be between 0 (never) and 3600 seconds",
+            "must be between 0 (only on lock and quit) and 3600 seconds",
         ));
     }
     if !(0..=24 * 60).contains(&s.auto_lock_minutes) {
