@@ -28,6 +28,13 @@ async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
             .await
             .unwrap();
     let alice = token_of(&session, "alice@example.test");
+    // A copy comes off the clipboard after Settings' delay.
+    ok(run(
+        &session,
+        &["settings", "set", "clipboard-clear", "2"],
+        &[PASS],
+        "",
+    ));
     let app = App::launch(&session, &[]).await;
     app.enter_passphrase(PASSPHRASE).await;
     app.button("Tokens").await.click().await.unwrap();
@@ -51,6 +58,14 @@ async fn an_account_is_signed_out_exchanged_and_copied_from_its_row() {
     )
     .await;
     assert_eq!(app.clipboard().await, bob);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app.clipboard().await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy comes off after 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 
     // Sign out: asked first, then the provider's end-session page in the login window.
     app.row_action("Test IdP", "alice@example.test", "Sign out…")
