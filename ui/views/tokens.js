@@ -54,12 +54,13 @@ export async function render(view) {
     );
     return;
   }
-  if (patch(view, providers, page)) return;
+  const shape = shapeOf(providers);
+  if (patch(view, shape, page)) return;
   const scroller = view.closest('main');
   const top = scroller?.scrollTop ?? 0;
-  const same = view.querySelector('table.tokens')?.getAttribute('data-shape') === shapeOf(providers);
+  const same = view.querySelector('table.tokens')?.getAttribute('data-shape') === shape;
   const shown = table(view, page);
-  shown.dataset.shape = shapeOf(providers);
+  shown.dataset.shape = shape;
   view.replaceChildren(toolbar(view, providers, page), shown);
   // The same query whose rows moved (a status changed under a sort by status): where it was.
   if (same && scroller) scroller.scrollTop = top;
@@ -82,9 +83,9 @@ const shapeOf = (providers) => JSON.stringify([state, providers.map((p) => [p.na
  * and an idle window repaints nothing. False when the page is another (then it is drawn anew).
  * @param {HTMLElement} view
  */
-function patch(view, providers, page) {
+function patch(view, shape, page) {
   const shown = /** @type {HTMLTableElement | null} */ (view.querySelector('table.tokens'));
-  if (!shown || shown.dataset.shape !== shapeOf(providers)) return false;
+  if (!shown || shown.dataset.shape !== shape) return false;
   const rows = [...shown.tBodies[0].rows];
   const same = rows.length === page.rows.length && rows.every((r, i) => r.dataset.key === keyOf(page.rows[i]));
   if (!same) return false;
@@ -254,8 +255,9 @@ function row(view, t) {
   const expires = el('td', { class: 'countdown' });
   const live = t.expires_at != null && t.status !== 'revoked';
   if (live) expires.dataset.expires = String(t.expires_at);
-  const text = t.status === 'revoked' ? '—' : countdown(t.expires_at);
-  expires.append(el('span', { class: text.startsWith('expired') ? 'left past' : 'left' }, text));
+  const left = el('span', { class: 'left' });
+  showLeft(left, t.status === 'revoked' ? '—' : countdown(t.expires_at));
+  expires.append(left);
   if (t.expires_at != null) expires.title = localTime(t.expires_at);
   const lifebar = el('span', { class: 'lifebar', 'aria-hidden': 'true' }, el('span', {}));
   if (live) {
@@ -627,15 +629,22 @@ function tick(c) {
   const nowMs = Date.now();
   const expires = Number(c.dataset.expires);
   const text = countdown(expires, nowMs);
-  const left = /** @type {HTMLElement} */ (c.querySelector('.left'));
-  if (left.textContent !== text) {
-    left.textContent = text;
-    const past = text.startsWith('expired');
-    if (left.classList.contains('past') !== past) left.classList.toggle('past', past);
-  }
+  showLeft(/** @type {HTMLElement} */ (c.querySelector('.left')), text);
   const bar = /** @type {HTMLElement | null} */ (c.querySelector('.lifebar'));
   if (bar) fillBar(bar, Number(c.dataset.issued), expires, nowMs);
   return nextWrite(expires, nowMs);
+}
+
+/**
+ * Writes a countdown's text if it changed; a wider box once it says "expired ... ago".
+ * @param {HTMLElement} left
+ * @param {string} text
+ */
+function showLeft(left, text) {
+  if (left.textContent === text) return;
+  left.textContent = text;
+  const past = text.startsWith('expired');
+  if (left.classList.contains('past') !== past) left.classList.toggle('past', past);
 }
 
 /**
@@ -653,7 +662,7 @@ function fillBar(bar, issued, expires, nowMs = Date.now()) {
   if (bar.dataset.low !== low) bar.dataset.low = low;
 }
 
-// Only the countdowns on screen are kept (a page of 50 rows shows a dozen), by one timer set
+// Only the countdowns on screen are kept (a page of 25 rows shows a dozen), by one timer set
 // for the soonest change among them.
 /** @type {IntersectionObserver | null} */
 let watcher = null;

@@ -112,8 +112,8 @@ async fn stored_access_token(
 }
 
 /// Copies the access token to the clipboard and clears it after the delay in Settings (0:
-/// only when the vault locks or the app quits), unless something else was copied meanwhile. The token never passes through the
-/// page. Returns the delay.
+/// only when the vault locks or the app quits), unless something else was copied meanwhile.
+/// The token never passes through the page. Returns the delay.
 #[tauri::command]
 pub async fn copy_access_token<R: Runtime>(
     app: AppHandle<R>,
