@@ -14,6 +14,7 @@ mod single_instance;
 mod state;
 mod tray;
 mod watch;
+mod webkit_env;
 
 use tauri::{Manager, Runtime};
 
@@ -115,6 +116,7 @@ pub fn run() {
     // Before any thread: the browser (opened by the opener plugin) and WebKit's processes
     // inherit this environment, and the window never reads a passphrase from it.
     oauth_desk_core::child_env::forget_passphrases();
+    webkit_env::quiet_memory_monitor();
     oauth_desk_core::logging::init_from_env();
     let listener = match AppState::from_env().map(|s| single_instance::claim(&s.vault_path)) {
         Ok(Some(single_instance::Instance::Running)) => {
