@@ -13,6 +13,7 @@ mod screen_lock;
 mod single_instance;
 mod state;
 mod tray;
+mod tray_host;
 mod watch;
 mod webkit_env;
 

@@ -26,8 +26,9 @@ pub struct Tray {
     accounts: Mutex<Vec<(String, String)>>,
 }
 
-/// Puts the icon in the tray and makes closing the window hide it there. A desktop without a
-/// tray (no StatusNotifier host, no appindicator library) keeps closing as quitting.
+/// Puts the icon in the tray and makes closing the window hide it there. A desktop that shows
+/// no tray at the moment the window closes (no appindicator library, no StatusNotifier host nor
+/// XEmbed tray: `tray_host`) keeps closing as quitting.
 pub fn install<R: Runtime>(app: &AppHandle<R>) {
     app.manage(Tray::default());
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app)));
@@ -43,9 +44,25 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
         let handle = app.clone();
         window.on_window_event(move |event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
-                if to_tray(&handle) {
-                    api.prevent_close();
+                if !wants_tray(&handle) {
+                    return;
                 }
+                // Asking the desktop for its tray takes a D-Bus and an X11 round trip: not
+                // on the window's thread.
+                api.prevent_close();
+                let handle = handle.clone();
+                std::thread::spawn(move || {
+                    // The window's size and place are kept now, as a quit would keep them.
+                    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+                    let flags = StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED;
+                    let _ = handle.save_window_state(flags);
+                    if crate::tray_host::present() {
+                        to_tray(&handle);
+                    } else if let Some(w) = handle.get_webview_window("main") {
+                        tracing::info!("no tray is shown: closing the window quits");
+                        let _ = w.destroy();
+                    }
+                });
             }
         });
     }
@@ -156,44 +173,37 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Closing the window: hidden into the tray when there is one and Settings want it (the first
-/// time says so), else the app quits as it always did.
-fn to_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
-    let state = app.state::<AppState>();
-    if !app.state::<Tray>().shown.load(Ordering::SeqCst)
-        || !state.keep_in_tray.load(Ordering::SeqCst)
-    {
-        return false;
-    }
-    // The window's size and place are kept now, as a quit would keep them.
-    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-    let _ = app.save_window_state(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED);
+/// Whether closing the window may hide it into the tray: the icon was built and Settings want
+/// it. Otherwise the app quits as it always did.
+fn wants_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.state::<Tray>().shown.load(Ordering::SeqCst)
+        && app.state::<AppState>().keep_in_tray.load(Ordering::SeqCst)
+}
+
+/// Hides the window into the tray; the first time says so. Off the window's thread: the vault
+/// may be busy.
+fn to_tray<R: Runtime>(app: &AppHandle<R>) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.hide();
     }
-    // The vault may be busy: the first-close notice is settled off the window's thread.
-    let app = app.clone();
-    std::thread::spawn(move || {
-        let first = app
-            .state::<AppState>()
-            .vault
-            .with(|v| {
-                let mut s = settings::get(v.conn())?;
-                let first = !s.tray_notice_shown;
-                if first {
-                    s.tray_notice_shown = true;
-                    settings::set(v.conn(), &s)?;
-                }
-                Ok(first)
-            })
-            .unwrap_or(false);
-        if first {
-            crate::notices::tell(
-                &app,
-                "OAuth Desk is still running",
-                "It keeps answering scripts and refreshing tokens from the tray. Quit it from the tray's menu; Settings can make closing quit.",
-            );
-        }
-    });
-    true
+    let first = app
+        .state::<AppState>()
+        .vault
+        .with(|v| {
+            let mut s = settings::get(v.conn())?;
+            let first = !s.tray_notice_shown;
+            if first {
+                s.tray_notice_shown = true;
+                settings::set(v.conn(), &s)?;
+            }
+            Ok(first)
+        })
+        .unwrap_or(false);
+    if first {
+        crate::notices::tell(
+            app,
+            "OAuth Desk is still running",
+            "It keeps answering scripts and refreshing tokens from the tray. Quit it from the tray's menu; Settings can make closing quit.",
+        );
+    }
 }

@@ -77,6 +77,49 @@ pub fn tauri_driver_path() -> PathBuf {
     panic!("tauri-driver is not installed: `cargo install tauri-driver --version ^2 --locked` (`make test` does)")
 }
 
+/// An XEmbed tray (trayer, 200x32 at the top right of the screen) on a test's display: what
+/// the app's indicator falls back to without a StatusNotifier host, and what tells it that
+/// closing the window may hide it there. Dropping it takes the tray down.
+pub struct TrayHost {
+    child: Child,
+}
+
+impl TrayHost {
+    pub fn start(display: &str) -> TrayHost {
+        let child = Command::new("trayer")
+            .args(["--edge", "top", "--align", "right", "--widthtype", "pixel"])
+            .args(["--width", "200", "--height", "32"])
+            .args(["--transparent", "false", "--tint", "0x333333"])
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("trayer runs (apt package trayer; `make test` installs it)");
+        // It holds the system-tray selection once it is up.
+        let (conn, screen) = x11rb::connect(Some(display)).expect("connect to Xvfb");
+        let selection = intern(&conn, &format!("_NET_SYSTEM_TRAY_S{screen}"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while x11rb::protocol::xproto::ConnectionExt::get_selection_owner(&conn, selection)
+            .unwrap()
+            .reply()
+            .unwrap()
+            .owner
+            == x11rb::NONE
+        {
+            assert!(Instant::now() < deadline, "trayer never took the tray");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        TrayHost { child }
+    }
+}
+
+impl Drop for TrayHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The app running in a real window, driven over WebDriver. Dropping it closes the app.
 pub struct App {
     pub client: Client,

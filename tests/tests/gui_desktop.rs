@@ -1,13 +1,13 @@
 //! The desktop around the tokens in the real window (issue 20): closing the window leaves
-//! OAuth Desk in the tray with its token agent answering; the vault locks by hand and after idle
-//! minutes, and the agent then says "locked" until it is unlocked; and the notifications go
-//! through the real D-Bus notification service (dunst on the test's bus and display), whose
-//! click opens the sign-in.
+//! OAuth Desk in the tray with its token agent answering, or quits it where no tray is shown;
+//! the vault locks by hand and after idle minutes, and the agent then says "locked" until it is
+//! unlocked; and the notifications go through the real D-Bus notification service (dunst on
+//! the test's bus and display), whose click opens the sign-in.
 
 use std::time::{Duration, Instant};
 
 use oauth_desk_tests::cli::{json, run, stderr, stdout};
-use oauth_desk_tests::desktop::App;
+use oauth_desk_tests::desktop::{App, TrayHost};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::notices::Notices;
 use oauth_desk_tests::session::Session;
@@ -44,6 +44,7 @@ async fn closing_the_window_keeps_the_agent_answering_and_a_lock_stops_it() {
     let app = App::launch(&session, &[]).await;
     app.text("Vault: OS keyring").await;
     let notices = Notices::start(&session, app.display_name());
+    let _tray = TrayHost::start(app.display_name());
 
     // Closed as a person closes it: the window goes, the app stays, and says so once.
     app.close_window_until_gone("^OAuth Desk$").await;
@@ -74,6 +75,42 @@ async fn closing_the_window_keeps_the_agent_answering_and_a_lock_stops_it() {
     app.text("Vault: OS keyring").await;
     let back = script_token(&session);
     assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    app.close().await;
+}
+
+/// How many processes of the window run with `s`'s HOME.
+fn apps_running(s: &Session) -> usize {
+    let exe = oauth_desk_tests::bins::gui_path().canonicalize().unwrap();
+    let home = format!("HOME={}", s.home().display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|p| {
+            let p = p.path();
+            std::fs::read_link(p.join("exe")).is_ok_and(|x| x == exe)
+                && std::fs::read(p.join("environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == home.as_bytes()))
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn with_no_tray_shown_closing_the_window_quits() {
+    let session = Session::with_keyring();
+    let app = App::launch(&session, &[]).await;
+    app.text("Add your first provider").await;
+    assert_eq!(apps_running(&session), 1, "the window's process is found");
+    // The icon is built, but the test's bus has no StatusNotifier host and its display no
+    // XEmbed tray: hidden, the window could only come back from the command line.
+    app.close_window_until_gone("^OAuth Desk$").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while apps_running(&session) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the app still runs, hidden in a tray that nothing shows"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     app.close().await;
 }
 
@@ -379,6 +416,7 @@ async fn with_the_window_hidden_the_question_comes_as_a_notification() {
     let app = App::launch(&session, &[]).await;
     app.text("Vault: OS keyring").await;
     let notices = Notices::start(&session, app.display_name());
+    let _tray = TrayHost::start(app.display_name());
     app.close_window_until_gone("^OAuth Desk$").await;
     notices.wait_for("OAuth Desk is still running");
     notices.dismiss_all();
@@ -426,31 +464,7 @@ async fn the_tray_menu_copies_a_recent_token_locks_and_quits() {
             .await
             .unwrap();
     let app = App::launch(&session, &[]).await;
-    // A tray on the test's display: an XEmbed one, as the app's indicator falls back to.
-    let mut tray = std::process::Command::new("trayer")
-        .args([
-            "--edge",
-            "top",
-            "--align",
-            "right",
-            "--widthtype",
-            "pixel",
-            "--width",
-            "200",
-        ])
-        .args([
-            "--height",
-            "32",
-            "--transparent",
-            "false",
-            "--tint",
-            "0x333333",
-        ])
-        .env("DISPLAY", app.display_name())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("trayer runs (apt package trayer; `make test` installs it)");
+    let tray = TrayHost::start(app.display_name());
     app.enter_passphrase(PASSPHRASE).await;
     app.text("Vault: passphrase").await;
     tokio::time::sleep(Duration::from_millis(1500)).await; // the icon docks
@@ -491,8 +505,7 @@ async fn the_tray_menu_copies_a_recent_token_locks_and_quits() {
     // Quit: the app is gone, and its agent with it.
     tray_menu(&app, &["Up", "Return"]).await;
     app.wait_window("^OAuth Desk$", false).await;
-    let _ = tray.kill();
-    let _ = tray.wait();
+    drop(tray);
 }
 
 async fn tray_menu_keys(app: &App, keys: &[&str]) {

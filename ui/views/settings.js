@@ -258,7 +258,7 @@ function preferencesForm(settings) {
     field({
       label: 'When the window is closed',
       control: tray,
-      hint: 'In the tray, the token agent, the background refresh and a running REST API go on.',
+      hint: 'In the tray, the token agent, the background refresh and a running REST API go on. Where the desktop shows no tray, closing quits.',
       name: 'keep_in_tray',
       alert: true,
     }),
