@@ -37,48 +37,54 @@ pub fn lock_passphrase_vault<R: Runtime>(
     state: &AppState,
     why: &'static str,
 ) -> bool {
-    let passphrase = state
+    passphrase_vault_open(state) && lock(app, state, why)
+}
+
+fn passphrase_vault_open(state: &AppState) -> bool {
+    state
         .vault
         .lock()
         .as_ref()
-        .is_some_and(|v| v.key_mode() == KeyMode::Passphrase);
-    passphrase && lock(app, state, why)
+        .is_some_and(|v| v.key_mode() == KeyMode::Passphrase)
 }
 
 /// Wakes when a passphrase vault's idle time may have run out, and locks it if it has. Use of
 /// the window only postpones the moment, so the thread sleeps until it, or until the setting
 /// changes; at most 10 s, because its clock stops while the machine sleeps and the limit's
-/// does not (`note_use` refuses to count a use past the limit meanwhile).
+/// does not (`note_use` refuses to count a use past the limit meanwhile). With nothing that
+/// idleness could lock (no limit, a keyring vault, a locked one) it sleeps until an unlock, a
+/// new key or a new limit wakes it (`AppState::wake_auto_lock`).
 pub fn start<R: Runtime>(app: AppHandle<R>) {
-    const LONGEST_SLEEP: i64 = 10;
-    let waker = app.clone();
     let spawned = std::thread::Builder::new()
         .name("auto-lock".into())
-        .spawn(move || loop {
+        .spawn(move || {
+            // Known before the first look: a change after it wakes the thread, one before it
+            // is seen by the look.
             let state = app.state::<AppState>();
-            let limit = state.auto_lock_secs.load(Ordering::SeqCst);
-            let idle = oauth_desk_core::time::now() - state.last_active.load(Ordering::SeqCst);
-            let left = limit - idle;
-            // Idleness does not lock a keyring vault (nor one already locked): its count
-            // starts again.
-            if limit > 0 && left <= 0 && !lock_passphrase_vault(&app, &state, "idle") {
-                state.touch();
-            }
-            // Past the limit (locked, or a keyring vault): the next unlock or use starts anew.
-            let sleep = match limit {
-                0 => LONGEST_SLEEP,
-                _ if left > 0 => left,
-                _ => limit,
-            };
-            std::thread::park_timeout(Duration::from_secs(sleep.clamp(1, LONGEST_SLEEP) as u64));
+            let _ = state.auto_lock_thread.set(std::thread::current());
+            watch(&app)
         });
-    match spawned {
-        Ok(handle) => {
-            let _ = waker
-                .state::<AppState>()
-                .auto_lock_thread
-                .set(handle.thread().clone());
+    if let Err(e) = spawned {
+        tracing::warn!("the auto-lock is off: {e}");
+    }
+}
+
+fn watch<R: Runtime>(app: &AppHandle<R>) -> ! {
+    const LONGEST_SLEEP: i64 = 10;
+    loop {
+        let state = app.state::<AppState>();
+        let limit = state.auto_lock_secs.load(Ordering::SeqCst);
+        if limit <= 0 || !passphrase_vault_open(&state) {
+            std::thread::park();
+            continue;
         }
-        Err(e) => tracing::warn!("the auto-lock is off: {e}"),
+        let idle = oauth_desk_core::time::now() - state.last_active.load(Ordering::SeqCst);
+        let left = limit - idle;
+        // A lock that did not happen (the vault was locked or rekeyed meanwhile): the count
+        // starts again.
+        if left <= 0 && !lock_passphrase_vault(app, &state, "idle") {
+            state.touch();
+        }
+        std::thread::park_timeout(Duration::from_secs(left.clamp(1, LONGEST_SLEEP) as u64));
     }
 }

@@ -24,7 +24,7 @@ pub struct AppState {
     pub last_active: AtomicI64,
     /// Lock a passphrase vault after this many idle seconds (0: never), from Settings.
     pub auto_lock_secs: AtomicI64,
-    /// The auto-lock's thread, woken when the setting changes (it sleeps until it is due).
+    /// The auto-lock's thread (it sleeps until it is due): `wake_auto_lock`.
     pub auto_lock_thread: std::sync::OnceLock<std::thread::Thread>,
     /// Closing the window leaves the app in the tray (Settings), where there is one.
     pub keep_in_tray: AtomicBool,
@@ -99,9 +99,7 @@ impl AppState {
             .filter(|s| *s > 0)
             .unwrap_or(s.auto_lock_minutes * 60);
         if self.auto_lock_secs.swap(secs.max(0), Ordering::SeqCst) != secs.max(0) {
-            if let Some(t) = self.auto_lock_thread.get() {
-                t.unpark();
-            }
+            self.wake_auto_lock();
         }
         self.keep_in_tray.store(s.keep_in_tray, Ordering::SeqCst);
     }
@@ -119,12 +117,20 @@ impl AppState {
         let limit = self.auto_lock_secs.load(Ordering::SeqCst);
         let idle = oauth_desk_core::time::now() - self.last_active.load(Ordering::SeqCst);
         if limit > 0 && idle >= limit {
-            if let Some(t) = self.auto_lock_thread.get() {
-                t.unpark();
-            }
+            self.wake_auto_lock();
             return;
         }
         self.touch();
+    }
+
+    /// Tells the auto-lock to look again: what it watches changed (the vault was opened or
+    /// unlocked, its key changed, the limit changed, or a use came past the limit). It sleeps
+    /// without end while nothing could lock by idleness, so whatever could change that calls
+    /// this.
+    pub fn wake_auto_lock(&self) {
+        if let Some(t) = self.auto_lock_thread.get() {
+            t.unpark();
+        }
     }
 
     pub fn next_signin_id(&self) -> u64 {

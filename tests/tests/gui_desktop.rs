@@ -78,6 +78,38 @@ async fn closing_the_window_keeps_the_agent_answering_and_a_lock_stops_it() {
     app.close().await;
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_keyring_vault_given_a_passphrase_locks_when_idle_from_then_on() {
+    let session = Session::with_keyring();
+    // Four idle seconds instead of Settings' minutes.
+    let app = App::launch(&session, &[("OAUTH_DESK_AUTO_LOCK_SECS", "4")]).await;
+    app.text("Vault: OS keyring").await;
+    // Idleness leaves a keyring vault open: the keyring would open it again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        !app.page_source().await.contains("Locked after a while"),
+        "a keyring vault locked when idle"
+    );
+
+    // A passphrase from Settings: from then on the idle seconds count.
+    app.button("Settings").await.click().await.unwrap();
+    app.type_into("New passphrase", PASSPHRASE).await;
+    app.type_into("Repeat the new passphrase", PASSPHRASE).await;
+    app.button("Use this passphrase")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.text("The vault now opens with the new passphrase only.")
+        .await;
+    app.find(
+        "//*[@id='unlock-reason' and contains(., 'Locked after a while without use')]",
+        "the rekeyed vault locked when idle",
+    )
+    .await;
+    app.close().await;
+}
+
 /// How many processes of the window run with `s`'s HOME.
 fn apps_running(s: &Session) -> usize {
     let exe = oauth_desk_tests::bins::gui_path().canonicalize().unwrap();

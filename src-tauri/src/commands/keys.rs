@@ -28,12 +28,16 @@ pub async fn change_vault_key(
         }
         _ => return Err(Error::InvalidInput("mode must be keyring or passphrase".into()).into()),
     };
-    Ok(state
+    let status = state
         .with_vault_mut(move |v| {
             v.change_key(to, &OsKeyring)?;
             v.status()
         })
-        .await?)
+        .await?;
+    // A keyring vault that now opens with a passphrase locks when idle from now on.
+    state.touch();
+    state.wake_auto_lock();
+    Ok(status)
 }
 
 /// A backup file name in the home directory, for the form to start from.

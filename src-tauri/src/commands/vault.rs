@@ -151,6 +151,7 @@ async fn open_and_report<R: Runtime>(
         // The idle time starts now, before a new limit wakes the auto-lock to read it.
         state.touch();
         state.apply_settings(&settings);
+        state.wake_auto_lock();
         crate::tray::refresh(app);
         // `oauth-desk token get` asks the window while it is open and unlocked.
         if let Err(e) = oauth_desk_core::agent::start(
