@@ -27,9 +27,10 @@ if [[ "$purpose" == test || "$purpose" == bench ]]; then
     # Not dbus-x11: with it libdbus starts its own bus under X and gnome-keyring
     # shows an "Unlock Login Keyring" dialog on the test screen.
     packages+=(xdotool webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick openssl)
-    # A notification service the desktop tests watch (org.freedesktop.Notifications), and a
-    # tray (XEmbed) whose menu they open.
-    packages+=(dunst trayer)
+    # A notification service the desktop tests watch (org.freedesktop.Notifications), a tray
+    # (XEmbed) whose menu they open, and a StatusNotifier watcher and host (gdbus asks them).
+    packages+=(dunst trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils)
+    packages+=(libglib2.0-bin)
     # A venv for schemathesis (the OpenAPI test); Debian splits venv out of python3.
     packages+=(python3-venv)
     # The real clients the integration tests drive (git's credential helpers, kubectl's exec

@@ -74,7 +74,9 @@ fn watch<R: Runtime>(app: &AppHandle<R>) -> ! {
     loop {
         let state = app.state::<AppState>();
         let limit = state.auto_lock_secs.load(Ordering::SeqCst);
-        if limit <= 0 || !passphrase_vault_open(&state) {
+        let counting = limit > 0 && passphrase_vault_open(&state);
+        state.auto_lock_counting.store(counting, Ordering::SeqCst);
+        if !counting {
             std::thread::park();
             continue;
         }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub auto_lock_secs: AtomicI64,
     /// The auto-lock's thread (it sleeps until it is due): `wake_auto_lock`.
     pub auto_lock_thread: std::sync::OnceLock<std::thread::Thread>,
+    /// The auto-lock counts idle time: a passphrase vault is open and a limit is set.
+    pub auto_lock_counting: AtomicBool,
     /// Closing the window leaves the app in the tray (Settings), where there is one.
     pub keep_in_tray: AtomicBool,
     /// The vault was locked (by hand, or when idle): the window asks before opening it again,
@@ -61,6 +63,7 @@ impl AppState {
             last_active: AtomicI64::new(oauth_desk_core::time::now()),
             auto_lock_secs: AtomicI64::new(15 * 60),
             auto_lock_thread: std::sync::OnceLock::new(),
+            auto_lock_counting: AtomicBool::new(false),
             keep_in_tray: AtomicBool::new(true),
             locked: AtomicBool::new(false),
             locked_keyring: AtomicBool::new(false),
@@ -110,13 +113,13 @@ impl AppState {
             .store(oauth_desk_core::time::now(), Ordering::SeqCst);
     }
 
-    /// The person used the window: the idle time starts again, unless it ran out unseen (the
-    /// machine slept through the limit): then the auto-lock is woken to lock first, and the
-    /// use does not keep the vault open.
+    /// The person used the window: the idle time starts again, unless it ran out unseen while
+    /// the auto-lock was counting (the machine slept through the limit): then the auto-lock is
+    /// woken to lock first, and the use does not keep the vault open.
     pub fn note_use(&self) {
         let limit = self.auto_lock_secs.load(Ordering::SeqCst);
         let idle = oauth_desk_core::time::now() - self.last_active.load(Ordering::SeqCst);
-        if limit > 0 && idle >= limit {
+        if self.auto_lock_counting.load(Ordering::SeqCst) && limit > 0 && idle >= limit {
             self.wake_auto_lock();
             return;
         }

@@ -18,22 +18,22 @@ const ID: &str = "main-tray";
 /// How many recent accounts the menu offers to copy.
 const RECENT: usize = 5;
 
-/// What the tray knows between menu rebuilds: whether there is one, and which account each
-/// "copy" item stands for.
+/// What the tray knows between menu rebuilds: whether its icon was built, and which account
+/// each "copy" item stands for.
 #[derive(Default)]
 pub struct Tray {
-    shown: AtomicBool,
+    built: AtomicBool,
     accounts: Mutex<Vec<(String, String)>>,
 }
 
-/// Puts the icon in the tray and makes closing the window hide it there. A desktop that shows
-/// no tray at the moment the window closes (no appindicator library, no StatusNotifier host nor
-/// XEmbed tray: `tray_host`) keeps closing as quitting.
+/// Puts the icon in the tray and makes closing the window hide it there. Without the
+/// appindicator library there is no icon, and closing quits; so it does where the desktop shows
+/// no tray when the window closes (`tray_host`).
 pub fn install<R: Runtime>(app: &AppHandle<R>) {
     app.manage(Tray::default());
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app)));
     match built {
-        Ok(Ok(())) => app.state::<Tray>().shown.store(true, Ordering::SeqCst),
+        Ok(Ok(())) => app.state::<Tray>().built.store(true, Ordering::SeqCst),
         Ok(Err(e)) => tracing::warn!("no tray icon: {e}"),
         Err(_) => tracing::warn!("no tray icon: the desktop has no tray library"),
     }
@@ -50,19 +50,13 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
                 // Asking the desktop for its tray takes a D-Bus and an X11 round trip: not
                 // on the window's thread.
                 api.prevent_close();
-                let handle = handle.clone();
-                std::thread::spawn(move || {
-                    // The window's size and place are kept now, as a quit would keep them.
-                    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-                    let flags = StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED;
-                    let _ = handle.save_window_state(flags);
-                    if crate::tray_host::present() {
-                        to_tray(&handle);
-                    } else if let Some(w) = handle.get_webview_window("main") {
-                        tracing::info!("no tray is shown: closing the window quits");
-                        let _ = w.destroy();
-                    }
-                });
+                let closer = handle.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("window-close".into())
+                    .spawn(move || closed(&closer));
+                if spawned.is_err() {
+                    hide(&handle);
+                }
             }
         });
     }
@@ -176,16 +170,34 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
 /// Whether closing the window may hide it into the tray: the icon was built and Settings want
 /// it. Otherwise the app quits as it always did.
 fn wants_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
-    app.state::<Tray>().shown.load(Ordering::SeqCst)
+    app.state::<Tray>().built.load(Ordering::SeqCst)
         && app.state::<AppState>().keep_in_tray.load(Ordering::SeqCst)
+}
+
+/// The window was closed and Settings want the tray: hidden there if the desktop shows one,
+/// else the app quits (sign-in windows too: none would bring this one back).
+fn closed<R: Runtime>(app: &AppHandle<R>) {
+    // The window's size and place are kept now, as a quit would keep them.
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    let _ = app.save_window_state(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED);
+    if crate::tray_host::shown() {
+        to_tray(app);
+    } else {
+        tracing::info!("no tray is shown: closing the window quits");
+        app.exit(0);
+    }
+}
+
+fn hide<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.hide();
+    }
 }
 
 /// Hides the window into the tray; the first time says so. Off the window's thread: the vault
 /// may be busy.
 fn to_tray<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.hide();
-    }
+    hide(app);
     let first = app
         .state::<AppState>()
         .vault

@@ -645,8 +645,8 @@ fn idle_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
          monitor off {empty_quiet:.4?} s"
     );
     let at_rest = median(at_rest);
-    let row = |figure, ours: f64, empty: &Vec<f64>, target, goal: Option<f64>| {
-        let peer = (!empty.is_empty()).then(|| median(empty.clone()));
+    let row = |figure, ours: f64, empty: &[f64], target, goal: Option<f64>| {
+        let peer = (!empty.is_empty()).then(|| median(empty.to_vec()));
         let ratio = peer.map(|p| ours / p.max(1e-6));
         Row {
             figure,

@@ -120,6 +120,83 @@ impl Drop for TrayHost {
     }
 }
 
+/// A StatusNotifier tray on a session's bus, as KDE's panel or GNOME's AppIndicator extension
+/// is one: the watcher (status-notifier-watcher) and, `with_host`, a host that shows the items
+/// (gtk-sni-tray-standalone, a bar at the top of `display`). Dropping it takes both down.
+pub struct SniTray {
+    children: Vec<Child>,
+}
+
+impl SniTray {
+    pub fn start(session: &Session, display: &str, with_host: bool) -> SniTray {
+        let spawn = |program: &str, args: &[&str]| {
+            let mut cmd = Command::new(program);
+            session.apply(&mut cmd);
+            cmd.args(args)
+                .env("DISPLAY", display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            cmd.spawn().unwrap_or_else(|e| {
+                panic!(
+                    "{program} runs (apt packages haskell-status-notifier-item-utils and \
+                     haskell-gtk-sni-tray-utils; `make test` installs them): {e}"
+                )
+            })
+        };
+        let mut tray = SniTray {
+            children: vec![spawn("status-notifier-watcher", &[])],
+        };
+        tray.wait_for(session, "the watcher on the bus", |hosts| hosts.is_some());
+        if with_host {
+            tray.children
+                .push(spawn("gtk-sni-tray-standalone", &["--top", "--end"]));
+            tray.wait_for(session, "a host registered", |hosts| hosts == Some(true));
+        }
+        tray
+    }
+
+    fn wait_for(&self, session: &Session, what: &str, done: impl Fn(Option<bool>) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(hosts_registered(session)) {
+            assert!(Instant::now() < deadline, "no StatusNotifier tray: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The watcher's IsStatusNotifierHostRegistered, or None while no watcher answers.
+fn hosts_registered(session: &Session) -> Option<bool> {
+    let mut cmd = Command::new("gdbus");
+    session.apply(&mut cmd);
+    let out = cmd
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            "org.kde.StatusNotifierWatcher",
+        ])
+        .args(["--object-path", "/StatusNotifierWatcher"])
+        .args(["--method", "org.freedesktop.DBus.Properties.Get"])
+        .args([
+            "org.kde.StatusNotifierWatcher",
+            "IsStatusNotifierHostRegistered",
+        ])
+        .output()
+        .expect("gdbus runs (apt package libglib2.0-bin)");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).contains("true"))
+}
+
+impl Drop for SniTray {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The app running in a real window, driven over WebDriver. Dropping it closes the app.
 pub struct App {
     pub client: Client,

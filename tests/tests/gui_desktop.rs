@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use oauth_desk_tests::cli::{json, run, stderr, stdout};
-use oauth_desk_tests::desktop::{App, TrayHost};
+use oauth_desk_tests::desktop::{App, SniTray, TrayHost};
 use oauth_desk_tests::idp::{self, Idp, Options};
 use oauth_desk_tests::notices::Notices;
 use oauth_desk_tests::session::Session;
@@ -100,8 +100,7 @@ async fn a_keyring_vault_given_a_passphrase_locks_when_idle_from_then_on() {
         .click()
         .await
         .unwrap();
-    app.text("The vault now opens with the new passphrase only.")
-        .await;
+    // Locked only once it opens with the passphrase: a keyring vault never is.
     app.find(
         "//*[@id='unlock-reason' and contains(., 'Locked after a while without use')]",
         "the rekeyed vault locked when idle",
@@ -128,21 +127,45 @@ fn apps_running(s: &Session) -> usize {
 
 #[tokio::test(flavor = "current_thread")]
 async fn with_no_tray_shown_closing_the_window_quits() {
+    // No tray at all; then a StatusNotifier watcher with no host to show its items.
+    for watcher in [false, true] {
+        let session = Session::with_keyring();
+        let app = App::launch(&session, &[("OAUTH_DESK_LOG", "info")]).await;
+        let _tray = watcher.then(|| SniTray::start(&session, app.display_name(), false));
+        app.text("Add your first provider").await;
+        assert_eq!(apps_running(&session), 1, "the window's process is found");
+        // The icon is built, but nothing shows it: hidden, the window could only come back
+        // from the command line.
+        app.close_window_until_gone("^OAuth Desk$").await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while apps_running(&session) > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the app still runs, hidden in a tray that nothing shows (watcher: {watcher})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // It quit because it looked for a tray (an app built without the tray library would
+        // have quit without looking).
+        let log = std::fs::read_to_string(app.log_path()).unwrap();
+        assert!(log.contains("no tray is shown"), "{log}");
+        app.close().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_status_notifier_tray_keeps_the_app_when_the_window_closes() {
     let session = Session::with_keyring();
     let app = App::launch(&session, &[]).await;
+    let notices = Notices::start(&session, app.display_name());
+    let _tray = SniTray::start(&session, app.display_name(), true);
     app.text("Add your first provider").await;
-    assert_eq!(apps_running(&session), 1, "the window's process is found");
-    // The icon is built, but the test's bus has no StatusNotifier host and its display no
-    // XEmbed tray: hidden, the window could only come back from the command line.
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the icon registers
+    app.screenshot_of("^gtk-sni-tray", "tray-status-notifier")
+        .await;
     app.close_window_until_gone("^OAuth Desk$").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while apps_running(&session) > 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the app still runs, hidden in a tray that nothing shows"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    notices.wait_for("OAuth Desk is still running");
+    assert_eq!(apps_running(&session), 1, "the app runs on in the tray");
     app.close().await;
 }
 

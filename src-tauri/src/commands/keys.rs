@@ -28,16 +28,17 @@ pub async fn change_vault_key(
         }
         _ => return Err(Error::InvalidInput("mode must be keyring or passphrase".into()).into()),
     };
-    let status = state
+    let changed = state
         .with_vault_mut(move |v| {
             v.change_key(to, &OsKeyring)?;
             v.status()
         })
-        .await?;
-    // A keyring vault that now opens with a passphrase locks when idle from now on.
-    state.touch();
+        .await;
+    // A keyring vault that now opens with a passphrase locks when idle from now on, even where
+    // the change failed after its new key took (its record in Activity, say).
+    state.note_use();
     state.wake_auto_lock();
-    Ok(status)
+    Ok(changed?)
 }
 
 /// A backup file name in the home directory, for the form to start from.

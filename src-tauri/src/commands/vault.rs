@@ -113,6 +113,9 @@ async fn open_and_report<R: Runtime>(
     state: &AppState,
     unlock: Unlock,
 ) -> CommandResult<VaultView> {
+    // Counted from now, not from before a lock: the auto-lock may look as soon as the vault is
+    // in its slot, before the touch below.
+    state.touch();
     let path = state.vault_path.clone();
     let slot = state.vault.clone();
     let opened = tauri::async_runtime::spawn_blocking(move || -> Result<Opened, Error> {
