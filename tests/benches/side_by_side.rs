@@ -534,6 +534,14 @@ fn fill_window_vault(s: &Session) {
 }
 
 fn window_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
+    let others = webkit_elsewhere();
+    if others > 0 {
+        eprintln!(
+            "  warning: {others} WebKit or OAuth Desk processes already run (a test's \
+             WebKitWebDriver left behind?): they share the apps' library pages, so both PSS \
+             figures read low and their ratio high"
+        );
+    }
     let ours = measure_window(s, display, &bins::gui_path(), "^OAuth Desk$");
     let empty_path = empty_app_path();
     if !empty_path.is_file() {
@@ -680,6 +688,23 @@ fn idle_against_empty_app(s: &Session, display: &Display) -> Vec<Row> {
             None,
         ),
     ]
+}
+
+/// How many WebKit or OAuth Desk processes already run (a test's WebKitWebDriver, a window left
+/// open): PSS splits each shared page among all that map it, and these map the same libraries.
+fn webkit_elsewhere() -> usize {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|p| std::fs::read_link(p.path().join("exe")).ok())
+                .filter(|exe| {
+                    exe.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .is_some_and(|n| n.starts_with("WebKit") || n.starts_with("oauth-desk"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Rounds of each idle figure (BENCH_IDLE_ROUNDS, 1 to 9).

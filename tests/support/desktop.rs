@@ -201,6 +201,8 @@ impl Drop for SniTray {
 pub struct App {
     pub client: Client,
     driver: Child,
+    /// The driver's group was killed (its number may since belong to another).
+    ended: bool,
     display: Display,
     log_path: PathBuf,
 }
@@ -231,6 +233,9 @@ impl App {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
+        // A group of its own: killed, tauri-driver would leave WebKitWebDriver (and the app)
+        // behind, one per test, each holding WebKit's libraries (and skewing PSS in benches).
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let driver = cmd.spawn().expect("tauri-driver starts");
 
         let mut caps = serde_json::Map::new();
@@ -258,6 +263,7 @@ impl App {
         App {
             client,
             driver,
+            ended: false,
             display,
             log_path,
         }
@@ -705,15 +711,24 @@ impl App {
 
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        self.kill_driver();
+    }
+
+    /// Ends tauri-driver and whatever it started (WebKitWebDriver, the app), once: after the
+    /// wait its group's number is free for another.
+    fn kill_driver(&mut self) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        // Safety: kill(2) on the group this App started; no memory is involved.
+        unsafe { libc::kill(-(self.driver.id() as libc::pid_t), libc::SIGKILL) };
         let _ = self.driver.wait();
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.kill_driver();
     }
 }
 
