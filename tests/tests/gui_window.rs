@@ -31,6 +31,11 @@ async fn the_window_opens_with_its_navigation_vault_status_and_first_step() {
     app.text("OS keyring: a random 256-bit key kept in the Secret Service")
         .await;
     app.screenshot("window-settings").await;
+    // Preferences, with what closing the window does.
+    let tray = app.field("When the window is closed").await;
+    app.scroll_to(&tray).await;
+    app.text("In the tray, the token agent, the background refresh and a running REST API go on. Where the desktop shows no tray, closing quits.").await;
+    app.screenshot("settings-preferences").await;
     app.close().await;
     assert!(
         session.default_vault().is_file(),
