@@ -19,8 +19,8 @@
 //! 6. The size of the .deb.
 //!
 //! For a closer look at the idle rows: `BENCH_THREADS=1` lists the threads that used the most,
-//! `BENCH_IDLE_ROUNDS=N` (3 unless set) and `BENCH_SETTLE=S` (the seconds between the window
-//! showing and the minute measured, 10 unless set).
+//! `BENCH_IDLE_ROUNDS=N` (1 to 9, 3 unless set) and `BENCH_SETTLE=S` (the seconds between the
+//! window showing and the minute measured, up to 300, 10 unless set).
 
 #[path = "../../src-tauri/crates/core/benches/support/fixture.rs"]
 mod fixture;
@@ -709,11 +709,26 @@ fn webkit_elsewhere() -> usize {
 
 /// Rounds of each idle figure (BENCH_IDLE_ROUNDS, 1 to 9).
 fn idle_rounds() -> usize {
-    std::env::var("BENCH_IDLE_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| (1..=9).contains(r))
-        .unwrap_or(3)
+    knob("BENCH_IDLE_ROUNDS", 1..=9, 3) as usize
+}
+
+/// A bench setting from the environment: `default` when unset; a value that is not a whole
+/// number within `range` is said, not silently replaced.
+fn knob(name: &str, range: std::ops::RangeInclusive<u64>, default: u64) -> u64 {
+    let Ok(text) = std::env::var(name) else {
+        return default;
+    };
+    match text.trim().parse() {
+        Ok(v) if range.contains(&v) => v,
+        _ => {
+            eprintln!(
+                "  warning: {name}={text:?} is not a whole number from {} to {}: {default} is used",
+                range.start(),
+                range.end()
+            );
+            default
+        }
+    }
 }
 
 /// The CPU time (seconds, user and system, the app and its WebKit processes) `binary` uses
@@ -739,12 +754,10 @@ fn idle_cpu(
         assert!(started.elapsed() < Duration::from_secs(60), "no window");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let settle = std::env::var("BENCH_SETTLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        // Ours is measured within settle + 70 s of its round's rest, well inside its ten minutes.
-        .filter(|s| *s <= 300)
-        .unwrap_or(10);
+    // Ours is measured within settle + 70 s of its round's rest, well inside its ten minutes.
+    // Read once, so that a bad value is said once.
+    static SETTLE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let settle = *SETTLE.get_or_init(|| knob("BENCH_SETTLE", 0..=300, 10));
     std::thread::sleep(Duration::from_secs(settle));
     // Each process's CPU clock (nanoseconds, every thread, those that ended too; /proc's utime
     // and stime come in 10 ms ticks, as coarse as the whole figure).
