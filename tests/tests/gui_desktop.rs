@@ -92,14 +92,10 @@ async fn a_keyring_vault_given_a_passphrase_locks_when_idle_from_then_on() {
     );
 
     // A passphrase from Settings: from then on the idle seconds count.
-    app.button("Settings").await.click().await.unwrap();
+    app.click("Settings").await;
     app.type_into("New passphrase", PASSPHRASE).await;
     app.type_into("Repeat the new passphrase", PASSPHRASE).await;
-    app.button("Use this passphrase")
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click("Use this passphrase").await;
     // Locked only once it opens with the passphrase: a keyring vault never is.
     app.find(
         "//*[@id='unlock-reason' and contains(., 'Locked after a while without use')]",
