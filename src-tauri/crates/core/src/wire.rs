@@ -191,7 +191,7 @@ where
     T: Serialize + DeserializeOwned + rusqlite::types::ToSql + rusqlite::types::FromSql,
     T: Copy + PartialEq + std::fmt::Debug,
 {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let conn = crate::vault::cipher::open_in_memory().unwrap();
     for &(variant, name) in pinned {
         assert_eq!(serde_json::to_value(variant).unwrap(), name, "{variant:?}");
         assert_eq!(serde_json::from_value::<T>(name.into()).unwrap(), variant);

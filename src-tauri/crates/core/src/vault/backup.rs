@@ -374,7 +374,7 @@ mod tests {
         }
 
         let plain = dir.path().join("plain.db");
-        rusqlite::Connection::open(&plain)
+        crate::vault::cipher::open(&plain, Default::default())
             .unwrap()
             .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
             .unwrap();

@@ -44,7 +44,7 @@ fn objects(conn: &Connection) -> rusqlite::Result<Vec<Object>> {
 /// may. `names` are its providers.
 pub(super) fn check(conn: &Connection, version: i64, names: &[String]) -> Result<(), String> {
     let found = objects(conn).map_err(|e| format!("its schema cannot be read ({e})"))?;
-    let mut ours = Connection::open_in_memory().map_err(|e| e.to_string())?;
+    let mut ours = super::cipher::open_in_memory().map_err(|e| e.to_string())?;
     migrate::migrate_to(&mut ours, version).map_err(|e| e.to_string())?;
     let expected = objects(&ours).map_err(|e| e.to_string())?;
     let foreign: Vec<String> = found
@@ -88,7 +88,7 @@ mod tests {
     use super::*;
 
     fn migrated() -> Connection {
-        let mut c = Connection::open_in_memory().unwrap();
+        let mut c = crate::vault::cipher::open_in_memory().unwrap();
         migrate::migrate_to(&mut c, migrate::latest_version()).unwrap();
         c
     }

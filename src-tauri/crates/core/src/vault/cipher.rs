@@ -1,12 +1,16 @@
-//! How OAuth Desk speaks to SQLCipher: the raw-key PRAGMA, the proof that SQLCipher is linked,
-//! and a page check that tells a wrong key from a damaged first page.
+//! How OAuth Desk speaks to SQLCipher: connections opened only once it has started, the raw-key
+//! PRAGMA, the proof that SQLCipher is linked, and a page check that tells a wrong key from a
+//! damaged first page.
 //!
 //! SQLCipher 4 defaults: 4096-byte pages; each page ends with a 16-byte IV and a 64-byte
 //! HMAC-SHA512 over the ciphertext, the IV and the page number (little-endian). The HMAC key is
 //! PBKDF2-HMAC-SHA512(key, salt XOR 0x3a, 2 rounds). Page 1 starts with the 16-byte salt in clear.
 
+use std::path::Path;
+use std::sync::Once;
+
 use hmac::{Hmac, Mac};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use sha2::Sha512;
 use zeroize::Zeroizing;
 
@@ -20,6 +24,33 @@ const HMAC_LEN: usize = 64;
 const RESERVE: usize = IV_LEN + HMAC_LEN;
 const HMAC_SALT_MASK: u8 = 0x3a;
 const FAST_KDF_ITER: u32 = 2;
+
+/// Opens `path` once SQLCipher is ready in this process. Every connection the vault makes goes
+/// through here or [`open_in_memory`].
+pub fn open(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    started();
+    Ok(Connection::open_with_flags(path, flags)?)
+}
+
+/// An in-memory connection, opened like [`open`].
+pub fn open_in_memory() -> Result<Connection> {
+    started();
+    Ok(Connection::open_in_memory()?)
+}
+
+/// Runs SQLite's start-up to its end on one thread before any other connection is made.
+/// `sqlite3_initialize` marks SQLite initialised before it runs SQLCipher's own start-up
+/// (`SQLITE_EXTRA_INIT`), so a thread opening a connection in that gap finds SQLCipher not
+/// ready and its `PRAGMA key` fails as if the key were refused. Two vaults opened at once as a
+/// process starts (the tests, the app's first windows) can land there: seen once in CI.
+fn started() {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        // The first open in the process runs the whole start-up, SQLCipher's included, before
+        // it returns; a failure shows again on the caller's own open.
+        let _ = Connection::open_in_memory();
+    });
+}
 
 /// Gives SQLCipher the raw 256-bit key, and the salt when the file is new (for an existing file
 /// SQLCipher reads the salt from the file). Must be the first statement on a connection.

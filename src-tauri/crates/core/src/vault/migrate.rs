@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn running_twice_changes_nothing() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let mut conn = crate::vault::cipher::open_in_memory().unwrap();
         assert_eq!(
             migrate_to(&mut conn, latest_version()).unwrap(),
             MIGRATIONS.len()
@@ -212,7 +212,7 @@ mod tests {
     /// its own, and leaves the extra parameters.
     #[test]
     fn schema_13_moves_the_audience_and_resource_out_of_the_extra_parameters() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let mut conn = crate::vault::cipher::open_in_memory().unwrap();
         migrate_to(&mut conn, 12).unwrap();
         conn.execute_batch(
             r#"INSERT INTO providers (name, token_url, client_id, extra_params, created_at, updated_at)
@@ -247,7 +247,7 @@ mod tests {
     /// The providers table is rebuilt in schema 5: the tokens that point at its rows stay.
     #[test]
     fn a_rebuilt_table_keeps_the_rows_that_refer_to_it() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let mut conn = crate::vault::cipher::open_in_memory().unwrap();
         conn.pragma_update(None, "foreign_keys", true).unwrap();
         migrate_to(&mut conn, 4).unwrap();
         conn.execute_batch(
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_failing_migration_leaves_the_previous_version() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let mut conn = crate::vault::cipher::open_in_memory().unwrap();
         migrate_to(&mut conn, 1).unwrap();
         // Simulate a half-applied schema 2 by creating its table first: its migration fails
         // and must roll back whole, version included.

@@ -6,7 +6,7 @@
 
 pub mod backup;
 mod backup_check;
-mod cipher;
+pub(crate) mod cipher;
 mod file;
 mod kdf;
 pub mod keyring;
@@ -151,7 +151,7 @@ impl Vault {
 
     /// An in-memory vault for unit tests: the same schema and queries, nothing on disk.
     pub fn open_in_memory() -> Result<Vault> {
-        let mut conn = Connection::open_in_memory()?;
+        let mut conn = cipher::open_in_memory()?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrate::migrate_to(&mut conn, migrate::latest_version())?;
         Ok(Vault {
@@ -247,7 +247,7 @@ impl Vault {
         let key = &key;
         let wal_in_use = std::fs::metadata(file::sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
+        let mut conn = cipher::open(path, flags)?;
         cipher::apply_key(&conn, key, new_salt)?;
         cipher::cipher_version(&conn)?;
         conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;

@@ -213,7 +213,7 @@ impl Vault {
 
         // Our connection must be closed before the rename: closing it afterwards would remove
         // the WAL by name, which by then belongs to the new file.
-        let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        let old = std::mem::replace(&mut self.conn, super::cipher::open_in_memory()?);
         let _ = old.close();
         if let Err(e) = fs::rename(&tmp, &path) {
             remove_with_sidecars(&tmp);
@@ -302,7 +302,7 @@ pub(super) fn export(
 
 /// Opens a file with a key and nothing else (no WAL, no migration): for a backup's private copy.
 pub(super) fn open_read_write(path: &Path, key: &Secret<Vec<u8>>) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
+    let conn = super::cipher::open(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
