@@ -47,9 +47,14 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) {
                 if !wants_tray(&handle) {
                     return;
                 }
+                api.prevent_close();
+                // The window's size and place are kept now, as a quit would keep them. Here,
+                // on the window's thread: the plugin holds its lock while it asks the window,
+                // and a window asked from another thread waits for this one, which may be
+                // waiting for that lock in the plugin's own close handler.
+                save_window_state(&handle);
                 // Asking the desktop for its tray takes a D-Bus and an X11 round trip: not
                 // on the window's thread.
-                api.prevent_close();
                 let closer = handle.clone();
                 let spawned = std::thread::Builder::new()
                     .name("window-close".into())
@@ -177,15 +182,17 @@ fn wants_tray<R: Runtime>(app: &AppHandle<R>) -> bool {
 /// The window was closed and Settings want the tray: hidden there if the desktop shows one,
 /// else the app quits (sign-in windows too: none would bring this one back).
 fn closed<R: Runtime>(app: &AppHandle<R>) {
-    // The window's size and place are kept now, as a quit would keep them.
-    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-    let _ = app.save_window_state(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED);
     if crate::tray_host::shown() {
         to_tray(app);
     } else {
         tracing::info!("no tray is shown: closing the window quits");
         app.exit(0);
     }
+}
+
+fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    let _ = app.save_window_state(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED);
 }
 
 fn hide<R: Runtime>(app: &AppHandle<R>) {
