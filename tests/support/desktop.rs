@@ -618,17 +618,9 @@ impl App {
     pub async fn close_window(&self, title: &str) {
         use x11rb::connection::Connection;
         use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
-        let out = Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", title])
-            .env("DISPLAY", &self.display.name)
-            .output()
-            .unwrap();
-        let window: u32 = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or_else(|| panic!("no window titled {title:?}"))
-            .parse()
-            .unwrap();
+        let window = self
+            .window_id(title)
+            .unwrap_or_else(|| panic!("no window titled {title:?}"));
         let (conn, _) = x11rb::connect(Some(&self.display.name)).expect("connect to Xvfb");
         let atom = |name: &str| intern(&conn, name);
         let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
@@ -641,9 +633,22 @@ impl App {
     /// Closes a window with its close button and waits until it is gone, pressing again every
     /// 2 s: on a loaded machine a window still setting itself up can miss the first press, as
     /// it can for a person.
+    ///
+    /// Under Xvfb, with no window manager, a loaded machine can leave GTK not reading X input
+    /// for tens of seconds after the window shows. gdb shows the close message drained from
+    /// the socket but never turned into a GDK event. That fits GTK waiting for the
+    /// ConfigureNotify that answers a resize request of its own: a window manager always
+    /// answers one (ICCCM 4.1.5), X does not when the size asked for is the size the window
+    /// has. Before pressing again, the window is therefore made a pixel wider, which gives it a
+    /// real ConfigureNotify; this was seen to end the wait. The wait is 60 s, as CI once
+    /// needed more than 30.
     pub async fn close_window_until_gone(&self, title: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut first = true;
         loop {
+            if !std::mem::take(&mut first) {
+                self.widen(title);
+            }
             self.close_window(title).await;
             let pressed = Instant::now();
             while pressed.elapsed() < Duration::from_secs(2) {
@@ -659,6 +664,36 @@ impl App {
             }
             assert!(Instant::now() < deadline, "window {title:?} never closed");
         }
+    }
+
+    /// Makes the window titled like `title`, if still shown, one pixel wider.
+    fn widen(&self, title: &str) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt};
+        let Some(window) = self.window_id(title) else {
+            return;
+        };
+        let (conn, _) = x11rb::connect(Some(&self.display.name)).expect("connect to Xvfb");
+        // Gone meanwhile: nothing to widen.
+        let Ok(g) = conn.get_geometry(window).unwrap().reply() else {
+            return;
+        };
+        let wider = ConfigureWindowAux::new().width(u32::from(g.width) + 1);
+        conn.configure_window(window, &wider).unwrap();
+        conn.flush().unwrap();
+    }
+
+    /// The X id of the first shown window titled like `title`.
+    fn window_id(&self, title: &str) -> Option<u32> {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .env("DISPLAY", &self.display.name)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(|id| id.parse().unwrap())
     }
 
     /// Waits until a window titled like `title` is shown (true) or gone (false).
