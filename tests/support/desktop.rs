@@ -570,13 +570,8 @@ impl App {
     pub async fn keyboard(&self, title: &str, steps: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(20);
         let window = loop {
-            let out = Command::new("xdotool")
-                .args(["search", "--onlyvisible", "--name", title])
-                .env("DISPLAY", &self.display.name)
-                .output()
-                .expect("xdotool runs (`make test` installs it)");
-            if let Some(w) = String::from_utf8_lossy(&out.stdout).lines().next() {
-                break w.to_owned();
+            if let Some(w) = self.window_id(title) {
+                break w.to_string();
             }
             assert!(Instant::now() < deadline, "no window titled {title:?}");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -652,12 +647,7 @@ impl App {
             self.close_window(title).await;
             let pressed = Instant::now();
             while pressed.elapsed() < Duration::from_secs(2) {
-                let out = Command::new("xdotool")
-                    .args(["search", "--onlyvisible", "--name", title])
-                    .env("DISPLAY", &self.display.name)
-                    .output()
-                    .unwrap();
-                if out.stdout.is_empty() {
+                if self.window_id(title).is_none() {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -683,13 +673,13 @@ impl App {
         conn.flush().unwrap();
     }
 
-    /// The X id of the first shown window titled like `title`.
+    /// The X id of the first shown window whose title matches `title` (a regular expression).
     fn window_id(&self, title: &str) -> Option<u32> {
         let out = Command::new("xdotool")
             .args(["search", "--onlyvisible", "--name", title])
             .env("DISPLAY", &self.display.name)
             .output()
-            .unwrap();
+            .expect("xdotool runs (`make test` installs it)");
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .next()
@@ -700,12 +690,7 @@ impl App {
     pub async fn wait_window(&self, title: &str, shown: bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let out = Command::new("xdotool")
-                .args(["search", "--onlyvisible", "--name", title])
-                .env("DISPLAY", &self.display.name)
-                .output()
-                .unwrap();
-            if out.stdout.is_empty() != shown {
+            if self.window_id(title).is_some() == shown {
                 return;
             }
             assert!(
@@ -722,14 +707,9 @@ impl App {
         // Let the page paint what the last command changed.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let path = crate::artifacts_dir().join(format!("{name}.png"));
-        let window = Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", title])
-            .env("DISPLAY", &self.display.name)
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .and_then(|s| s.lines().next().map(str::to_owned))
-            .unwrap_or_else(|| "root".to_owned());
+        let window = self
+            .window_id(title)
+            .map_or_else(|| "root".to_owned(), |w| w.to_string());
         let status = Command::new("import")
             .args(["-window", &window, path.to_str().unwrap()])
             .env("DISPLAY", &self.display.name)

@@ -42,7 +42,7 @@ pub fn open_in_memory() -> Result<Connection> {
 /// `sqlite3_initialize` marks SQLite initialised before it runs SQLCipher's own start-up
 /// (`SQLITE_EXTRA_INIT`), so a thread opening a connection in that gap finds SQLCipher not
 /// ready and its `PRAGMA key` fails as if the key were refused. Two vaults opened at once as a
-/// process starts (the tests, the app's first windows) can land there: seen once in CI.
+/// process starts can land there, as the tests do: seen once in CI.
 fn started() {
     static STARTED: Once = Once::new();
     STARTED.call_once(|| {
